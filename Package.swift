@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+// classify: classification and deep learning in native Swift, end to end.
+import PackageDescription
+
+let package = Package(
+  name: "classify",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "classify", targets: ["classify"]),
+    .library(name: "ClassifyKit", targets: ["TensorCore", "NN", "Plotting", "Experiments"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // BLAS binding: OpenBLAS through pkg-config on Linux; Kernels uses Accelerate on Apple platforms.
+    .systemLibrary(
+      name: "CBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
+    ),
+    // librsvg + cairo, used only to rasterize our SVG figures to PNG.
+    .systemLibrary(
+      name: "CLibRSVG",
+      pkgConfig: "librsvg-2.0",
+      providers: [.apt(["librsvg2-dev"]), .brew(["librsvg"])]
+    ),
+    // A ten-line C shim so that Swift never touches cairo/rsvg pointers.
+    .target(name: "CSVGRaster", dependencies: ["CLibRSVG"]),
+    // The only Swift target with unsafe pointers and BLAS calls.
+    .target(
+      name: "Kernels",
+      dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+      swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+    ),
+    .target(name: "TensorCore", dependencies: ["Kernels"]),
+    .target(name: "NN", dependencies: ["TensorCore"]),
+    .target(name: "Plotting", dependencies: ["CSVGRaster"]),
+    .target(name: "Experiments", dependencies: ["TensorCore", "NN", "Plotting"]),
+    .executableTarget(
+      name: "classify",
+      dependencies: [
+        "Experiments", "NN", "TensorCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(name: "Benchmarks", dependencies: ["Kernels", "TensorCore", "NN", "Experiments"]),
+    .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+    .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
+    .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+    .testTarget(
+      name: "NNTests", dependencies: ["NN", "TensorCore", "TestSupport"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(name: "PlottingTests", dependencies: ["Plotting", "TestSupport"]),
+    .testTarget(
+      name: "ExperimentsTests", dependencies: ["Experiments", "TestSupport"],
+      resources: [.copy("Fixtures")]),
+  ]
+)

@@ -1,0 +1,60 @@
+#if canImport(Accelerate)
+  import Accelerate
+#else
+  import CBLAS
+#endif
+
+/// Matrix products through BLAS `sgemm`, the one wrapper every matmul in classify goes through.
+public enum BLAS {
+  /// `c[m, n] = alpha * op(a) · op(b) + beta * c`, row-major, where `op(a)` is `[m, k]` and
+  /// `op(b)` is `[k, n]`. `a` is stored `[m, k]` (or `[k, m]` when `transposeA`), `b` is stored
+  /// `[k, n]` (or `[n, k]` when `transposeB`). Leading dimensions are checked against the
+  /// buffer sizes so a wrong shape traps here instead of reading out of bounds.
+  public static func sgemm(
+    m: Int, n: Int, k: Int,
+    a: UnsafePointer<Float>, aCount: Int, transposeA: Bool,
+    b: UnsafePointer<Float>, bCount: Int, transposeB: Bool,
+    c: UnsafeMutablePointer<Float>, cCount: Int,
+    alpha: Float = 1, beta: Float = 0
+  ) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
+    precondition(aCount >= m * k && bCount >= k * n && cCount >= m * n, "sgemm: buffer too small")
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+      for index in 0..<(m * n) { c[index] = beta == 0 ? 0 : beta * c[index] }
+      return
+    }
+    let lda = transposeA ? m : k
+    let ldb = transposeB ? k : n
+    #if canImport(Accelerate)
+      cblas_sgemm(
+        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+    #else
+      cblas_sgemm(
+        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+        blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c,
+        blasint(n))
+    #endif
+  }
+
+  /// Raw `cblas_sgemm` on square row-major matrices, for benchmarking the wrapper's overhead.
+  public static func rawSquareSgemm(n: Int, a: [Float], b: [Float], c: inout [Float]) {
+    a.withUnsafeBufferPointer { pa in
+      b.withUnsafeBufferPointer { pb in
+        c.withUnsafeMutableBufferPointer { pc in
+          #if canImport(Accelerate)
+            cblas_sgemm(
+              CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
+              pa.baseAddress!, Int32(n), pb.baseAddress!, Int32(n), 0, pc.baseAddress!, Int32(n))
+          #else
+            cblas_sgemm(
+              CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(n), blasint(n), blasint(n), 1,
+              pa.baseAddress!, blasint(n), pb.baseAddress!, blasint(n), 0, pc.baseAddress!,
+              blasint(n))
+          #endif
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,181 @@
+import Foundation
+
+/// A binary element-wise operation.
+public enum BinaryOperation: Sendable {
+  case add, subtract, multiply, divide, maximum, minimum
+
+  @inline(__always)
+  func apply(_ x: Float, _ y: Float) -> Float {
+    switch self {
+    case .add: return x + y
+    case .subtract: return x - y
+    case .multiply: return x * y
+    case .divide: return x / y
+    case .maximum: return Swift.max(x, y)
+    case .minimum: return Swift.min(x, y)
+    }
+  }
+}
+
+/// A unary element-wise operation. The smooth ones are written to stay finite for any input:
+/// `softplus(x) = max(x, 0) + log1p(exp(-|x|))` and `sigmoid` branches on the sign.
+public enum UnaryOperation: Sendable {
+  case negate, exp, log, sqrt, abs, relu, sigmoid, tanh, softplus, square, reciprocal
+  /// 1 where x > 0, else 0: ReLU's derivative.
+  case positiveMask
+
+  @inline(__always)
+  func apply(_ x: Float) -> Float {
+    switch self {
+    case .negate: return -x
+    case .exp: return Foundation.exp(x)
+    case .log: return Foundation.log(x)
+    case .sqrt: return x.squareRoot()
+    case .abs: return Swift.abs(x)
+    case .relu: return x > 0 ? x : 0
+    case .sigmoid:
+      if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
+      let e = Foundation.exp(x)
+      return e / (1 + e)
+    case .tanh: return Foundation.tanh(x)
+    case .softplus: return Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
+    case .square: return x * x
+    case .reciprocal: return 1 / x
+    case .positiveMask: return x > 0 ? 1 : 0
+    }
+  }
+}
+
+/// Element-wise kernels over flat row-major arrays.
+public enum ElementwiseKernels {
+  /// Applies `operation` to every element, in parallel for large inputs.
+  public static func unary(_ operation: UnaryOperation, _ x: [Float]) -> [Float] {
+    let count = x.count
+    return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      x.withUnsafeBufferPointer { px in
+        let source = px.baseAddress!
+        let target = out.baseAddress!
+        parallelChunks(count, minimumPerThread: 1 << 14) { range in
+          for index in range { target[index] = operation.apply(source[index]) }
+        }
+      }
+      initialized = count
+    }
+  }
+
+  /// `x * scale + shift` for every element.
+  public static func affine(_ x: [Float], scale: Float, shift: Float) -> [Float] {
+    x.map { $0 * scale + shift }
+  }
+
+  /// Broadcasting binary operation. `outputShape` is the broadcast shape; `aStrides` and
+  /// `bStrides` give, for each output axis, the stride into `a` and `b` (0 on broadcast axes).
+  public static func binary(
+    _ operation: BinaryOperation, _ a: [Float], aStrides: [Int], _ b: [Float], bStrides: [Int],
+    outputShape: [Int]
+  ) -> [Float] {
+    let count = outputShape.reduce(1, *)
+    let rank = outputShape.count
+    precondition(aStrides.count == rank && bStrides.count == rank, "binary: stride rank mismatch")
+    if count == 0 { return [] }
+    let contiguous = Self.contiguousStrides(outputShape)
+    let aDense = a.count == count && aStrides == contiguous
+    let bDense = b.count == count && bStrides == contiguous
+    return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+          let x = pa.baseAddress!
+          let y = pb.baseAddress!
+          let z = out.baseAddress!
+          if aDense && bDense {
+            parallelChunks(count, minimumPerThread: 1 << 15) { range in
+              for index in range { z[index] = operation.apply(x[index], y[index]) }
+            }
+          } else if aDense && b.count == 1 {
+            let scalar = y[0]
+            parallelChunks(count, minimumPerThread: 1 << 15) { range in
+              for index in range { z[index] = operation.apply(x[index], scalar) }
+            }
+          } else if bDense && a.count == 1 {
+            let scalar = x[0]
+            parallelChunks(count, minimumPerThread: 1 << 15) { range in
+              for index in range { z[index] = operation.apply(scalar, y[index]) }
+            }
+          } else {
+            stridedBinary(
+              operation, x, aStrides, y, bStrides, z, outputShape: outputShape, count: count)
+          }
+        }
+      }
+      initialized = count
+    }
+  }
+
+  /// The general case: walks the output with the innermost axis as a tight strided loop.
+  private static func stridedBinary(
+    _ operation: BinaryOperation,
+    _ x: UnsafePointer<Float>, _ aStrides: [Int],
+    _ y: UnsafePointer<Float>, _ bStrides: [Int],
+    _ z: UnsafeMutablePointer<Float>, outputShape: [Int], count: Int
+  ) {
+    let rank = outputShape.count
+    let inner = outputShape[rank - 1]
+    let innerA = aStrides[rank - 1]
+    let innerB = bStrides[rank - 1]
+    let rows = count / inner
+    parallelChunks(rows, minimumPerThread: max(1, (1 << 15) / inner)) { range in
+      var index = [Int](repeating: 0, count: rank)
+      for row in range {
+        // Decompose `row` over the outer axes to find the two input offsets.
+        var remainder = row
+        var offsetA = 0
+        var offsetB = 0
+        var axis = rank - 2
+        while axis >= 0 {
+          index[axis] = remainder % outputShape[axis]
+          remainder /= outputShape[axis]
+          offsetA += index[axis] * aStrides[axis]
+          offsetB += index[axis] * bStrides[axis]
+          axis -= 1
+        }
+        let target = z + row * inner
+        for column in 0..<inner {
+          target[column] = operation.apply(x[offsetA + column * innerA], y[offsetB + column * innerB])
+        }
+      }
+    }
+  }
+
+  /// The obvious one-index-at-a-time broadcast: the oracle for `binary`.
+  public static func naiveBinary(
+    _ operation: BinaryOperation, _ a: [Float], aStrides: [Int], _ b: [Float], bStrides: [Int],
+    outputShape: [Int]
+  ) -> [Float] {
+    let count = outputShape.reduce(1, *)
+    var out = [Float](repeating: 0, count: count)
+    for flat in 0..<count {
+      var remainder = flat
+      var offsetA = 0
+      var offsetB = 0
+      for axis in stride(from: outputShape.count - 1, through: 0, by: -1) {
+        let coordinate = remainder % outputShape[axis]
+        remainder /= outputShape[axis]
+        offsetA += coordinate * aStrides[axis]
+        offsetB += coordinate * bStrides[axis]
+      }
+      out[flat] = operation.apply(a[offsetA], b[offsetB])
+    }
+    return out
+  }
+
+  /// Row-major strides of a contiguous array of this shape.
+  public static func contiguousStrides(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    var running = 1
+    for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+      strides[axis] = running
+      running *= shape[axis]
+    }
+    return strides
+  }
+}

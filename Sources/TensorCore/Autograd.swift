@@ -1,0 +1,125 @@
+/// Reverse-mode automatic differentiation on a tape built as operations run.
+///
+/// Every differentiable result holds a `GradNode` naming its inputs' nodes and a pullback that
+/// maps the gradient of the result to the gradients of the inputs. `backward()` walks the nodes
+/// in reverse topological order. Leaves (tensors made with `requiringGradient()` and layer
+/// parameters) keep their gradient; intermediate gradients are dropped as soon as they are used.
+final class GradNode {
+  /// The nodes of the inputs, in the order the pullback returns their gradients.
+  let inputs: [GradNode]
+  /// Maps the result's gradient to one gradient per input (nil where an input needs none).
+  let pullback: ((Tensor) -> [Tensor?])?
+  /// The operation's name, for error messages.
+  let operation: String
+  /// Accumulated gradient: final for leaves, transient for intermediate nodes.
+  var gradient: Tensor?
+
+  init(inputs: [GradNode], operation: String, pullback: ((Tensor) -> [Tensor?])?) {
+    self.inputs = inputs
+    self.operation = operation
+    self.pullback = pullback
+  }
+
+  var isLeaf: Bool { pullback == nil }
+
+  func accumulate(_ incoming: Tensor) {
+    if let existing = gradient {
+      gradient = Tensor(
+        shape: existing.shape,
+        scalars: zip(existing.scalars, incoming.scalars).map { $0 + $1 })
+    } else {
+      gradient = incoming.detached
+    }
+  }
+}
+
+/// Switches gradient recording on or off for a scope.
+public enum Autograd {
+  @TaskLocal static var isRecording = true
+
+  /// Whether operations currently record onto the tape.
+  public static var isEnabled: Bool { isRecording }
+
+  /// Runs `body` without recording: results carry no tape, so nothing is retained for backward
+  /// (the equivalent of `torch.no_grad()`).
+  public static func withoutGradient<R>(_ body: () throws -> R) rethrows -> R {
+    try $isRecording.withValue(false, operation: body)
+  }
+}
+
+extension Tensor {
+  /// Whether gradients flow back through this tensor.
+  public var requiresGradient: Bool { node != nil }
+
+  /// This tensor as a leaf of the tape: after `backward()`, `gradient` holds ∂loss/∂self.
+  public func requiringGradient() -> Tensor {
+    Tensor(shape: shape, scalars: scalars, node: GradNode(inputs: [], operation: "leaf", pullback: nil))
+  }
+
+  /// The accumulated gradient of a leaf after `backward()`; nil before, or for non-leaves.
+  public var gradient: Tensor? {
+    guard let node, node.isLeaf else { return nil }
+    return node.gradient
+  }
+
+  /// Clears the accumulated gradient of a leaf.
+  public func zeroGradient() { if let node, node.isLeaf { node.gradient = nil } }
+
+  /// Records `operation` producing `(shape, scalars)` from `inputs`, when any input is on the
+  /// tape and recording is enabled; otherwise returns a plain tensor.
+  static func record(
+    _ operation: String, shape: [Int], scalars: [Float], inputs: [Tensor],
+    pullback: @escaping (Tensor) -> [Tensor?]
+  ) -> Tensor {
+    guard Autograd.isRecording, inputs.contains(where: { $0.node != nil }) else {
+      return Tensor(shape: shape, scalars: scalars)
+    }
+    // Inputs off the tape get a throwaway node so that indices line up with the pullback.
+    let nodes = inputs.map { $0.node ?? GradNode(inputs: [], operation: "constant", pullback: nil) }
+    let node = GradNode(inputs: nodes, operation: operation, pullback: pullback)
+    return Tensor(shape: shape, scalars: scalars, node: node)
+  }
+
+  /// Back-propagates from this scalar: every leaf it depends on accumulates ∂self/∂leaf.
+  /// Gradients accumulate across calls, as in PyTorch; clear them with `zeroGradient()`.
+  public func backward() {
+    precondition(count == 1, "backward: needs a one-element tensor, got shape \(shape)")
+    backward(seed: Tensor(shape: shape, scalars: [1]))
+  }
+
+  /// Back-propagates a given output gradient `seed` (same shape as self).
+  public func backward(seed: Tensor) {
+    precondition(seed.shape == shape, "backward: seed shape \(seed.shape) ≠ \(shape)")
+    guard let root = node else { return }
+    // Iterative depth-first topological order (deep networks would overflow recursion).
+    var order: [GradNode] = []
+    var visited = Set<ObjectIdentifier>()
+    var stack: [(GradNode, Bool)] = [(root, false)]
+    while let (current, expanded) = stack.popLast() {
+      if expanded {
+        order.append(current)
+        continue
+      }
+      if !visited.insert(ObjectIdentifier(current)).inserted { continue }
+      stack.append((current, true))
+      for input in current.inputs where !visited.contains(ObjectIdentifier(input)) {
+        stack.append((input, false))
+      }
+    }
+    root.accumulate(seed)
+    Autograd.withoutGradient {
+      propagate(order)
+    }
+  }
+
+  private func propagate(_ order: [GradNode]) {
+    for current in order.reversed() {
+      guard let pullback = current.pullback, let gradient = current.gradient else { continue }
+      current.gradient = nil
+      let inputGradients = pullback(gradient)
+      for (input, inputGradient) in zip(current.inputs, inputGradients) {
+        if let inputGradient { input.accumulate(inputGradient) }
+      }
+    }
+  }
+}

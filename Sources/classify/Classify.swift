@@ -1,0 +1,14 @@
+import ArgumentParser
+import Kernels
+
+/// The `classify` command: each assignment part is a subcommand.
+@main
+struct Classify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "classify",
+    abstract: "Classification and deep learning in native Swift: softmax regions, backpropagation, "
+      + "logistic regression and ResNet-50 fine-tuning, with figures and a report.",
+    version: "0.1.0",
+    subcommands: [SelfCheckCommand.self]
+  )
+}
