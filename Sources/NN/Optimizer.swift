@@ -1,0 +1,49 @@
+import TensorCore
+
+/// Parameters that share hyper-parameters (PyTorch's `param_groups`): fine-tuning gives the
+/// backbone a smaller learning rate than the head by putting them in two groups.
+public struct ParameterGroup {
+  /// The parameters updated with this group's settings.
+  public var parameters: [Parameter]
+  /// The learning rate; nil uses the optimizer's default.
+  public var learningRate: Float?
+  /// The weight decay; nil uses the optimizer's default.
+  public var weightDecay: Float?
+
+  /// Creates a group.
+  public init(_ parameters: [Parameter], learningRate: Float? = nil, weightDecay: Float? = nil) {
+    self.parameters = parameters
+    self.learningRate = learningRate
+    self.weightDecay = weightDecay
+  }
+}
+
+/// Updates parameters from their gradients.
+public protocol Optimizer: AnyObject {
+  /// The groups this optimizer updates.
+  var groups: [ParameterGroup] { get set }
+  /// Applies one update to every parameter that has a gradient.
+  func step()
+}
+
+extension Optimizer {
+  /// Forgets every parameter's gradient.
+  public func zeroGradients() {
+    for group in groups { for parameter in group.parameters { parameter.zeroGradient() } }
+  }
+
+  /// Sets the learning rate of every group (schedulers call this).
+  public func setLearningRate(_ learningRate: Float) {
+    for index in groups.indices { groups[index].learningRate = learningRate }
+  }
+}
+
+/// Per-parameter optimizer state keyed by the parameter's identity.
+struct ParameterState<State> {
+  private var storage: [ObjectIdentifier: State] = [:]
+
+  subscript(parameter: Parameter) -> State? {
+    get { storage[ObjectIdentifier(parameter)] }
+    set { storage[ObjectIdentifier(parameter)] = newValue }
+  }
+}

@@ -1,0 +1,79 @@
+import TensorCore
+
+/// Stochastic gradient descent with PyTorch's exact update (`torch.optim.SGD`):
+///
+///     g ← ∇p + λ·p                                  (weight decay λ)
+///     b ← g                      on the first step,
+///     b ← μ·b + (1 − τ)·g        afterwards          (momentum μ, dampening τ)
+///     g ← g + μ·b  (Nesterov)    or   g ← b
+///     p ← p − η·g
+///
+/// Defaults equal PyTorch's: no momentum, dampening 0, no weight decay, no Nesterov.
+public final class SGD: Optimizer {
+  public var groups: [ParameterGroup]
+  /// Default learning rate η for groups that set none.
+  public let learningRate: Float
+  /// Momentum μ.
+  public let momentum: Float
+  /// Dampening τ.
+  public let dampening: Float
+  /// Default weight decay λ (an L2 penalty λ/2·‖p‖² added through the gradient).
+  public let weightDecay: Float
+  /// Nesterov momentum.
+  public let nesterov: Bool
+  private var buffers = ParameterState<[Float]>()
+
+  /// Creates the optimizer over parameter groups.
+  public init(
+    _ groups: [ParameterGroup], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
+    weightDecay: Float = 0, nesterov: Bool = false
+  ) {
+    precondition(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov needs momentum > 0 and zero dampening")
+    self.groups = groups
+    self.learningRate = learningRate
+    self.momentum = momentum
+    self.dampening = dampening
+    self.weightDecay = weightDecay
+    self.nesterov = nesterov
+  }
+
+  /// Creates the optimizer over one group of parameters.
+  public convenience init(
+    _ parameters: [Parameter], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
+    weightDecay: Float = 0, nesterov: Bool = false
+  ) {
+    self.init(
+      [ParameterGroup(parameters)], learningRate: learningRate, momentum: momentum,
+      dampening: dampening, weightDecay: weightDecay, nesterov: nesterov)
+  }
+
+  public func step() {
+    for group in groups {
+      let rate = group.learningRate ?? learningRate
+      let decay = group.weightDecay ?? weightDecay
+      for parameter in group.parameters {
+        guard let gradient = parameter.gradient?.scalars else { continue }
+        var previous = buffers[parameter]
+        parameter.update { values in
+          var direction = gradient
+          if decay != 0 { for i in direction.indices { direction[i] += decay * values[i] } }
+          if momentum != 0 {
+            if var buffer = previous {
+              for i in buffer.indices { buffer[i] = momentum * buffer[i] + (1 - dampening) * direction[i] }
+              previous = buffer
+            } else {
+              previous = direction
+            }
+            if nesterov {
+              for i in direction.indices { direction[i] += momentum * previous![i] }
+            } else {
+              direction = previous!
+            }
+          }
+          for i in values.indices { values[i] -= rate * direction[i] }
+        }
+        buffers[parameter] = previous
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import Testing
+import TestSupport
+
+@testable import TensorCore
+
+@Suite("Autograd semantics")
+struct AutogradTests {
+  @Test("d/dx of x²·y + y at (3, 2) is (12, 10) by hand")
+  func handDerivative() {
+    let x = Tensor(3).requiringGradient()
+    let y = Tensor(2).requiringGradient()
+    (x * x * y + y).backward()
+    #expect(x.gradient?.scalars == [12])
+    #expect(y.gradient?.scalars == [10])
+  }
+
+  @Test("a tensor used twice receives both contributions; gradients accumulate across backward calls")
+  func accumulation() {
+    let x = Tensor([1, 2]).requiringGradient()
+    (x + x).sum().backward()
+    #expect(x.gradient?.scalars == [2, 2])
+    (x * 3).sum().backward()
+    #expect(x.gradient?.scalars == [5, 5])
+    x.zeroGradient()
+    #expect(x.gradient == nil)
+  }
+
+  @Test("no-grad scopes and detached tensors record nothing")
+  func noGradient() {
+    let x = Tensor([1, 2]).requiringGradient()
+    let y = Autograd.withoutGradient { x * 2 }
+    #expect(!y.requiresGradient)
+    #expect(!(x.detached * 2).requiresGradient)
+    #expect((x * 2).requiresGradient)
+  }
+
+  @Test("a deep chain back-propagates without recursion limits")
+  func deepChain() {
+    let x = Tensor(1).requiringGradient()
+    var y = x
+    for _ in 0..<20_000 { y = y * 1 }
+    y.backward()
+    #expect(x.gradient?.scalars == [1])
+  }
+
+  @Test("softplus and log-sigmoid are finite and exact for large |x|")
+  func stableFunctions() {
+    let x = Tensor([-1000, -50, 0, 50, 1000])
+    #expect(x.softplus().scalars == [0, Float(1.9287499e-22), 0.693_147_2, 50, 1000])
+    let logSigmoid = x.logSigmoid().scalars
+    #expect(logSigmoid.allSatisfy { $0.isFinite })
+    #expect(logSigmoid.first == -1000 && logSigmoid.last == 0)
+  }
+
+  @Test("softmax of (1, 2, 3) by hand")
+  func softmaxValues() {
+    // e^k / (e + e² + e³)
+    let e1 = 2.718281828459045
+    let total = e1 + e1 * e1 + e1 * e1 * e1
+    expectClose(Tensor([1, 2, 3]).softmax().scalars, [e1 / total, e1 * e1 / total, e1 * e1 * e1 / total], absolute: 1e-7)
+  }
+
+  @Test("creation helpers and seeded randomness")
+  func creation() {
+    #expect(Tensor.arange(0, 5).scalars == [0, 1, 2, 3, 4])
+    #expect(Tensor.arange(1, 2, step: 0.25).scalars == [1, 1.25, 1.5, 1.75])
+    var g1 = SeededGenerator(seed: 7)
+    var g2 = SeededGenerator(seed: 7)
+    #expect(Tensor.randomNormal([10], using: &g1) == Tensor.randomNormal([10], using: &g2))
+    var g3 = SeededGenerator(seed: 1)
+    let sample = Tensor.randomNormal([20_000], using: &g3).scalars.map(Double.init)
+    let mean = sample.reduce(0, +) / Double(sample.count)
+    let variance = sample.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(sample.count)
+    #expect(Swift.abs(mean) < 0.03 && Swift.abs(variance - 1) < 0.05)
+    let uniform = Tensor.randomUniform([1000], lower: -2, upper: 3, using: &g3).scalars
+    #expect(uniform.allSatisfy { $0 >= -2 && $0 < 3 })
+  }
+
+  @Test("broadcast shapes follow NumPy's rules")
+  func broadcasting() {
+    #expect(Broadcasting.shape([2, 1, 5], [3, 1]) == [2, 3, 5])
+    #expect(Broadcasting.shape([], [4]) == [4])
+    #expect(Broadcasting.shape([2, 3], [4, 3]) == nil)
+  }
+}
