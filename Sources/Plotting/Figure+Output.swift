@@ -1,0 +1,84 @@
+import CSVGRaster
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+extension Figure {
+  /// Writes `svg()` to `url` atomically (temporary file in the same folder, then rename).
+  /// - Throws: `PlotError` naming the file when the folder is missing or the write fails.
+  public func writeSVG(to url: URL) throws {
+    try AtomicFile.write(to: url) { temporary in
+      do {
+        try Data(svg().utf8).write(to: temporary)
+      } catch {
+        throw PlotError(path: url.path, reason: "writing failed (\(error.localizedDescription))")
+      }
+    }
+  }
+
+  /// Renders the figure to a PNG of `scale` × its size in pixels (librsvg + cairo), written atomically.
+  /// - Throws: `PlotError` naming the file for a bad scale, a missing folder, or a rendering failure.
+  public func writePNG(to url: URL, scale: Double = 2) throws {
+    guard scale.isFinite, scale > 0, width * scale <= 32_000, height * scale <= 32_000 else {
+      throw PlotError(
+        path: url.path,
+        reason: "scale \(scale) must be positive and keep the image under 32000 pixels")
+    }
+    let document = svg()
+    try AtomicFile.write(to: url) { temporary in
+      var message = [CChar](repeating: 0, count: 512)
+      let status = classify_svg_to_png(
+        document, document.utf8.count, temporary.path, scale, &message, message.count)
+      if status != 0 {
+        let bytes = message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        throw PlotError(
+          path: url.path, reason: "rendering PNG failed (\(String(decoding: bytes, as: UTF8.self)))"
+        )
+      }
+    }
+  }
+}
+
+/// Writes files atomically: a hidden temporary file beside the target, then `rename(2)`.
+enum AtomicFile {
+  /// Calls `body` with a temporary URL in the target's folder, then renames it onto `url`.
+  /// The temporary file is removed on failure.
+  static func write(to url: URL, _ body: (URL) throws -> Void) throws {
+    let folder = url.deletingLastPathComponent()
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
+      throw PlotError(path: url.path, reason: "the folder \(folder.path) does not exist")
+    }
+    guard isDirectory.boolValue else {
+      throw PlotError(path: url.path, reason: "\(folder.path) is not a folder")
+    }
+    let temporary = folder.appendingPathComponent(
+      ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+    do {
+      try body(temporary)
+    } catch {
+      try? FileManager.default.removeItem(at: temporary)
+      throw error
+    }
+    if rename(temporary.path, url.path) != 0 {
+      let reason = String(cString: strerror(errno))
+      try? FileManager.default.removeItem(at: temporary)
+      throw PlotError(path: url.path, reason: "renaming the temporary file failed (\(reason))")
+    }
+  }
+
+  /// Writes `text` as UTF-8 atomically.
+  static func write(_ text: String, to url: URL) throws {
+    try write(to: url) { temporary in
+      do {
+        try Data(text.utf8).write(to: temporary)
+      } catch {
+        throw PlotError(path: url.path, reason: "writing failed (\(error.localizedDescription))")
+      }
+    }
+  }
+}

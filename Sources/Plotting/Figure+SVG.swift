@@ -1,0 +1,405 @@
+import Foundation
+
+/// What a legend row shows beside its label.
+enum LegendSwatch: Sendable {
+  case line(Color, width: Double, dash: DashStyle, marker: MarkerShape?)
+  case marker(MarkerShape, Color)
+  case fill(Color, opacity: Double)
+  case path(Color)
+}
+
+/// One legend row.
+struct LegendEntry: Sendable {
+  var label: String
+  var swatch: LegendSwatch
+}
+
+extension Figure {
+  /// The colour of every mark, palette colours assigned in order to marks that have none.
+  func resolvedColors() -> [Color] {
+    var next = 0
+    func take(_ color: Color?) -> Color {
+      if let color { return color }
+      defer { next += 1 }
+      return Color.palette(next)
+    }
+    return axes.marks.map { mark in
+      switch mark {
+      case .line(let s): return take(s.color)
+      case .scatter(let s): return take(s.color)
+      case .path(let s): return take(s.color)
+      case .polygon(let p): return p.fill
+      case .segment(let s): return s.color
+      case .point(let p): return p.color
+      case .text(let t): return t.color
+      case .image: return .white
+      }
+    }
+  }
+
+  func legendEntries() -> [LegendEntry] {
+    var seen = Set<String>()
+    var entries: [LegendEntry] = []
+    for (mark, color) in zip(axes.marks, resolvedColors()) {
+      let entry: LegendEntry?
+      switch mark {
+      case .line(let s):
+        entry = s.label.map {
+          LegendEntry(
+            label: $0, swatch: .line(color, width: s.width, dash: s.dash, marker: s.marker))
+        }
+      case .scatter(let s):
+        entry = s.label.map { LegendEntry(label: $0, swatch: .marker(s.marker, color)) }
+      case .path(let s): entry = s.label.map { LegendEntry(label: $0, swatch: .path(color)) }
+      case .polygon(let p):
+        entry = p.label.map { LegendEntry(label: $0, swatch: .fill(color, opacity: p.opacity)) }
+      case .segment(let s):
+        entry = s.label.map {
+          LegendEntry(label: $0, swatch: .line(color, width: s.width, dash: s.dash, marker: nil))
+        }
+      case .point(let p):
+        entry = p.label.map { LegendEntry(label: $0, swatch: .marker(p.marker, color)) }
+      case .text, .image: entry = nil
+      }
+      if let entry, seen.insert(entry.label).inserted { entries.append(entry) }
+    }
+    return entries
+  }
+
+  static func legendSize(_ entries: [LegendEntry], fontSize: Double) -> (
+    width: Double, height: Double
+  ) {
+    let widest = entries.map { textWidth($0.label, fontSize: fontSize) }.max() ?? 0
+    return (10 + 26 + 8 + widest + 10, 8 + Double(entries.count) * fontSize * 1.55 + 4)
+  }
+
+  /// The figure as a standalone SVG document (width, height and viewBox set; sans-serif text).
+  public func svg() -> String {
+    let layout = layout()
+    let area = layout.plotArea
+    let colors = resolvedColors()
+    let n = SVG.number
+    var out: [String] = []
+    out.append(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(n(width))\" height=\"\(n(height))\" "
+        + "viewBox=\"0 0 \(n(width)) \(n(height))\" font-family=\"sans-serif\">")
+    out.append("<rect width=\"\(n(width))\" height=\"\(n(height))\" fill=\"#ffffff\"/>")
+    out.append(
+      "<defs><clipPath id=\"plot-area\"><rect x=\"\(n(area.x))\" y=\"\(n(area.y))\" width=\"\(n(area.width))\" "
+        + "height=\"\(n(area.height))\"/></clipPath></defs>")
+    if !title.isEmpty {
+      out.append(
+        SVG.text(
+          title, x: area.x + area.width / 2, y: 16 + fonts.title, size: fonts.title,
+          anchor: .middle, bold: true))
+    }
+    // Grid.
+    if axes.grid {
+      var grid = "<g stroke=\"\(Color.lightGray.hexString)\" stroke-width=\"1\">"
+      for tick in layout.xTicks { if let px = layout.x(tick.value) { grid += vertical(px, area) } }
+      for tick in layout.yTicks {
+        if let py = layout.y(tick.value) { grid += horizontal(py, area) }
+      }
+      out.append(grid + "</g>")
+    }
+    // Clipped marks.
+    out.append("<g clip-path=\"url(#plot-area)\">")
+    for (mark, color) in zip(axes.marks, colors) {
+      switch mark {
+      case .line(let s): out.append(render(s, color: color, layout))
+      case .scatter(let s): out.append(render(s, color: color, layout))
+      case .path(let s): out.append(render(s, color: color, layout))
+      case .polygon(let p): out.append(render(p, layout))
+      case .segment(let s): out.append(render(s, layout))
+      case .image(let i): out.append(render(i, layout))
+      case .point, .text: break
+      }
+    }
+    out.append("</g>")
+    // Frame, ticks, tick labels.
+    out.append(
+      "<rect x=\"\(n(area.x))\" y=\"\(n(area.y))\" width=\"\(n(area.width))\" height=\"\(n(area.height))\" "
+        + "fill=\"none\" stroke=\"\(Color.darkGray.hexString)\" stroke-width=\"1\"/>")
+    var ticks = "<g stroke=\"\(Color.darkGray.hexString)\" stroke-width=\"1\">"
+    var labels = ""
+    for tick in layout.xTicks {
+      guard let px = layout.x(tick.value), px >= area.x - 0.5, px <= area.maxX + 0.5 else {
+        continue
+      }
+      ticks +=
+        "<line x1=\"\(n(px))\" y1=\"\(n(area.maxY))\" x2=\"\(n(px))\" y2=\"\(n(area.maxY + 5))\"/>"
+      labels += SVG.text(
+        tick.label, x: px, y: area.maxY + 8 + fonts.tick, size: fonts.tick, anchor: .middle)
+    }
+    for tick in layout.yTicks {
+      guard let py = layout.y(tick.value), py >= area.y - 0.5, py <= area.maxY + 0.5 else {
+        continue
+      }
+      ticks += "<line x1=\"\(n(area.x - 5))\" y1=\"\(n(py))\" x2=\"\(n(area.x))\" y2=\"\(n(py))\"/>"
+      labels += SVG.text(
+        tick.label, x: area.x - 8, y: py + fonts.tick * 0.35, size: fonts.tick, anchor: .end)
+    }
+    out.append(ticks + "</g>")
+    out.append(labels)
+    if !axes.xLabel.isEmpty {
+      out.append(
+        SVG.text(
+          axes.xLabel, x: area.x + area.width / 2, y: area.maxY + 8 + fonts.tick + 10 + fonts.label,
+          size: fonts.label, anchor: .middle))
+    }
+    if !axes.yLabel.isEmpty {
+      let widest = layout.yTicks.map { Figure.textWidth($0.label, fontSize: fonts.tick) }.max() ?? 0
+      let x = Swift.max(fonts.label, area.x - 8 - widest - 10)
+      out.append(
+        SVG.text(
+          axes.yLabel, x: x, y: area.y + area.height / 2, size: fonts.label, anchor: .middle,
+          rotate: true))
+    }
+    // Unclipped overlays: labelled points and text inside the plot area.
+    for mark in axes.marks {
+      switch mark {
+      case .point(let p): out.append(render(p, layout))
+      case .text(let t): out.append(render(t, layout))
+      default: break
+      }
+    }
+    out.append(legend(layout))
+    out.append("</svg>")
+    return out.joined(separator: "\n") + "\n"
+  }
+
+  private func vertical(_ px: Double, _ area: Rect) -> String {
+    "<line x1=\"\(SVG.number(px))\" y1=\"\(SVG.number(area.y))\" x2=\"\(SVG.number(px))\" y2=\"\(SVG.number(area.maxY))\"/>"
+  }
+
+  private func horizontal(_ py: Double, _ area: Rect) -> String {
+    "<line x1=\"\(SVG.number(area.x))\" y1=\"\(SVG.number(py))\" x2=\"\(SVG.number(area.maxX))\" y2=\"\(SVG.number(py))\"/>"
+  }
+
+  /// Pixel positions of data points, split into runs wherever a point cannot be shown.
+  private func runs(_ points: [Point], _ layout: FigureLayout) -> [[(Double, Double)]] {
+    var result: [[(Double, Double)]] = [[]]
+    for p in points {
+      if let px = layout.x(p.x), let py = layout.y(p.y) {
+        result[result.count - 1].append((px, py))
+      } else if !(result.last?.isEmpty ?? true) {
+        result.append([])
+      }
+    }
+    return result.filter { !$0.isEmpty }
+  }
+
+  private func polyline(_ run: [(Double, Double)], stroke: Color, width: Double, dash: DashStyle)
+    -> String
+  {
+    let points = run.map { "\(SVG.number($0.0)),\(SVG.number($0.1))" }.joined(separator: " ")
+    return "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(stroke.hexString)\" "
+      + "stroke-width=\"\(SVG.number(width))\" stroke-linejoin=\"round\" stroke-linecap=\"round\""
+      + SVG.dash(dash, width: width) + "/>"
+  }
+
+  private func render(_ s: LineSeries, color: Color, _ layout: FigureLayout) -> String {
+    let runs = runs(zip(s.x, s.y).map { Point($0, $1) }, layout)
+    var out = runs.filter { $0.count > 1 }.map {
+      polyline($0, stroke: color, width: s.width, dash: s.dash)
+    }
+    if let marker = s.marker {
+      out += runs.joined().map {
+        SVG.marker(marker, x: $0.0, y: $0.1, size: 2.6 * s.width + 2, color: color)
+      }
+    }
+    return out.joined(separator: "\n")
+  }
+
+  private func render(_ s: ScatterSeries, color: Color, _ layout: FigureLayout) -> String {
+    var out: [String] = []
+    for (index, (x, y)) in zip(s.x, s.y).enumerated() {
+      guard let px = layout.x(x), let py = layout.y(y) else { continue }
+      let c = s.colors.flatMap { index < $0.count ? $0[index] : nil } ?? color
+      out.append(
+        SVG.marker(
+          s.marker, x: px, y: py, size: s.size, color: c, opacity: s.opacity,
+          stroke: " stroke=\"#ffffff\" stroke-width=\"0.6\""))
+    }
+    return out.joined(separator: "\n")
+  }
+
+  private func render(_ s: PathSeries, color: Color, _ layout: FigureLayout) -> String {
+    let runs = runs(s.points, layout)
+    var out = runs.filter { $0.count > 1 }.map {
+      polyline($0, stroke: color, width: s.width, dash: .solid)
+    }
+    if s.markerSize > 0 {
+      out += runs.joined().map {
+        SVG.marker(.circle, x: $0.0, y: $0.1, size: s.markerSize, color: color)
+      }
+    }
+    let all = Array(runs.joined())
+    if let first = all.first {
+      out.append(
+        "<circle cx=\"\(SVG.number(first.0))\" cy=\"\(SVG.number(first.1))\" r=\"6\" fill=\"#ffffff\" "
+          + "stroke=\"\(color.hexString)\" stroke-width=\"2.2\"/>")
+      if let text = s.startLabel {
+        out.append(haloText(text, x: first.0 + 9, y: first.1 - 8, color: color))
+      }
+    }
+    if let last = all.last, all.count > 1 {
+      out.append(
+        SVG.marker(
+          .square, x: last.0, y: last.1, size: 12, color: color,
+          stroke: " stroke=\"#ffffff\" stroke-width=\"1\""))
+      if let text = s.endLabel {
+        out.append(haloText(text, x: last.0 + 9, y: last.1 - 8, color: color))
+      }
+    }
+    return out.joined(separator: "\n")
+  }
+
+  private func haloText(
+    _ text: String, x: Double, y: Double, color: Color, size: Double? = nil,
+    anchor: TextAnchor = .start, bold: Bool = true
+  ) -> String {
+    let element = SVG.text(
+      text, x: x, y: y, size: size ?? fonts.legend, anchor: anchor, color: color, bold: bold)
+    return element.replacingOccurrences(
+      of: "<text ",
+      with:
+        "<text stroke=\"#ffffff\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\" "
+    )
+  }
+
+  private func render(_ p: FilledPolygon, _ layout: FigureLayout) -> String {
+    let pixels = p.points.compactMap { q -> (Double, Double)? in
+      guard let px = layout.x(q.x), let py = layout.y(q.y) else { return nil }
+      return (px, py)
+    }
+    guard pixels.count >= 3 else { return "" }
+    var attributes = " fill=\"\(p.fill.hexString)\" fill-opacity=\"\(SVG.number(p.opacity))\""
+    if let stroke = p.stroke { attributes += " stroke=\"\(stroke.hexString)\" stroke-width=\"1\"" }
+    return SVG.polygon(pixels, attributes: attributes)
+  }
+
+  private func render(_ s: LineSegment, _ layout: FigureLayout) -> String {
+    guard let x1 = layout.x(s.from.x), let y1 = layout.y(s.from.y), let x2 = layout.x(s.to.x),
+      let y2 = layout.y(s.to.y)
+    else { return "" }
+    return polyline([(x1, y1), (x2, y2)], stroke: s.color, width: s.width, dash: s.dash)
+  }
+
+  private func render(_ image: RasterImage, _ layout: FigureLayout) -> String {
+    guard image.columns > 0, image.rows > 0 else { return "" }
+    let dx = (image.x.upperBound - image.x.lowerBound) / Double(image.columns)
+    let dy = (image.y.upperBound - image.y.lowerBound) / Double(image.rows)
+    var out =
+      "<g shape-rendering=\"crispEdges\""
+      + (image.opacity < 1 ? " opacity=\"\(SVG.number(image.opacity))\"" : "") + ">"
+    for row in 0..<image.rows {
+      guard let top = layout.y(image.y.lowerBound + Double(row + 1) * dy),
+        let bottom = layout.y(image.y.lowerBound + Double(row) * dy)
+      else { continue }
+      var column = 0
+      while column < image.columns {
+        let index = row * image.columns + column
+        guard index < image.colors.count else { break }
+        let color = image.colors[index]
+        var end = column + 1
+        while end < image.columns, row * image.columns + end < image.colors.count,
+          image.colors[row * image.columns + end] == color
+        {
+          end += 1
+        }
+        if let left = layout.x(image.x.lowerBound + Double(column) * dx),
+          let right = layout.x(image.x.lowerBound + Double(end) * dx)
+        {
+          out +=
+            "<rect x=\"\(SVG.number(Swift.min(left, right)))\" y=\"\(SVG.number(Swift.min(top, bottom)))\" "
+            + "width=\"\(SVG.number(Swift.abs(right - left)))\" height=\"\(SVG.number(Swift.abs(bottom - top)))\" "
+            + "fill=\"\(color.hexString)\"/>"
+        }
+        column = end
+      }
+    }
+    return out + "</g>"
+  }
+
+  private func inside(_ px: Double, _ py: Double, _ area: Rect) -> Bool {
+    px >= area.x - 0.5 && px <= area.maxX + 0.5 && py >= area.y - 0.5 && py <= area.maxY + 0.5
+  }
+
+  private func render(_ p: LabeledPoint, _ layout: FigureLayout) -> String {
+    guard let px = layout.x(p.point.x), let py = layout.y(p.point.y),
+      inside(px, py, layout.plotArea)
+    else {
+      return ""
+    }
+    var out = SVG.marker(
+      p.marker, x: px, y: py, size: p.size, color: p.color,
+      stroke: " stroke=\"#ffffff\" stroke-width=\"1.5\"")
+    if let text = p.text {
+      let anchor: TextAnchor = p.offset.dx < 0 ? .end : (p.offset.dx == 0 ? .middle : .start)
+      out +=
+        "\n"
+        + haloText(
+          text, x: px + p.offset.dx, y: py + p.offset.dy,
+          color: p.color.mixed(with: .black, fraction: 0.25), anchor: anchor)
+    }
+    return out
+  }
+
+  private func render(_ t: TextAnnotation, _ layout: FigureLayout) -> String {
+    guard let px = layout.x(t.position.x), let py = layout.y(t.position.y),
+      inside(px, py, layout.plotArea)
+    else {
+      return ""
+    }
+    return haloText(
+      t.text, x: px, y: py + t.fontSize * 0.35, color: t.color, size: t.fontSize, anchor: t.anchor,
+      bold: t.bold)
+  }
+
+  private func legend(_ layout: FigureLayout) -> String {
+    let entries = layout.legendEntries
+    guard !entries.isEmpty else { return "" }
+    let area = layout.plotArea
+    let size = layout.legendSize
+    let inset = 10.0
+    let x: Double
+    let y: Double
+    switch axes.legend {
+    case .hidden: return ""
+    case .topRight: (x, y) = (area.maxX - size.width - inset, area.y + inset)
+    case .topLeft: (x, y) = (area.x + inset, area.y + inset)
+    case .bottomRight: (x, y) = (area.maxX - size.width - inset, area.maxY - size.height - inset)
+    case .bottomLeft: (x, y) = (area.x + inset, area.maxY - size.height - inset)
+    case .outsideRight: (x, y) = (area.maxX + 12, area.y)
+    }
+    let n = SVG.number
+    var out =
+      "<g class=\"legend\"><rect x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(size.width))\" height=\"\(n(size.height))\" "
+      + "rx=\"3\" fill=\"#ffffff\" fill-opacity=\"0.9\" stroke=\"#bbbbbb\" stroke-width=\"1\"/>"
+    let row = fonts.legend * 1.55
+    for (index, entry) in entries.enumerated() {
+      let cy = y + 6 + row * (Double(index) + 0.5)
+      let sx = x + 10
+      switch entry.swatch {
+      case .line(let color, let width, let dash, let marker):
+        out += polyline(
+          [(sx, cy), (sx + 26, cy)], stroke: color, width: Swift.min(width, 4), dash: dash)
+        if let marker { out += SVG.marker(marker, x: sx + 13, y: cy, size: 7, color: color) }
+      case .marker(let shape, let color):
+        out += SVG.marker(shape, x: sx + 13, y: cy, size: 9, color: color)
+      case .fill(let color, let opacity):
+        out +=
+          "<rect x=\"\(n(sx + 2))\" y=\"\(n(cy - 6))\" width=\"22\" height=\"12\" fill=\"\(color.hexString)\" "
+          + "fill-opacity=\"\(n(Swift.max(opacity, 0.35)))\" stroke=\"\(color.hexString)\" stroke-width=\"0.8\"/>"
+      case .path(let color):
+        out += polyline([(sx, cy), (sx + 26, cy)], stroke: color, width: 1.2, dash: .solid)
+        out += SVG.marker(.circle, x: sx + 4, y: cy, size: 4, color: color)
+        out += SVG.marker(.circle, x: sx + 13, y: cy, size: 4, color: color)
+        out += SVG.marker(.circle, x: sx + 22, y: cy, size: 4, color: color)
+      }
+      out += SVG.text(entry.label, x: sx + 34, y: cy + fonts.legend * 0.36, size: fonts.legend)
+    }
+    return out + "</g>"
+  }
+}
