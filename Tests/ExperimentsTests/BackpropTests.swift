@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TestSupport
 
@@ -64,5 +65,27 @@ struct BackpropTests {
     var experiment = BackpropExperiment.assignmentDefault()
     experiment.input = [1, 2]
     #expect(throws: BackpropError.invalidSample("x has 2 values but the network has 3 inputs")) { try experiment.run() }
+  }
+}
+
+@Suite("Part 2 — network files")
+struct NetworkFileTests {
+  @Test("a saved network loads back identically; a malformed file names itself")
+  func roundTrip() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("classify-network-\(UInt64.random(in: 0...UInt64.max))")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let network = try LogisticNetwork.random(sizes: [3, 2, 1], biases: true, seed: 5)
+    let file = folder.appendingPathComponent("net.json")
+    try network.save(to: file)
+    #expect(try LogisticNetwork.load(from: file) == network)
+    let broken = folder.appendingPathComponent("broken.json")
+    try Data(#"{"sizes": [3, 1], "weights": [[[1, 2]]]}"#.utf8).write(to: broken)
+    do {
+      _ = try LogisticNetwork.load(from: broken)
+      Issue.record("a 1×2 matrix for a 3-input layer must be rejected")
+    } catch {
+      #expect(error.description.contains("broken.json") && error.description.contains("w^(1) must be 1×3"))
+    }
   }
 }
