@@ -48,15 +48,32 @@ public enum UnaryOperation: Sendable {
 
 /// Element-wise kernels over flat row-major arrays.
 public enum ElementwiseKernels {
-  /// Applies `operation` to every element, in parallel for large inputs.
+  /// Applies `operation` to every element, in parallel for large inputs. The operation is
+  /// chosen once, outside the loop, so each loop body is a tight specialised closure.
   public static func unary(_ operation: UnaryOperation, _ x: [Float]) -> [Float] {
+    switch operation {
+    case .negate: return map(x) { -$0 }
+    case .exp: return map(x) { Foundation.exp($0) }
+    case .log: return map(x) { Foundation.log($0) }
+    case .sqrt: return map(x) { $0.squareRoot() }
+    case .abs: return map(x) { Swift.abs($0) }
+    case .relu: return map(x) { $0 > 0 ? $0 : 0 }
+    case .square: return map(x) { $0 * $0 }
+    case .reciprocal: return map(x) { 1 / $0 }
+    case .positiveMask: return map(x) { $0 > 0 ? 1 : 0 }
+    case .sigmoid, .tanh, .softplus: return map(x) { operation.apply($0) }
+    }
+  }
+
+  @inline(__always)
+  static func map(_ x: [Float], _ function: (Float) -> Float) -> [Float] {
     let count = x.count
     return [Float](unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { px in
         let source = px.baseAddress!
         let target = out.baseAddress!
         parallelChunks(count, minimumPerThread: 1 << 14) { range in
-          for index in range { target[index] = operation.apply(source[index]) }
+          for index in range { target[index] = function(source[index]) }
         }
       }
       initialized = count
