@@ -38,8 +38,8 @@ public struct Axes: Sendable {
   public var legend: LegendPlacement = .topRight
   /// Whether one data unit has the same length on both axes (the plot area shrinks to fit).
   public var equalAspect: Bool = false
-  /// Relative padding added to data-derived limits on each side (0.04 = 4 % of the span).
-  public var padding: Double = 0.04
+  /// Relative padding added to data-derived limits on each side (0.05 = 5 % of the span).
+  public var padding: Double = 0.05
   /// Whether data-derived limits are widened to the next nice tick (e.g. `0.3...9.2` → `0...10`).
   public var niceLimits: Bool = false
   /// The marks, drawn in order (later on top).

@@ -156,8 +156,9 @@ extension Figure {
           rotate: true))
     }
     // Unclipped overlays: labelled points and text inside the plot area.
-    for mark in axes.marks {
+    for (mark, color) in zip(axes.marks, colors) {
       switch mark {
+      case .path(let p): out.append(pathLabels(p, color: color, layout))
       case .point(let p): out.append(render(p, layout))
       case .text(let t): out.append(render(t, layout))
       default: break
@@ -239,18 +240,32 @@ extension Figure {
       out.append(
         "<circle cx=\"\(SVG.number(first.0))\" cy=\"\(SVG.number(first.1))\" r=\"6\" fill=\"#ffffff\" "
           + "stroke=\"\(color.hexString)\" stroke-width=\"2.2\"/>")
-      if let text = s.startLabel {
-        out.append(haloText(text, x: first.0 + 9, y: first.1 - 8, color: color))
-      }
     }
     if let last = all.last, all.count > 1 {
       out.append(
         SVG.marker(
           .square, x: last.0, y: last.1, size: 12, color: color,
           stroke: " stroke=\"#ffffff\" stroke-width=\"1\""))
-      if let text = s.endLabel {
-        out.append(haloText(text, x: last.0 + 9, y: last.1 - 8, color: color))
-      }
+    }
+    return out.joined(separator: "\n")
+  }
+
+  /// The start and end labels of a path, outside the clip so they are never cut, turned
+  /// inwards near the plot area's right and top edges.
+  private func pathLabels(_ s: PathSeries, color: Color, _ layout: FigureLayout) -> String {
+    let all = Array(runs(s.points, layout).joined())
+    let area = layout.plotArea
+    var out: [String] = []
+    for (point, text) in [(all.first, s.startLabel), (all.count > 1 ? all.last : nil, s.endLabel)] {
+      guard let point, let text, inside(point.0, point.1, area) else { continue }
+      let width = Figure.textWidth(text, fontSize: fonts.legend)
+      let flip = point.0 + 9 + width > area.maxX
+      let y =
+        point.1 - 10 < area.y + fonts.legend ? point.1 + 10 + fonts.legend * 0.8 : point.1 - 10
+      out.append(
+        haloText(
+          text, x: flip ? point.0 - 9 : point.0 + 9, y: y, color: color,
+          anchor: flip ? .end : .start))
     }
     return out.joined(separator: "\n")
   }

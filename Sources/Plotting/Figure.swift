@@ -186,7 +186,10 @@ extension Figure {
       return values.map { ($0, NiceTicks.label($0, step: labelStep)) }
     case .log10:
       let values = fixed ?? NiceTicks.logarithmic(domain)
-      return values.filter { $0 > 0 }.map { ($0, NiceTicks.logLabel($0)) }
+      let positive = values.filter { $0 > 0 }
+      let decades = positive.allSatisfy { v in Swift.abs(log10(v) - log10(v).rounded()) < 1e-9 }
+      // Powers of ten as 10ⁿ; a 1-2-5 sequence within a decade as plain numbers.
+      return positive.map { ($0, decades ? NiceTicks.logLabel($0) : NiceTicks.label($0, step: $0)) }
     }
   }
 
