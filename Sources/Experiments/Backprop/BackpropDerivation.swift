@@ -80,8 +80,9 @@ struct BackpropDerivation {
       } else {
         let delta = Symbol(base: "δ", index: "j", layer: layer)
         let a = Symbol(base: "a", index: "j", layer: layer)
-        let w = Symbol(base: "w", index: "kj", layer: layer + 1)
-        let next = Symbol(base: "δ", index: "k", layer: layer + 1)
+        let single = network.sizes[layer + 1] == 1
+        let w = Symbol(base: "w", index: single ? "1j" : "kj", layer: layer + 1)
+        let next = Symbol(base: "δ", index: single ? "1" : "k", layer: layer + 1)
         let sum = network.sizes[layer + 1] == 1 ? "" : "Σ_k "
         let sumHTML = network.sizes[layer + 1] == 1 ? "" : "Σ<sub>k</sub> "
         lines.append(
