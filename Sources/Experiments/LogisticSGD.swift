@@ -127,16 +127,17 @@ public struct StochasticGradientDescent: Sendable {
     if case .shuffled(let seed) = order { generator = SeededGenerator(seed: seed) }
     let clock = ContinuousClock()
     let started = clock.now
+    let packed = LogisticRegression.packRows(data)
     var w = start
     trajectory.weights.append(w)
     if recordEvery > 0 {
       trajectory.iterationNegativeLogLikelihood.reserveCapacity(maxEpochs * n / recordEvery + 1)
       trajectory.iterationNegativeLogLikelihood.append(
-        LogisticRegression.fullPass(w, on: data).negativeLogLikelihood)
+        LogisticRegression.fullPass(w, on: data, packed: packed).negativeLogLikelihood)
     }
     var updates = 0
     for epoch in 0..<maxEpochs {
-      let nll = LogisticRegression.fullPass(w, on: data).negativeLogLikelihood
+      let nll = LogisticRegression.fullPass(w, on: data, packed: packed).negativeLogLikelihood
       trajectory.negativeLogLikelihood.append(nll)
       switch order {
       case .shuffled:
@@ -162,7 +163,7 @@ public struct StochasticGradientDescent: Sendable {
         updates += 1
         if recordEvery > 0, updates % recordEvery == 0 {
           trajectory.iterationNegativeLogLikelihood.append(
-            LogisticRegression.fullPass(w, on: data).negativeLogLikelihood)
+            LogisticRegression.fullPass(w, on: data, packed: packed).negativeLogLikelihood)
         }
       }
       trajectory.weights.append(w)
