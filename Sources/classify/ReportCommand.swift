@@ -1,0 +1,43 @@
+import ArgumentParser
+import Experiments
+import Foundation
+
+struct ReportCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "report",
+    abstract: "Runs every part on its defaults and writes report/index.html with answers, tables and figures.",
+    discussion: """
+      The page is self-contained apart from the figure files beside it. It is built in a staging
+      folder and swapped in at the end, so an interrupted run leaves the previous report intact.
+      """)
+
+  @OptionGroup var global: GlobalOptions
+
+  @Option(help: "The report folder.")
+  var output: String = "report"
+
+  @Option(help: "Part 3 data file (rows: x1 x2 1 t); default: the built-in 200-point data set.")
+  var logisticData: String?
+
+  @Option(help: "Epochs of the Part 2 training demo.")
+  var backpropEpochs: Int = 1000
+
+  func run() throws {
+    try global.apply()
+    let folder = URL(fileURLWithPath: output)
+    let writer = ReportWriter(folder: folder)
+    let page = try writer.write(title: "Assignment 2 — Classification and deep learning") { staging in
+      var sections: [ReportSection] = []
+      var backprop = BackpropExperiment.assignmentDefault()
+      backprop.trainingEpochs = backpropEpochs
+      sections.append(try backprop.run().section(figuresIn: staging))
+      report("Part 2", sections.last!)
+      return sections
+    }
+    print("Report written to \(page.path)")
+  }
+
+  private func report(_ part: String, _ section: ReportSection) {
+    print("✓ \(section.title)")
+  }
+}
