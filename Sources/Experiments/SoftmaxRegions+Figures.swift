@@ -7,7 +7,7 @@ extension SoftmaxRegionsResult {
 
   /// The colour of class k (Okabe–Ito, skipping green, which marks the common point).
   public static func classColor(_ k: Int) -> Color {
-    let order = [0, 1, 4, 5, 6, 3, 2]
+    let order = [0, 1, 4, 6, 5, 3, 2]
     return Color.palette(order[k % order.count])
   }
 

@@ -55,7 +55,8 @@ extension SoftmaxRegionsResult {
         text +=
           " Moving away from \(commonPoint == nil ? "its start" : "the green point"), the tied pair pulls "
           + "ahead of the others linearly (per unit distance: \(rates)), so the other probabilities decay "
-          + "like e^(−rate·t) and the tied two rise from 1/\(k) to 1/2 each"
+          + "like e^(−rate·t) and the tied two "
+          + (commonPoint == nil ? "approach 1/2 each" : "rise from 1/\(k) to 1/2 each")
         if let s1 = sample(b.samples, at: near), let s2 = sample(b.samples, at: far) {
           text +=
             ": at distance \(S.format(s1.distance)) \(probabilityList(s1.probabilities)); at distance "
