@@ -132,6 +132,24 @@ struct FigureTests {
     #expect(svg.contains("clip-path=\"url(#plot-area)\""))
   }
 
+  @Test("x tick labels never overlap, even for long labels on a narrow figure")
+  func tickLabelsDoNotOverlap() {
+    for width in [200.0, 320, 640] {
+      var figure = Figure(width: width, height: 300)
+      figure.axes.addLine(x: [123_456, 987_654], y: [0, 1])
+      let layout = figure.layout()
+      let pixels = layout.xTicks.compactMap { layout.x($0.value) }
+      let widest = layout.xTicks.map { Double($0.label.count) * figure.fonts.tick * 0.6 }.max() ?? 0
+      #expect(layout.xTicks.count >= 2)
+      #expect(zip(pixels, pixels.dropFirst()).allSatisfy { $1 - $0 > widest }, "width \(width)")
+    }
+  }
+
+  @Test("an empty figure still renders a valid SVG")
+  func emptyFigure() {
+    #expect(SVGCollector.parse(Figure().svg()).error == nil)
+  }
+
   @Test("a NaN breaks a line into two polylines")
   func nanBreaksLine() {
     var figure = Figure()
@@ -245,5 +263,17 @@ struct FigureOutputTests {
       label: "separator")
     path.axes.legend = .outsideRight
     try path.writePNG(to: folder.appendingPathComponent("path.png"))
+    var scatter = Figure(width: 520, height: 400, title: "Data")
+    scatter.axes.xLabel = "x₁"
+    scatter.axes.yLabel = "x₂"
+    let xs = (0..<60).map { Foundation.sin(Double($0) * 1.7) * 3 }
+    let ys = (0..<60).map { Foundation.cos(Double($0) * 2.3) * 2 + Double($0 % 2) }
+    scatter.axes.addScatter(
+      x: xs, y: ys, label: "t = 0 / 1",
+      colors: (0..<60).map { $0 % 2 == 0 ? Color.palette(0) : Color.palette(1) })
+    scatter.axes.addSegment(from: Point(-3, -1), to: Point(3, 2), label: "separator")
+    scatter.axes.legend = .bottomLeft
+    scatter.axes.equalAspect = true
+    try scatter.writePNG(to: folder.appendingPathComponent("scatter.png"))
   }
 }
