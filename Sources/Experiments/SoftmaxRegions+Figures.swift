@@ -147,4 +147,42 @@ extension SoftmaxRegionsResult {
     addCommonPoint(to: &figure.axes)
     return figure
   }
+
+  /// `p(C_k|x)` against distance: for each boundary ray the tied classes' probability (→ 1/2),
+  /// dashed for each region's middle direction the winner's probability (→ 1).
+  public func probabilityProfilesFigure(maxDistance: Double = 4, steps: Int = 160) -> Figure {
+    let model = model
+    let ts = (0...Swift.max(1, steps)).map {
+      Double($0) * maxDistance / Double(Swift.max(1, steps))
+    }
+    var figure = Figure(width: 700, height: 440, title: "Probabilities moving away from the centre")
+    figure.axes.xLabel =
+      "distance from \(commonPoint == nil ? "the start point" : "the common point")"
+    figure.axes.yLabel = "p(Cₖ|x)"
+    figure.axes.xLimits = 0...maxDistance
+    figure.axes.yLimits = 0...1.05
+    figure.axes.yTicks = [0, 0.25, 0.5, 0.75, 1]
+    figure.axes.legend = .outsideRight
+    for (index, b) in boundaries.enumerated() where b.kind != .segment {
+      let ys = ts.map { t in
+        model.probabilities(
+          at: Point(b.origin.x + t * b.direction.x, b.origin.y + t * b.direction.y))[b.first]
+      }
+      figure.axes.addLine(
+        x: ts, y: ys,
+        label: "tied, on \(Self.className(b.first))/\(Self.className(b.second)) boundary",
+        color: Color.red.mixed(with: .black, fraction: 0.3 * Double(index % 3)))
+    }
+    for r in regions {
+      let ys = ts.map { t in
+        model.probabilities(at: Point(start.x + t * r.direction.x, start.y + t * r.direction.y))[
+          r.classIndex]
+      }
+      figure.axes.addLine(
+        x: ts, y: ys, label: "winner, middle of \(Self.className(r.classIndex))",
+        color: Self.classColor(r.classIndex),
+        dash: .dashed)
+    }
+    return figure
+  }
 }

@@ -185,6 +185,11 @@ extension SoftmaxRegionsResult {
         "softmax-probability-map", probabilityMapFigure(),
         "Winning class (hue) and its probability max p(Cₖ|x) (intensity: pale where classes tie, deep where p → 1)."
       ),
+      (
+        "softmax-probability-profiles", probabilityProfilesFigure(),
+        "Along each red boundary the tied classes' probability rises to 1/2 (solid); along the middle of each "
+          + "region the winner's probability rises to 1 (dashed)."
+      ),
     ]
     var names: [String] = []
     var html = "<p>" + modelDescription.map(Self.escape).joined(separator: "<br>\n") + "</p>\n"

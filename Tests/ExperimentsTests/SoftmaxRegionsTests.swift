@@ -195,7 +195,7 @@ struct SoftmaxRegionsReportTests {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let section = try SoftmaxRegions.assignment.analyze().section(figuresIn: folder)
-    #expect(section.figures.count == 4)
+    #expect(section.figures.count == 6)
     for name in section.figures {
       #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path))
       #expect(section.html.contains(name))
