@@ -28,6 +28,8 @@ struct ReportCommand: ParsableCommand {
     let writer = ReportWriter(folder: folder)
     let page = try writer.write(title: "Assignment 2 — Classification and deep learning") { staging in
       var sections: [ReportSection] = []
+      sections.append(try SoftmaxRegions.assignment.analyze().section(figuresIn: staging))
+      report("Part 1", sections.last!)
       var backprop = BackpropExperiment.assignmentDefault()
       backprop.trainingEpochs = backpropEpochs
       sections.append(try backprop.run().section(figuresIn: staging))
