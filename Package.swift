@@ -7,10 +7,13 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "classify", targets: ["classify"]),
-    .library(name: "ClassifyKit", targets: ["TensorCore", "NN", "Plotting", "Experiments"]),
+    .library(
+      name: "ClassifyKit",
+      targets: ["TensorCore", "NN", "ImageCodecs", "Vision", "Plotting", "Experiments"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
   ],
   targets: [
     // BLAS binding: OpenBLAS through pkg-config on Linux; Kernels uses Accelerate on Apple platforms.
@@ -36,6 +39,18 @@ let package = Package(
     .target(name: "TensorCore", dependencies: ["Kernels"]),
     .target(name: "NN", dependencies: ["TensorCore"]),
     .target(name: "Plotting", dependencies: ["CSVGRaster"]),
+    // libpng + libjpeg-turbo behind a C shim; ImageCodecs is the Swift face (no pointers).
+    .systemLibrary(
+      name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+    .systemLibrary(
+      name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
+    .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
+    .target(name: "ImageCodecs", dependencies: ["CImageCodecs"]),
+    .target(
+      name: "Vision",
+      dependencies: [
+        "NN", "TensorCore", "ImageCodecs", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+      ]),
     .target(name: "Experiments", dependencies: ["TensorCore", "NN", "Plotting"]),
     .executableTarget(
       name: "classify",
@@ -52,6 +67,12 @@ let package = Package(
       name: "NNTests", dependencies: ["NN", "TensorCore", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "PlottingTests", dependencies: ["Plotting", "TestSupport"]),
+    .testTarget(
+      name: "ImageCodecsTests", dependencies: ["ImageCodecs", "TestSupport"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "VisionTests", dependencies: ["Vision", "NN", "TensorCore", "TestSupport"],
+      resources: [.copy("Fixtures")]),
     .testTarget(
       name: "ExperimentsTests", dependencies: ["Experiments", "TestSupport"],
       resources: [.copy("Fixtures")]),

@@ -5,7 +5,10 @@ import Kernels
 /// Storage is a Swift `[Float]`, which already is copy-on-write (a uniquely referenced buffer is
 /// mutated in place, a shared one is copied first), so `Tensor` needs no storage class of its own.
 /// A tensor that takes part in differentiation carries a `GradNode`; see `Autograd.swift`.
-public struct Tensor: CustomStringConvertible {
+///
+/// Sendable so batches can cross threads (data loaders): the values are an immutable-by-COW
+/// array, and a tape node is only mutated by `backward()`, which runs on one thread.
+public struct Tensor: CustomStringConvertible, @unchecked Sendable {
   /// The extent of each axis, outermost first. `[]` is a scalar.
   public let shape: [Int]
   /// The elements in row-major order.
