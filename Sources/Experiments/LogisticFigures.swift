@@ -105,6 +105,8 @@ extension LogisticResult {
   func stochasticIterationFigure() -> Figure {
     var axes = Axes(
       xLabel: "iteration (per-sample updates)", yLabel: "negative log-likelihood (all data)")
+    axes.yScale = .log10
+    axes.legend = .outsideRight
     for (index, run) in stochasticRuns.enumerated() {
       let values = run.iterationNegativeLogLikelihood
       let every = Double(max(1, run.recordEvery))
@@ -113,7 +115,8 @@ extension LogisticResult {
         label: "η = \(logisticFormat(run.learningRate, 2))",
         color: .palette(index), width: 1.2)
     }
-    return Figure(title: "Stochastic gradient descent: NLL per iteration", axes: axes)
+    return Figure(
+      width: 860, height: 480, title: "Stochastic gradient descent: NLL per iteration", axes: axes)
   }
 
   /// GD (solid) against SGD (dashed) per epoch, one colour per rate.
@@ -121,6 +124,9 @@ extension LogisticResult {
     var axes = Axes(
       xLabel: "epoch (200 gradient evaluations each)", yLabel: "negative log-likelihood")
     axes.xScale = .log10
+    // SGD at large η spikes to several times the GD values; a log NLL axis keeps both readable.
+    axes.yScale = .log10
+    axes.legend = .outsideRight
     for (index, run) in rateRuns.enumerated() {
       let nll = run.negativeLogLikelihood
       axes.addLine(

@@ -20,7 +20,7 @@ struct LogisticCommand: ParsableCommand {
       "Data file: whitespace-separated rows `x1 x2 1 t` with t ∈ {0, 1} (default: built-in set).")
   var data: String?
 
-  @Option(help: "Learning rate η of the main gradient-descent run.")
+  @Option(parsing: .unconditional, help: "Learning rate η of the main gradient-descent run.")
   var rate: Double = 0.5
 
   @Option(help: "Comma-separated learning rates to compare, e.g. 0.5,0.3,0.1,0.05,0.01.")
