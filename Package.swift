@@ -43,13 +43,15 @@ let package = Package(
     .systemLibrary(
       name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
     .systemLibrary(
-      name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
+      name: "CLibJPEG", pkgConfig: "libjpeg",
+      providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
     .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
     .target(name: "ImageCodecs", dependencies: ["CImageCodecs"]),
     .target(
       name: "Vision",
       dependencies: [
-        "NN", "TensorCore", "ImageCodecs", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        "NN", "TensorCore", "ImageCodecs",
+        .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]),
     .target(name: "Experiments", dependencies: ["TensorCore", "NN", "Plotting"]),
     .executableTarget(
@@ -59,7 +61,8 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .executableTarget(name: "Benchmarks", dependencies: ["Kernels", "TensorCore", "NN", "Experiments"]),
+    .executableTarget(
+      name: "Benchmarks", dependencies: ["Kernels", "TensorCore", "NN", "Experiments"]),
     .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),

@@ -12,13 +12,19 @@ func runFoundationBenchmark() -> String {
   let b = Tensor.randomNormal([n, n], using: &generator)
   var c = [Float](repeating: 0, count: n * n)
   let raw = medianSeconds { BLAS.rawSquareSgemm(n: n, a: a.scalars, b: b.scalars, c: &c) }
-  let wrapped = medianSeconds { _ = MatMulKernels.matmul(a.scalars, batchA: 1, b.scalars, batchB: 1, m: n, k: n, n: n) }
+  let wrapped = medianSeconds {
+    _ = MatMulKernels.matmul(a.scalars, batchA: 1, b.scalars, batchB: 1, m: n, k: n, n: n)
+  }
   let tensor = medianSeconds { _ = a.matmul(b) }
   let flops = 2 * Double(n * n * n)
-  lines.append(String(format: "sgemm n=512: raw cblas %.1f GFLOP/s, wrapper %.1f GFLOP/s (overhead %.1f %%), Tensor.matmul %.1f GFLOP/s",
-    flops / raw / 1e9, flops / wrapped / 1e9, (wrapped / raw - 1) * 100, flops / tensor / 1e9))
+  lines.append(
+    String(
+      format:
+        "sgemm n=512: raw cblas %.1f GFLOP/s, wrapper %.1f GFLOP/s (overhead %.1f %%), Tensor.matmul %.1f GFLOP/s",
+      flops / raw / 1e9, flops / wrapped / 1e9, (wrapped / raw - 1) * 100, flops / tensor / 1e9))
 
-  let reference = runReferenceScript("scripts/bench/foundation_torch.py", arguments: ["\(ComputeThreads.count)"])
+  let reference = runReferenceScript(
+    "scripts/bench/foundation_torch.py", arguments: ["\(ComputeThreads.count)"])
   if let torchMatmul = reference["matmul512"] {
     lines.append(comparison("matmul 512×512 vs torch.mm", ours: tensor, reference: torchMatmul))
   }
@@ -30,17 +36,30 @@ func runFoundationBenchmark() -> String {
   lines.append(comparison("add 1M floats vs torch", ours: add, reference: reference["add1m"]))
   let rows = Tensor.randomNormal([1024, 1024], using: &generator)
   let bias = Tensor.randomNormal([1024], using: &generator)
-  lines.append(comparison("broadcast add [1024,1024]+[1024] vs torch", ours: medianSeconds { _ = rows + bias }, reference: reference["broadcast_add"]))
-  lines.append(comparison("softmax [1024,1024] vs torch", ours: medianSeconds { _ = rows.softmax() }, reference: reference["softmax"]))
-  lines.append(comparison("sigmoid 1M vs torch", ours: medianSeconds { _ = x.sigmoid() }, reference: reference["sigmoid1m"]))
+  lines.append(
+    comparison(
+      "broadcast add [1024,1024]+[1024] vs torch", ours: medianSeconds { _ = rows + bias },
+      reference: reference["broadcast_add"]))
+  lines.append(
+    comparison(
+      "softmax [1024,1024] vs torch", ours: medianSeconds { _ = rows.softmax() },
+      reference: reference["softmax"]))
+  lines.append(
+    comparison(
+      "sigmoid 1M vs torch", ours: medianSeconds { _ = x.sigmoid() },
+      reference: reference["sigmoid1m"]))
 
   // Autograd overhead: 100 tiny ops recorded and back-propagated, per op.
   let small = Tensor([1, 2, 3, 4]).requiringGradient()
-  let perOp = medianSeconds {
-    var z = small
-    for _ in 0..<100 { z = z * 1.0001 }
-    z.sum().backward()
-  } / 100
-  lines.append(comparison("autograd forward+backward per tiny op vs torch", ours: perOp, reference: reference["autograd_per_op"], unit: "µs", scale: 1e6))
+  let perOp =
+    medianSeconds {
+      var z = small
+      for _ in 0..<100 { z = z * 1.0001 }
+      z.sum().backward()
+    } / 100
+  lines.append(
+    comparison(
+      "autograd forward+backward per tiny op vs torch", ours: perOp,
+      reference: reference["autograd_per_op"], unit: "µs", scale: 1e6))
   return lines.joined(separator: "\n")
 }

@@ -16,7 +16,9 @@ func medianSeconds(repetitions: Int = 21, warmup: Int = 3, _ body: () -> Void) -
 /// returns its `key=value` lines; empty when Python or the script's imports are missing.
 func runReferenceScript(_ path: String, arguments: [String] = []) -> [String: Double] {
   let python = "/usr/bin/python3"
-  guard FileManager.default.isExecutableFile(atPath: python), FileManager.default.fileExists(atPath: path) else { return [:] }
+  guard FileManager.default.isExecutableFile(atPath: python),
+    FileManager.default.fileExists(atPath: path)
+  else { return [:] }
   let process = Process()
   process.executableURL = URL(fileURLWithPath: python)
   process.arguments = [path] + arguments
@@ -36,8 +38,11 @@ func runReferenceScript(_ path: String, arguments: [String] = []) -> [String: Do
 }
 
 /// Formats one benchmark line: ours, the reference, and the speed-up (reference time / ours).
-func comparison(_ name: String, ours: Double, reference: Double?, unit: String = "ms", scale: Double = 1e3) -> String {
+func comparison(
+  _ name: String, ours: Double, reference: Double?, unit: String = "ms", scale: Double = 1e3
+) -> String {
   let oursText = String(format: "%.3f %@", ours * scale, unit)
   guard let reference else { return "\(name): ours \(oursText) (reference unavailable)" }
-  return "\(name): ours \(oursText), reference \(String(format: "%.3f %@", reference * scale, unit)), speed-up ×\(String(format: "%.2f", reference / ours))"
+  return
+    "\(name): ours \(oursText), reference \(String(format: "%.3f %@", reference * scale, unit)), speed-up ×\(String(format: "%.2f", reference / ours))"
 }

@@ -4,7 +4,9 @@ import Kernels
 // Release-mode benchmarks, each side by side with its reference script in the same run.
 // Usage: swift run -c release Benchmarks [foundation|logistic|all] [--threads N]
 var arguments = Array(CommandLine.arguments.dropFirst())
-if let index = arguments.firstIndex(of: "--threads"), index + 1 < arguments.count, let threads = Int(arguments[index + 1]) {
+if let index = arguments.firstIndex(of: "--threads"), index + 1 < arguments.count,
+  let threads = Int(arguments[index + 1])
+{
   ComputeThreads.set(threads)
   arguments.removeSubrange(index...(index + 1))
 }

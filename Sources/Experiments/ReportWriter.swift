@@ -26,7 +26,8 @@ public struct ReportWriter {
   public func write(title: String, build: (URL) throws -> [ReportSection]) throws -> URL {
     let fileManager = FileManager.default
     let parent = folder.deletingLastPathComponent()
-    let staging = parent.appendingPathComponent(".\(folder.lastPathComponent).staging-\(ProcessInfo.processInfo.processIdentifier)")
+    let staging = parent.appendingPathComponent(
+      ".\(folder.lastPathComponent).staging-\(ProcessInfo.processInfo.processIdentifier)")
     do {
       try? fileManager.removeItem(at: staging)
       try fileManager.createDirectory(at: staging, withIntermediateDirectories: true)
@@ -41,7 +42,9 @@ public struct ReportWriter {
       try Data(page.utf8).write(to: index)
       let backup = parent.appendingPathComponent(".\(folder.lastPathComponent).previous")
       try? fileManager.removeItem(at: backup)
-      if fileManager.fileExists(atPath: folder.path) { try fileManager.moveItem(at: folder, to: backup) }
+      if fileManager.fileExists(atPath: folder.path) {
+        try fileManager.moveItem(at: folder, to: backup)
+      }
       try fileManager.moveItem(at: staging, to: folder)
       try? fileManager.removeItem(at: backup)
     } catch {
@@ -53,7 +56,9 @@ public struct ReportWriter {
   /// The self-contained page: inline CSS, a table of contents, one `<section>` per part.
   static func page(title: String, sections: [ReportSection]) -> String {
     let anchors = sections.indices.map { "part-\($0 + 1)" }
-    let contents = zip(anchors, sections).map { "<li><a href=\"#\($0)\">\(escapeHTML($1.title))</a></li>" }.joined()
+    let contents = zip(anchors, sections).map {
+      "<li><a href=\"#\($0)\">\(escapeHTML($1.title))</a></li>"
+    }.joined()
     let body = zip(anchors, sections).map { anchor, section in
       "<section id=\"\(anchor)\">\n<h2>\(escapeHTML(section.title))</h2>\n\(section.html)\n</section>"
     }.joined(separator: "\n")

@@ -157,7 +157,8 @@ public enum ElementwiseKernels {
         }
         let target = z + row * inner
         for column in 0..<inner {
-          target[column] = operation.apply(x[offsetA + column * innerA], y[offsetB + column * innerB])
+          target[column] = operation.apply(
+            x[offsetA + column * innerA], y[offsetB + column * innerB])
         }
       }
     }

@@ -4,7 +4,8 @@ public enum MovementKernels {
   /// `permutation[i]`.
   public static func permute(_ x: [Float], shape: [Int], permutation: [Int]) -> [Float] {
     let rank = shape.count
-    precondition(permutation.count == rank && Set(permutation) == Set(0..<rank), "permute: bad axes")
+    precondition(
+      permutation.count == rank && Set(permutation) == Set(0..<rank), "permute: bad axes")
     if permutation == Array(0..<rank) { return x }
     let inputStrides = ElementwiseKernels.contiguousStrides(shape)
     let outputShape = permutation.map { shape[$0] }
@@ -40,7 +41,8 @@ public enum MovementKernels {
     out.reserveCapacity(outer * range.count * inner)
     for row in 0..<outer {
       let base = row * axis * inner
-      out.append(contentsOf: x[(base + range.lowerBound * inner)..<(base + range.upperBound * inner)])
+      out.append(
+        contentsOf: x[(base + range.lowerBound * inner)..<(base + range.upperBound * inner)])
     }
     return out
   }
@@ -54,7 +56,8 @@ public enum MovementKernels {
   }
 
   /// Adds rows back: `out[indices[i]] += x[i]`, the adjoint of `gatherRows`.
-  public static func scatterAddRows(_ x: [Float], rowSize: Int, indices: [Int], rows: Int) -> [Float]
+  public static func scatterAddRows(_ x: [Float], rowSize: Int, indices: [Int], rows: Int)
+    -> [Float]
   {
     var out = [Float](repeating: 0, count: rows * rowSize)
     for (position, index) in indices.enumerated() {

@@ -10,7 +10,8 @@ public enum ReductionKernels {
         let source = px.baseAddress!
         let target = po.baseAddress!
         if inner == 1 {
-          parallelChunks(outer, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(axis, 1))) { range in
+          parallelChunks(outer, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(axis, 1))) {
+            range in
             for row in range {
               var total = 0.0
               let base = source + row * axis

@@ -28,11 +28,14 @@ public enum SoftmaxKernels {
             for step in 0..<axis { total += Foundation.exp(source[base + step * inner] - maximum) }
             if logarithm {
               let shift = maximum + Foundation.log(total)
-              for step in 0..<axis { target[base + step * inner] = source[base + step * inner] - shift }
+              for step in 0..<axis {
+                target[base + step * inner] = source[base + step * inner] - shift
+              }
             } else {
               let scale = 1 / total
               for step in 0..<axis {
-                target[base + step * inner] = Foundation.exp(source[base + step * inner] - maximum) * scale
+                target[base + step * inner] =
+                  Foundation.exp(source[base + step * inner] - maximum) * scale
               }
             }
           }
@@ -50,7 +53,9 @@ public enum SoftmaxKernels {
     for row in 0..<outer {
       for column in 0..<inner {
         var total = 0.0
-        for step in 0..<axis { total += Foundation.exp(Double(x[(row * axis + step) * inner + column])) }
+        for step in 0..<axis {
+          total += Foundation.exp(Double(x[(row * axis + step) * inner + column]))
+        }
         for step in 0..<axis {
           let index = (row * axis + step) * inner + column
           let p = Foundation.exp(Double(x[index])) / total

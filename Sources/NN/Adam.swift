@@ -35,7 +35,8 @@ public final class Adam: Optimizer {
   /// Creates Adam (or AdamW when `decoupledWeightDecay`) over parameter groups.
   public init(
     _ groups: [ParameterGroup], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
-    epsilon: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false, amsgrad: Bool = false
+    epsilon: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false,
+    amsgrad: Bool = false
   ) {
     self.groups = groups
     self.learningRate = learningRate
@@ -74,9 +75,11 @@ public final class Adam: Optimizer {
       for parameter in group.parameters {
         guard let gradient = parameter.gradient?.scalars else { continue }
         let count = gradient.count
-        var state = moments[parameter] ?? Moments(
-          first: [Float](repeating: 0, count: count), second: [Float](repeating: 0, count: count),
-          maximumSecond: amsgrad ? [Float](repeating: 0, count: count) : [])
+        var state =
+          moments[parameter]
+          ?? Moments(
+            first: [Float](repeating: 0, count: count), second: [Float](repeating: 0, count: count),
+            maximumSecond: amsgrad ? [Float](repeating: 0, count: count) : [])
         state.step += 1
         let correction1 = 1 - Foundation.pow(beta1, Float(state.step))
         let correction2 = 1 - Foundation.pow(beta2, Float(state.step))
@@ -86,7 +89,11 @@ public final class Adam: Optimizer {
           for i in 0..<count {
             var g = gradient[i]
             if decay != 0 {
-              if decoupledWeightDecay { values[i] *= 1 - rate * decay } else { g += decay * values[i] }
+              if decoupledWeightDecay {
+                values[i] *= 1 - rate * decay
+              } else {
+                g += decay * values[i]
+              }
             }
             state.first[i] += (g - state.first[i]) * (1 - beta1)
             state.second[i] = state.second[i] * beta2 + (1 - beta2) * g * g

@@ -29,16 +29,18 @@ extension Layer {
 
   /// Every parameter of this layer and its sublayers, with dotted PyTorch keys (`0.weight`).
   public var namedParameters: [(String, Parameter)] {
-    ownParameters + children.flatMap { name, child in
-      child.namedParameters.map { ("\(name).\($0.0)", $0.1) }
-    }
+    ownParameters
+      + children.flatMap { name, child in
+        child.namedParameters.map { ("\(name).\($0.0)", $0.1) }
+      }
   }
 
   /// Every buffer of this layer and its sublayers, with dotted PyTorch keys.
   public var namedBuffers: [(String, Buffer)] {
-    ownBuffers + children.flatMap { name, child in
-      child.namedBuffers.map { ("\(name).\($0.0)", $0.1) }
-    }
+    ownBuffers
+      + children.flatMap { name, child in
+        child.namedBuffers.map { ("\(name).\($0.0)", $0.1) }
+      }
   }
 
   /// All parameters, in state-dict order.

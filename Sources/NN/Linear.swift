@@ -20,18 +20,24 @@ public final class Linear: Layer {
   public var outputFeatures: Int { weight.shape[0] }
 
   /// A layer with PyTorch's default random initialisation drawn from `generator`.
-  public init(inputFeatures: Int, outputFeatures: Int, bias: Bool = true, generator: inout SeededGenerator) {
+  public init(
+    inputFeatures: Int, outputFeatures: Int, bias: Bool = true, generator: inout SeededGenerator
+  ) {
     let bound = 1 / Float(inputFeatures).squareRoot()
     weight = Parameter(
-      .randomUniform([outputFeatures, inputFeatures], lower: -bound, upper: bound, using: &generator))
+      .randomUniform(
+        [outputFeatures, inputFeatures], lower: -bound, upper: bound, using: &generator))
     self.bias =
-      bias ? Parameter(.randomUniform([outputFeatures], lower: -bound, upper: bound, using: &generator)) : nil
+      bias
+      ? Parameter(.randomUniform([outputFeatures], lower: -bound, upper: bound, using: &generator))
+      : nil
   }
 
   /// A layer with the given weight `[out, in]` and optional bias `[out]`.
   public init(weight: Tensor, bias: Tensor?) {
     precondition(weight.rank == 2, "Linear: weight must be [out, in], got \(weight.shape)")
-    precondition(bias == nil || bias!.shape == [weight.shape[0]], "Linear: bias must be [\(weight.shape[0])]")
+    precondition(
+      bias == nil || bias!.shape == [weight.shape[0]], "Linear: bias must be [\(weight.shape[0])]")
     self.weight = Parameter(weight)
     self.bias = bias.map { Parameter($0) }
   }

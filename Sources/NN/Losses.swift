@@ -6,25 +6,32 @@ public enum Loss {
   /// Computed through log-softmax, so it is finite for any finite logits.
   /// Shapes: `logits: [N, C]`, `labels: N` integers in `0..<C`.
   public static func crossEntropy(logits: Tensor, labels: [Int]) -> Tensor {
-    precondition(logits.rank == 2 && logits.shape[0] == labels.count, "crossEntropy: logits \(logits.shape) vs \(labels.count) labels")
+    precondition(
+      logits.rank == 2 && logits.shape[0] == labels.count,
+      "crossEntropy: logits \(logits.shape) vs \(labels.count) labels")
     let classes = logits.shape[1]
-    precondition(labels.allSatisfy { $0 >= 0 && $0 < classes }, "crossEntropy: label out of range 0..<\(classes)")
+    precondition(
+      labels.allSatisfy { $0 >= 0 && $0 < classes },
+      "crossEntropy: label out of range 0..<\(classes)")
     var oneHot = [Float](repeating: 0, count: logits.count)
     for (row, label) in labels.enumerated() { oneHot[row * classes + label] = 1 }
-    let picked = (logits.logSoftmax(alongAxis: 1) * Tensor(shape: logits.shape, scalars: oneHot)).sum()
+    let picked = (logits.logSoftmax(alongAxis: 1) * Tensor(shape: logits.shape, scalars: oneHot))
+      .sum()
     return -picked / Float(max(labels.count, 1))
   }
 
   /// Mean squared error (`F.mse_loss`): `mean((y − t)²)`.
   public static func meanSquaredError(_ prediction: Tensor, _ target: Tensor) -> Tensor {
-    precondition(prediction.shape == target.shape, "meanSquaredError: \(prediction.shape) vs \(target.shape)")
+    precondition(
+      prediction.shape == target.shape, "meanSquaredError: \(prediction.shape) vs \(target.shape)")
     return (prediction - target).squared().mean()
   }
 
   /// Binary cross-entropy from logits (`F.binary_cross_entropy_with_logits`):
   /// `mean(softplus(z) − t·z)`, the stable form of `−[t log σ(z) + (1−t) log(1−σ(z))]`.
   public static func binaryCrossEntropy(logits: Tensor, targets: Tensor) -> Tensor {
-    precondition(logits.shape == targets.shape, "binaryCrossEntropy: \(logits.shape) vs \(targets.shape)")
+    precondition(
+      logits.shape == targets.shape, "binaryCrossEntropy: \(logits.shape) vs \(targets.shape)")
     return (logits.softplus() - targets * logits).mean()
   }
 }

@@ -28,7 +28,9 @@ public final class SGD: Optimizer {
     _ groups: [ParameterGroup], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
     weightDecay: Float = 0, nesterov: Bool = false
   ) {
-    precondition(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov needs momentum > 0 and zero dampening")
+    precondition(
+      !nesterov || (momentum > 0 && dampening == 0),
+      "SGD: Nesterov needs momentum > 0 and zero dampening")
     self.groups = groups
     self.learningRate = learningRate
     self.momentum = momentum
@@ -59,7 +61,9 @@ public final class SGD: Optimizer {
           if decay != 0 { for i in direction.indices { direction[i] += decay * values[i] } }
           if momentum != 0 {
             if var buffer = previous {
-              for i in buffer.indices { buffer[i] = momentum * buffer[i] + (1 - dampening) * direction[i] }
+              for i in buffer.indices {
+                buffer[i] = momentum * buffer[i] + (1 - dampening) * direction[i]
+              }
               previous = buffer
             } else {
               previous = direction

@@ -53,7 +53,8 @@ extension Tensor {
 
   /// This tensor as a leaf of the tape: after `backward()`, `gradient` holds ∂loss/∂self.
   public func requiringGradient() -> Tensor {
-    Tensor(shape: shape, scalars: scalars, node: GradNode(inputs: [], operation: "leaf", pullback: nil))
+    Tensor(
+      shape: shape, scalars: scalars, node: GradNode(inputs: [], operation: "leaf", pullback: nil))
   }
 
   /// The accumulated gradient of a leaf after `backward()`; nil before, or for non-leaves.

@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 
 // Element-wise primitives, forward and backward side by side.
@@ -57,7 +58,9 @@ extension Tensor {
   }
 
   /// Negation.
-  public static prefix func - (operand: Tensor) -> Tensor { operand.mapWithDerivative(.negate) { g, _, _ in -g } }
+  public static prefix func - (operand: Tensor) -> Tensor {
+    operand.mapWithDerivative(.negate) { g, _, _ in -g }
+  }
 
   // Scalar conveniences (the scalar is a constant).
   public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs + Tensor(rhs) }
@@ -105,7 +108,9 @@ extension Tensor {
   /// Hyperbolic tangent. Derivative: 1 − tanh².
   public func tanh() -> Tensor { mapWithDerivative(.tanh) { g, _, y in g * (1 - y * y) } }
   /// log(1 + eˣ), finite for every x. Derivative: σ(x).
-  public func softplus() -> Tensor { mapWithDerivative(.softplus) { g, x, _ in g * x.map(.sigmoid) } }
+  public func softplus() -> Tensor {
+    mapWithDerivative(.softplus) { g, x, _ in g * x.map(.sigmoid) }
+  }
   /// log σ(x) = −softplus(−x), finite for every x. Derivative: σ(−x).
   public func logSigmoid() -> Tensor { -((-self).softplus()) }
 
@@ -114,7 +119,12 @@ extension Tensor {
     let values = scalars.map { Foundation.pow($0, exponent) }
     let input = detached
     return Tensor.record("pow", shape: shape, scalars: values, inputs: [self]) { g in
-      [g * Tensor(shape: input.shape, scalars: input.scalars.map { exponent * Foundation.pow($0, exponent - 1) })]
+      [
+        g
+          * Tensor(
+            shape: input.shape,
+            scalars: input.scalars.map { exponent * Foundation.pow($0, exponent - 1) })
+      ]
     }
   }
 
@@ -123,9 +133,11 @@ extension Tensor {
     let values = scalars.map { Swift.min(Swift.max($0, lower), upper) }
     let input = detached
     return Tensor.record("clamp", shape: shape, scalars: values, inputs: [self]) { g in
-      [g * Tensor(shape: input.shape, scalars: input.scalars.map { $0 >= lower && $0 <= upper ? 1 : 0 })]
+      [
+        g
+          * Tensor(
+            shape: input.shape, scalars: input.scalars.map { $0 >= lower && $0 <= upper ? 1 : 0 })
+      ]
     }
   }
 }
-
-import Foundation

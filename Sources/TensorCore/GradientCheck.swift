@@ -36,7 +36,8 @@ public enum GradientCheck {
         }
         let slope = (evaluate(step) - evaluate(-step)) / (2 * Double(step))
         column[element] = slope
-        let error = Swift.abs(analytic[inputIndex][element] - slope) / Swift.max(1, Swift.abs(slope))
+        let error =
+          Swift.abs(analytic[inputIndex][element] - slope) / Swift.max(1, Swift.abs(slope))
         worst = Swift.max(worst, error)
       }
       numeric.append(column)

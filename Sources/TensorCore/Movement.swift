@@ -7,11 +7,17 @@ extension Tensor {
   public func reshaped(to newShape: [Int]) -> Tensor {
     var resolved = newShape
     if let inferred = newShape.firstIndex(of: -1) {
-      let known = newShape.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
-      precondition(known > 0 && count % known == 0, "reshape: cannot infer -1 in \(newShape) for \(count) elements")
+      let known = newShape.enumerated().filter { $0.offset != inferred }.reduce(1) {
+        $0 * $1.element
+      }
+      precondition(
+        known > 0 && count % known == 0,
+        "reshape: cannot infer -1 in \(newShape) for \(count) elements")
       resolved[inferred] = count / known
     }
-    precondition(resolved.reduce(1, *) == count, "reshape: \(shape) (\(count) elements) cannot become \(newShape)")
+    precondition(
+      resolved.reduce(1, *) == count,
+      "reshape: \(shape) (\(count) elements) cannot become \(newShape)")
     if resolved == shape { return self }
     let original = shape
     return Tensor.record("reshape", shape: resolved, scalars: scalars, inputs: [self]) { g in
@@ -30,7 +36,9 @@ extension Tensor {
     let values = MovementKernels.permute(scalars, shape: shape, permutation: permutation)
     var inverse = [Int](repeating: 0, count: permutation.count)
     for (index, axis) in permutation.enumerated() { inverse[axis] = index }
-    return Tensor.record("permute", shape: permutation.map { shape[$0] }, scalars: values, inputs: [self]) { g in
+    return Tensor.record(
+      "permute", shape: permutation.map { shape[$0] }, scalars: values, inputs: [self]
+    ) { g in
       [g.permuted(inverse)]
     }
   }
@@ -45,7 +53,9 @@ extension Tensor {
   /// Stretches extent-1 axes (and prepends axes) to `target`. Gradient: summed back.
   public func broadcast(to target: [Int]) -> Tensor {
     if target == shape { return self }
-    precondition(Broadcasting.shape(shape, target) == target, "broadcast: \(shape) cannot stretch to \(target)")
+    precondition(
+      Broadcasting.shape(shape, target) == target, "broadcast: \(shape) cannot stretch to \(target)"
+    )
     let values = ElementwiseKernels.binary(
       .add, scalars, aStrides: Broadcasting.strides(of: shape, broadcastTo: target), [0],
       bStrides: [Int](repeating: 0, count: target.count), outputShape: target)
@@ -69,12 +79,16 @@ extension Tensor {
     let resolved = first.normalizedAxis(axis)
     for tensor in tensors {
       precondition(
-        tensor.rank == first.rank && tensor.shape.enumerated().allSatisfy { $0.offset == resolved || $0.element == first.shape[$0.offset] },
+        tensor.rank == first.rank
+          && tensor.shape.enumerated().allSatisfy {
+            $0.offset == resolved || $0.element == first.shape[$0.offset]
+          },
         "concatenate: shape \(tensor.shape) does not match \(first.shape) off axis \(resolved)")
     }
     let sizes = tensors.map { $0.shape[resolved] }
     let view = first.axisView(resolved)
-    let values = MovementKernels.concatenate(tensors.map(\.scalars), outer: view.outer, axisSizes: sizes, inner: view.inner)
+    let values = MovementKernels.concatenate(
+      tensors.map(\.scalars), outer: view.outer, axisSizes: sizes, inner: view.inner)
     var outputShape = first.shape
     outputShape[resolved] = sizes.reduce(0, +)
     return record("concatenate", shape: outputShape, scalars: values, inputs: tensors) { g in
@@ -90,7 +104,8 @@ extension Tensor {
   public func slice(alongAxis axis: Int, _ range: Range<Int>) -> Tensor {
     let resolved = normalizedAxis(axis)
     let view = axisView(resolved)
-    let values = MovementKernels.slice(scalars, outer: view.outer, axis: view.axis, inner: view.inner, range: range)
+    let values = MovementKernels.slice(
+      scalars, outer: view.outer, axis: view.axis, inner: view.inner, range: range)
     var outputShape = shape
     outputShape[resolved] = range.count
     let original = shape
@@ -111,12 +126,20 @@ extension Tensor {
   public func gatherRows(_ indices: [Int]) -> Tensor {
     precondition(rank >= 1, "gatherRows: needs rank ≥ 1")
     let rows = shape[0]
-    precondition(indices.allSatisfy { $0 >= 0 && $0 < rows }, "gatherRows: index out of range 0..<\(rows)")
+    precondition(
+      indices.allSatisfy { $0 >= 0 && $0 < rows }, "gatherRows: index out of range 0..<\(rows)")
     let rowSize = rows == 0 ? 0 : count / rows
     let values = MovementKernels.gatherRows(scalars, rowSize: rowSize, indices: indices)
     let original = shape
-    return Tensor.record("gatherRows", shape: [indices.count] + shape.dropFirst(), scalars: values, inputs: [self]) { g in
-      [Tensor(shape: original, scalars: MovementKernels.scatterAddRows(g.scalars, rowSize: rowSize, indices: indices, rows: rows))]
+    return Tensor.record(
+      "gatherRows", shape: [indices.count] + shape.dropFirst(), scalars: values, inputs: [self]
+    ) { g in
+      [
+        Tensor(
+          shape: original,
+          scalars: MovementKernels.scatterAddRows(
+            g.scalars, rowSize: rowSize, indices: indices, rows: rows))
+      ]
     }
   }
 }

@@ -14,7 +14,8 @@ extension Tensor {
   /// Normalises a possibly negative axis.
   func normalizedAxis(_ axis: Int) -> Int {
     let resolved = axis < 0 ? axis + rank : axis
-    precondition(resolved >= 0 && resolved < Swift.max(rank, 1), "axis \(axis) out of range for rank \(rank)")
+    precondition(
+      resolved >= 0 && resolved < Swift.max(rank, 1), "axis \(axis) out of range for rank \(rank)")
     return resolved
   }
 
@@ -38,13 +39,16 @@ extension Tensor {
     var currentShape = shape
     for axis in resolved {
       let (outer, extent, inner) = (
-        currentShape[..<axis].reduce(1, *), currentShape[axis], currentShape[(axis + 1)...].reduce(1, *)
+        currentShape[..<axis].reduce(1, *), currentShape[axis],
+        currentShape[(axis + 1)...].reduce(1, *)
       )
       values = ReductionKernels.sum(values, outer: outer, axis: extent, inner: inner)
       currentShape[axis] = 1
     }
     let keptShape = currentShape
-    let outputShape = keepingDimensions ? keptShape : shape.enumerated().filter { !resolved.contains($0.offset) }.map(\.element)
+    let outputShape =
+      keepingDimensions
+      ? keptShape : shape.enumerated().filter { !resolved.contains($0.offset) }.map(\.element)
     let inputShape = shape
     return Tensor.record("sum", shape: outputShape, scalars: values, inputs: [self]) { g in
       [g.reshaped(to: keptShape).broadcast(to: inputShape)]
@@ -72,13 +76,16 @@ extension Tensor {
   public func max(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
     let resolved = normalizedAxis(axis)
     let view = axisView(resolved)
-    let (values, indices) = ReductionKernels.max(scalars, outer: view.outer, axis: view.axis, inner: view.inner)
+    let (values, indices) = ReductionKernels.max(
+      scalars, outer: view.outer, axis: view.axis, inner: view.inner)
     var keptShape = shape
     keptShape[resolved] = 1
     var outputShape = shape
     outputShape.remove(at: resolved)
     let inputShape = shape
-    return Tensor.record("max", shape: keepingDimensions ? keptShape : outputShape, scalars: values, inputs: [self]) { g in
+    return Tensor.record(
+      "max", shape: keepingDimensions ? keptShape : outputShape, scalars: values, inputs: [self]
+    ) { g in
       var spread = [Float](repeating: 0, count: inputShape.reduce(1, *))
       for row in 0..<view.outer {
         for column in 0..<view.inner {
@@ -94,6 +101,7 @@ extension Tensor {
   public func argmax(alongAxis axis: Int) -> [Int] {
     let resolved = normalizedAxis(axis)
     let view = axisView(resolved)
-    return ReductionKernels.max(scalars, outer: view.outer, axis: view.axis, inner: view.inner).indices
+    return ReductionKernels.max(scalars, outer: view.outer, axis: view.axis, inner: view.inner)
+      .indices
   }
 }

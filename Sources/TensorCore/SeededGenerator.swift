@@ -47,7 +47,8 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 extension Tensor {
   /// Samples from `N(mean, standardDeviation²)`.
   public static func randomNormal(
-    _ shape: [Int], mean: Float = 0, standardDeviation: Float = 1, using generator: inout SeededGenerator
+    _ shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
+    using generator: inout SeededGenerator
   ) -> Tensor {
     let count = shape.reduce(1, *)
     var values = [Float](repeating: 0, count: count)

@@ -8,7 +8,8 @@ extension Tensor {
   public func softmax(alongAxis axis: Int = -1) -> Tensor {
     let resolved = normalizedAxis(axis)
     let view = axisView(resolved)
-    let values = SoftmaxKernels.softmax(scalars, outer: view.outer, axis: view.axis, inner: view.inner, logarithm: false)
+    let values = SoftmaxKernels.softmax(
+      scalars, outer: view.outer, axis: view.axis, inner: view.inner, logarithm: false)
     let output = Tensor(shape: shape, scalars: values)
     return Tensor.record("softmax", shape: shape, scalars: values, inputs: [self]) { g in
       let weighted = (g * output).sum(alongAxis: resolved, keepingDimensions: true)
@@ -21,7 +22,8 @@ extension Tensor {
   public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
     let resolved = normalizedAxis(axis)
     let view = axisView(resolved)
-    let values = SoftmaxKernels.softmax(scalars, outer: view.outer, axis: view.axis, inner: view.inner, logarithm: true)
+    let values = SoftmaxKernels.softmax(
+      scalars, outer: view.outer, axis: view.axis, inner: view.inner, logarithm: true)
     let output = Tensor(shape: shape, scalars: values)
     return Tensor.record("logSoftmax", shape: shape, scalars: values, inputs: [self]) { g in
       let total = g.sum(alongAxis: resolved, keepingDimensions: true)

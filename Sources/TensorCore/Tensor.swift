@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 
 /// An n-dimensional array of `Float`, row-major and contiguous, with value semantics.
@@ -125,5 +126,3 @@ extension Tensor {
     self.init(shape: shape, scalars: doubles.map(Float.init))
   }
 }
-
-import Foundation

@@ -24,7 +24,10 @@ struct BackpropCommand: ParsableCommand {
   @Flag(help: "Give every unit a bias (the assignment's network has none).")
   var biases = false
 
-  @Option(help: "Read the network from JSON: {\"sizes\": [...], \"weights\": [[[...]]], \"biases\": optional}.")
+  @Option(
+    help:
+      "Read the network from JSON: {\"sizes\": [...], \"weights\": [[[...]]], \"biases\": optional}."
+  )
   var weights: String?
 
   @Option(help: "The sample input x, comma-separated.")
@@ -33,7 +36,8 @@ struct BackpropCommand: ParsableCommand {
   @Option(help: "The sample target t.")
   var target: Double = 0.5
 
-  @Option(help: "Also train by gradient descent on a small regression task for N epochs and plot it.")
+  @Option(
+    help: "Also train by gradient descent on a small regression task for N epochs and plot it.")
   var train: Int = 0
 
   @Option(help: "Learning rate for --train.")
@@ -45,25 +49,34 @@ struct BackpropCommand: ParsableCommand {
   func run() throws {
     try global.apply()
     guard train >= 0 else { throw ValidationError("--train must be ≥ 0") }
-    guard learningRate.isFinite, learningRate > 0 else { throw ValidationError("--learning-rate must be a positive finite number") }
+    guard learningRate.isFinite, learningRate > 0 else {
+      throw ValidationError("--learning-rate must be a positive finite number")
+    }
     let x = try parseNumbers(input, option: "--input")
     let network: LogisticNetwork
     if let weights {
       network = try LogisticNetwork.load(from: URL(fileURLWithPath: weights))
     } else {
       let layerSizes = try parseNumbers(sizes, option: "--sizes").map { value -> Int in
-        guard value == value.rounded(), value >= 1 else { throw ValidationError("--sizes takes positive whole numbers, got \(sizes)") }
+        guard value == value.rounded(), value >= 1 else {
+          throw ValidationError("--sizes takes positive whole numbers, got \(sizes)")
+        }
         return Int(value)
       }
       network = try LogisticNetwork.random(sizes: layerSizes, biases: biases, seed: seed)
     }
-    let experiment = BackpropExperiment(network: network, input: x, target: target, trainingEpochs: train, learningRate: learningRate)
+    let experiment = BackpropExperiment(
+      network: network, input: x, target: target, trainingEpochs: train, learningRate: learningRate)
     let result = try experiment.run()
     let folder = URL(fileURLWithPath: output)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let section = try result.section(figuresIn: folder)
     print(section.text)
-    if !section.figures.isEmpty { print("Figures: \(section.figures.map { folder.appendingPathComponent($0).path }.joined(separator: ", "))") }
+    if !section.figures.isEmpty {
+      print(
+        "Figures: \(section.figures.map { folder.appendingPathComponent($0).path }.joined(separator: ", "))"
+      )
+    }
   }
 }
 
@@ -72,7 +85,9 @@ func parseNumbers(_ text: String, option: String) throws -> [Double] {
   try text.split(separator: ",").map { field in
     let trimmed = field.trimmingCharacters(in: .whitespaces)
     guard let value = Double(trimmed), value.isFinite else {
-      throw ValidationError("\(option): '\(trimmed)' is not a finite number (expected comma-separated numbers, e.g. 1,-0.5,2)")
+      throw ValidationError(
+        "\(option): '\(trimmed)' is not a finite number (expected comma-separated numbers, e.g. 1,-0.5,2)"
+      )
     }
     return value
   }

@@ -3,13 +3,17 @@ import Kernels
 
 /// Options every subcommand accepts.
 struct GlobalOptions: ParsableArguments {
-  @Option(name: .long, help: "Threads for numeric work and BLAS (default: CLASSIFY_THREADS or all cores).")
+  @Option(
+    name: .long, help: "Threads for numeric work and BLAS (default: CLASSIFY_THREADS or all cores)."
+  )
   var threads: Int?
 
   /// Applies the options; call first in `run()`.
   func apply() throws {
     if let threads {
-      guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+      guard threads >= 1 else {
+        throw ValidationError("--threads must be at least 1, got \(threads)")
+      }
       ComputeThreads.set(threads)
     }
   }

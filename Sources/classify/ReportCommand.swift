@@ -5,7 +5,8 @@ import Foundation
 struct ReportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "report",
-    abstract: "Runs every part on its defaults and writes report/index.html with answers, tables and figures.",
+    abstract:
+      "Runs every part on its defaults and writes report/index.html with answers, tables and figures.",
     discussion: """
       The page is self-contained apart from the figure files beside it. It is built in a staging
       folder and swapped in at the end, so an interrupted run leaves the previous report intact.
@@ -26,7 +27,8 @@ struct ReportCommand: ParsableCommand {
     try global.apply()
     let folder = URL(fileURLWithPath: output)
     let writer = ReportWriter(folder: folder)
-    let page = try writer.write(title: "Assignment 2 — Classification and deep learning") { staging in
+    let page = try writer.write(title: "Assignment 2 — Classification and deep learning") {
+      staging in
       var sections: [ReportSection] = []
       sections.append(try SoftmaxRegions.assignment.analyze().section(figuresIn: staging))
       report("Part 1", sections.last!)

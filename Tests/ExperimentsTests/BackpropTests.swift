@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import Experiments
 
@@ -23,7 +23,9 @@ struct BackpropTests {
   func defaultNetworkChecks() throws {
     let result = try BackpropExperiment.assignmentDefault().run()
     #expect(result.network.sizes == [3, 3, 3, 1])
-    #expect(result.maximumErrorFiniteDifferences < 1e-6, "finite differences: \(result.maximumErrorFiniteDifferences)")
+    #expect(
+      result.maximumErrorFiniteDifferences < 1e-6,
+      "finite differences: \(result.maximumErrorFiniteDifferences)")
     #expect(result.maximumErrorAutograd < 1e-4, "autograd: \(result.maximumErrorAutograd)")
     // The output δ is y − t.
     #expect(result.gradients.deltas.last == [result.trace.prediction - 0.5])
@@ -32,7 +34,8 @@ struct BackpropTests {
   @Test("deeper networks with biases are checked the same way")
   func deeperWithBiases() throws {
     let network = try LogisticNetwork.random(sizes: [4, 5, 3, 2, 1], biases: true, seed: 11)
-    let result = try BackpropExperiment(network: network, input: [0.3, -1, 2, 0.5], target: -1).run()
+    let result = try BackpropExperiment(network: network, input: [0.3, -1, 2, 0.5], target: -1)
+      .run()
     #expect(result.maximumErrorFiniteDifferences < 1e-6)
     #expect(result.maximumErrorAutograd < 1e-4)
   }
@@ -41,7 +44,11 @@ struct BackpropTests {
   func derivationText() throws {
     let result = try BackpropExperiment.assignmentDefault().run()
     let sections = BackpropDerivation(result: result).lines()
-    #expect(sections.map(\.heading) == ["Forward pass", "Output layer (l = 3)", "Penultimate layer (l = 2)", "Weights from the inputs (l = 1)"])
+    #expect(
+      sections.map(\.heading) == [
+        "Forward pass", "Output layer (l = 3)", "Penultimate layer (l = 2)",
+        "Weights from the inputs (l = 1)",
+      ])
     let text = sections.flatMap(\.lines).map(\.text).joined(separator: "\n")
     #expect(text.contains("δ_1^(3) = y − t"))
     #expect(text.contains("∂E_n/∂w_kj^(1) = (∂E_n/∂a_k^(1)) (∂a_k^(1)/∂w_kj^(1)) = δ_k^(1) x_j"))
@@ -59,12 +66,18 @@ struct BackpropTests {
 
   @Test("bad networks and samples are rejected with a reason")
   func badInput() throws {
-    #expect(throws: BackpropError.self) { try LogisticNetwork(sizes: [3, 2], weights: [[[1, 2, 3]]]) }
-    #expect(throws: BackpropError.self) { try LogisticNetwork(sizes: [2, 1], weights: [[[1, 2, 3]]]) }
+    #expect(throws: BackpropError.self) {
+      try LogisticNetwork(sizes: [3, 2], weights: [[[1, 2, 3]]])
+    }
+    #expect(throws: BackpropError.self) {
+      try LogisticNetwork(sizes: [2, 1], weights: [[[1, 2, 3]]])
+    }
     #expect(throws: BackpropError.self) { try LogisticNetwork(sizes: [1, 1], weights: [[[.nan]]]) }
     var experiment = BackpropExperiment.assignmentDefault()
     experiment.input = [1, 2]
-    #expect(throws: BackpropError.invalidSample("x has 2 values but the network has 3 inputs")) { try experiment.run() }
+    #expect(throws: BackpropError.invalidSample("x has 2 values but the network has 3 inputs")) {
+      try experiment.run()
+    }
   }
 }
 
@@ -72,7 +85,8 @@ struct BackpropTests {
 struct NetworkFileTests {
   @Test("a saved network loads back identically; a malformed file names itself")
   func roundTrip() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("classify-network-\(UInt64.random(in: 0...UInt64.max))")
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "classify-network-\(UInt64.random(in: 0...UInt64.max))")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let network = try LogisticNetwork.random(sizes: [3, 2, 1], biases: true, seed: 5)
@@ -85,7 +99,9 @@ struct NetworkFileTests {
       _ = try LogisticNetwork.load(from: broken)
       Issue.record("a 1×2 matrix for a 3-input layer must be rejected")
     } catch {
-      #expect(error.description.contains("broken.json") && error.description.contains("w^(1) must be 1×3"))
+      #expect(
+        error.description.contains("broken.json") && error.description.contains("w^(1) must be 1×3")
+      )
     }
   }
 }

@@ -1,13 +1,14 @@
 import Kernels
-import Testing
 import TestSupport
+import Testing
 
 @Suite("ElementwiseKernels")
 struct ElementwiseKernelsTests {
   @Test(
     "broadcast binary equals the naive walker",
     arguments: [
-      ([3, 4], [3, 4], [3, 4]), ([3, 4], [1, 4], [3, 4]), ([3, 4], [3, 1], [3, 4]), ([1], [5, 7], [5, 7]),
+      ([3, 4], [3, 4], [3, 4]), ([3, 4], [1, 4], [3, 4]), ([3, 4], [3, 1], [3, 4]),
+      ([1], [5, 7], [5, 7]),
       ([2, 1, 5], [3, 1], [2, 3, 5]), ([1, 33], [17, 1], [17, 33]), ([70_000], [1], [70_000]),
       ([300, 257], [257], [300, 257]),
     ])
@@ -21,7 +22,8 @@ struct ElementwiseKernelsTests {
     let a = randomValues(shapeA.reduce(1, *), seed: 3)
     let b = randomValues(shapeB.reduce(1, *), seed: 4)
     for operation in [BinaryOperation.add, .subtract, .multiply, .divide, .maximum, .minimum] {
-      let fast = ElementwiseKernels.binary(operation, a, aStrides: strides(shapeA), b, bStrides: strides(shapeB), outputShape: output)
+      let fast = ElementwiseKernels.binary(
+        operation, a, aStrides: strides(shapeA), b, bStrides: strides(shapeB), outputShape: output)
       let naive = ElementwiseKernels.naiveBinary(
         operation, a, aStrides: strides(shapeA), b, bStrides: strides(shapeB), outputShape: output)
       #expect(fast == naive, "\(operation) \(shapeA) ⊕ \(shapeB)")

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 @testable import NN
 @testable import TensorCore
@@ -24,14 +24,17 @@ struct LayerTests {
     #expect(layer.weight.value.scalars.allSatisfy { Swift.abs($0) <= bound })
     #expect(layer.bias!.value.scalars.allSatisfy { Swift.abs($0) <= bound })
     // Not degenerate: spread over most of the interval.
-    #expect((layer.weight.value.scalars.max() ?? 0) > 0.2 && (layer.weight.value.scalars.min() ?? 0) < -0.2)
+    #expect(
+      (layer.weight.value.scalars.max() ?? 0) > 0.2
+        && (layer.weight.value.scalars.min() ?? 0) < -0.2)
   }
 
   @Test("Sequential names children 0, 1, … and train/eval reach every layer")
   func sequential() {
     var generator = SeededGenerator(seed: 1)
     let model = Sequential(
-      Linear(inputFeatures: 4, outputFeatures: 3, generator: &generator), ReLU(), Dropout(probability: 0.5),
+      Linear(inputFeatures: 4, outputFeatures: 3, generator: &generator), ReLU(),
+      Dropout(probability: 0.5),
       Linear(inputFeatures: 3, outputFeatures: 2, generator: &generator))
     #expect(model.namedParameters.map(\.0) == ["0.weight", "0.bias", "3.weight", "3.bias"])
     #expect(model.parameterCount == 4 * 3 + 3 + 3 * 2 + 2)
@@ -86,7 +89,8 @@ struct LossTests {
 
   @Test("MSE and binary cross-entropy by hand")
   func otherLosses() {
-    #expect(Loss.meanSquaredError(Tensor([1, 2, 3]), Tensor([1, 0, 0])).item == Float(0 + 4 + 9) / 3)
+    #expect(
+      Loss.meanSquaredError(Tensor([1, 2, 3]), Tensor([1, 0, 0])).item == Float(0 + 4 + 9) / 3)
     // z = 0 → log 2 for either target; z = 100, t = 0 → 100 (the naive formula would give inf).
     let bce = Loss.binaryCrossEntropy(logits: Tensor([0, 100]), targets: Tensor([1, 0]))
     expectClose(Double(bce.item), (0.693_147_18 + 100) / 2, absolute: 1e-5)

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 @testable import TensorCore
 
@@ -14,7 +14,8 @@ struct AutogradTests {
     #expect(y.gradient?.scalars == [10])
   }
 
-  @Test("a tensor used twice receives both contributions; gradients accumulate across backward calls")
+  @Test(
+    "a tensor used twice receives both contributions; gradients accumulate across backward calls")
   func accumulation() {
     let x = Tensor([1, 2]).requiringGradient()
     (x + x).sum().backward()
@@ -57,7 +58,9 @@ struct AutogradTests {
     // e^k / (e + e² + e³)
     let e1 = 2.718281828459045
     let total = e1 + e1 * e1 + e1 * e1 * e1
-    expectClose(Tensor([1, 2, 3]).softmax().scalars, [e1 / total, e1 * e1 / total, e1 * e1 * e1 / total], absolute: 1e-7)
+    expectClose(
+      Tensor([1, 2, 3]).softmax().scalars, [e1 / total, e1 * e1 / total, e1 * e1 * e1 / total],
+      absolute: 1e-7)
   }
 
   @Test("creation helpers and seeded randomness")

@@ -1,7 +1,9 @@
 import Testing
 
 /// Whether `actual` is within `absolute + relative·|expected|` of `expected` (NaN equals only NaN).
-public func isClose(_ actual: Double, _ expected: Double, absolute: Double = 1e-6, relative: Double = 1e-5)
+public func isClose(
+  _ actual: Double, _ expected: Double, absolute: Double = 1e-6, relative: Double = 1e-5
+)
   -> Bool
 {
   if actual.isNaN || expected.isNaN { return actual.isNaN && expected.isNaN }
@@ -36,5 +38,6 @@ public func expectClose(
 ) {
   #expect(
     isClose(actual, expected, absolute: absolute, relative: relative),
-    "\(comment.map { "\($0): " } ?? "")\(actual) vs expected \(expected)", sourceLocation: sourceLocation)
+    "\(comment.map { "\($0): " } ?? "")\(actual) vs expected \(expected)",
+    sourceLocation: sourceLocation)
 }

@@ -4,7 +4,9 @@ import TensorCore
 /// second independent check of the hand-written back-propagation (Double).
 enum AutogradCrossCheck {
   /// `∂E/∂w^(l)` for every layer, from `backward()` on `E = ½ (y − t)²`.
-  static func weightGradients(of network: LogisticNetwork, x: [Double], target: Double) -> [[[Double]]] {
+  static func weightGradients(of network: LogisticNetwork, x: [Double], target: Double)
+    -> [[[Double]]]
+  {
     let weights = network.weights.map { matrix in
       Tensor(matrix.map { $0.map(Float.init) }).requiringGradient()
     }
@@ -20,7 +22,9 @@ enum AutogradCrossCheck {
     return zip(weights, network.sizes.indices.dropFirst()).map { weight, layer in
       let columns = network.sizes[layer - 1]
       let values = weight.gradient?.scalars ?? []
-      return (0..<network.sizes[layer]).map { k in (0..<columns).map { Double(values[k * columns + $0]) } }
+      return (0..<network.sizes[layer]).map { k in
+        (0..<columns).map { Double(values[k * columns + $0]) }
+      }
     }
   }
 }

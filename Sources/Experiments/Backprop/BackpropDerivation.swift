@@ -47,7 +47,10 @@ struct BackpropDerivation {
         let z = Symbol(base: "z", index: "\(k + 1)", layer: layer)
         let terms = (0..<network.sizes[layer - 1]).map { j -> (String, String) in
           let w = Symbol(base: "w", index: "\(k + 1)\(j + 1)", layer: layer)
-          let input = layer == 1 ? Symbol(base: "x", index: "\(j + 1)", layer: nil) : Symbol(base: "z", index: "\(j + 1)", layer: layer - 1)
+          let input =
+            layer == 1
+            ? Symbol(base: "x", index: "\(j + 1)", layer: nil)
+            : Symbol(base: "z", index: "\(j + 1)", layer: layer - 1)
           return ("\(w.text) \(input.text)", "\(w.html) \(input.html)")
         }
         let value = result.trace.activations[layer - 1][k]
@@ -56,8 +59,11 @@ struct BackpropDerivation {
         let functionHTML = layer == depth ? "y = \(z.html) = \(a.html)" : "\(z.html) = h(\(a.html))"
         forward.append(
           Line(
-            text: "\(a.text) = \(terms.map(\.0).joined(separator: " + ")) = \(Self.number(value));  \(function) = \(Self.number(output))",
-            html: "\(a.html) = \(terms.map(\.1).joined(separator: " + ")) = \(Self.number(value)); &nbsp; \(functionHTML) = \(Self.number(output))"))
+            text:
+              "\(a.text) = \(terms.map(\.0).joined(separator: " + ")) = \(Self.number(value));  \(function) = \(Self.number(output))",
+            html:
+              "\(a.html) = \(terms.map(\.1).joined(separator: " + ")) = \(Self.number(value)); &nbsp; \(functionHTML) = \(Self.number(output))"
+          ))
       }
     }
     sections.append(("Forward pass", forward))
@@ -72,11 +78,16 @@ struct BackpropDerivation {
         lines.append(
           Line(
             text: "∂E_n/∂\(a.text) ≡ \(delta.text) = y − t  (identity output: ∂y/∂a = 1)",
-            html: "∂E<sub>n</sub>/∂\(a.html) ≡ \(delta.html) = y − t &nbsp;(identity output: ∂y/∂a = 1)"))
+            html:
+              "∂E<sub>n</sub>/∂\(a.html) ≡ \(delta.html) = y − t &nbsp;(identity output: ∂y/∂a = 1)"
+          ))
         lines.append(
           Line(
-            text: "  = \(Self.number(result.trace.prediction)) − \(Self.number(result.target)) = \(Self.number(result.gradients.deltas[layer - 1][0]))",
-            html: "= \(Self.number(result.trace.prediction)) − \(Self.number(result.target)) = <b>\(Self.number(result.gradients.deltas[layer - 1][0]))</b>"))
+            text:
+              "  = \(Self.number(result.trace.prediction)) − \(Self.number(result.target)) = \(Self.number(result.gradients.deltas[layer - 1][0]))",
+            html:
+              "= \(Self.number(result.trace.prediction)) − \(Self.number(result.target)) = <b>\(Self.number(result.gradients.deltas[layer - 1][0]))</b>"
+          ))
       } else {
         let delta = Symbol(base: "δ", index: "j", layer: layer)
         let a = Symbol(base: "a", index: "j", layer: layer)
@@ -87,16 +98,24 @@ struct BackpropDerivation {
         let sumHTML = network.sizes[layer + 1] == 1 ? "" : "Σ<sub>k</sub> "
         lines.append(
           Line(
-            text: "∂E_n/∂\(a.text) ≡ \(delta.text) = h′(\(a.text)) \(sum)\(w.text) \(next.text),  h′(a) = h(a)(1 − h(a))",
-            html: "∂E<sub>n</sub>/∂\(a.html) ≡ \(delta.html) = h′(\(a.html)) \(sumHTML)\(w.html) \(next.html), &nbsp; h′(a) = h(a)(1 − h(a))"))
+            text:
+              "∂E_n/∂\(a.text) ≡ \(delta.text) = h′(\(a.text)) \(sum)\(w.text) \(next.text),  h′(a) = h(a)(1 − h(a))",
+            html:
+              "∂E<sub>n</sub>/∂\(a.html) ≡ \(delta.html) = h′(\(a.html)) \(sumHTML)\(w.html) \(next.html), &nbsp; h′(a) = h(a)(1 − h(a))"
+          ))
         for j in 0..<network.sizes[layer] {
           let z = result.trace.outputs[layer][j]
-          let back = (0..<network.sizes[layer + 1]).reduce(0.0) { $0 + network.weights[layer][$1][j] * result.gradients.deltas[layer][$1] }
+          let back = (0..<network.sizes[layer + 1]).reduce(0.0) {
+            $0 + network.weights[layer][$1][j] * result.gradients.deltas[layer][$1]
+          }
           let symbol = Symbol(base: "δ", index: "\(j + 1)", layer: layer)
           lines.append(
             Line(
-              text: "  \(symbol.text) = \(Self.number(z * (1 - z))) × \(Self.number(back)) = \(Self.number(result.gradients.deltas[layer - 1][j]))",
-              html: "\(symbol.html) = \(Self.number(z * (1 - z))) × \(Self.number(back)) = <b>\(Self.number(result.gradients.deltas[layer - 1][j]))</b>"))
+              text:
+                "  \(symbol.text) = \(Self.number(z * (1 - z))) × \(Self.number(back)) = \(Self.number(result.gradients.deltas[layer - 1][j]))",
+              html:
+                "\(symbol.html) = \(Self.number(z * (1 - z))) × \(Self.number(back)) = <b>\(Self.number(result.gradients.deltas[layer - 1][j]))</b>"
+            ))
         }
       }
       let w = Symbol(base: "w", index: "kj", layer: layer)
@@ -104,13 +123,20 @@ struct BackpropDerivation {
       let input = Symbol(base: previousName, index: "j", layer: previousLayer)
       lines.append(
         Line(
-          text: "∂E_n/∂\(w.text) = (∂E_n/∂a_k^(\(layer))) (∂a_k^(\(layer))/∂\(w.text)) = \(delta.text) \(input.text)",
-          html: "∂E<sub>n</sub>/∂\(w.html) = (∂E<sub>n</sub>/∂a<sub>k</sub><sup>(\(layer))</sup>)(∂a<sub>k</sub><sup>(\(layer))</sup>/∂\(w.html)) = \(delta.html) \(input.html)"))
+          text:
+            "∂E_n/∂\(w.text) = (∂E_n/∂a_k^(\(layer))) (∂a_k^(\(layer))/∂\(w.text)) = \(delta.text) \(input.text)",
+          html:
+            "∂E<sub>n</sub>/∂\(w.html) = (∂E<sub>n</sub>/∂a<sub>k</sub><sup>(\(layer))</sup>)(∂a<sub>k</sub><sup>(\(layer))</sup>/∂\(w.html)) = \(delta.html) \(input.html)"
+        ))
       for k in 0..<network.sizes[layer] {
-        let values = (0..<network.sizes[layer - 1]).map { j in Self.number(result.gradients.weights[layer - 1][k][j]) }
+        let values = (0..<network.sizes[layer - 1]).map { j in
+          Self.number(result.gradients.weights[layer - 1][k][j])
+        }
         let row = Symbol(base: "∂E/∂w", index: "\(k + 1)·", layer: layer)
         lines.append(
-          Line(text: "  \(row.text) = (\(values.joined(separator: ", ")))", html: "\(row.html) = (\(values.joined(separator: ", ")))"))
+          Line(
+            text: "  \(row.text) = (\(values.joined(separator: ", ")))",
+            html: "\(row.html) = (\(values.joined(separator: ", ")))"))
       }
       sections.append((layerName(layer), lines))
     }

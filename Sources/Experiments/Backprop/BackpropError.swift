@@ -11,7 +11,8 @@ public enum BackpropError: Error, CustomStringConvertible, Equatable {
     switch self {
     case .invalidArchitecture(let reason): return "invalid network: \(reason)"
     case .unreadableWeights(let file, let reason):
-      return "cannot read weights from \(file): \(reason). Expected JSON {\"sizes\": [3,3,3,1], \"weights\": [[[…]]]}"
+      return
+        "cannot read weights from \(file): \(reason). Expected JSON {\"sizes\": [3,3,3,1], \"weights\": [[[…]]]}"
     case .invalidSample(let reason): return "invalid sample: \(reason)"
     }
   }

@@ -62,14 +62,20 @@ public struct BackpropExperiment: Sendable {
   /// Runs the forward pass, back-propagation, both checks and the optional training.
   public func run() throws(BackpropError) -> Result {
     guard input.count == network.sizes[0] else {
-      throw .invalidSample("x has \(input.count) values but the network has \(network.sizes[0]) inputs")
+      throw .invalidSample(
+        "x has \(input.count) values but the network has \(network.sizes[0]) inputs")
     }
-    guard input.allSatisfy(\.isFinite), target.isFinite else { throw .invalidSample("x and t must be finite") }
+    guard input.allSatisfy(\.isFinite), target.isFinite else {
+      throw .invalidSample("x and t must be finite")
+    }
     let trace = network.forward(input)
     let gradients = network.backward(trace, target: target)
     let numeric = network.finiteDifferenceGradients(input, target: target)
     let engine = AutogradCrossCheck.weightGradients(of: network, x: input, target: target)
-    let curve = trainingEpochs > 0 ? BackpropTraining.train(network, epochs: trainingEpochs, learningRate: learningRate, seed: seed) : []
+    let curve =
+      trainingEpochs > 0
+      ? BackpropTraining.train(
+        network, epochs: trainingEpochs, learningRate: learningRate, seed: seed) : []
     return Result(
       network: network, input: input, target: target, trace: trace, gradients: gradients,
       finiteDifferences: numeric, autograd: engine,
@@ -93,7 +99,9 @@ public struct BackpropExperiment: Sendable {
 enum BackpropTraining {
   /// The task: 64 points x ∈ U(−1, 1)³ with t = sin(2x₁) + x₂x₃ / 2; full-batch descent on the
   /// mean squared error, using exactly the back-propagation derived above. Returns mean E per epoch.
-  static func train(_ start: LogisticNetwork, epochs: Int, learningRate: Double, seed: UInt64) -> [Double] {
+  static func train(_ start: LogisticNetwork, epochs: Int, learningRate: Double, seed: UInt64)
+    -> [Double]
+  {
     var generator = DoubleGenerator(seed: seed)
     let inputs = start.sizes[0]
     let samples = (0..<64).map { _ in (0..<inputs).map { _ in generator.uniform(-1, 1) } }
@@ -110,13 +118,27 @@ enum BackpropTraining {
         let trace = network.forward(x)
         total += 0.5 * (trace.prediction - t) * (trace.prediction - t)
         let gradients = network.backward(trace, target: t)
-        for l in sum.indices { for k in sum[l].indices { for j in sum[l][k].indices { sum[l][k][j] += gradients.weights[l][k][j] } } }
-        if let deltas = gradients.biases { for l in deltas.indices { for k in deltas[l].indices { biasSum![l][k] += deltas[l][k] } } }
+        for l in sum.indices {
+          for k in sum[l].indices {
+            for j in sum[l][k].indices { sum[l][k][j] += gradients.weights[l][k][j] }
+          }
+        }
+        if let deltas = gradients.biases {
+          for l in deltas.indices { for k in deltas[l].indices { biasSum![l][k] += deltas[l][k] } }
+        }
       }
       curve.append(total / Double(samples.count))
       let scale = learningRate / Double(samples.count)
-      for l in sum.indices { for k in sum[l].indices { for j in sum[l][k].indices { network.weights[l][k][j] -= scale * sum[l][k][j] } } }
-      if let biasSum { for l in biasSum.indices { for k in biasSum[l].indices { network.biases![l][k] -= scale * biasSum[l][k] } } }
+      for l in sum.indices {
+        for k in sum[l].indices {
+          for j in sum[l][k].indices { network.weights[l][k][j] -= scale * sum[l][k][j] }
+        }
+      }
+      if let biasSum {
+        for l in biasSum.indices {
+          for k in biasSum[l].indices { network.biases![l][k] -= scale * biasSum[l][k] }
+        }
+      }
     }
     return curve
   }

@@ -34,13 +34,17 @@ public struct LogisticNetwork: Sendable, Equatable {
   }
 
   /// A network with the given weights; validated against `sizes`.
-  public init(sizes: [Int], weights: [[[Double]]], biases: [[Double]]? = nil) throws(BackpropError) {
+  public init(sizes: [Int], weights: [[[Double]]], biases: [[Double]]? = nil) throws(BackpropError)
+  {
     guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }) else {
       throw .invalidArchitecture("sizes must be at least two positive layer sizes, got \(sizes)")
     }
-    guard sizes.last == 1 else { throw .invalidArchitecture("the output layer must have one unit, got \(sizes.last!)") }
+    guard sizes.last == 1 else {
+      throw .invalidArchitecture("the output layer must have one unit, got \(sizes.last!)")
+    }
     guard weights.count == sizes.count - 1 else {
-      throw .invalidArchitecture("expected \(sizes.count - 1) weight matrices, got \(weights.count)")
+      throw .invalidArchitecture(
+        "expected \(sizes.count - 1) weight matrices, got \(weights.count)")
     }
     for layer in 1..<sizes.count {
       let matrix = weights[layer - 1]
@@ -60,16 +64,24 @@ public struct LogisticNetwork: Sendable, Equatable {
   }
 
   /// A network with weights drawn uniformly from ±1/√fan-in by a seeded generator.
-  public static func random(sizes: [Int], biases: Bool = false, seed: UInt64) throws(BackpropError) -> LogisticNetwork {
+  public static func random(sizes: [Int], biases: Bool = false, seed: UInt64) throws(BackpropError)
+    -> LogisticNetwork
+  {
     guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }) else {
       throw .invalidArchitecture("sizes must be at least two positive layer sizes, got \(sizes)")
     }
     var generator = DoubleGenerator(seed: seed)
     let weights = (1..<sizes.count).map { layer in
       let bound = 1 / Double(sizes[layer - 1]).squareRoot()
-      return (0..<sizes[layer]).map { _ in (0..<sizes[layer - 1]).map { _ in generator.uniform(-bound, bound) } }
+      return (0..<sizes[layer]).map { _ in
+        (0..<sizes[layer - 1]).map { _ in generator.uniform(-bound, bound) }
+      }
     }
-    let biasValues = biases ? (1..<sizes.count).map { layer in (0..<sizes[layer]).map { _ in generator.uniform(-0.5, 0.5) } } : nil
+    let biasValues =
+      biases
+      ? (1..<sizes.count).map { layer in
+        (0..<sizes[layer]).map { _ in generator.uniform(-0.5, 0.5) }
+      } : nil
     return try LogisticNetwork(sizes: sizes, weights: weights, biases: biasValues)
   }
 
@@ -125,7 +137,9 @@ public struct LogisticNetwork: Sendable, Equatable {
   }
 
   /// `∂E/∂w_kj^(l)` by central differences `(E(w + ε) − E(w − ε)) / 2ε`, the independent check.
-  public func finiteDifferenceGradients(_ x: [Double], target: Double, step: Double = 1e-6) -> [[[Double]]] {
+  public func finiteDifferenceGradients(_ x: [Double], target: Double, step: Double = 1e-6)
+    -> [[[Double]]]
+  {
     (1...depth).map { layer in
       (0..<sizes[layer]).map { k in
         (0..<sizes[layer - 1]).map { j in

@@ -12,13 +12,17 @@ extension LogisticNetwork {
   public static func load(from url: URL) throws(BackpropError) -> LogisticNetwork {
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
-      throw .unreadableWeights(file: url.path, reason: "the file cannot be read (\(error.localizedDescription))")
+      throw .unreadableWeights(
+        file: url.path, reason: "the file cannot be read (\(error.localizedDescription))")
     }
     let format: FileFormat
     do { format = try JSONDecoder().decode(FileFormat.self, from: data) } catch {
       throw .unreadableWeights(file: url.path, reason: "not valid network JSON (\(error))")
     }
-    do { return try LogisticNetwork(sizes: format.sizes, weights: format.weights, biases: format.biases) } catch {
+    do {
+      return try LogisticNetwork(
+        sizes: format.sizes, weights: format.weights, biases: format.biases)
+    } catch {
       throw .unreadableWeights(file: url.path, reason: error.description)
     }
   }
@@ -27,6 +31,7 @@ extension LogisticNetwork {
   public func save(to url: URL) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(FileFormat(sizes: sizes, weights: weights, biases: biases)).write(to: url, options: .atomic)
+    try encoder.encode(FileFormat(sizes: sizes, weights: weights, biases: biases)).write(
+      to: url, options: .atomic)
   }
 }
