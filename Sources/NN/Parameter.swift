@@ -33,6 +33,9 @@ public final class Parameter {
   /// The gradient accumulated by `backward()`, or nil.
   public var gradient: Tensor? { leaf.gradient }
 
+  /// Replaces the gradient, e.g. after clipping it (`p.grad = …`).
+  public func setGradient(_ gradient: Tensor?) { leaf.setGradient(gradient) }
+
   /// Forgets the accumulated gradient (`optimizer.zero_grad(set_to_none=True)`).
   public func zeroGradient() { leaf.zeroGradient() }
 

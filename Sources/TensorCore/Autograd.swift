@@ -63,6 +63,13 @@ extension Tensor {
     return node.gradient
   }
 
+  /// Replaces a leaf's gradient (gradient clipping, tests, optimizers driven by hand).
+  public func setGradient(_ gradient: Tensor?) {
+    guard let node, node.isLeaf else { return }
+    precondition(gradient == nil || gradient!.shape == shape, "setGradient: shape \(gradient!.shape) ≠ \(shape)")
+    node.gradient = gradient?.detached
+  }
+
   /// Clears the accumulated gradient of a leaf.
   public func zeroGradient() { if let node, node.isLeaf { node.gradient = nil } }
 
