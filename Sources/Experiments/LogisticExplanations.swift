@@ -273,16 +273,26 @@ public struct LogisticComparison: Sendable {
           ? "So in epochs and gradient evaluations SGD is about \(logisticFormat(ratio, 1))× faster"
           : "So in epochs SGD is not faster here")
       if let ss = s.seconds, let gs = g.seconds {
+        let epochRatio = perEpoch(stochastic) / max(perEpoch(gradientDescent), 1e-12)
+        let why =
+          epochRatio > 1.05
+          ? ", because its \(stochastic[0].rowCount) updates are sequential while GD's single pass vectorises"
+          : ""
         sentences[sentences.count - 1] +=
           ", and in wall-clock time \(ss < gs ? "also faster" : "slower") (\(logisticFormat(ss * 1000, 2)) ms vs "
-          + "\(logisticFormat(gs * 1000, 2)) ms: an SGD epoch is \(logisticFormat(perEpoch(stochastic) / max(perEpoch(gradientDescent), 1e-12), 1))× "
-          + "the cost of a GD epoch, because its \(stochastic[0].rowCount) updates are sequential while GD's "
-          + "single pass vectorises)."
+          + "\(logisticFormat(gs * 1000, 2)) ms; an SGD epoch costs \(logisticFormat(epochRatio, 1))× a GD epoch\(why))."
       } else {
         sentences[sentences.count - 1] += "."
       }
     } else if sgd != nil {
       sentences.append("So SGD is faster: GD does not get there at all within the limit.")
+    }
+    for run in stochastic
+    where run.stopReason == .tolerance && run.finalNegativeLogLikelihood > target {
+      sentences.append(
+        "The tolerance rule stopped SGD at η = \(logisticFormat(run.learningRate, 3)) after \(run.epochs) epochs at NLL "
+          + "\(logisticFormat(run.finalNegativeLogLikelihood, 4)), above the target: with per-sample updates a small "
+          + "change between two epoch-start NLLs is a coincidence of the noise, not convergence.")
     }
     let noisy = stochastic.filter { run in
       let nll = run.negativeLogLikelihood
@@ -290,7 +300,7 @@ public struct LogisticComparison: Sendable {
     }
     if !noisy.isEmpty {
       sentences.append(
-        "But SGD's NLL is noisy at large steps (η = "
+        "But SGD's NLL is noisy, the more so the larger the step (η = "
           + noisy.map { logisticFormat($0.learningRate, 3) }.joined(separator: ", ")
           + " rise in more than a tenth of their epochs): each update follows one sample's gradient, so the iterate "
           + "keeps jittering around the minimum instead of settling, and the tolerance rule fires late or never; "
