@@ -94,9 +94,23 @@ struct LogisticRegressionTests {
     for seed: UInt64 in [0, 1, 2] {
       let trajectory = try StochasticGradientDescent(
         learningRate: 0.5, order: .shuffled(seed: seed)
-      ).run(on: data)
+      ).run(
+        on: data)
       #expect(trajectory.negativeLogLikelihood.allSatisfy { $0.isFinite })
       #expect(trajectory.stopReason != .diverged)
+      // The provided formula −mean(t log y + (1−t) log(1−y)) at the same epoch-start weights
+      // is NaN or ∞ wherever a sigmoid saturates — which SGD at η = 0.5 reaches on this data.
+      var providedNonFinite = 0
+      for w in trajectory.weights.dropLast() {
+        var total = 0.0
+        for row in 0..<data.count {
+          let y = 1 / (1 + exp(-(w.w1 * data.x1[row] + w.w2 * data.x2[row] + w.w3 * data.x3[row])))
+          let t = data.targets[row]
+          total += t * log(y) + (1 - t) * log(1 - y)
+        }
+        if !total.isFinite { providedNonFinite += 1 }
+      }
+      #expect(providedNonFinite > 0)
     }
   }
 
