@@ -105,18 +105,24 @@ public enum ElementwiseKernels {
           let y = pb.baseAddress!
           let z = out.baseAddress!
           if aDense && bDense {
-            parallelChunks(count, minimumPerThread: 1 << 15) { range in
-              for index in range { z[index] = operation.apply(x[index], y[index]) }
+            Self.dispatch(operation) { function in
+              parallelChunks(count, minimumPerThread: 1 << 16) { range in
+                for index in range { z[index] = function(x[index], y[index]) }
+              }
             }
           } else if aDense && b.count == 1 {
             let scalar = y[0]
-            parallelChunks(count, minimumPerThread: 1 << 15) { range in
-              for index in range { z[index] = operation.apply(x[index], scalar) }
+            Self.dispatch(operation) { function in
+              parallelChunks(count, minimumPerThread: 1 << 16) { range in
+                for index in range { z[index] = function(x[index], scalar) }
+              }
             }
           } else if bDense && a.count == 1 {
             let scalar = x[0]
-            parallelChunks(count, minimumPerThread: 1 << 15) { range in
-              for index in range { z[index] = operation.apply(scalar, y[index]) }
+            Self.dispatch(operation) { function in
+              parallelChunks(count, minimumPerThread: 1 << 16) { range in
+                for index in range { z[index] = function(scalar, y[index]) }
+              }
             }
           } else {
             stridedBinary(
@@ -125,6 +131,20 @@ public enum ElementwiseKernels {
         }
       }
       initialized = count
+    }
+  }
+
+  /// Calls `body` with a closure for `operation`, so the switch happens once per call and each
+  /// loop is specialised (and vectorised) for its operation.
+  @inline(__always)
+  static func dispatch(_ operation: BinaryOperation, _ body: ((Float, Float) -> Float) -> Void) {
+    switch operation {
+    case .add: body { $0 + $1 }
+    case .subtract: body { $0 - $1 }
+    case .multiply: body { $0 * $1 }
+    case .divide: body { $0 / $1 }
+    case .maximum: body { Swift.max($0, $1) }
+    case .minimum: body { Swift.min($0, $1) }
     }
   }
 
