@@ -182,14 +182,15 @@ public enum LogisticRegression {
       let v3 = packed[4 * block + 2]
       let t = packed[4 * block + 3]
       let a = w.w1 * v1 + w.w2 * v2 + w.w3 * v3
-      let e = exponentialOfNonPositive(pointwiseMin(a, -a))
+      // −|a| and max(a, 0) by lane selects: the stdlib's pointwiseMin/Max are not inlined here.
+      let e = exponentialOfNonPositive((-a).replacing(with: a, where: a .< zero))
       let onePlus = one + e
       let y = e.replacing(with: one, where: a .>= zero) / onePlus
       let r = y - t
       g1 += r * v1
       g2 += r * v2
       g3 += r * v3
-      linear += pointwiseMax(a, zero) - t * a
+      linear += a.replacing(with: zero, where: a .< zero) - t * a
       product *= onePlus
       block += 1
       // Each lane's product stays ≤ 2⁶⁴ between flushes.
@@ -222,7 +223,8 @@ public enum LogisticRegression {
   /// `exponentialOfNonPositive(_:)` lane by lane (the same polynomial, the same results).
   @inlinable @inline(__always)
   public static func exponentialOfNonPositive(_ x: SIMD4<Double>) -> SIMD4<Double> {
-    let clamped = pointwiseMax(x, SIMD4(repeating: -708))
+    let floor = SIMD4<Double>(repeating: -708)
+    let clamped = x.replacing(with: floor, where: x .< floor)
     let shifter = SIMD4<Double>(repeating: 0x1.8p52)
     let shifted = clamped * 1.4426950408889634 + shifter
     let k = shifted - shifter
