@@ -190,6 +190,22 @@ public struct LogisticComparison: Sendable {
         + "\(logisticFormat(best.learningRate, 3)) (NLL \(logisticFormat(best.finalNegativeLogLikelihood, 4))) and the least is η = "
         + "\(logisticFormat(slowest.learningRate, 3)) (NLL \(logisticFormat(slowest.finalNegativeLogLikelihood, 4)))."
     )
+    // The last epoch at which another rate was still below the eventual winner.
+    var overtaken: (rate: Double, epoch: Int)?
+    for other in gradientDescent where other.learningRate != best.learningRate {
+      let shared = min(other.epochs, best.epochs)
+      if let last = (0..<shared).last(where: {
+        other.negativeLogLikelihood[$0] < best.negativeLogLikelihood[$0]
+      }), last + 1 > (overtaken?.epoch ?? 0) {
+        overtaken = (other.learningRate, last + 1)
+      }
+    }
+    if let overtaken {
+      sentences.append(
+        "But η = \(logisticFormat(best.learningRate, 3)) only stays ahead of η = \(logisticFormat(overtaken.rate, 3)) "
+          + "from epoch \(overtaken.epoch) on: before that its oscillation costs more than its longer steps gain."
+      )
+    }
     let oscillating = gradientDescent.filter { run in
       let nll = run.negativeLogLikelihood
       return nll.indices.dropFirst().contains { nll[$0] > nll[$0 - 1] }
@@ -232,7 +248,7 @@ public struct LogisticComparison: Sendable {
           + " hit the epoch limit without meeting the tolerance.")
     }
     sentences.append(
-      "In short: a larger η buys speed at the price of oscillation (and divergence if η·λ_max > 2); "
+      "In short: a larger η buys speed at the price of oscillation (and instability wherever η·λ_max exceeds 2); "
         + "a smaller η buys stability and a trustworthy stopping rule at the price of many more epochs."
     )
     return sentences.joined(separator: " ")
