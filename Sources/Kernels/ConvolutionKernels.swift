@@ -1,0 +1,574 @@
+/// The sizes of one 2-D convolution over NCHW arrays (PyTorch's layout).
+///
+/// Shapes: input `[batch, inputChannels, inputHeight, inputWidth]`, weight
+/// `[outputChannels, inputChannels / groups, kernelHeight, kernelWidth]`, output
+/// `[batch, outputChannels, outputHeight, outputWidth]` with
+/// `outputHeight = (inputHeight + 2·paddingHeight − dilationHeight·(kernelHeight − 1) − 1) / strideHeight + 1`.
+public struct ConvolutionGeometry: Sendable, Equatable {
+  /// N.
+  public var batch: Int
+  /// C.
+  public var inputChannels: Int
+  /// H.
+  public var inputHeight: Int
+  /// W.
+  public var inputWidth: Int
+  /// C_out.
+  public var outputChannels: Int
+  /// kH.
+  public var kernelHeight: Int
+  /// kW.
+  public var kernelWidth: Int
+  /// Vertical stride.
+  public var strideHeight: Int
+  /// Horizontal stride.
+  public var strideWidth: Int
+  /// Zero rows added above and below.
+  public var paddingHeight: Int
+  /// Zero columns added left and right.
+  public var paddingWidth: Int
+  /// Vertical spacing between kernel taps.
+  public var dilationHeight: Int
+  /// Horizontal spacing between kernel taps.
+  public var dilationWidth: Int
+  /// Channel groups: input and output channels split into this many independent convolutions.
+  public var groups: Int
+
+  /// A geometry; stride, padding and dilation apply to both axes.
+  public init(
+    batch: Int, inputChannels: Int, inputHeight: Int, inputWidth: Int,
+    outputChannels: Int, kernelHeight: Int, kernelWidth: Int,
+    stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1
+  ) {
+    self.batch = batch
+    self.inputChannels = inputChannels
+    self.inputHeight = inputHeight
+    self.inputWidth = inputWidth
+    self.outputChannels = outputChannels
+    self.kernelHeight = kernelHeight
+    self.kernelWidth = kernelWidth
+    self.strideHeight = stride
+    self.strideWidth = stride
+    self.paddingHeight = padding
+    self.paddingWidth = padding
+    self.dilationHeight = dilation
+    self.dilationWidth = dilation
+    self.groups = groups
+  }
+
+  /// Ho.
+  public var outputHeight: Int {
+    (inputHeight + 2 * paddingHeight - dilationHeight * (kernelHeight - 1) - 1) / strideHeight + 1
+  }
+  /// Wo.
+  public var outputWidth: Int {
+    (inputWidth + 2 * paddingWidth - dilationWidth * (kernelWidth - 1) - 1) / strideWidth + 1
+  }
+  /// Whether the sizes describe a computable convolution (positive sizes, output at least 1×1).
+  public var isValid: Bool {
+    batch >= 0 && inputChannels > 0 && outputChannels > 0 && kernelHeight > 0 && kernelWidth > 0
+      && strideHeight > 0 && strideWidth > 0 && paddingHeight >= 0 && paddingWidth >= 0
+      && dilationHeight > 0 && dilationWidth > 0 && groups > 0
+      && inputChannels % groups == 0 && outputChannels % groups == 0
+      && inputHeight + 2 * paddingHeight >= dilationHeight * (kernelHeight - 1) + 1
+      && inputWidth + 2 * paddingWidth >= dilationWidth * (kernelWidth - 1) + 1
+  }
+  /// Elements of the input.
+  public var inputCount: Int { batch * inputChannels * inputHeight * inputWidth }
+  /// Elements of the output.
+  public var outputCount: Int { batch * outputChannels * outputHeight * outputWidth }
+  /// Elements of the weight.
+  public var weightCount: Int { outputChannels * groupPatchSize }
+  /// Input channels per group.
+  var groupInputChannels: Int { inputChannels / groups }
+  /// Output channels per group.
+  var groupOutputChannels: Int { outputChannels / groups }
+  /// Rows of one group's im2col matrix: `C/groups · kH · kW`.
+  var groupPatchSize: Int { groupInputChannels * kernelHeight * kernelWidth }
+  /// A 1×1, stride-1, unpadded convolution: the input already is the im2col matrix.
+  var isPointwise: Bool {
+    kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1
+      && paddingHeight == 0 && paddingWidth == 0
+  }
+}
+
+/// 2-D convolution (cross-correlation, as `torch.nn.functional.conv2d`) by im2col + one sgemm per
+/// chunk of images, with its backward passes and a naive seven-loop twin.
+///
+/// Images are processed in chunks whose im2col matrix has about `targetColumns` columns, so the
+/// GEMM `W·col` (`[C_out, C·kH·kW] · [C·kH·kW, images·Ho·Wo]`) stays large when each image is
+/// small (ResNet's last stage on 32×32 inputs is 1×1 spatially) and the buffer stays bounded
+/// when images are large. A chunk of one image writes the GEMM straight into the NCHW output.
+public enum ConvolutionKernels {
+  /// Columns of the im2col matrix per GEMM (images are grouped until they reach it).
+  nonisolated(unsafe) public static var targetColumns = 2048
+
+  static func imagesPerChunk(_ g: ConvolutionGeometry) -> Int {
+    let spatial = g.outputHeight * g.outputWidth
+    return Swift.max(1, Swift.min(g.batch, (targetColumns + spatial - 1) / Swift.max(spatial, 1)))
+  }
+
+  /// The output-column range `[start, end)` whose input column `o·stride − padding + offset` lies
+  /// inside `0..<extent`.
+  @inline(__always)
+  static func validRange(
+    outputs: Int, stride: Int, offset: Int, extent: Int
+  ) -> (Int, Int) {
+    // o·stride + offset ≥ 0  ⇔  o ≥ ceil(−offset / stride)
+    var start = 0
+    if offset < 0 { start = (-offset + stride - 1) / stride }
+    // o·stride + offset ≤ extent − 1  ⇔  o ≤ floor((extent − 1 − offset) / stride)
+    let last = extent - 1 - offset
+    var end = last < 0 ? 0 : last / stride + 1
+    end = Swift.min(end, outputs)
+    start = Swift.min(start, end)
+    return (start, end)
+  }
+
+  /// Fills `col: [C·kH·kW, images·Ho·Wo]` from `input: [images, C, H, W]` (zeros for padding).
+  /// Row `(c·kH + i)·kW + j`, column `(n·Ho + oh)·Wo + ow` holds
+  /// `input[n, c, oh·sH − pH + i·dH, ow·sW − pW + j·dW]`.
+  static func im2col(
+    input: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
+    col: UnsafeMutablePointer<Float>
+  ) {
+    let (height, width) = (g.inputHeight, g.inputWidth)
+    let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
+    let (kH, kW) = (g.kernelHeight, g.kernelWidth)
+    let (sH, sW) = (g.strideHeight, g.strideWidth)
+    let plane = height * width
+    let spatial = outHeight * outWidth
+    let columns = images * spatial
+    let rows = g.inputChannels * kH * kW
+    parallelChunks(rows, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(columns, 1))) {
+      range in
+      for row in range {
+        let channel = row / (kH * kW)
+        let i = (row / kW) % kH
+        let j = row % kW
+        let rowOffset = i * g.dilationHeight - g.paddingHeight
+        let columnOffset = j * g.dilationWidth - g.paddingWidth
+        let (ohStart, ohEnd) = validRange(
+          outputs: outHeight, stride: sH, offset: rowOffset, extent: height)
+        let (owStart, owEnd) = validRange(
+          outputs: outWidth, stride: sW, offset: columnOffset, extent: width)
+        for image in 0..<images {
+          let source = input + (image * g.inputChannels + channel) * plane
+          let target = col + row * columns + image * spatial
+          if ohStart > 0 { target.update(repeating: 0, count: ohStart * outWidth) }
+          for oh in ohStart..<ohEnd {
+            let line = target + oh * outWidth
+            let sourceLine = source + (oh * sH + rowOffset) * width + columnOffset
+            if owStart > 0 { line.update(repeating: 0, count: owStart) }
+            if sW == 1 {
+              (line + owStart).update(from: sourceLine + owStart, count: owEnd - owStart)
+            } else {
+              for ow in owStart..<owEnd { line[ow] = sourceLine[ow * sW] }
+            }
+            if owEnd < outWidth { (line + owEnd).update(repeating: 0, count: outWidth - owEnd) }
+          }
+          if ohEnd < outHeight {
+            (target + ohEnd * outWidth).update(repeating: 0, count: (outHeight - ohEnd) * outWidth)
+          }
+        }
+      }
+    }
+  }
+
+  /// Adds `col: [C·kH·kW, images·Ho·Wo]` back into `gradInput: [images, C, H, W]` (the adjoint
+  /// of `im2col`). Parallel over channels, each of which owns its input planes.
+  static func col2im(
+    col: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
+    gradInput: UnsafeMutablePointer<Float>
+  ) {
+    let (height, width) = (g.inputHeight, g.inputWidth)
+    let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
+    let (kH, kW) = (g.kernelHeight, g.kernelWidth)
+    let (sH, sW) = (g.strideHeight, g.strideWidth)
+    let plane = height * width
+    let spatial = outHeight * outWidth
+    let columns = images * spatial
+    let perChannel = kH * kW * columns
+    parallelChunks(g.inputChannels, minimumPerThread: Swift.max(1, (1 << 14) / perChannel)) {
+      range in
+      for channel in range {
+        for i in 0..<kH {
+          let rowOffset = i * g.dilationHeight - g.paddingHeight
+          let (ohStart, ohEnd) = validRange(
+            outputs: outHeight, stride: sH, offset: rowOffset, extent: height)
+          for j in 0..<kW {
+            let columnOffset = j * g.dilationWidth - g.paddingWidth
+            let (owStart, owEnd) = validRange(
+              outputs: outWidth, stride: sW, offset: columnOffset, extent: width)
+            let row = (channel * kH + i) * kW + j
+            for image in 0..<images {
+              let target = gradInput + (image * g.inputChannels + channel) * plane
+              let source = col + row * columns + image * spatial
+              for oh in ohStart..<ohEnd {
+                let line = source + oh * outWidth
+                let targetLine = target + (oh * sH + rowOffset) * width + columnOffset
+                if sW == 1 {
+                  for ow in owStart..<owEnd { targetLine[ow] += line[ow] }
+                } else {
+                  for ow in owStart..<owEnd { targetLine[ow * sW] += line[ow] }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Copies `source: [images, channels, spatial]` into `target: [channels, images·spatial]`
+  /// (or back when `inverse`): the reorder between NCHW and the GEMM's `[C, N·H·W]`.
+  static func reorder(
+    _ source: UnsafePointer<Float>, images: Int, channels: Int, spatial: Int,
+    into target: UnsafeMutablePointer<Float>, inverse: Bool
+  ) {
+    let columns = images * spatial
+    parallelChunks(channels, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(columns, 1))) {
+      range in
+      for channel in range {
+        for image in 0..<images {
+          let nchw = (image * channels + channel) * spatial
+          let gemm = channel * columns + image * spatial
+          if inverse {
+            (target + nchw).update(from: source + gemm, count: spatial)
+          } else {
+            (target + gemm).update(from: source + nchw, count: spatial)
+          }
+        }
+      }
+    }
+  }
+
+  /// `output = conv(input, weight) + bias`, then `max(·, 0)` when `fusedReLU`.
+  /// Shapes: `input: [N, C, H, W]`, `weight: [C_out, C/groups, kH, kW]`, `bias: [C_out]`,
+  /// result `[N, C_out, Ho, Wo]`.
+  public static func forward(
+    input: [Float], weight: [Float], bias: [Float]?, geometry g: ConvolutionGeometry,
+    fusedReLU: Bool = false
+  ) -> [Float] {
+    precondition(g.isValid, "conv2d: invalid geometry \(g)")
+    precondition(input.count == g.inputCount && weight.count == g.weightCount, "conv2d: sizes")
+    precondition(bias == nil || bias!.count == g.outputChannels, "conv2d: bias size")
+    if g.batch == 0 { return [] }
+    let spatial = g.outputHeight * g.outputWidth
+    let chunk = imagesPerChunk(g)
+    let patch = g.inputChannels * g.kernelHeight * g.kernelWidth
+    let needsCol = !(g.isPointwise && chunk == 1)
+    var col = [Float](unsafeUninitializedCapacity: needsCol ? patch * chunk * spatial : 0) {
+      _, count in count = needsCol ? patch * chunk * spatial : 0
+    }
+    var staging = [Float](
+      unsafeUninitializedCapacity: chunk > 1 ? g.outputChannels * chunk * spatial : 0
+    ) {
+      _, count in count = chunk > 1 ? g.outputChannels * chunk * spatial : 0
+    }
+    var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
+      count = g.outputCount
+    }
+    input.withUnsafeBufferPointer { pInput in
+      weight.withUnsafeBufferPointer { pWeight in
+        col.withUnsafeMutableBufferPointer { pCol in
+          staging.withUnsafeMutableBufferPointer { pStaging in
+            output.withUnsafeMutableBufferPointer { pOutput in
+              let x = pInput.baseAddress!
+              let out = pOutput.baseAddress!
+              for first in stride(from: 0, to: g.batch, by: chunk) {
+                let images = Swift.min(chunk, g.batch - first)
+                let columns = images * spatial
+                let imageInput = x + first * g.inputChannels * g.inputHeight * g.inputWidth
+                let matrix: UnsafePointer<Float>
+                if g.isPointwise && images == 1 {
+                  matrix = imageInput
+                } else if g.isPointwise {
+                  reorder(
+                    imageInput, images: images, channels: g.inputChannels, spatial: spatial,
+                    into: pCol.baseAddress!, inverse: false)
+                  matrix = UnsafePointer(pCol.baseAddress!)
+                } else {
+                  im2col(input: imageInput, images: images, geometry: g, col: pCol.baseAddress!)
+                  matrix = UnsafePointer(pCol.baseAddress!)
+                }
+                let target =
+                  images == 1 ? out + first * g.outputChannels * spatial : pStaging.baseAddress!
+                multiplyGroups(
+                  weight: pWeight.baseAddress!, matrix: matrix, columns: columns, geometry: g,
+                  into: target)
+                epilogue(
+                  target, images: images, spatial: spatial, geometry: g,
+                  output: out + first * g.outputChannels * spatial, bias: bias, relu: fusedReLU)
+              }
+            }
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// `result[C_out, columns] = W · matrix`, one GEMM per group.
+  static func multiplyGroups(
+    weight: UnsafePointer<Float>, matrix: UnsafePointer<Float>, columns: Int,
+    geometry g: ConvolutionGeometry, into result: UnsafeMutablePointer<Float>
+  ) {
+    let m = g.groupOutputChannels
+    let k = g.groupPatchSize
+    for group in 0..<g.groups {
+      BLAS.sgemm(
+        m: m, n: columns, k: k,
+        a: weight + group * m * k, aCount: m * k, transposeA: false,
+        b: matrix + group * k * columns, bCount: k * columns, transposeB: false,
+        c: result + group * m * columns, cCount: m * columns)
+    }
+  }
+
+  /// Moves `gemm: [C_out, images·spatial]` into `output: [images, C_out, spatial]` adding the
+  /// bias and applying ReLU (in place when `gemm` already is the output, for one image).
+  static func epilogue(
+    _ gemm: UnsafeMutablePointer<Float>, images: Int, spatial: Int, geometry g: ConvolutionGeometry,
+    output: UnsafeMutablePointer<Float>, bias: [Float]?, relu: Bool
+  ) {
+    let channels = g.outputChannels
+    let columns = images * spatial
+    if images == 1 && bias == nil && !relu { return }
+    parallelChunks(channels, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(columns, 1))) {
+      range in
+      for channel in range {
+        let shift = bias?[channel] ?? 0
+        for image in 0..<images {
+          let source = gemm + channel * columns + image * spatial
+          let target = output + (image * channels + channel) * spatial
+          if relu {
+            for index in 0..<spatial {
+              let value = source[index] + shift
+              target[index] = value > 0 ? value : 0
+            }
+          } else if shift != 0 || source != target {
+            for index in 0..<spatial { target[index] = source[index] + shift }
+          }
+        }
+      }
+    }
+  }
+
+  /// The gradients of `forward` (without ReLU): `∂input = col2im(Wᵀ·G)`, `∂weight = G·colᵀ`,
+  /// `∂bias = Σ G` over images and positions. Each is computed only when asked for.
+  /// Shapes: `gradOutput: [N, C_out, Ho, Wo]`; results shaped like input, weight, `[C_out]`.
+  public static func backward(
+    gradOutput: [Float], input: [Float], weight: [Float], geometry g: ConvolutionGeometry,
+    needsInput: Bool = true, needsWeight: Bool = true, needsBias: Bool = true
+  ) -> (input: [Float]?, weight: [Float]?, bias: [Float]?) {
+    precondition(g.isValid, "conv2d backward: invalid geometry \(g)")
+    precondition(
+      gradOutput.count == g.outputCount && input.count == g.inputCount
+        && weight.count == g.weightCount, "conv2d backward: sizes")
+    let spatial = g.outputHeight * g.outputWidth
+    let chunk = imagesPerChunk(g)
+    let patch = g.inputChannels * g.kernelHeight * g.kernelWidth
+    let (m, k) = (g.groupOutputChannels, g.groupPatchSize)
+    let needsCol = (needsInput || needsWeight) && !(g.isPointwise && chunk == 1)
+    let colCount = needsCol ? patch * chunk * spatial : 0
+    var col = [Float](unsafeUninitializedCapacity: colCount) { _, count in count = colCount }
+    let stagingCount = chunk > 1 ? g.outputChannels * chunk * spatial : 0
+    var staging = [Float](unsafeUninitializedCapacity: stagingCount) { _, count in
+      count = stagingCount
+    }
+    var gradInput = [Float](repeating: 0, count: needsInput ? g.inputCount : 0)
+    var gradWeight = [Float](repeating: 0, count: needsWeight ? g.weightCount : 0)
+    let gradBias = needsBias ? biasGradient(gradOutput, geometry: g) : nil
+    guard (needsInput || needsWeight) && g.batch > 0 else {
+      return (needsInput ? gradInput : nil, needsWeight ? gradWeight : nil, gradBias)
+    }
+    input.withUnsafeBufferPointer { pInput in
+      weight.withUnsafeBufferPointer { pWeight in
+        gradOutput.withUnsafeBufferPointer { pGrad in
+          col.withUnsafeMutableBufferPointer { pCol in
+            staging.withUnsafeMutableBufferPointer { pStaging in
+              gradInput.withUnsafeMutableBufferPointer { pGradInput in
+                gradWeight.withUnsafeMutableBufferPointer { pGradWeight in
+                  let imageSize = g.inputChannels * g.inputHeight * g.inputWidth
+                  for first in stride(from: 0, to: g.batch, by: chunk) {
+                    let images = Swift.min(chunk, g.batch - first)
+                    let columns = images * spatial
+                    // G as [C_out, columns].
+                    let gradient: UnsafePointer<Float>
+                    let gradSource = pGrad.baseAddress! + first * g.outputChannels * spatial
+                    if images == 1 {
+                      gradient = gradSource
+                    } else {
+                      reorder(
+                        gradSource, images: images, channels: g.outputChannels, spatial: spatial,
+                        into: pStaging.baseAddress!, inverse: false)
+                      gradient = UnsafePointer(pStaging.baseAddress!)
+                    }
+                    let imageInput = pInput.baseAddress! + first * imageSize
+                    if needsWeight {
+                      let matrix: UnsafePointer<Float>
+                      if g.isPointwise && images == 1 {
+                        matrix = imageInput
+                      } else if g.isPointwise {
+                        reorder(
+                          imageInput, images: images, channels: g.inputChannels, spatial: spatial,
+                          into: pCol.baseAddress!, inverse: false)
+                        matrix = UnsafePointer(pCol.baseAddress!)
+                      } else {
+                        im2col(
+                          input: imageInput, images: images, geometry: g, col: pCol.baseAddress!)
+                        matrix = UnsafePointer(pCol.baseAddress!)
+                      }
+                      for group in 0..<g.groups {
+                        // ∂W_g[m, k] += G_g[m, columns] · col_gᵀ[columns, k]
+                        BLAS.sgemm(
+                          m: m, n: k, k: columns,
+                          a: gradient + group * m * columns, aCount: m * columns,
+                          transposeA: false,
+                          b: matrix + group * k * columns, bCount: k * columns, transposeB: true,
+                          c: pGradWeight.baseAddress! + group * m * k, cCount: m * k,
+                          beta: first == 0 ? 0 : 1)
+                      }
+                    }
+                    if needsInput {
+                      let target = pGradInput.baseAddress! + first * imageSize
+                      let direct = g.isPointwise && images == 1
+                      let gradCol = direct ? target : pCol.baseAddress!
+                      for group in 0..<g.groups {
+                        // ∂col_g[k, columns] = W_gᵀ[k, m] · G_g[m, columns]
+                        BLAS.sgemm(
+                          m: k, n: columns, k: m,
+                          a: pWeight.baseAddress! + group * m * k, aCount: m * k, transposeA: true,
+                          b: gradient + group * m * columns, bCount: m * columns, transposeB: false,
+                          c: gradCol + group * k * columns, cCount: k * columns)
+                      }
+                      if direct {
+                        // Already written in place.
+                      } else if g.isPointwise {
+                        reorder(
+                          pCol.baseAddress!, images: images, channels: g.inputChannels,
+                          spatial: spatial, into: target, inverse: true)
+                      } else {
+                        col2im(
+                          col: pCol.baseAddress!, images: images, geometry: g, gradInput: target)
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (needsInput ? gradInput : nil, needsWeight ? gradWeight : nil, gradBias)
+  }
+
+  /// `∂bias[c] = Σ_{n, h, w} gradOutput[n, c, h, w]`, accumulated in Double.
+  public static func biasGradient(_ gradOutput: [Float], geometry g: ConvolutionGeometry) -> [Float]
+  {
+    let spatial = g.outputHeight * g.outputWidth
+    var result = [Float](repeating: 0, count: g.outputChannels)
+    gradOutput.withUnsafeBufferPointer { pGrad in
+      result.withUnsafeMutableBufferPointer { pResult in
+        let target = pResult.baseAddress!
+        parallelChunks(
+          g.outputChannels,
+          minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(1, g.batch * spatial))
+        ) {
+          range in
+          for channel in range {
+            var total = 0.0
+            for image in 0..<g.batch {
+              let plane = pGrad.baseAddress! + (image * g.outputChannels + channel) * spatial
+              var partial: Float = 0
+              for index in 0..<spatial { partial += plane[index] }
+              total += Double(partial)
+            }
+            target[channel] = Float(total)
+          }
+        }
+      }
+    }
+    return result
+  }
+
+  // MARK: - Naive twins (seven nested loops, Double accumulation): the tests' oracle.
+
+  /// Direct convolution: `out[n, o, y, x] = b[o] + Σ_{c, i, j} in[n, g·C/G + c, y·s − p + i·d,
+  /// x·s − p + j·d] · w[o, c, i, j]` where `g = o / (C_out/G)`.
+  public static func naiveForward(
+    input: [Float], weight: [Float], bias: [Float]?, geometry g: ConvolutionGeometry
+  ) -> [Float] {
+    let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
+    var output = [Float](repeating: 0, count: g.outputCount)
+    for n in 0..<g.batch {
+      for o in 0..<g.outputChannels {
+        let group = o / g.groupOutputChannels
+        for y in 0..<outHeight {
+          for x in 0..<outWidth {
+            var sum = Double(bias?[o] ?? 0)
+            for c in 0..<g.groupInputChannels {
+              let channel = group * g.groupInputChannels + c
+              for i in 0..<g.kernelHeight {
+                for j in 0..<g.kernelWidth {
+                  let row = y * g.strideHeight - g.paddingHeight + i * g.dilationHeight
+                  let column = x * g.strideWidth - g.paddingWidth + j * g.dilationWidth
+                  guard row >= 0, row < g.inputHeight, column >= 0, column < g.inputWidth else {
+                    continue
+                  }
+                  let value = input[
+                    ((n * g.inputChannels + channel) * g.inputHeight + row) * g.inputWidth + column]
+                  let tap = weight[
+                    ((o * g.groupInputChannels + c) * g.kernelHeight + i) * g.kernelWidth + j]
+                  sum += Double(value) * Double(tap)
+                }
+              }
+            }
+            output[((n * g.outputChannels + o) * outHeight + y) * outWidth + x] = Float(sum)
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// Direct gradients of `naiveForward` w.r.t. input and weight, by the same seven loops.
+  public static func naiveBackward(
+    gradOutput: [Float], input: [Float], weight: [Float], geometry g: ConvolutionGeometry
+  ) -> (input: [Float], weight: [Float]) {
+    let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
+    var gradInput = [Double](repeating: 0, count: g.inputCount)
+    var gradWeight = [Double](repeating: 0, count: g.weightCount)
+    for n in 0..<g.batch {
+      for o in 0..<g.outputChannels {
+        let group = o / g.groupOutputChannels
+        for y in 0..<outHeight {
+          for x in 0..<outWidth {
+            let upstream = Double(
+              gradOutput[((n * g.outputChannels + o) * outHeight + y) * outWidth + x])
+            for c in 0..<g.groupInputChannels {
+              let channel = group * g.groupInputChannels + c
+              for i in 0..<g.kernelHeight {
+                for j in 0..<g.kernelWidth {
+                  let row = y * g.strideHeight - g.paddingHeight + i * g.dilationHeight
+                  let column = x * g.strideWidth - g.paddingWidth + j * g.dilationWidth
+                  guard row >= 0, row < g.inputHeight, column >= 0, column < g.inputWidth else {
+                    continue
+                  }
+                  let inputIndex =
+                    ((n * g.inputChannels + channel) * g.inputHeight + row) * g.inputWidth + column
+                  let weightIndex =
+                    ((o * g.groupInputChannels + c) * g.kernelHeight + i) * g.kernelWidth + j
+                  gradInput[inputIndex] += upstream * Double(weight[weightIndex])
+                  gradWeight[weightIndex] += upstream * Double(input[inputIndex])
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (gradInput.map(Float.init), gradWeight.map(Float.init))
+  }
+}

@@ -1,0 +1,68 @@
+import Kernels
+
+// 2-D convolution, forward and backward side by side.
+
+extension Tensor {
+  /// 2-D cross-correlation of NCHW `self` with `weight`, as `torch.nn.functional.conv2d`:
+  /// `y[n, o, i, j] = b[o] + Σ_{c, u, v} x[n, g·C/G + c, i·s − p + u·d, j·s − p + v·d] · w[o, c, u, v]`
+  /// with group `g = o / (C_out/G)`; then `max(y, 0)` when `fusedReLU` (the ReLU of a
+  /// conv → ReLU pair, applied in the kernel's epilogue instead of a separate pass).
+  ///
+  /// Shapes: `self: [N, C, H, W]`, `weight: [C_out, C/groups, kH, kW]`, `bias: [C_out]` →
+  /// `[N, C_out, Ho, Wo]`, `Ho = (H + 2p − d·(kH − 1) − 1)/s + 1`. Stride, padding and dilation
+  /// apply to both axes; the kernel may be rectangular.
+  ///
+  /// Backward: `∂x = col2im(Wᵀ·G)`, `∂W = G·im2col(x)ᵀ`, `∂b = Σ G`, where `G` is the output
+  /// gradient masked by `y > 0` when `fusedReLU`. Only the gradients of inputs on the tape are
+  /// computed (an image batch entering the first layer never gets one).
+  public func convolved2d(
+    weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+    groups: Int = 1, fusedReLU: Bool = false
+  ) -> Tensor {
+    precondition(rank == 4, "conv2d: input must be [N, C, H, W], got \(shape)")
+    precondition(
+      weight.rank == 4, "conv2d: weight must be [C_out, C/groups, kH, kW], got \(weight.shape)")
+    precondition(
+      groups > 0 && shape[1] == weight.shape[1] * groups,
+      "conv2d: input has \(shape[1]) channels; weight \(weight.shape) with groups=\(groups) expects \(weight.shape[1] * groups)"
+    )
+    precondition(
+      bias == nil || bias!.shape == [weight.shape[0]],
+      "conv2d: bias must be [\(weight.shape[0])], got \(bias!.shape)")
+    let geometry = ConvolutionGeometry(
+      batch: shape[0], inputChannels: shape[1], inputHeight: shape[2], inputWidth: shape[3],
+      outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+      stride: stride, padding: padding, dilation: dilation, groups: groups)
+    precondition(
+      geometry.isValid,
+      "conv2d: input \(shape), weight \(weight.shape), stride \(stride), padding \(padding), dilation \(dilation), groups \(groups) give no output"
+    )
+    let values = ConvolutionKernels.forward(
+      input: scalars, weight: weight.scalars, bias: bias?.scalars, geometry: geometry,
+      fusedReLU: fusedReLU)
+    let outputShape = [shape[0], weight.shape[0], geometry.outputHeight, geometry.outputWidth]
+    let recording = Autograd.isEnabled
+    let (needsInput, needsWeight) = (recording && node != nil, recording && weight.node != nil)
+    let needsBias = recording && bias?.node != nil
+    let x = detached
+    let w = weight.detached
+    let inputs = [self, weight] + (bias.map { [$0] } ?? [])
+    return Tensor.record("conv2d", shape: outputShape, scalars: values, inputs: inputs) { g in
+      var upstream = g.scalars
+      if fusedReLU {
+        for index in upstream.indices where values[index] <= 0 { upstream[index] = 0 }
+      }
+      let gradients = ConvolutionKernels.backward(
+        gradOutput: upstream, input: x.scalars, weight: w.scalars, geometry: geometry,
+        needsInput: needsInput, needsWeight: needsWeight, needsBias: needsBias)
+      var result: [Tensor?] = [
+        gradients.input.map { Tensor(shape: x.shape, scalars: $0) },
+        gradients.weight.map { Tensor(shape: w.shape, scalars: $0) },
+      ]
+      if bias != nil {
+        result.append(gradients.bias.map { Tensor(shape: [w.shape[0]], scalars: $0) })
+      }
+      return result
+    }
+  }
+}

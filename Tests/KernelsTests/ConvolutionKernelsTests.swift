@@ -1,0 +1,271 @@
+import Kernels
+import TestSupport
+import Testing
+
+/// Deterministic pseudo-random values in [-1, 1) for convolution and pooling kernel tests.
+func convolutionTestValues(_ count: Int, seed: UInt64) -> [Float] {
+  var state = seed &* 2_862_933_555_777_941_757 &+ 3_037_000_493
+  return (0..<count).map { _ in
+    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+    return Float(state >> 40) / Float(1 << 23) - 1
+  }
+}
+
+@Suite("ConvolutionKernels")
+struct ConvolutionKernelsTests {
+  @Test("1-channel 3×3 input with a 2×2 kernel, by hand")
+  func handDerived() {
+    // x = [[1,2,3],[4,5,6],[7,8,9]], w = [[1,2],[3,4]], b = 0.5:
+    // y[0,0] = 1·1 + 2·2 + 4·3 + 5·4 = 37, y[0,1] = 2 + 6 + 15 + 24 = 47,
+    // y[1,0] = 4 + 10 + 21 + 32 = 67, y[1,1] = 5 + 12 + 24 + 36 = 77.
+    let g = ConvolutionGeometry(
+      batch: 1, inputChannels: 1, inputHeight: 3, inputWidth: 3, outputChannels: 1,
+      kernelHeight: 2, kernelWidth: 2)
+    let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    let w: [Float] = [1, 2, 3, 4]
+    #expect(
+      ConvolutionKernels.forward(input: x, weight: w, bias: [0.5], geometry: g) == [
+        37.5, 47.5, 67.5, 77.5,
+      ])
+    // Padding 1, stride 2: windows at (−1,−1), (−1,1), (1,−1), (1,1):
+    // y[0,0] = 4·1 = 4, y[0,1] = 3·2... tap (i,j) hits x[2i−1+…]: see below.
+    // (−1,−1): only x[0,0]·w[1,1] = 4; (−1,1): x[0,1]·w[1,0] + x[0,2]·w[1,1] = 6 + 12 = 18;
+    // (1,−1): x[1,0]·w[0,1] + x[2,0]·w[1,1] = 8 + 28 = 36;
+    // (1,1): 5·1 + 6·2 + 8·3 + 9·4 = 77.
+    var padded = g
+    padded.paddingHeight = 1
+    padded.paddingWidth = 1
+    padded.strideHeight = 2
+    padded.strideWidth = 2
+    #expect(
+      ConvolutionKernels.forward(input: x, weight: w, bias: nil, geometry: padded) == [
+        4, 18, 36, 77,
+      ])
+    // Backward with G = 1 everywhere (no padding): ∂x[i,j] = Σ of the taps that touch (i,j):
+    // [[1,3,2],[4,10,6],[3,7,4]]; ∂w[u,v] = Σ of the 2×2 block of x at (u,v): [[12,16],[24,28]].
+    let grads = ConvolutionKernels.backward(
+      gradOutput: [1, 1, 1, 1], input: x, weight: w, geometry: g)
+    #expect(grads.input == [1, 3, 2, 4, 10, 6, 3, 7, 4])
+    #expect(grads.weight == [12, 16, 24, 28])
+    #expect(grads.bias == [4])
+  }
+
+  static let geometries: [ConvolutionGeometry] = {
+    func make(
+      _ n: Int, _ c: Int, _ h: Int, _ w: Int, _ o: Int, _ k: Int, stride: Int = 1,
+      padding: Int = 0, dilation: Int = 1, groups: Int = 1, kernelWidth: Int? = nil
+    ) -> ConvolutionGeometry {
+      ConvolutionGeometry(
+        batch: n, inputChannels: c, inputHeight: h, inputWidth: w, outputChannels: o,
+        kernelHeight: k, kernelWidth: kernelWidth ?? k, stride: stride, padding: padding,
+        dilation: dilation, groups: groups)
+    }
+    return [
+      make(2, 3, 5, 7, 5, 3, padding: 1),  // odd sizes, 3×3 pad 1
+      make(3, 5, 9, 8, 6, 3, stride: 2, padding: 1),  // stride 2
+      make(2, 3, 11, 13, 4, 7, stride: 2, padding: 3),  // ResNet stem shape, small
+      make(2, 6, 6, 6, 7, 3, padding: 3),  // padding 3 (output larger than input)
+      make(3, 9, 4, 5, 11, 1),  // 1×1, batched pointwise GEMM
+      make(7, 3, 20, 20, 5, 1),  // 1×1 split into chunks of 6 images and 1
+      make(2, 5, 48, 48, 3, 1),  // 1×1 with one image per GEMM written in place
+      make(3, 7, 9, 9, 13, 1, stride: 2),  // 1×1 stride 2 (ResNet downsample)
+      make(2, 4, 7, 7, 6, 3, padding: 2, dilation: 2),  // dilation
+      make(2, 6, 5, 6, 4, 3, padding: 1, groups: 2),  // groups
+      make(1, 2, 6, 5, 3, 2, kernelWidth: 3),  // rectangular kernel
+      make(5, 13, 1, 1, 10, 1),  // 1×1 spatial (ResNet's last stage on 32×32)
+      make(3, 3, 50, 47, 2, 3, stride: 1, padding: 1),  // several chunks of im2col
+    ]
+  }()
+
+  @Test("im2col + sgemm forward equals the seven-loop convolution", arguments: geometries)
+  func forwardAgainstNaive(geometry g: ConvolutionGeometry) {
+    let x = convolutionTestValues(g.inputCount, seed: UInt64(g.inputCount))
+    let w = convolutionTestValues(g.weightCount, seed: UInt64(g.weightCount + 1))
+    let b = convolutionTestValues(g.outputChannels, seed: 3)
+    let naive = ConvolutionKernels.naiveForward(input: x, weight: w, bias: b, geometry: g)
+    let fast = ConvolutionKernels.forward(input: x, weight: w, bias: b, geometry: g)
+    expectClose(fast, naive, absolute: 1e-5, relative: 1e-4, "forward \(g)")
+    let fastNoBias = ConvolutionKernels.forward(input: x, weight: w, bias: nil, geometry: g)
+    let naiveNoBias = ConvolutionKernels.naiveForward(input: x, weight: w, bias: nil, geometry: g)
+    expectClose(fastNoBias, naiveNoBias, absolute: 1e-5, relative: 1e-4, "no bias \(g)")
+    let fused = ConvolutionKernels.forward(
+      input: x, weight: w, bias: b, geometry: g, fusedReLU: true)
+    expectClose(fused, naive.map { max($0, 0) }, absolute: 1e-5, relative: 1e-4, "ReLU \(g)")
+  }
+
+  @Test(
+    "backward (col2im, weight GEMM, bias sum) equals the seven-loop gradients",
+    arguments: geometries)
+  func backwardAgainstNaive(geometry g: ConvolutionGeometry) {
+    let x = convolutionTestValues(g.inputCount, seed: 11)
+    let w = convolutionTestValues(g.weightCount, seed: 12)
+    let upstream = convolutionTestValues(g.outputCount, seed: 13)
+    let naive = ConvolutionKernels.naiveBackward(
+      gradOutput: upstream, input: x, weight: w, geometry: g)
+    let fast = ConvolutionKernels.backward(gradOutput: upstream, input: x, weight: w, geometry: g)
+    expectClose(fast.input ?? [], naive.input, absolute: 1e-5, relative: 1e-4, "∂input \(g)")
+    expectClose(fast.weight ?? [], naive.weight, absolute: 1e-4, relative: 1e-4, "∂weight \(g)")
+    let spatial = g.outputHeight * g.outputWidth
+    let biasExpected = (0..<g.outputChannels).map { o in
+      (0..<g.batch).reduce(0.0) { total, n in
+        total
+          + upstream[
+            ((n * g.outputChannels + o) * spatial)..<((n * g.outputChannels + o + 1) * spatial)
+          ]
+          .reduce(0.0) { $0 + Double($1) }
+      }
+    }
+    expectClose(fast.bias ?? [], biasExpected, absolute: 1e-5, relative: 1e-5, "∂bias \(g)")
+    let onlyWeight = ConvolutionKernels.backward(
+      gradOutput: upstream, input: x, weight: w, geometry: g, needsInput: false, needsBias: false)
+    #expect(onlyWeight.input == nil && onlyWeight.bias == nil)
+    expectClose(onlyWeight.weight ?? [], naive.weight, absolute: 1e-4, relative: 1e-4)
+  }
+
+  @Test("output size follows PyTorch's formula")
+  func outputSize() {
+    // torch.nn.Conv2d(3, 64, 7, 2, 3)(torch.zeros(1, 3, 224, 224)).shape == (1, 64, 112, 112)
+    let stem = ConvolutionGeometry(
+      batch: 1, inputChannels: 3, inputHeight: 224, inputWidth: 224, outputChannels: 64,
+      kernelHeight: 7, kernelWidth: 7, stride: 2, padding: 3)
+    #expect(stem.outputHeight == 112 && stem.outputWidth == 112)
+    // A 5×5 kernel on a 3×3 input without padding has no output.
+    let tooSmall = ConvolutionGeometry(
+      batch: 1, inputChannels: 1, inputHeight: 3, inputWidth: 3, outputChannels: 1,
+      kernelHeight: 5, kernelWidth: 5)
+    #expect(!tooSmall.isValid)
+  }
+}
+
+@Suite("PoolingKernels")
+struct PoolingKernelsTests {
+  let arange16 = (0..<16).map(Float.init)  // [[0,1,2,3],[4,5,6,7],[8,9,10,11],[12,13,14,15]]
+
+  @Test("max pooling on arange, by hand")
+  func maxOnArange() {
+    // 2×2 stride 2: maxima 5, 7, 13, 15 at flat indices 5, 7, 13, 15.
+    let plain = PoolingKernels.maxPool(
+      arange16,
+      geometry: PoolingGeometry(
+        planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0))
+    #expect(plain.values == [5, 7, 13, 15])
+    #expect(plain.indices == [5, 7, 13, 15])
+    // 3×3 stride 2 padding 1 (ResNet): windows rows/cols {−1,0,1} and {1,2,3}: 5, 7, 13, 15.
+    let resnet = PoolingGeometry(
+      planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 3, stride: 2, padding: 1)
+    #expect(PoolingKernels.maxPool(arange16, geometry: resnet).values == [5, 7, 13, 15])
+    // Padding is −∞, never 0: an all-negative input keeps its values.
+    let negative = arange16.map { -$0 - 1 }
+    // windows: {0,1,4,5} → −1, {1,2,3,5,6,7} → −2, {4,5,8,9,12,13} → −5, {5,6,7,9,...} → −6
+    #expect(PoolingKernels.maxPool(negative, geometry: resnet).values == [-1, -2, -5, -6])
+    // Ties: the first maximum in scan order wins, so the gradient goes there.
+    let ties = PoolingKernels.maxPool(
+      [Float](repeating: 1, count: 16),
+      geometry: PoolingGeometry(
+        planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0))
+    #expect(ties.indices == [0, 2, 8, 10])
+    let back = PoolingKernels.maxPoolBackward(
+      [1, 2, 3, 4], indices: plain.indices,
+      geometry: PoolingGeometry(
+        planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0))
+    #expect(back == [0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4])
+  }
+
+  @Test("average pooling on arange, by hand")
+  func averageOnArange() {
+    let g = PoolingGeometry(
+      planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0)
+    // (0+1+4+5)/4 = 2.5, (2+3+6+7)/4 = 4.5, 10.5, 12.5
+    #expect(PoolingKernels.averagePool(arange16, geometry: g) == [2.5, 4.5, 10.5, 12.5])
+    // 3×3 s2 p1: window (0,0) covers {0,1,4,5} = 10, divided by 9 with padding counted, by 4 without.
+    let padded = PoolingGeometry(
+      planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 3, stride: 2, padding: 1)
+    #expect(PoolingKernels.averagePool(arange16, geometry: padded)[0] == Float(10) / 9)
+    #expect(
+      PoolingKernels.averagePool(arange16, geometry: padded, countIncludingPadding: false)[0] == 2.5
+    )
+  }
+
+  @Test("adaptive average pooling windows follow floor/ceil")
+  func adaptiveWindows() {
+    // 7 → 3: [0,3), [2,5), [4,7) (torch: start = floor(i·7/3), end = ceil((i+1)·7/3))
+    #expect(
+      (0..<3).map { PoolingKernels.adaptiveWindow($0, input: 7, output: 3) } == [
+        0..<3, 2..<5, 4..<7,
+      ])
+    // 4×4 arange → 1×1 is the mean 7.5; → 2×2 equals 2×2 average pooling.
+    #expect(
+      PoolingKernels.adaptiveAveragePool(
+        arange16, planes: 1, inputHeight: 4, inputWidth: 4, outputHeight: 1, outputWidth: 1) == [
+          7.5
+        ])
+    #expect(
+      PoolingKernels.adaptiveAveragePool(
+        arange16, planes: 1, inputHeight: 4, inputWidth: 4, outputHeight: 2, outputWidth: 2) == [
+          2.5, 4.5, 10.5, 12.5,
+        ])
+  }
+
+  @Test(
+    "fast pooling equals the naive twins on awkward shapes",
+    arguments: [
+      (3, 7, 9, 3, 2, 1), (2, 5, 5, 2, 1, 0), (4, 11, 6, 3, 3, 1), (1, 1, 1, 1, 1, 0),
+      (2, 8, 8, 5, 2, 2),
+    ])
+  func againstNaive(shape: (Int, Int, Int, Int, Int, Int)) {
+    let (planes, height, width, kernel, stride, padding) = shape
+    let g = PoolingGeometry(
+      planes: planes, inputHeight: height, inputWidth: width, kernelSize: kernel, stride: stride,
+      padding: padding)
+    var x = convolutionTestValues(planes * height * width, seed: UInt64(height * 31 + width))
+    // Repeated values exercise the tie rule.
+    for index in Swift.stride(from: 0, to: x.count, by: 5) { x[index] = 0.5 }
+    let fast = PoolingKernels.maxPool(x, geometry: g)
+    let naive = PoolingKernels.naiveMaxPool(x, geometry: g)
+    #expect(fast.values == naive.values)
+    #expect(fast.indices == naive.indices)
+    for include in [true, false] {
+      expectClose(
+        PoolingKernels.averagePool(x, geometry: g, countIncludingPadding: include),
+        PoolingKernels.naiveAveragePool(x, geometry: g, countIncludingPadding: include),
+        absolute: 1e-6, relative: 1e-5)
+    }
+  }
+
+  @Test("max pooling propagates NaN, as PyTorch")
+  func nanWins() {
+    var x = arange16
+    x[0] = .nan
+    let g = PoolingGeometry(
+      planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0)
+    let result = PoolingKernels.maxPool(x, geometry: g)
+    #expect(result.values[0].isNaN && result.indices[0] == 0)
+    #expect(PoolingKernels.naiveMaxPool(x, geometry: g).values[0].isNaN)
+  }
+}
+
+@Suite("BatchNormKernels")
+struct BatchNormKernelsTests {
+  @Test("statistics equal the Double loop; the mean and biased variance of a known channel")
+  func statistics() {
+    // channel 0 of [[1,2],[3,4]] and [[5,6],[7,8]] per image: values 1,2,5,6 → mean 3.5,
+    // biased variance ((2.5²+1.5²)·2)/4 = 4.25
+    let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8]
+    let (mean, variance) = BatchNormKernels.statistics(x, batch: 2, channels: 2, spatial: 2)
+    #expect(mean == [3.5, 5.5])
+    #expect(variance == [4.25, 4.25])
+    let random = convolutionTestValues(3 * 5 * 17, seed: 9).map { $0 * 3 + 1 }
+    let fast = BatchNormKernels.statistics(random, batch: 3, channels: 5, spatial: 17)
+    let naive = BatchNormKernels.naiveStatistics(random, batch: 3, channels: 5, spatial: 17)
+    expectClose(fast.mean, naive.mean, absolute: 1e-6, relative: 1e-5)
+    expectClose(fast.variance, naive.variance, absolute: 1e-6, relative: 1e-5)
+  }
+
+  @Test("scale and shift per channel, with fused ReLU")
+  func scaleShift() {
+    let y = BatchNormKernels.scaleShift(
+      [1, 2, 3, 4, 5, 6, 7, 8], scale: [2, -1], shift: [0, 1], batch: 2, channels: 2, spatial: 2,
+      relu: true)
+    #expect(y == [2, 4, 0, 0, 10, 12, 0, 0])
+  }
+}
