@@ -106,7 +106,8 @@ public struct SafetensorsFile {
     do {
       header = try JSONSerialization.jsonObject(with: headerBytes, options: .fragmentsAllowed)
     } catch {
-      throw fail(.invalidJSON(detail: "\(error)"))
+      let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+      throw fail(.invalidJSON(detail: detail ?? "\(error)"))
     }
     guard let object = header as? [String: Any] else { throw fail(.headerNotObject) }
     buffer = bytes[headerEnd...]
@@ -142,18 +143,12 @@ public struct SafetensorsFile {
         file: source,
         kind: .wrongDType(tensor: name, dtype: entry.dtype.rawValue, requested: "integers"))
     }
-    let bytes = [UInt8](
-      buffer[(buffer.startIndex + entry.byteRange.lowerBound)...].prefix(entry.byteRange.count))
-    let size = entry.dtype.byteCount
-    return stride(from: 0, to: bytes.count, by: size).map { offset in
-      let bits = Self.littleEndian(bytes, at: offset, count: size)
-      switch entry.dtype {
-      case .int64: return Int64(bitPattern: bits)
-      case .int32: return Int64(Int32(bitPattern: UInt32(truncatingIfNeeded: bits)))
-      case .int16: return Int64(Int16(bitPattern: UInt16(truncatingIfNeeded: bits)))
-      case .int8: return Int64(Int8(bitPattern: UInt8(truncatingIfNeeded: bits)))
-      default: return Int64(bits)
-      }
+    switch entry.dtype {
+    case .int64: return decode(entry) { Int64(bitPattern: $0) }
+    case .int32: return decode(entry) { Int64(Int32(bitPattern: UInt32(truncatingIfNeeded: $0))) }
+    case .int16: return decode(entry) { Int64(Int16(bitPattern: UInt16(truncatingIfNeeded: $0))) }
+    case .int8: return decode(entry) { Int64(Int8(bitPattern: UInt8(truncatingIfNeeded: $0))) }
+    default: return decode(entry) { Int64($0) }
     }
   }
 
@@ -165,34 +160,34 @@ public struct SafetensorsFile {
     return entry
   }
 
+  /// The elements of `entry` decoded to `Float`; the dtype is chosen once, outside the loop.
   private func floats(of entry: SafetensorsEntry) -> [Float] {
-    let bytes = [UInt8](
-      buffer[(buffer.startIndex + entry.byteRange.lowerBound)...].prefix(entry.byteRange.count))
-    let size = entry.dtype.byteCount
-    var result = [Float]()
-    result.reserveCapacity(bytes.count / size)
-    for offset in stride(from: 0, to: bytes.count, by: size) {
-      let bits = Self.littleEndian(bytes, at: offset, count: size)
-      switch entry.dtype {
-      case .float64: result.append(Float(Double(bitPattern: bits)))
-      case .float32: result.append(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))
-      case .float16: result.append(Self.floatFromHalf(UInt16(truncatingIfNeeded: bits)))
-      case .bfloat16: result.append(Float(bitPattern: UInt32(truncatingIfNeeded: bits) << 16))
-      case .int64: result.append(Float(Int64(bitPattern: bits)))
-      case .int32: result.append(Float(Int32(bitPattern: UInt32(truncatingIfNeeded: bits))))
-      case .int16: result.append(Float(Int16(bitPattern: UInt16(truncatingIfNeeded: bits))))
-      case .int8: result.append(Float(Int8(bitPattern: UInt8(truncatingIfNeeded: bits))))
-      case .uint8, .bool: result.append(Float(bits))
-      }
+    switch entry.dtype {
+    case .float64: decode(entry) { Float(Double(bitPattern: $0)) }
+    case .float32: decode(entry) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
+    case .float16: decode(entry) { Self.floatFromHalf(UInt16(truncatingIfNeeded: $0)) }
+    case .bfloat16: decode(entry) { Float(bitPattern: UInt32(truncatingIfNeeded: $0) << 16) }
+    case .int64: decode(entry) { Float(Int64(bitPattern: $0)) }
+    case .int32: decode(entry) { Float(Int32(bitPattern: UInt32(truncatingIfNeeded: $0))) }
+    case .int16: decode(entry) { Float(Int16(bitPattern: UInt16(truncatingIfNeeded: $0))) }
+    case .int8: decode(entry) { Float(Int8(bitPattern: UInt8(truncatingIfNeeded: $0))) }
+    case .uint8, .bool: decode(entry) { Float($0) }
     }
-    return result
   }
 
-  /// `count` little-endian bytes of `bytes` from `offset`, zero-extended.
-  private static func littleEndian(_ bytes: [UInt8], at offset: Int, count: Int) -> UInt64 {
-    var bits: UInt64 = 0
-    for index in 0..<count { bits |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
-    return bits
+  /// Each little-endian element of `entry` (zero-extended to 64 bits) passed through `convert`.
+  /// The byte range was validated against the buffer when the header was parsed.
+  private func decode<Element>(_ entry: SafetensorsEntry, _ convert: (UInt64) -> Element)
+    -> [Element]
+  {
+    let start = buffer.startIndex + entry.byteRange.lowerBound
+    let bytes = [UInt8](buffer[start..<(start + entry.byteRange.count)])
+    let size = entry.dtype.byteCount
+    return (0..<(bytes.count / size)).map { index in
+      var bits: UInt64 = 0
+      for byte in 0..<size { bits |= UInt64(bytes[index * size + byte]) << (8 * UInt64(byte)) }
+      return convert(bits)
+    }
   }
 
   /// IEEE binary16 → binary32, exact for every value (subnormals, ±0, ±∞, NaN payloads).
@@ -363,18 +358,18 @@ extension SafetensorsFile {
     }
     var header = Array("{\(fields.joined(separator: ","))}".utf8)
     header += [UInt8](repeating: UInt8(ascii: " "), count: (8 - header.count % 8) % 8)
-    var bytes = [UInt8]()
-    bytes.reserveCapacity(8 + header.count + offset)
+    var bytes = [UInt8](repeating: 0, count: 8 + header.count + offset)
     let length = UInt64(header.count)
-    for index in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(index)))) }
-    bytes += header
+    for index in 0..<8 { bytes[index] = UInt8(truncatingIfNeeded: length >> (8 * UInt64(index))) }
+    bytes.replaceSubrange(8..<(8 + header.count), with: header)
+    var position = 8 + header.count
     for name in names {
       for scalar in tensors[name]?.scalars ?? [] {
         let bits = scalar.bitPattern
-        bytes += [
-          UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
-          UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24),
-        ]
+        for shift in stride(from: 0, to: 32, by: 8) {
+          bytes[position] = UInt8(truncatingIfNeeded: bits >> UInt32(shift))
+          position += 1
+        }
       }
     }
     return Data(bytes)
