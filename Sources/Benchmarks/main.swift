@@ -14,3 +14,4 @@ let selection = Set(arguments.isEmpty ? ["all"] : arguments)
 func wanted(_ name: String) -> Bool { selection.contains(name) || selection.contains("all") }
 
 if wanted("foundation") { print(runFoundationBenchmark()) }
+if wanted("logistic") { print(runLogisticBenchmark()) }

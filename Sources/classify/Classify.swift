@@ -9,6 +9,8 @@ struct Classify: ParsableCommand {
     abstract: "Classification and deep learning in native Swift: softmax regions, backpropagation, "
       + "logistic regression and ResNet-50 fine-tuning, with figures and a report.",
     version: "0.1.0",
-    subcommands: [ReportCommand.self, SoftmaxCommand.self, BackpropCommand.self]
+    subcommands: [
+      ReportCommand.self, SoftmaxCommand.self, BackpropCommand.self, LogisticCommand.self,
+    ]
   )
 }

@@ -36,6 +36,12 @@ struct ReportCommand: ParsableCommand {
       backprop.trainingEpochs = backpropEpochs
       sections.append(try backprop.run().section(figuresIn: staging))
       report("Part 2", sections.last!)
+      let data =
+        try logisticData.map { try LogisticData(contentsOf: URL(fileURLWithPath: $0)) }
+        ?? LogisticData.builtIn()
+      sections.append(
+        try LogisticExperiment.assignment(data: data).run().section(figuresIn: staging))
+      report("Part 3", sections.last!)
       return sections
     }
     print("Report written to \(page.path)")
