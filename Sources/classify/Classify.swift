@@ -6,8 +6,8 @@ import Kernels
 struct Classify: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "classify",
-    abstract: "Classification and deep learning in native Swift: softmax regions, backpropagation, "
-      + "logistic regression and ResNet-50 fine-tuning, with figures and a report.",
+    abstract: "Classification and deep learning in native Swift: softmax regions, backpropagation "
+      + "and logistic regression, answered with numbers, figures and a report.",
     version: "0.1.0",
     subcommands: [
       ReportCommand.self, SoftmaxCommand.self, BackpropCommand.self, LogisticCommand.self,

@@ -15,6 +15,8 @@ struct LogisticCommand: ParsableCommand {
       """
   )
 
+  @OptionGroup var global: GlobalOptions
+
   @Option(
     help:
       "Data file: whitespace-separated rows `x1 x2 1 t` with t ∈ {0, 1} (default: built-in set).")
@@ -62,6 +64,7 @@ struct LogisticCommand: ParsableCommand {
   var exportData: String?
 
   func run() throws {
+    try global.apply()
     let dataSet =
       try data.map { try LogisticData(contentsOf: URL(fileURLWithPath: $0)) } ?? .builtIn()
     if let exportData {
