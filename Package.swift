@@ -14,6 +14,9 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    // Tests only: a loopback HTTP server for the downloader's tests.
+    .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
   ],
   targets: [
     // BLAS binding: OpenBLAS through pkg-config on Linux; Kernels uses Accelerate on Apple platforms.
@@ -47,6 +50,8 @@ let package = Package(
       providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
     .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
     .target(name: "ImageCodecs", dependencies: ["CImageCodecs"]),
+    // Resumable, verified HTTP downloads with progress (weights and datasets).
+    .target(name: "Downloader", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
     .target(
       name: "Vision",
       dependencies: [
@@ -70,6 +75,9 @@ let package = Package(
       name: "NNTests", dependencies: ["NN", "TensorCore", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "PlottingTests", dependencies: ["Plotting", "TestSupport"]),
+    .testTarget(
+      name: "DownloaderTests",
+      dependencies: ["Downloader", .product(name: "FlyingFox", package: "FlyingFox")]),
     .testTarget(
       name: "ImageCodecsTests", dependencies: ["ImageCodecs", "TestSupport"],
       resources: [.copy("Fixtures")]),
