@@ -185,7 +185,8 @@ private struct ArchiveReader {
   mutating func storageValues(_ storage: TorchStorageReference, tensor: String, prefix: String)
     throws -> [Float]
   {
-    if let cached = storages[storage.key] { return cached }
+    let cacheKey = "\(storage.key)/\(storage.scalarType.rawValue)"
+    if let cached = storages[cacheKey] { return cached }
     let path = prefix + "data/" + storage.key
     guard let entry = archive[path] else {
       throw fail(.missingStorage(tensor: tensor, path: path))
@@ -199,7 +200,7 @@ private struct ArchiveReader {
     }
     let bytes = try extract(entry)
     let values = storage.scalarType.floats(Array(bytes.prefix(storage.elementCount * size)))
-    storages[storage.key] = values
+    storages[cacheKey] = values
     return values
   }
 

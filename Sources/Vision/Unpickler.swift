@@ -240,7 +240,8 @@ struct PickleMachine {
 // MARK: - Converting the result
 
 extension PickleMachine {
-  /// The value of `item`, with memo sharing expanded; depth and total size are capped.
+  /// The value of `item`, with memo sharing expanded; depth and total size are capped. Errors
+  /// found here carry the offset of the STOP opcode, where the result is taken.
   func value(of item: PickleItem) throws -> PickleValue {
     // A legitimate stream shares little (strings, storage classes); a memo bomb is exponential.
     var budget = max(bytes.count * 16, 65_536)
@@ -250,9 +251,9 @@ extension PickleMachine {
   private func value(of item: PickleItem, depth: Int, budget: inout Int) throws -> PickleValue {
     let limit = max(bytes.count * 16, 65_536)
     budget -= 1
-    guard budget >= 0 else { throw PickleError(offset: 0, kind: .expansionTooLarge(limit: limit)) }
+    guard budget >= 0 else { throw fail(.expansionTooLarge(limit: limit)) }
     guard depth < Unpickler.maximumNestingDepth else {
-      throw PickleError(offset: 0, kind: .nestingTooDeep(limit: Unpickler.maximumNestingDepth))
+      throw fail(.nestingTooDeep(limit: Unpickler.maximumNestingDepth))
     }
     func children(_ items: [PickleItem]) throws -> [PickleValue] {
       try items.map { try value(of: $0, depth: depth + 1, budget: &budget) }
@@ -281,9 +282,8 @@ extension PickleMachine {
       case .array(let array): return .ndarray(array)
       case .dtype(let dtype): return .numpyDType(dtype)
       case .pendingArray:
-        throw PickleError(
-          offset: 0,
-          kind: .invalidArguments(
+        throw fail(
+          .invalidArguments(
             callable: PickleCallable.numpyReconstruct.qualifiedName,
             detail: "the array is never given its contents by BUILD"))
       }
