@@ -74,6 +74,10 @@ struct ConvolutionKernelsTests {
       make(1, 2, 6, 5, 3, 2, kernelWidth: 3),  // rectangular kernel
       make(5, 13, 1, 1, 10, 1),  // 1×1 spatial (ResNet's last stage on 32×32)
       make(3, 3, 50, 47, 2, 3, stride: 1, padding: 1),  // several chunks of im2col
+      make(3, 6, 1, 1, 5, 3, padding: 1),  // 3×3 on 1×1: pruned to the centre tap
+      make(2, 4, 2, 2, 3, 3, stride: 2, padding: 1),  // pruned to a 2×2 sub-kernel
+      make(2, 2, 3, 3, 3, 7, stride: 2, padding: 3),  // 7×7 on 3×3: pruned to 5×5
+      make(2, 4, 1, 1, 4, 3, padding: 1, groups: 2),  // pruned, grouped
     ]
   }()
 
