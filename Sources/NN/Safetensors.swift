@@ -165,8 +165,8 @@ public struct SafetensorsFile {
     switch entry.dtype {
     case .float64: decode(entry) { Float(Double(bitPattern: $0)) }
     case .float32: decode(entry) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
-    case .float16: decode(entry) { Self.floatFromHalf(UInt16(truncatingIfNeeded: $0)) }
-    case .bfloat16: decode(entry) { Float(bitPattern: UInt32(truncatingIfNeeded: $0) << 16) }
+    case .float16: decode(entry) { Float(halfBits: UInt16(truncatingIfNeeded: $0)) }
+    case .bfloat16: decode(entry) { Float(bfloat16Bits: UInt16(truncatingIfNeeded: $0)) }
     case .int64: decode(entry) { Float(Int64(bitPattern: $0)) }
     case .int32: decode(entry) { Float(Int32(bitPattern: UInt32(truncatingIfNeeded: $0))) }
     case .int16: decode(entry) { Float(Int16(bitPattern: UInt16(truncatingIfNeeded: $0))) }
@@ -190,22 +190,6 @@ public struct SafetensorsFile {
     }
   }
 
-  /// IEEE binary16 → binary32, exact for every value (subnormals, ±0, ±∞, NaN payloads).
-  static func floatFromHalf(_ half: UInt16) -> Float {
-    let sign = UInt32(half & 0x8000) << 16
-    let exponent = Int((half >> 10) & 0x1f)
-    let mantissa = UInt32(half & 0x3ff)
-    switch exponent {
-    case 0:
-      // Zero or subnormal: mantissa · 2⁻²⁴, exact in binary32.
-      let magnitude = Float(mantissa) * 0x1p-24
-      return Float(bitPattern: sign | magnitude.bitPattern)
-    case 0x1f:
-      return Float(bitPattern: sign | 0x7f80_0000 | (mantissa << 13))
-    default:
-      return Float(bitPattern: sign | (UInt32(exponent - 15 + 127) << 23) | (mantissa << 13))
-    }
-  }
 }
 
 // MARK: - Header validation

@@ -60,8 +60,8 @@ public enum PickleScalarType: String, CaseIterable, Equatable, Sendable {
       let bits = Self.bits(bytes, element: index, size: size, bigEndian: bigEndian)
       switch self {
       case .float32: return Float(bitPattern: UInt32(truncatingIfNeeded: bits))
-      case .float16: return Self.floatFromHalf(UInt16(truncatingIfNeeded: bits))
-      case .bfloat16: return Float(bitPattern: UInt32(truncatingIfNeeded: bits) << 16)
+      case .float16: return Float(halfBits: UInt16(truncatingIfNeeded: bits))
+      case .bfloat16: return Float(bfloat16Bits: UInt16(truncatingIfNeeded: bits))
       case .float64: return Float(Double(bitPattern: bits))
       case .int64: return Float(Int64(bitPattern: bits))
       case .int32: return Float(Int32(truncatingIfNeeded: bits))
@@ -88,21 +88,6 @@ public enum PickleScalarType: String, CaseIterable, Equatable, Sendable {
     }
   }
 
-  /// IEEE binary16 → binary32, exact for every value (subnormals, ±0, ±∞, NaN payloads).
-  static func floatFromHalf(_ half: UInt16) -> Float {
-    let sign = UInt32(half & 0x8000) << 16
-    let exponent = Int((half >> 10) & 0x1f)
-    let mantissa = UInt32(half & 0x3ff)
-    switch exponent {
-    case 0:
-      let magnitude = Float(mantissa) * 0x1p-24
-      return Float(bitPattern: sign | magnitude.bitPattern)
-    case 0x1f:
-      return Float(bitPattern: sign | 0x7f80_0000 | (mantissa << 13))
-    default:
-      return Float(bitPattern: sign | (UInt32(exponent - 15 + 127) << 23) | (mantissa << 13))
-    }
-  }
 }
 
 /// A torch storage named by a persistent id `("storage", torch.FloatStorage, key, location,

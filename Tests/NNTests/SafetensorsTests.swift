@@ -171,14 +171,14 @@ struct SafetensorsTests {
 
   @Test("binary16 decoding: every pattern class against hand-computed values")
   func halfDecoding() {
-    #expect(SafetensorsFile.floatFromHalf(0x3C00) == 1)
-    #expect(SafetensorsFile.floatFromHalf(0xC000) == -2)
-    #expect(SafetensorsFile.floatFromHalf(0x7BFF) == 65504)
-    #expect(SafetensorsFile.floatFromHalf(0x0400) == 0x1p-14)  // smallest normal
-    #expect(SafetensorsFile.floatFromHalf(0x03FF) == 1023 * 0x1p-24)  // largest subnormal
-    #expect(SafetensorsFile.floatFromHalf(0x8001) == -0x1p-24)
-    #expect(SafetensorsFile.floatFromHalf(0x7C00) == .infinity)
-    #expect(SafetensorsFile.floatFromHalf(0x7E00).isNaN)
-    #expect(SafetensorsFile.floatFromHalf(0x8000).sign == .minus)
+    #expect(Float(halfBits: 0x3C00) == 1)
+    #expect(Float(halfBits: 0xC000) == -2)
+    #expect(Float(halfBits: 0x7BFF) == 65504)
+    #expect(Float(halfBits: 0x0400) == 0x1p-14)  // smallest normal
+    #expect(Float(halfBits: 0x03FF) == 1023 * 0x1p-24)  // largest subnormal
+    #expect(Float(halfBits: 0x8001) == -0x1p-24)
+    #expect(Float(halfBits: 0x7C00) == .infinity)
+    #expect(Float(halfBits: 0x7E00).isNaN)
+    #expect(Float(halfBits: 0x8000).sign == .minus)
   }
 }
