@@ -98,7 +98,7 @@ public final class Conv2d: Layer {
   /// One convolution equal to `conv` followed by `batchNorm` in evaluation mode (and ReLU when
   /// `fusedReLU`): with `s = γ/√(running_var + ε)`, `W'[o] = W[o]·s[o]` and
   /// `b'[o] = β[o] + (b[o] − running_mean[o])·s[o]`. For inference only: the result's
-  /// parameters are new tensors, not tied to the originals.
+  /// parameters are new, frozen tensors, not tied to the originals.
   public static func fold(conv: Conv2d, batchNorm: BatchNorm2d, fusedReLU: Bool = false) -> Conv2d {
     let channels = conv.outputChannels
     precondition(
@@ -125,6 +125,7 @@ public final class Conv2d: Layer {
       stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups,
       fusedReLU: fusedReLU)
     folded.eval()
+    folded.setRequiresGradient(false)
     return folded
   }
 }
