@@ -1,7 +1,8 @@
 /// Per-channel batch-normalisation loops over `[N, C, S]` arrays (NCHW with `S = H·W`),
 /// parallel over channels, accumulating sums in Double.
 public enum BatchNormKernels {
-  /// Per-channel mean and biased variance `(1/M)·Σ(x − μ)²` over `M = N·S` elements (two passes).
+  /// Per-channel mean and biased variance `(1/M)·Σ(x − μ)²` over `M = N·S` elements, in one
+  /// shifted pass.
   /// Shapes: `x: [N, C, S]` → `[C]` twice.
   public static func statistics(
     _ x: [Float], batch: Int, channels: Int, spatial: Int
@@ -18,27 +19,26 @@ public enum BatchNormKernels {
           parallelChunks(channels, minimumPerThread: Swift.max(1, (1 << 14) / (batch * spatial))) {
             range in
             for channel in range {
+              // One pass over d = x − K with K = the channel's first value (close to the mean,
+              // so Σd² − (Σd)²/M does not cancel): mean = K + Σd/M, var = (Σd² − (Σd)²/M)/M.
+              let shift = source[channel * spatial]
               var total = 0.0
-              for image in 0..<batch {
-                let plane = source + (image * channels + channel) * spatial
-                var partial: Float = 0
-                for index in 0..<spatial { partial += plane[index] }
-                total += Double(partial)
-              }
-              let mu = total / count
-              let muFloat = Float(mu)
               var squares = 0.0
               for image in 0..<batch {
                 let plane = source + (image * channels + channel) * spatial
                 var partial: Float = 0
+                var partialSquares: Float = 0
                 for index in 0..<spatial {
-                  let d = plane[index] - muFloat
-                  partial += d * d
+                  let d = plane[index] - shift
+                  partial += d
+                  partialSquares += d * d
                 }
-                squares += Double(partial)
+                total += Double(partial)
+                squares += Double(partialSquares)
               }
-              meanOut[channel] = muFloat
-              varianceOut[channel] = Float(squares / count)
+              let meanShift = total / count
+              meanOut[channel] = Float(Double(shift) + meanShift)
+              varianceOut[channel] = Float(Swift.max(0, squares / count - meanShift * meanShift))
             }
           }
         }

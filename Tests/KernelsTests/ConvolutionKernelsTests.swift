@@ -263,6 +263,12 @@ struct BatchNormKernelsTests {
     let naive = BatchNormKernels.naiveStatistics(random, batch: 3, channels: 5, spatial: 17)
     expectClose(fast.mean, naive.mean, absolute: 1e-6, relative: 1e-5)
     expectClose(fast.variance, naive.variance, absolute: 1e-6, relative: 1e-5)
+    // A large offset with a small spread: the shifted one-pass sums must not cancel.
+    let offset = convolutionTestValues(2 * 3 * 50, seed: 4).map { 1000 + $0 * 0.01 }
+    let shifted = BatchNormKernels.statistics(offset, batch: 2, channels: 3, spatial: 50)
+    let reference = BatchNormKernels.naiveStatistics(offset, batch: 2, channels: 3, spatial: 50)
+    expectClose(shifted.mean, reference.mean, absolute: 0, relative: 1e-6)
+    expectClose(shifted.variance, reference.variance, absolute: 1e-9, relative: 1e-2)
   }
 
   @Test("scale and shift per channel, with fused ReLU")
