@@ -1,0 +1,56 @@
+import NN
+import TensorCore
+
+/// A frozen, inference-only copy of a `ResNet`'s backbone: every convolution with its batch norm
+/// folded in (`Conv2d.fold`) and ReLU fused into the convolution's epilogue, evaluated without a
+/// tape. It computes exactly what `ResNet.features` computes in evaluation mode (up to float
+/// rounding), with one pass over memory per convolution instead of three.
+public struct ResNetInference: @unchecked Sendable {
+  private struct Block {
+    let body: [Conv2d]
+    let shortcut: Conv2d?
+  }
+
+  private let stem: Conv2d
+  private let blocks: [Block]
+  /// The width of `features(_:)`.
+  public let featureCount: Int
+
+  /// Folds `model`'s current parameters and running statistics (its mode does not matter:
+  /// folding always uses the running statistics, i.e. evaluation-mode semantics).
+  public init(_ model: ResNet) {
+    stem = Conv2d.fold(conv: model.conv1, batchNorm: model.bn1, fusedReLU: true)
+    var folded: [Block] = []
+    for stage in model.stages {
+      for case let block as ResidualBlock in stage.layers {
+        let count = block.convolutions.count
+        let body = zip(block.convolutions, block.batchNorms).enumerated().map { index, pair in
+          Conv2d.fold(conv: pair.0, batchNorm: pair.1, fusedReLU: index < count - 1)
+        }
+        var shortcut: Conv2d?
+        if let downsample = block.downsample,
+          let conv = downsample.layers.first as? Conv2d,
+          let norm = downsample.layers.last as? BatchNorm2d
+        {
+          shortcut = Conv2d.fold(conv: conv, batchNorm: norm)
+        }
+        folded.append(Block(body: body, shortcut: shortcut))
+      }
+    }
+    blocks = folded
+    featureCount = model.featureCount
+  }
+
+  /// `[N, 3, H, W]` → `[N, featureCount]`, evaluation-mode features without autograd.
+  public func features(_ input: Tensor) -> Tensor {
+    Autograd.withoutGradient {
+      var x = stem(input).maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
+      for block in blocks {
+        var out = x
+        for conv in block.body { out = conv(out) }
+        x = (out + (block.shortcut.map { $0(x) } ?? x)).relu()
+      }
+      return x.adaptiveAveragePooled2d(outputHeight: 1, outputWidth: 1).flattened(from: 1)
+    }
+  }
+}
