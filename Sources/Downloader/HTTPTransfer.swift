@@ -43,6 +43,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
   private var bytesThisTransfer: Int64 = 0
   private var totalBytes: Int64?
   private var resumed = false
+  private var responseAccepted = false
   private var started = Date()
   private var lastReport = Date.distantPast
 
@@ -141,7 +142,18 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     if let failure = failure ?? closeFailure {
       continuation.resume(throwing: failure)
     } else if let error {
-      continuation.resume(throwing: error)
+      let cancelled = (error as? URLError)?.code == .cancelled
+      if responseAccepted && !cancelled {
+        // The body broke off (curl's "transfer closed with N bytes remaining" has no specific
+        // URLError code): what arrived is on disk, so a retry resumes from there.
+        let expected = totalBytes.map { " of \($0)" } ?? ""
+        continuation.resume(
+          throwing: TransferFailure.transient(
+            reason: "the connection broke off after \(bytesOnDisk)\(expected) bytes "
+              + "(\(error.localizedDescription))", status: nil))
+      } else {
+        continuation.resume(throwing: error)
+      }
     } else if let totalBytes, bytesOnDisk < totalBytes {
       continuation.resume(
         throwing: TransferFailure.transient(
@@ -201,6 +213,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
       try handle.truncate(atOffset: UInt64(length))
       try handle.seekToEnd()
       self.handle = handle
+      responseAccepted = true
       bytesOnDisk = length
       totalBytes = total
       return .allow
