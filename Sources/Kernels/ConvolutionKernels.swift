@@ -252,6 +252,7 @@ public enum ConvolutionKernels {
     let spatial = outHeight * outWidth
     let columns = images * spatial
     let rows = g.inputChannels * kH * kW
+    let contiguous = sH == 1 && sW == 1 && outWidth == width
     parallelChunks(rows, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(columns, 1))) {
       range in
       for row in range {
@@ -268,16 +269,33 @@ public enum ConvolutionKernels {
           let source = input + (image * g.inputChannels + channel) * plane
           let target = col + row * columns + image * spatial
           if ohStart > 0 { zero(target, count: ohStart * outWidth) }
-          for oh in ohStart..<ohEnd {
-            let line = target + oh * outWidth
-            let sourceLine = source + (oh * sH + rowOffset) * width + columnOffset
-            if owStart > 0 { zero(line, count: owStart) }
-            if sW == 1 {
-              copy(sourceLine + owStart, line + owStart, count: owEnd - owStart)
-            } else {
-              for ow in owStart..<owEnd { line[ow] = sourceLine[ow * sW] }
+          if contiguous && ohStart < ohEnd && owStart < owEnd {
+            // Same-size stride-1 output: the valid block is one shifted copy of the plane;
+            // the few positions that fall in the padding are zeroed afterwards.
+            let first = ohStart * outWidth + owStart
+            let last = (ohEnd - 1) * outWidth + owEnd
+            copy(
+              source + first + rowOffset * width + columnOffset, target + first, count: last - first
+            )
+            if owStart > 0 || owEnd < outWidth {
+              for oh in ohStart..<ohEnd {
+                let line = target + oh * outWidth
+                for ow in 0..<owStart { line[ow] = 0 }
+                for ow in owEnd..<outWidth { line[ow] = 0 }
+              }
             }
-            if owEnd < outWidth { zero(line + owEnd, count: outWidth - owEnd) }
+          } else {
+            for oh in ohStart..<ohEnd {
+              let line = target + oh * outWidth
+              let sourceLine = source + (oh * sH + rowOffset) * width + columnOffset
+              if owStart > 0 { zero(line, count: owStart) }
+              if sW == 1 {
+                copy(sourceLine + owStart, line + owStart, count: owEnd - owStart)
+              } else {
+                for ow in owStart..<owEnd { line[ow] = sourceLine[ow * sW] }
+              }
+              if owEnd < outWidth { zero(line + owEnd, count: outWidth - owEnd) }
+            }
           }
           if ohEnd < outHeight {
             zero(target + ohEnd * outWidth, count: (outHeight - ohEnd) * outWidth)
@@ -288,9 +306,10 @@ public enum ConvolutionKernels {
   }
 
   /// Adds `col: [C·kH·kW, images·Ho·Wo]` back into `gradInput: [images, C, H, W]` (the adjoint
-  /// of `im2col`). Parallel over channels, each of which owns its input planes.
+  /// of `im2col`). Parallel over channels, each of which owns its input planes. Entries of `col`
+  /// that fall in the padding may be overwritten with zeros (it is scratch).
   static func col2im(
-    col: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
+    col: UnsafeMutablePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
     gradInput: UnsafeMutablePointer<Float>
   ) {
     let (height, width) = (g.inputHeight, g.inputWidth)
@@ -301,6 +320,7 @@ public enum ConvolutionKernels {
     let spatial = outHeight * outWidth
     let columns = images * spatial
     let perChannel = kH * kW * columns
+    let contiguous = sH == 1 && sW == 1 && outWidth == width
     parallelChunks(g.inputChannels, minimumPerThread: Swift.max(1, (1 << 14) / perChannel)) {
       range in
       for channel in range {
@@ -316,6 +336,23 @@ public enum ConvolutionKernels {
             for image in 0..<images {
               let target = gradInput + (image * g.inputChannels + channel) * plane
               let source = col + row * columns + image * spatial
+              if contiguous && ohStart < ohEnd && owStart < owEnd {
+                // One shifted block add; entries that belong to padding are zeroed first so
+                // they add nothing where the block wraps into the neighbouring row.
+                if owStart > 0 || owEnd < outWidth {
+                  for oh in ohStart..<ohEnd {
+                    let line = source + oh * outWidth
+                    for ow in 0..<owStart { line[ow] = 0 }
+                    for ow in owEnd..<outWidth { line[ow] = 0 }
+                  }
+                }
+                let first = ohStart * outWidth + owStart
+                let count = (ohEnd - 1) * outWidth + owEnd - first
+                let from = source + first
+                let into = target + first + rowOffset * width + columnOffset
+                for index in 0..<count { into[index] += from[index] }
+                continue
+              }
               for oh in ohStart..<ohEnd {
                 let line = source + oh * outWidth
                 let targetLine = target + (oh * sH + rowOffset) * width + columnOffset
