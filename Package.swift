@@ -62,7 +62,7 @@ let package = Package(
     .executableTarget(
       name: "classify",
       dependencies: [
-        "Experiments", "NN", "TensorCore",
+        "Experiments", "NN", "TensorCore", "Vision", "Downloader",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -82,7 +82,8 @@ let package = Package(
       name: "ImageCodecsTests", dependencies: ["ImageCodecs", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "VisionTests", dependencies: ["Vision", "NN", "TensorCore", "TestSupport"],
+      name: "VisionTests",
+      dependencies: ["Vision", "NN", "TensorCore", "Downloader", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "ExperimentsTests", dependencies: ["Experiments", "TestSupport"],

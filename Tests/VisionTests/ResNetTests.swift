@@ -1,3 +1,4 @@
+import Downloader
 import Foundation
 import NN
 import TensorCore
@@ -179,4 +180,84 @@ func resnetFixture(_ name: String) throws -> URL {
   let base = (name as NSString).deletingPathExtension
   let ext = (name as NSString).pathExtension
   return try #require(Bundle.module.url(forResource: "Fixtures/\(base)", withExtension: ext))
+}
+
+@Suite("ResNet checkpoints")
+struct ResNetCheckpointTests {
+  @Test("the architecture is read off a checkpoint: depth, classes and width")
+  func architecture() throws {
+    let r50 = try ResNet.load(from: try resnetFixture("resnet50_w8.pth"))
+    #expect(r50.depth == 50 && r50.fc.outputFeatures == 10 && r50.conv1.outputChannels == 8)
+    let r18 = try ResNet.load(from: try resnetFixture("resnet18_w4.safetensors"))
+    #expect(r18.depth == 18 && r18.featureCount == 32)
+  }
+
+  @Test("a state dict that is not a ResNet is refused with the file's name")
+  func notAResNet() throws {
+    var state = try loadCheckpoint(from: try resnetFixture("resnet18_w4.safetensors"))
+    state = state.filter { !$0.key.hasPrefix("layer4.1.") }
+    do {
+      _ = try ResNet.architecture(of: state, source: "odd.pth")
+      Issue.record("a ResNet-18 missing a block is no standard depth")
+    } catch {
+      #expect("\(error)".contains("odd.pth") && "\(error)".contains("[2, 2, 2, 1]"))
+    }
+  }
+}
+
+@Suite("ImageClassifier")
+struct ImageClassifierTests {
+  @Test("decode → ImageNet transform → ResNet → softmax equals torchvision on a real PNG")
+  func pipeline() throws {
+    let reference = try SafetensorsFile.read(
+      from: try resnetFixture("resnet_reference.safetensors"))
+    // torch.softmax(net(pipeline(Image.open("transform_pipeline_input.png").convert("RGB"))), dim=1)
+    let expected = try reference.tensor(named: "predict.probabilities").scalars
+    let classifier = ImageClassifier(
+      model: try ResNet.load(from: try resnetFixture("resnet50_w8.safetensors")))
+    let prediction = try #require(
+      try classifier.classify([try resnetFixture("transform_pipeline_input.png")], top: 10).first)
+    #expect(prediction.top.map(\.index) == expected.indices.sorted { expected[$0] > expected[$1] })
+    for score in prediction.top {
+      expectClose(
+        Double(score.probability), Double(expected[score.index]), absolute: 1e-5, relative: 1e-4)
+      #expect(score.name == "class \(score.index)")
+    }
+  }
+
+  @Test("an undecodable file is reported by name")
+  func badImage() throws {
+    let classifier = ImageClassifier(model: try ResNet(depth: 18, classCount: 1000, baseWidth: 4))
+    #expect(classifier.classNames[207] == "golden retriever")
+    do {
+      _ = try classifier.classify([try resnetFixture("resnet18_w4.safetensors")])
+      Issue.record("a safetensors file is not an image")
+    } catch {
+      #expect("\(error)".contains("resnet18_w4.safetensors"))
+    }
+  }
+}
+
+@Suite("WeightsLocator")
+struct WeightsLocatorTests {
+  @Test("a path is used as is; a model name is looked up in the cache, with the fix when missing")
+  func resolve() throws {
+    let file = try resnetFixture("resnet18_w4.safetensors")
+    #expect(try WeightsLocator.resolve(file.path) == file)
+    let cache = CacheDirectory(
+      root: FileManager.default.temporaryDirectory.appendingPathComponent(
+        "classify-empty-cache-\(UInt32.random(in: 0...UInt32.max))"))
+    do {
+      _ = try WeightsLocator.resolve("resnet50:v1", cache: cache)
+      Issue.record("an empty cache has no weights")
+    } catch {
+      #expect("\(error)".contains("classify weights download resnet50 --variant v1"))
+    }
+    #expect(throws: WeightsLocator.NotFound.self) {
+      try WeightsLocator.resolve("resnet42", cache: cache)
+    }
+    #expect(throws: WeightsLocator.NotFound.self) {
+      try WeightsLocator.resolve("resnet50:v9", cache: cache)
+    }
+  }
 }

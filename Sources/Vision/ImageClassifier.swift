@@ -1,0 +1,78 @@
+import Foundation
+import ImageCodecs
+import NN
+import TensorCore
+
+/// Classifies image files with a ResNet the way torchvision's ImageNet evaluation does:
+/// `Resize(256) → CenterCrop(224) → ToTensor → Normalize(ImageNet)`, then softmax over the
+/// logits. Runs the folded inference engine, a batch of images at a time.
+public struct ImageClassifier {
+  /// One class and its probability.
+  public struct Score: Sendable, Equatable, Codable {
+    /// Index into the class list.
+    public let index: Int
+    /// Human-readable class name.
+    public let name: String
+    /// Softmax probability.
+    public let probability: Float
+  }
+
+  /// The prediction for one image.
+  public struct Prediction: Sendable, Codable {
+    /// The image file.
+    public let path: String
+    /// The best classes, most probable first.
+    public let top: [Score]
+  }
+
+  private let model: ResNet
+  private let inference: ResNetInference
+  /// The class names, indexed like the model's outputs.
+  public let classNames: [String]
+
+  /// A classifier over `model` (put into evaluation mode) with `classNames` (ImageNet's when
+  /// nil and the model has 1000 outputs, otherwise "class 0", "class 1", …).
+  public init(model: ResNet, classNames: [String]? = nil) {
+    model.eval()
+    self.model = model
+    self.inference = ResNetInference(model)
+    let count = model.fc.outputFeatures
+    if let classNames, classNames.count == count {
+      self.classNames = classNames
+    } else if count == Vision.imageNetClasses.count {
+      self.classNames = Vision.imageNetClasses
+    } else {
+      self.classNames = (0..<count).map { "class \($0)" }
+    }
+  }
+
+  /// The `top` most probable classes for each image, decoding and preprocessing each file.
+  /// Throws `ImageCodecError` naming the first file that cannot be decoded.
+  public func classify(_ files: [URL], top: Int = 5, batchSize: Int = 16) throws -> [Prediction] {
+    var predictions: [Prediction] = []
+    for start in stride(from: 0, to: files.count, by: max(1, batchSize)) {
+      let batch = Array(files[start..<min(files.count, start + max(1, batchSize))])
+      let inputs = try batch.map { url in
+        Vision.imageNetEvaluation(try Image.decode(contentsOf: url).converted(to: 3))
+          .expandingDimension(at: 0)
+      }
+      let probabilities = Autograd.withoutGradient {
+        model.fc(inference.features(Tensor.concatenate(inputs, alongAxis: 0))).softmax(alongAxis: 1)
+      }
+      let classes = probabilities.shape[1]
+      for (row, url) in batch.enumerated() {
+        let values = Array(probabilities.scalars[(row * classes)..<((row + 1) * classes)])
+        let best = values.indices.sorted {
+          values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1)
+        }
+        predictions.append(
+          Prediction(
+            path: url.path,
+            top: best.prefix(top).map {
+              Score(index: $0, name: classNames[$0], probability: values[$0])
+            }))
+      }
+    }
+    return predictions
+  }
+}

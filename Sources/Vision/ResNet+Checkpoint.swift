@@ -1,0 +1,51 @@
+import Foundation
+import NN
+import TensorCore
+
+extension ResNet {
+  /// The architecture a torchvision-style ResNet state dict describes: depth (from the blocks per
+  /// stage and whether blocks have a `conv3`), class count (`fc.weight`) and stem width
+  /// (`conv1.weight`).
+  public static func architecture(of state: [String: Tensor], source: String) throws -> (
+    depth: Int, classCount: Int, baseWidth: Int
+  ) {
+    func fail(_ reason: String) -> ConfigurationError {
+      ConfigurationError(
+        description:
+          "\(source) is not a torchvision ResNet checkpoint: \(reason). Use torchvision's "
+          + "resnet18/34/50/101/152 weights (`classify weights download resnet50`) or a checkpoint "
+          + "saved by classify.")
+    }
+    guard let stem = state["conv1.weight"], stem.rank == 4, stem.shape[1] == 3 else {
+      throw fail("no `conv1.weight` of shape [width, 3, 7, 7]")
+    }
+    guard let classifier = state["fc.weight"], classifier.rank == 2 else {
+      throw fail("no `fc.weight` of shape [classes, features]")
+    }
+    let blocks = (1...4).map { stage in
+      Set(
+        state.keys.compactMap { key -> Int? in
+          let parts = key.split(separator: ".")
+          return parts.count > 2 && parts[0] == "layer\(stage)" ? Int(parts[1]) : nil
+        }
+      ).count
+    }
+    let kind: ResidualBlockKind = state["layer1.0.conv3.weight"] == nil ? .basic : .bottleneck
+    guard
+      let depth = stages.first(where: { $0.value.0 == kind && $0.value.1 == blocks })?.key
+    else {
+      throw fail("its stages have \(blocks) \(kind) blocks, which is no standard depth")
+    }
+    return (depth, classifier.shape[0], stem.shape[0])
+  }
+
+  /// A ResNet built for, and loaded (strictly) from, the checkpoint at `url` (`.pth` or
+  /// `.safetensors`); errors name the file and every missing, unexpected or mis-shaped key.
+  public static func load(from url: URL) throws -> ResNet {
+    let state = try loadCheckpoint(from: url)
+    let (depth, classCount, baseWidth) = try architecture(of: state, source: url.path)
+    let model = try ResNet(depth: depth, classCount: classCount, baseWidth: baseWidth)
+    try model.loadStateDict(state, strict: true, source: url.path)
+    return model
+  }
+}
