@@ -55,7 +55,7 @@ let package = Package(
     .target(
       name: "Vision",
       dependencies: [
-        "NN", "TensorCore", "ImageCodecs",
+        "NN", "TensorCore", "ImageCodecs", "Downloader",
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]),
     .target(name: "Experiments", dependencies: ["TensorCore", "NN", "Plotting"]),
@@ -67,7 +67,7 @@ let package = Package(
       ]
     ),
     .executableTarget(
-      name: "Benchmarks", dependencies: ["Kernels", "TensorCore", "NN", "Experiments"]),
+      name: "Benchmarks", dependencies: ["Kernels", "TensorCore", "NN", "Vision", "Experiments"]),
     .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
