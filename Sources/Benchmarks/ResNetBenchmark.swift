@@ -1,7 +1,7 @@
 import Foundation
+import Kernels
 import NN
 import TensorCore
-import Kernels
 import Vision
 
 #if canImport(Glibc)
@@ -13,10 +13,11 @@ import Vision
 /// Peak resident memory of this process in MiB (`getrusage`).
 func peakResidentMiB() -> Double {
   var usage = rusage()
-  getrusage(RUSAGE_SELF, &usage)
   #if os(Linux)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     return Double(usage.ru_maxrss) / 1024
   #else
+    getrusage(RUSAGE_SELF, &usage)
     return Double(usage.ru_maxrss) / 1_048_576
   #endif
 }
@@ -31,14 +32,28 @@ func runResNetBenchmark(quick: Bool) -> String {
   var generator = SeededGenerator(seed: 3)
   let small = Tensor.randomNormal([64, 3, 32, 32], using: &generator)
   let repetitions = quick ? 3 : 7
-  let forwardSmall = medianSeconds(repetitions: repetitions, warmup: 1) { _ = inference.features(small) }
-  let reference = runReferenceScript("scripts/bench/resnet_torch.py", arguments: quick ? ["--quick"] : [])
-  lines.append(throughput("backbone forward 32×32 batch 64", images: 64, ours: forwardSmall, reference: reference["forward32"]))
+  let forwardSmall = medianSeconds(repetitions: repetitions, warmup: 1) {
+    _ = inference.features(small)
+  }
+  let reference = runReferenceScript(
+    "scripts/bench/resnet_torch.py", arguments: quick ? ["--quick"] : [])
+  lines.append(
+    throughput(
+      "backbone forward 32×32 batch 64", images: 64, ours: forwardSmall,
+      reference: reference["forward32"]))
   let large = Tensor.randomNormal([16, 3, 224, 224], using: &generator)
-  let forwardLarge = medianSeconds(repetitions: quick ? 1 : 3, warmup: 1) { _ = inference.features(large) }
-  lines.append(throughput("backbone forward 224×224 batch 16", images: 16, ours: forwardLarge, reference: reference["forward224"]))
+  let forwardLarge = medianSeconds(repetitions: quick ? 1 : 3, warmup: 1) {
+    _ = inference.features(large)
+  }
+  lines.append(
+    throughput(
+      "backbone forward 224×224 batch 16", images: 16, ours: forwardLarge,
+      reference: reference["forward224"]))
   let rssForward = peakResidentMiB()
-  lines.append(String(format: "peak RSS after the forward runs: %.0f MiB (PyTorch: %@)", rssForward, reference["rss_mib"].map { String(format: "%.0f MiB", $0) } ?? "n/a"))
+  lines.append(
+    String(
+      format: "peak RSS after the forward runs: %.0f MiB (PyTorch: %@)", rssForward,
+      reference["rss_mib"].map { String(format: "%.0f MiB", $0) } ?? "n/a"))
 
   model.train()
   let optimizer = SGD(model.parameters, learningRate: 0.001, momentum: 0.9)
@@ -48,7 +63,9 @@ func runResNetBenchmark(quick: Bool) -> String {
     Loss.crossEntropy(logits: model(small), labels: labels).backward()
     optimizer.step()
   }
-  lines.append(throughput("full training step 32×32 batch 64", images: 64, ours: step, reference: reference["train32"]))
+  lines.append(
+    throughput(
+      "full training step 32×32 batch 64", images: 64, ours: step, reference: reference["train32"]))
   return lines.joined(separator: "\n")
 }
 
@@ -57,7 +74,11 @@ func ComputeThreadsDescription() -> String { "\(ComputeThreads.count)" }
 /// "name: ours N img/s, PyTorch M img/s, ×ratio".
 func throughput(_ name: String, images: Int, ours: Double, reference: Double?) -> String {
   let rate = Double(images) / ours
-  guard let reference else { return String(format: "%@: ours %.1f img/s (PyTorch unavailable)", name, rate) }
+  guard let reference else {
+    return String(format: "%@: ours %.1f img/s (PyTorch unavailable)", name, rate)
+  }
   let referenceRate = Double(images) / reference
-  return String(format: "%@: ours %.1f img/s, PyTorch %.1f img/s, ×%.2f", name, rate, referenceRate, rate / referenceRate)
+  return String(
+    format: "%@: ours %.1f img/s, PyTorch %.1f img/s, ×%.2f", name, rate, referenceRate,
+    rate / referenceRate)
 }
