@@ -10,6 +10,13 @@ if let index = arguments.firstIndex(of: "--threads"), index + 1 < arguments.coun
   ComputeThreads.set(threads)
   arguments.removeSubrange(index...(index + 1))
 }
+if arguments.first == "check-resnet" {
+  do { print(try runResNetCheck(Array(arguments.dropFirst()))) } catch {
+    print("check-resnet: \(error)")
+    exit(1)
+  }
+  exit(0)
+}
 let selection = Set(arguments.isEmpty ? ["all"] : arguments)
 func wanted(_ name: String) -> Bool { selection.contains(name) || selection.contains("all") }
 
