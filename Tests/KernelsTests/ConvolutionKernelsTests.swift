@@ -1,6 +1,7 @@
-import Kernels
 import TestSupport
 import Testing
+
+@testable import Kernels
 
 /// Deterministic pseudo-random values in [-1, 1) for convolution and pooling kernel tests.
 func convolutionTestValues(_ count: Int, seed: UInt64) -> [Float] {
@@ -124,6 +125,38 @@ struct ConvolutionKernelsTests {
       gradOutput: upstream, input: x, weight: w, geometry: g, needsInput: false, needsBias: false)
     #expect(onlyWeight.input == nil && onlyWeight.bias == nil)
     expectClose(onlyWeight.weight ?? [], naive.weight, absolute: 1e-4, relative: 1e-4)
+  }
+
+  @Test(
+    "Winograd F(2×2, 3×3) forward equals the seven-loop convolution",
+    arguments: [
+      ConvolutionGeometry(
+        batch: 2, inputChannels: 32, inputHeight: 16, inputWidth: 16, outputChannels: 32,
+        kernelHeight: 3, kernelWidth: 3, padding: 1),
+      // 10 and 9 tiles per row: full 8-tile blocks plus tails; padding 2; not square.
+      ConvolutionGeometry(
+        batch: 1, inputChannels: 32, inputHeight: 20, inputWidth: 20, outputChannels: 40,
+        kernelHeight: 3, kernelWidth: 3, padding: 1),
+      ConvolutionGeometry(
+        batch: 2, inputChannels: 33, inputHeight: 14, inputWidth: 16, outputChannels: 35,
+        kernelHeight: 3, kernelWidth: 3, padding: 2),
+      ConvolutionGeometry(
+        batch: 1, inputChannels: 32, inputHeight: 18, inputWidth: 18, outputChannels: 32,
+        kernelHeight: 3, kernelWidth: 3, padding: 0),
+    ])
+  func winogradAgainstNaive(geometry g: ConvolutionGeometry) {
+    #expect(ConvolutionKernels.winogradApplies(g))
+    let x = convolutionTestValues(g.inputCount, seed: 21)
+    let w = convolutionTestValues(g.weightCount, seed: 22)
+    let b = convolutionTestValues(g.outputChannels, seed: 23)
+    let naive = ConvolutionKernels.naiveForward(input: x, weight: w, bias: b, geometry: g)
+    // Sums of 288+ terms of size ~1: the transforms' rounding is ~1e-5 of the partial sums.
+    expectClose(
+      ConvolutionKernels.forward(input: x, weight: w, bias: b, geometry: g), naive,
+      absolute: 1e-4, relative: 1e-4, "Winograd \(g)")
+    expectClose(
+      ConvolutionKernels.forward(input: x, weight: w, bias: b, geometry: g, fusedReLU: true),
+      naive.map { max($0, 0) }, absolute: 1e-4, relative: 1e-4, "Winograd + ReLU \(g)")
   }
 
   @Test("output size follows PyTorch's formula")
