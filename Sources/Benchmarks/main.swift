@@ -23,3 +23,4 @@ func wanted(_ name: String) -> Bool { selection.contains(name) || selection.cont
 if wanted("foundation") { print(runFoundationBenchmark()) }
 if wanted("logistic") { print(runLogisticBenchmark()) }
 if wanted("resnet") { print(runResNetBenchmark(quick: selection.contains("quick"))) }
+if wanted("conv") { print(runConvolutionBenchmark()) }
