@@ -25,7 +25,7 @@ func peakResidentMiB() -> Double {
 /// ResNet-50 forward (frozen backbone, inference engine) at 32×32 batch 64 and 224×224 batch 16,
 /// and one full training step at 32×32 batch 64, each against PyTorch (scripts/bench/resnet_torch.py).
 func runResNetBenchmark(quick: Bool) -> String {
-  var lines = ["## ResNet-50 (random weights, threads: \(ComputeThreadsDescription()))"]
+  var lines = ["## ResNet-50 (random weights, threads: \(threadsDescription()))"]
   guard let model = try? ResNet(depth: 50) else { return "ResNet-50 could not be built" }
   model.eval()
   let inference = ResNetInference(model)
@@ -69,7 +69,7 @@ func runResNetBenchmark(quick: Bool) -> String {
   return lines.joined(separator: "\n")
 }
 
-func ComputeThreadsDescription() -> String { "\(ComputeThreads.count)" }
+func threadsDescription() -> String { "\(ComputeThreads.count)" }
 
 /// "name: ours N img/s, PyTorch M img/s, ×ratio".
 func throughput(_ name: String, images: Int, ours: Double, reference: Double?) -> String {

@@ -52,38 +52,8 @@ public enum LogisticRegression {
   /// the correctly rounded value.
   @inlinable @inline(__always)
   public static func exponentialOfNonPositive(_ x: Double) -> Double {
-    let clamped = x < -708 ? -708 : x
-    // Round x·log₂e to the nearest integer with the 1.5·2⁵² trick (no libm call, no FMA needed).
-    let shifter = 0x1.8p52
-    let shifted = clamped * 1.4426950408889634 + shifter
-    let k = shifted - shifter
-    // ln 2 split so that k·ln2High is exact for |k| < 2¹¹.
-    let r = (clamped - k * 0x1.62e42fefa3800p-1) - k * 0x1.ef35793c76730p-45
-    // Estrin's scheme: a dependency chain of depth 4 instead of Horner's 13; cₙ = 1/n!.
-    let c2: Double = 0.5
-    let c3: Double = 1.0 / 6
-    let c4: Double = 1.0 / 24
-    let c5: Double = 1.0 / 120
-    let c6: Double = 1.0 / 720
-    let c7: Double = 1.0 / 5_040
-    let c8: Double = 1.0 / 40_320
-    let c9: Double = 1.0 / 362_880
-    let c10: Double = 1.0 / 3_628_800
-    let c11: Double = 1.0 / 39_916_800
-    let c12: Double = 1.0 / 479_001_600
-    let c13: Double = 1.0 / 6_227_020_800
-    let r2 = r * r
-    let r4 = r2 * r2
-    let r8 = r4 * r4
-    let q0 = (1 + r) + (c2 + r * c3) * r2
-    let q4 = (c4 + r * c5) + (c6 + r * c7) * r2
-    let q8 = (c8 + r * c9) + (c10 + r * c11) * r2
-    let q12 = c12 + r * c13
-    let p = (q0 + q4 * r4) + (q8 + q12 * r4) * r8
-    // The low bits of `shifted` hold k (two's complement on top of 2⁵¹); k + 1023 ∈ [1, 1023]
-    // lands in the exponent field with wrapping arithmetic, so there is no trapping conversion.
-    let scale = Double(bitPattern: (shifted.bitPattern &+ 1023) &<< 52)
-    return p * scale
+    // One lane of the vector version: the same operations, so bit-identical results.
+    exponentialOfNonPositive(SIMD4(repeating: x))[0]
   }
 
   /// The logistic sigmoid `σ(a) = 1 / (1 + e^{−a})`, evaluated so that `exp` never overflows.

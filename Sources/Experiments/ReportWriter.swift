@@ -1,4 +1,5 @@
 import Foundation
+import Plotting
 
 /// Writes `index.html` and its figures into a report folder, replacing the previous report only
 /// once the new one is complete: everything is built in a sibling staging folder and swapped in
@@ -99,17 +100,4 @@ public struct ReportWriter {
 }
 
 /// Escapes `&`, `<`, `>` and quotes for HTML text and attributes.
-public func escapeHTML(_ text: String) -> String {
-  var result = ""
-  result.reserveCapacity(text.count)
-  for character in text {
-    switch character {
-    case "&": result += "&amp;"
-    case "<": result += "&lt;"
-    case ">": result += "&gt;"
-    case "\"": result += "&quot;"
-    default: result.append(character)
-    }
-  }
-  return result
-}
+public func escapeHTML(_ text: String) -> String { escapeMarkup(text) }

@@ -1,5 +1,8 @@
 import Foundation
 
+/// Escapes `& < > " '` for XML and HTML text and attribute values (SVG figures, report pages).
+public func escapeMarkup(_ text: String) -> String { SVG.escape(text) }
+
 /// Small helpers for writing SVG text.
 enum SVG {
   /// Escapes `& < > " '` for use in XML text and attribute values.
