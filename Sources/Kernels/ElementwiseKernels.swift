@@ -53,7 +53,7 @@ public enum ElementwiseKernels {
   public static func unary(_ operation: UnaryOperation, _ x: [Float]) -> [Float] {
     switch operation {
     case .negate: return map(x) { -$0 }
-    case .exp: return map(x) { Foundation.exp($0) }
+    case .exp: return mapVector(x) { VectorMath.exp($0) }
     case .log: return map(x) { Foundation.log($0) }
     case .sqrt: return map(x) { $0.squareRoot() }
     case .abs: return map(x) { Swift.abs($0) }
@@ -61,7 +61,42 @@ public enum ElementwiseKernels {
     case .square: return map(x) { $0 * $0 }
     case .reciprocal: return map(x) { 1 / $0 }
     case .positiveMask: return map(x) { $0 > 0 ? 1 : 0 }
-    case .sigmoid, .tanh, .softplus: return map(x) { operation.apply($0) }
+    case .sigmoid:
+      // σ(x) = 1/(1 + e^−|x|) for x ≥ 0 and e^−|x|/(1 + e^−|x|) below: never overflows.
+      return mapVector(x) { v in
+        let magnitude = v.replacing(with: -v, where: v .< 0)
+        let e = VectorMath.exp(-magnitude)
+        let s = 1 / (1 + e)
+        return s.replacing(with: e * s, where: v .< 0)
+      }
+    case .tanh, .softplus: return map(x) { operation.apply($0) }
+    }
+  }
+
+  /// Like `map`, eight lanes at a time (the tail is padded with zeros and discarded).
+  @inline(__always)
+  static func mapVector(_ x: [Float], _ function: (SIMD8<Float>) -> SIMD8<Float>) -> [Float] {
+    let count = x.count
+    return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      x.withUnsafeBufferPointer { px in
+        guard let source = px.baseAddress, let target = out.baseAddress else { return }
+        parallelChunks((count + 7) / 8, minimumPerThread: 1 << 12) { range in
+          for block in range {
+            let start = block * 8
+            if start + 8 <= count {
+              let v = UnsafeRawPointer(source + start).loadUnaligned(as: SIMD8<Float>.self)
+              UnsafeMutableRawPointer(target + start).storeBytes(
+                of: function(v), as: SIMD8<Float>.self)
+            } else {
+              var tail = SIMD8<Float>(repeating: 0)
+              for lane in 0..<(count - start) { tail[lane] = source[start + lane] }
+              let result = function(tail)
+              for lane in 0..<(count - start) { target[start + lane] = result[lane] }
+            }
+          }
+        }
+      }
+      initialized = count
     }
   }
 

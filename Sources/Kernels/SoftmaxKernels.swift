@@ -16,6 +16,30 @@ public enum SoftmaxKernels {
       out.withUnsafeMutableBufferPointer { po in
         let source = px.baseAddress!
         let target = po.baseAddress!
+        if inner == 1 {
+          // Contiguous rows: shift, exponentiate eight lanes at a time, normalise.
+          parallelChunks(outer, minimumPerThread: max(1, 4096 / max(axis, 1))) { range in
+            for row in range {
+              let input = source + row * axis
+              let output = target + row * axis
+              var maximum = -Float.infinity
+              for step in 0..<axis { maximum = Swift.max(maximum, input[step]) }
+              if maximum == -.infinity { maximum = 0 }
+              for step in 0..<axis { output[step] = input[step] - maximum }
+              VectorMath.exp(output, output, count: axis)
+              var total: Float = 0
+              for step in 0..<axis { total += output[step] }
+              if logarithm {
+                let shift = maximum + Foundation.log(total)
+                for step in 0..<axis { output[step] = input[step] - shift }
+              } else {
+                let scale = 1 / total
+                for step in 0..<axis { output[step] *= scale }
+              }
+            }
+          }
+          return
+        }
         parallelChunks(outer * inner, minimumPerThread: max(1, 4096 / max(axis, 1))) { range in
           for lane in range {
             let row = lane / inner
