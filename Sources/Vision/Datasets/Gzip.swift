@@ -1,0 +1,75 @@
+import Foundation
+import ZIPFoundation
+
+/// A gzip (RFC 1952) reader over ZIPFoundation's raw-deflate decoder: parses the member header,
+/// inflates the deflate stream, and verifies the trailer's CRC-32 and size (ISIZE).
+///
+/// Foundation on Linux has no gzip API and the package adds no zlib binding of its own, so the
+/// header and trailer are handled here and the inflation is ZIPFoundation's (zlib underneath).
+/// Only single-member files are read (what `gzip`, Python's `gzip.compress` and the dataset
+/// servers write).
+enum Gzip {
+  /// Whether `bytes` starts with the gzip magic `1f 8b`.
+  static func isGzip(_ bytes: [UInt8]) -> Bool {
+    bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B
+  }
+
+  /// The decompressed content of the gzip file `bytes` read from `path` (for errors).
+  ///
+  /// - Throws: `DatasetError.badArchive` for a bad header, corrupt deflate data, a truncated
+  ///   stream or a CRC/size mismatch.
+  static func decompress(_ bytes: [UInt8], path: String) throws -> [UInt8] {
+    func failure(_ detail: String) -> DatasetError {
+      DatasetError(
+        path: path, problem: .badArchive,
+        detail: "not a valid gzip file: \(detail); delete it and download it again")
+    }
+    guard bytes.count >= 18, isGzip(bytes) else { throw failure("no gzip header") }
+    guard bytes[2] == 8 else { throw failure("compression method \(bytes[2]) is not deflate") }
+    let flags = bytes[3]
+    var position = 10
+    if flags & 0x04 != 0 {  // FEXTRA
+      guard position + 2 <= bytes.count else { throw failure("truncated header") }
+      position += 2 + Int(bytes[position]) + Int(bytes[position + 1]) << 8
+    }
+    for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {  // FNAME, FCOMMENT
+      while position < bytes.count, bytes[position] != 0 { position += 1 }
+      position += 1
+    }
+    if flags & 0x02 != 0 { position += 2 }  // FHCRC
+    let end = bytes.count - 8
+    guard position < end else { throw failure("truncated header") }
+    let trailer = bytes[end...].map(UInt32.init)
+    let expectedCRC = trailer[0] | trailer[1] << 8 | trailer[2] << 16 | trailer[3] << 24
+    let expectedSize = trailer[4] | trailer[5] << 8 | trailer[6] << 16 | trailer[7] << 24
+
+    let source = Data(bytes[position..<end])
+    var output = [UInt8]()
+    output.reserveCapacity(Int(expectedSize))
+    let crc: UInt32
+    do {
+      crc = try Data.decompress(
+        size: Int64(source.count), bufferSize: 1 << 20, skipCRC32: false,
+        provider: { offset, size in
+          // An exhausted provider would make the decoder loop forever on a truncated stream.
+          let start = Int(offset)
+          guard start < source.count else { throw failure("the deflate stream is truncated") }
+          return source.subdata(in: start..<min(source.count, start + size))
+        },
+        consumer: { chunk in output.append(contentsOf: chunk) })
+    } catch let error as DatasetError {
+      throw error
+    } catch {
+      throw failure("corrupt deflate data (\(error))")
+    }
+    guard crc == expectedCRC else {
+      throw failure(
+        "CRC-32 \(String(crc, radix: 16)) does not match the trailer's \(String(expectedCRC, radix: 16))"
+      )
+    }
+    guard UInt32(truncatingIfNeeded: output.count) == expectedSize else {
+      throw failure("inflated to \(output.count) bytes, the trailer says \(expectedSize)")
+    }
+    return output
+  }
+}

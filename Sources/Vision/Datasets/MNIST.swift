@@ -1,0 +1,128 @@
+import Foundation
+
+/// Readers for MNIST, Fashion-MNIST and KMNIST in torchvision's layout: IDX files
+/// `ROOT/MNIST/raw/train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-…` (or
+/// `ROOT/FashionMNIST/raw`, `ROOT/KMNIST/raw`), each either uncompressed or as the downloaded
+/// `.gz` (the uncompressed file wins when both exist, as torchvision reads that one).
+///
+/// IDX: a big-endian magic (2051 for `uint8 [n, rows, cols]` images, 2049 for `uint8 [n]`
+/// labels), then the big-endian sizes, then the bytes. Images come out 1-channel `[n, 28, 28]`
+/// (torchvision's `ds.data`), or 3-channel with `replicateToRGB` (PIL `convert("RGB")`, for a
+/// ResNet stem).
+public enum MNIST {
+  /// torchvision's `classes` of each dataset.
+  public static func classNames(_ kind: DatasetKind) -> [String] {
+    switch kind {
+    case .fashionMNIST:
+      [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+        "Ankle boot",
+      ]
+    case .kmnist: ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+    default:
+      [
+        "0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six",
+        "7 - seven",
+        "8 - eight", "9 - nine",
+      ]
+    }
+  }
+
+  /// Reads `split` (train or test) of `kind` (`.mnist`, `.fashionMNIST` or `.kmnist`).
+  ///
+  /// - Throws: `DatasetError` naming the file: `.notFound`/`.missingFile` (with the URLs),
+  ///   `.badMagic`, `.truncated`, `.badRecordSize`, `.labelOutOfRange`, `.badArchive` (gzip),
+  ///   `.malformed` (image and label counts differ).
+  public static func load(
+    root: URL, kind: DatasetKind, split: DatasetSplit, replicateToRGB: Bool = false
+  ) throws -> InMemoryImageDataset {
+    let entry = DatasetCatalog.entry(for: kind)
+    guard let rawFolder = entry.rawFolder else {
+      throw DatasetError(
+        path: root.path, problem: .malformed, detail: "\(kind.rawValue) is not an IDX dataset")
+    }
+    guard split != .unlabeled else {
+      throw DatasetError(
+        path: root.path, problem: .malformed,
+        detail: "\(entry.displayName) has no unlabeled split; use train or test")
+    }
+    let folder = root.appendingPathComponent(rawFolder, isDirectory: true)
+    guard DatasetFiles.isDirectory(folder) else {
+      throw DatasetError(
+        path: folder.path, problem: .notFound,
+        detail: "folder not found. " + entry.offlineHint(root: root))
+    }
+    let prefix = split == .train ? "train" : "t10k"
+    let hint = entry.offlineHint(root: root)
+    let (imagesURL, imageBytes) = try readIDX(folder, "\(prefix)-images-idx3-ubyte", hint: hint)
+    let (labelsURL, labelBytes) = try readIDX(folder, "\(prefix)-labels-idx1-ubyte", hint: hint)
+    let images = try parse(imageBytes, url: imagesURL, magic: 2051, dimensions: 3)
+    let labels = try parse(labelBytes, url: labelsURL, magic: 2049, dimensions: 1)
+    guard images.sizes[0] == labels.sizes[0] else {
+      throw DatasetError(
+        path: labelsURL.path, problem: .malformed,
+        detail:
+          "\(labels.sizes[0]) labels for the \(images.sizes[0]) images of \(imagesURL.lastPathComponent)"
+      )
+    }
+    let names = classNames(kind)
+    let labelValues = labels.body.map(Int.init)
+    try DatasetFiles.checkLabels(labelValues, classCount: names.count, file: labelsURL)
+    let dataset = InMemoryImageDataset(
+      width: images.sizes[2], height: images.sizes[1], channels: 1, pixels: images.body,
+      labels: labelValues, classNames: names)
+    return replicateToRGB ? dataset.replicatingGrayToRGB() : dataset
+  }
+
+  /// The bytes of `name` in `folder`, or of `name.gz` gunzipped.
+  static func readIDX(_ folder: URL, _ name: String, hint: String) throws -> (URL, [UInt8]) {
+    let plain = folder.appendingPathComponent(name)
+    if DatasetFiles.isFile(plain) { return (plain, try DatasetFiles.read(plain, hint: hint)) }
+    let compressed = folder.appendingPathComponent(name + ".gz")
+    guard DatasetFiles.isFile(compressed) else {
+      throw DatasetError(
+        path: plain.path, problem: .missingFile,
+        detail: "neither \(name) nor \(name).gz is here. " + hint)
+    }
+    let bytes = try DatasetFiles.read(compressed, hint: hint)
+    return (compressed, try Gzip.decompress(bytes, path: compressed.path))
+  }
+
+  /// An IDX file's sizes and its element bytes, validated against its header.
+  static func parse(_ bytes: [UInt8], url: URL, magic: Int, dimensions: Int) throws
+    -> (sizes: [Int], body: [UInt8])
+  {
+    func bigEndian(_ offset: Int) -> Int {
+      bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+    }
+    let headerSize = 4 * (1 + dimensions)
+    guard bytes.count >= 4 else {
+      throw DatasetError(path: url.path, problem: .truncated, detail: "only \(bytes.count) bytes")
+    }
+    let found = bigEndian(0)
+    guard found == magic else {
+      let what =
+        magic == 2051
+        ? "an images file (uint8, 3 dimensions)" : "a labels file (uint8, 1 dimension)"
+      throw DatasetError(
+        path: url.path, problem: .badMagic,
+        detail: "IDX magic number is \(found), expected \(magic) for \(what)")
+    }
+    guard bytes.count >= headerSize else {
+      throw DatasetError(
+        path: url.path, problem: .truncated,
+        detail: "the \(headerSize)-byte IDX header is cut short")
+    }
+    let sizes = (0..<dimensions).map { bigEndian(4 * (1 + $0)) }
+    let expected = sizes.reduce(1, *)
+    let actual = bytes.count - headerSize
+    guard actual == expected else {
+      throw DatasetError(
+        path: url.path, problem: actual < expected ? .truncated : .badRecordSize,
+        detail:
+          "the header announces \(sizes.map(String.init).joined(separator: "×")) = \(expected) bytes, "
+          + "the file holds \(actual)")
+    }
+    return (sizes, Array(bytes[headerSize...]))
+  }
+}

@@ -1,0 +1,37 @@
+import TensorCore
+
+/// A deterministic train/validation partition of `0..<count`, carved from a training set with a
+/// seed: the same count, fraction and seed always give the same indices, on every platform.
+///
+/// The permutation is a Fisher–Yates shuffle driven by `SeededGenerator` (implemented here rather
+/// than `shuffled(using:)`, whose algorithm the standard library does not promise to keep); the
+/// first `validationCount` shuffled indices form the validation set, and both parts are returned
+/// in ascending order.
+public struct ValidationSplit: Sendable, Equatable {
+  /// Indices kept for training, ascending.
+  public let train: [Int]
+  /// Indices held out for validation, ascending.
+  public let validation: [Int]
+
+  /// Holds out `round(fraction × count)` samples (default 10 %), at least one when `count > 1`
+  /// and `fraction > 0`.
+  ///
+  /// - Precondition: `0 ≤ fraction < 1` (the command line validates the option).
+  public init(count: Int, fraction: Double = 0.1, seed: UInt64 = 0) {
+    precondition(
+      fraction >= 0 && fraction < 1, "ValidationSplit: fraction \(fraction) not in [0, 1)")
+    var held = Int((Double(count) * fraction).rounded())
+    if fraction > 0 && count > 1 { held = max(held, 1) }
+    held = min(held, max(count - 1, 0))
+    var order = Array(0..<count)
+    var generator = SeededGenerator(seed: seed)
+    if count > 1 {
+      for index in stride(from: count - 1, to: 0, by: -1) {
+        let other = Int(generator.next() % UInt64(index + 1))
+        order.swapAt(index, other)
+      }
+    }
+    validation = order.prefix(held).sorted()
+    train = order.dropFirst(held).sorted()
+  }
+}
