@@ -4,13 +4,14 @@
 /// Cody–Waite reduction `x = k·ln 2 + r` with `|r| ≤ ln 2 / 2`, the degree-7 Taylor polynomial
 /// of `eʳ` (truncation < 2·10⁻⁹ relative, below Float's 6·10⁻⁸ rounding) and `2ᵏ` from its bit
 /// pattern. Inputs below −87.33 give 0 and above 88.72 give +∞, like `expf` (which returns
-/// subnormals down to −103.9; those are below every tolerance that matters here); NaN stays NaN.
+/// subnormals down to −103.9; those are below every tolerance that matters here). NaN inputs give
+/// an unspecified value (callers never pass NaN on purpose; libm would return NaN).
 public enum VectorMath {
   @inline(__always)
   public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let low = SIMD8<Float>(repeating: -87.33654)
     let high = SIMD8<Float>(repeating: 88.72283)
-    let clamped = x.clamped(lowerBound: low, upperBound: high)
+    let clamped = pointwiseMin(pointwiseMax(x, low), high)
     let shifter = SIMD8<Float>(repeating: 0x1.8p23)
     let shifted = clamped * 1.442_695_04 + shifter
     let k = shifted - shifter
@@ -24,14 +25,15 @@ public enum VectorMath {
     p = p * r + 1
     p = p * r + 1
     // k + 127 into the exponent field; k ∈ [−126, 128] after clamping. 2¹²⁸ is split as 2·2¹²⁷.
-    let integerK = SIMD8<Int32>(k, rounding: .towardZero)
+    // The shifter's low mantissa bits hold k: reinterpret instead of converting (conversions
+    // between SIMD types are slow generic loops).
+    let integerK = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
     let halfK = integerK &>> 1
     let scaleA = unsafeBitCast((halfK &+ 127) &<< 23, to: SIMD8<Float>.self)
     let scaleB = unsafeBitCast((integerK &- halfK &+ 127) &<< 23, to: SIMD8<Float>.self)
     var result = p * scaleA * scaleB
     result.replace(with: 0, where: x .< low)
     result.replace(with: .infinity, where: x .> high)
-    result.replace(with: x, where: x .!= x)
     return result
   }
 
