@@ -72,4 +72,62 @@ enum Gzip {
     }
     return output
   }
+
+  /// Inflates the gzip file at `url` chunk by chunk into `consumer`, never holding the whole
+  /// file (STL-10's archive is 2.6 GB inflated); verifies CRC-32 and ISIZE at the end.
+  static func decompress(file url: URL, consumer: (Data) throws -> Void) throws {
+    func failure(_ detail: String) -> DatasetError {
+      DatasetError(
+        path: url.path, problem: .badArchive,
+        detail: "not a valid gzip file: \(detail); delete it and download it again")
+    }
+    let handle: FileHandle
+    do { handle = try FileHandle(forReadingFrom: url) } catch {
+      throw DatasetError(path: url.path, problem: .missingFile, detail: "cannot open (\(error))")
+    }
+    defer { try? handle.close() }
+    let fileSize = Int((try? handle.seekToEnd()) ?? 0)
+    try? handle.seek(toOffset: 0)
+    let head = [UInt8]((try? handle.read(upToCount: 4096)) ?? Data())
+    guard fileSize >= 18, isGzip(head), head[2] == 8 else { throw failure("no gzip header") }
+    let flags = head[3]
+    var position = 10
+    if flags & 0x04 != 0 { position += 2 + Int(head[10]) + Int(head[11]) << 8 }
+    for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {
+      while position < head.count, head[position] != 0 { position += 1 }
+      position += 1
+    }
+    if flags & 0x02 != 0 { position += 2 }
+    let end = fileSize - 8
+    guard position < end else { throw failure("truncated header") }
+    try? handle.seek(toOffset: UInt64(end))
+    let trailer = [UInt8]((try? handle.read(upToCount: 8)) ?? Data()).map(UInt32.init)
+    guard trailer.count == 8 else { throw failure("no trailer") }
+    let expectedCRC = trailer[0] | trailer[1] << 8 | trailer[2] << 16 | trailer[3] << 24
+    let expectedSize = trailer[4] | trailer[5] << 8 | trailer[6] << 16 | trailer[7] << 24
+    var produced = 0
+    let start = position
+    let crc: UInt32
+    do {
+      crc = try Data.decompress(
+        size: Int64(end - start), bufferSize: 1 << 20, skipCRC32: false,
+        provider: { offset, size in
+          let at = start + Int(offset)
+          guard at < end else { throw failure("the deflate stream is truncated") }
+          try handle.seek(toOffset: UInt64(at))
+          return try handle.read(upToCount: min(size, end - at)) ?? Data()
+        },
+        consumer: { chunk in
+          produced += chunk.count
+          try consumer(chunk)
+        })
+    } catch let error as DatasetError {
+      throw error
+    } catch {
+      throw failure("corrupt deflate data (\(error))")
+    }
+    guard crc == expectedCRC, UInt32(truncatingIfNeeded: produced) == expectedSize else {
+      throw failure("CRC-32 or size does not match the trailer")
+    }
+  }
 }

@@ -1,0 +1,200 @@
+import ArgumentParser
+import Dispatch
+import Downloader
+import Foundation
+import ImageCodecs
+import Vision
+
+/// `classify data`: the datasets torchvision users already have on disk — inspect, download.
+struct DataCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "data",
+    abstract: "Datasets in torchvision's layouts: inspect them, download them.",
+    discussion: """
+      Datasets: cifar10, cifar100 (python or binary layout), mnist, fashion-mnist, kmnist \
+      (ROOT/MNIST/raw etc., raw or .gz), stl10 (ROOT/stl10_binary), folder (ROOT/<class>/*.png|jpg, \
+      optional ROOT/train + ROOT/val, or a CSV of path,label).
+      """,
+    subcommands: [Inspect.self, Fetch.self]
+  )
+}
+
+extension DataCommand {
+  /// `classify data inspect`: counts, sizes, checksums, sample grid.
+  struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "inspect",
+      abstract:
+        "Per-split and per-class counts, image size, MD5 status and a PNG grid of samples per class."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "cifar10, cifar100, mnist, fashion-mnist, kmnist, stl10 or folder.")
+    var dataset: String
+
+    @Option(help: "Dataset root (torchvision's root=), a folder of class folders, or a CSV.")
+    var root: String
+
+    @Option(help: "Write a PNG grid of samples (8 per class, one row per class) here.")
+    var output: String?
+
+    @Flag(help: "Folder datasets: list and skip undecodable images instead of failing.")
+    var skipBad = false
+
+    func validate() throws {
+      guard DatasetKind(rawValue: dataset) != nil else {
+        throw ValidationError(
+          "--dataset must be one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(dataset)'"
+        )
+      }
+    }
+
+    func run() throws {
+      try global.apply()
+      guard let kind = DatasetKind(rawValue: dataset) else { return }
+      let rootURL = URL(fileURLWithPath: root)
+      let inspection = try DatasetInspection.inspect(kind, root: rootURL, skipBad: skipBad)
+      print("\(DatasetCatalog.entry(for: kind).displayName) at \(rootURL.path)")
+      print("classes: \(inspection.classNames.count)")
+      for split in inspection.splits {
+        print(
+          "\(split.split.rawValue): \(split.count) images, size \(split.imageShapes.joined(separator: ", "))"
+        )
+      }
+      for failure in inspection.failures {
+        print("\(failure.split.rawValue): unreadable — \(failure.error)")
+      }
+      let width = inspection.classNames.map(\.count).max() ?? 5
+      let header =
+        ["class".padding(toLength: width, withPad: " ", startingAt: 0)]
+        + inspection.splits.map { $0.split.rawValue }
+      print(header.joined(separator: "  "))
+      for (label, name) in inspection.classNames.enumerated() {
+        let counts = inspection.splits.map { split in
+          String(label < split.classCounts.count ? split.classCounts[label] : 0)
+            .padding(toLength: max(split.split.rawValue.count, 1), withPad: " ", startingAt: 0)
+        }
+        print(
+          ([name.padding(toLength: width, withPad: " ", startingAt: 0)] + counts).joined(
+            separator: "  "))
+      }
+      if !inspection.checksums.isEmpty {
+        print("checksums (torchvision's MD5s):")
+        for file in inspection.checksums {
+          print(
+            "  \(file.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(file.path)"
+          )
+        }
+      }
+      if let output {
+        let train = try DatasetOpener.open(kind, root: rootURL, split: .train, skipBad: skipBad)
+        if let folder = train as? ImageFolderDataset {
+          for skipped in folder.skipped { print("skipped: \(skipped)") }
+        }
+        let grid = try DatasetInspection.sampleGrid(train)
+        try grid.encodePNG(to: URL(fileURLWithPath: output))
+        print("sample grid (train, 8 per class): \(output)")
+      }
+    }
+  }
+
+  /// `classify data download`: torchvision's files, verified and unpacked.
+  struct Fetch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "download",
+      abstract: "Download a dataset from torchvision's URLs into ROOT, verify MD5s, unpack it.",
+      discussion: """
+        Resumes interrupted downloads. Offline, fetch the printed URLs by hand and unpack the \
+        .tar.gz archives in ROOT (tar -xzf FILE -C ROOT); MNIST-family .gz files go to \
+        ROOT/<MNIST|FashionMNIST|KMNIST>/raw as they are.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "cifar10, cifar100, mnist, fashion-mnist, kmnist or stl10.")
+    var dataset: String
+
+    @Option(help: "Dataset root (torchvision's root=).")
+    var root: String
+
+    @Option(
+      help: "Fetch the same file names from this base URL instead (a mirror); MD5s still apply.")
+    var mirror: String?
+
+    @Option(help: "Retries after connection errors or 5xx answers.")
+    var retries: Int = 3
+
+    func validate() throws {
+      guard let kind = DatasetKind(rawValue: dataset), kind != .folder else {
+        throw ValidationError(
+          "--dataset must be cifar10, cifar100, mnist, fashion-mnist, kmnist or stl10, got '\(dataset)'"
+        )
+      }
+      if let mirror, URL(string: mirror)?.scheme == nil {
+        throw ValidationError("--mirror must be an absolute URL, got '\(mirror)'")
+      }
+    }
+
+    func run() throws {
+      try global.apply()
+      guard let kind = DatasetKind(rawValue: dataset) else { return }
+      let rootURL = URL(fileURLWithPath: root)
+      let entry = DatasetCatalog.entry(for: kind)
+      let mirrorURL = mirror.flatMap { URL(string: $0) }
+      let retries = retries
+      print("Downloading \(entry.displayName) into \(rootURL.path)")
+      do {
+        let outcomes = try blockingData {
+          try await DatasetDownload.fetch(kind, root: rootURL, mirror: mirrorURL, retries: retries)
+          {
+            file in DownloadProgressRenderer(label: file.url.lastPathComponent).update
+          }
+        }
+        for outcome in outcomes {
+          let state =
+            outcome.wasCached ? "already present, md5 verified" : "downloaded, md5 verified"
+          let unpacked =
+            outcome.extractedCount > 0 ? ", \(outcome.extractedCount) files unpacked" : ""
+          print("\(outcome.path): \(state)\(unpacked)")
+        }
+      } catch let error as DownloadError {
+        throw ValidationError("\(error)\n" + entry.offlineHint(root: rootURL))
+      }
+    }
+  }
+}
+
+/// Runs `operation` to completion from the synchronous command.
+private func blockingData<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws
+  -> T
+{
+  let box = DataOutcome<T>()
+  let finished = DispatchSemaphore(value: 0)
+  Task.detached {
+    do { box.set(.success(try await operation())) } catch { box.set(.failure(error)) }
+    finished.signal()
+  }
+  finished.wait()
+  guard let result = box.get() else { throw CancellationError() }
+  return try result.get()
+}
+
+/// The result handed from the detached task to the waiting thread.
+private final class DataOutcome<T: Sendable>: @unchecked Sendable {
+  // @unchecked: `value` is guarded by `lock`.
+  private let lock = NSLock()
+  private var value: Result<T, any Error>?
+
+  func set(_ result: Result<T, any Error>) {
+    lock.lock()
+    value = result
+    lock.unlock()
+  }
+
+  func get() -> Result<T, any Error>? {
+    lock.lock()
+    defer { lock.unlock() }
+    return value
+  }
+}
