@@ -58,7 +58,12 @@ let package = Package(
         "NN", "TensorCore", "ImageCodecs", "Downloader",
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]),
-    .target(name: "Experiments", dependencies: ["TensorCore", "NN", "Plotting"]),
+    .target(
+      name: "Experiments",
+      dependencies: [
+        "Kernels", "TensorCore", "NN", "Plotting",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]),
     .executableTarget(
       name: "classify",
       dependencies: [

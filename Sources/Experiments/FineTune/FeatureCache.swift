@@ -1,0 +1,216 @@
+import Crypto
+import Foundation
+import Kernels
+import TensorCore
+
+/// What a cache of backbone features was computed from. Two caches with equal keys hold the same
+/// numbers, so a run reuses a cache only when every part matches, and rebuilds it otherwise.
+public struct FeatureCacheKey: Codable, Sendable, Equatable {
+  /// A fingerprint of the backbone weights (SHA-256 of the checkpoint file, or `random:SEED`).
+  public var weights: String
+  /// The dataset and its root, e.g. `cifar10:/data`.
+  public var dataset: String
+  /// The split, e.g. `train`, `validation`, `test`.
+  public var split: String
+  /// The input transform, e.g. `normalize(0.5,0.5)` or `resize224,normalize(…)`, and the
+  /// augmentation copy index when caching augmented copies.
+  public var transform: String
+  /// The width of each feature vector (2048 for ResNet-50).
+  public var featureCount: Int
+
+  /// Creates a key.
+  public init(weights: String, dataset: String, split: String, transform: String, featureCount: Int)
+  {
+    self.weights = weights
+    self.dataset = dataset
+    self.split = split
+    self.transform = transform
+    self.featureCount = featureCount
+  }
+
+  /// A short hex digest of the whole key: the cache's file name.
+  public var fingerprint: String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    let bytes = (try? encoder.encode(self)) ?? Data()
+    return SHA256.hash(data: bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
+  }
+}
+
+/// Why a feature cache cannot be used.
+public struct FeatureCacheError: Error, CustomStringConvertible, Equatable {
+  /// What went wrong.
+  public enum Kind: Equatable, Sendable {
+    case unreadable(String)
+    case notACache
+    case truncated(expectedBytes: Int, actualBytes: Int)
+    case keyMismatch
+    case shardsIncomplete(String)
+    case writeFailed(String)
+  }
+
+  /// The file involved.
+  public let file: String
+  /// The defect.
+  public let kind: Kind
+
+  public var description: String {
+    switch kind {
+    case .unreadable(let reason): return "\(file): cannot read the feature cache (\(reason))"
+    case .notACache:
+      return "\(file): not a classify feature cache (bad magic or header); delete it to rebuild"
+    case .truncated(let expected, let actual):
+      return
+        "\(file): feature cache is truncated (\(actual) of \(expected) bytes); delete it to rebuild"
+    case .keyMismatch:
+      return "\(file): computed from other weights, data or transform; it will be rebuilt"
+    case .shardsIncomplete(let reason): return "\(file): cannot merge shards: \(reason)"
+    case .writeFailed(let reason):
+      return
+        "\(file): cannot write the feature cache (\(reason)); check free disk space. Earlier files are intact."
+    }
+  }
+}
+
+/// Backbone features of a whole split (or one shard of it), with labels, in one file:
+/// `CLSFEAT1`, a little-endian UInt32 header length, a JSON header (key, rows, shard), zero
+/// padding to 8 bytes, then Int32 labels and Float32 features row-major. Files are read through a
+/// memory map and written atomically (temporary file + rename), so an interrupted run never
+/// leaves a half-written cache behind.
+public struct FeatureCache: Sendable {
+  private struct Header: Codable {
+    var key: FeatureCacheKey
+    var rows: Int
+    var firstRow: Int
+    var totalRows: Int
+  }
+
+  static let magic = Data("CLSFEAT1".utf8)
+
+  /// What the features were computed from.
+  public let key: FeatureCacheKey
+  /// The labels, one per row.
+  public let labels: [Int]
+  /// `[rows, featureCount]`.
+  public let features: Tensor
+  /// The first row of the split this file holds (0 unless it is a shard).
+  public let firstRow: Int
+  /// The number of rows of the whole split.
+  public let totalRows: Int
+
+  /// Creates a cache in memory (before writing it).
+  public init(
+    key: FeatureCacheKey, features: Tensor, labels: [Int], firstRow: Int = 0, totalRows: Int? = nil
+  ) {
+    precondition(
+      features.rank == 2 && features.shape[1] == key.featureCount
+        && features.shape[0] == labels.count)
+    self.key = key
+    self.features = features
+    self.labels = labels
+    self.firstRow = firstRow
+    self.totalRows = totalRows ?? labels.count
+  }
+
+  /// The rows `[i·N/n, (i+1)·N/n)` that shard `index` of `count` computes for a split of N rows.
+  public static func shardRange(index: Int, count: Int, rows: Int) -> Range<Int> {
+    (index * rows / count)..<((index + 1) * rows / count)
+  }
+
+  /// Writes the cache atomically.
+  public func write(to url: URL) throws {
+    let header = Header(key: key, rows: labels.count, firstRow: firstRow, totalRows: totalRows)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    var json = try encoder.encode(header)
+    while (Self.magic.count + 4 + json.count) % 8 != 0 { json.append(0x20) }
+    var data = Self.magic
+    data.append(contentsOf: (0..<4).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) })
+    data.append(json)
+    data.append(ByteConversions.bytes(of: labels.map { Int32($0) }))
+    data.append(ByteConversions.bytes(of: features.scalars))
+    do {
+      try FileManager.default.createDirectory(
+        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try data.write(to: url, options: .atomic)
+    } catch {
+      throw FeatureCacheError(file: url.path, kind: .writeFailed(error.localizedDescription))
+    }
+  }
+
+  /// Reads a cache, checking it is whole and, when `expecting` is given, that it was computed
+  /// from exactly that key (`keyMismatch` otherwise: the caller rebuilds it).
+  public static func read(from url: URL, expecting: FeatureCacheKey? = nil) throws -> FeatureCache {
+    let data: Data
+    do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
+      throw FeatureCacheError(file: url.path, kind: .unreadable(error.localizedDescription))
+    }
+    guard data.count >= 12, data.prefix(8) == magic else {
+      throw FeatureCacheError(file: url.path, kind: .notACache)
+    }
+    let length = data[data.startIndex + 8..<data.startIndex + 12].enumerated().reduce(0) {
+      $0 | Int($1.element) << (8 * $1.offset)
+    }
+    guard 12 + length <= data.count,
+      let header = try? JSONDecoder().decode(
+        Header.self, from: data[(data.startIndex + 12)..<(data.startIndex + 12 + length)]),
+      header.rows >= 0, header.key.featureCount > 0, header.firstRow >= 0,
+      header.firstRow + header.rows <= header.totalRows
+    else { throw FeatureCacheError(file: url.path, kind: .notACache) }
+    if let expecting, expecting != header.key {
+      throw FeatureCacheError(file: url.path, kind: .keyMismatch)
+    }
+    let labelsOffset = 12 + length
+    let featuresOffset = labelsOffset + 4 * header.rows
+    let (size, overflow) = header.rows.multipliedReportingOverflow(by: header.key.featureCount * 4)
+    guard !overflow, featuresOffset + size == data.count else {
+      throw FeatureCacheError(
+        file: url.path,
+        kind: .truncated(
+          expectedBytes: featuresOffset + (overflow ? .max / 2 : size), actualBytes: data.count))
+    }
+    let labels = ByteConversions.int32s(from: data, offset: labelsOffset, count: header.rows).map(
+      Int.init)
+    let features = ByteConversions.floats(
+      from: data, offset: featuresOffset, count: header.rows * header.key.featureCount)
+    return FeatureCache(
+      key: header.key,
+      features: Tensor(shape: [header.rows, header.key.featureCount], scalars: features),
+      labels: labels, firstRow: header.firstRow, totalRows: header.totalRows)
+  }
+
+  /// Joins shard files (any order) of one key into a whole-split cache at `url`; fails if a shard
+  /// has another key, shards overlap, or rows are missing.
+  public static func merge(shards: [URL], into url: URL) throws {
+    let parts = try shards.map { try read(from: $0) }.sorted { $0.firstRow < $1.firstRow }
+    guard let first = parts.first else {
+      throw FeatureCacheError(file: url.path, kind: .shardsIncomplete("no shard files given"))
+    }
+    var next = 0
+    for part in parts {
+      guard part.key == first.key, part.totalRows == first.totalRows else {
+        throw FeatureCacheError(
+          file: url.path,
+          kind: .shardsIncomplete("shards were computed from different weights, data or transforms")
+        )
+      }
+      guard part.firstRow == next else {
+        throw FeatureCacheError(
+          file: url.path,
+          kind: .shardsIncomplete(
+            part.firstRow > next
+              ? "rows \(next)..<\(part.firstRow) are missing"
+              : "shards overlap at row \(part.firstRow)"))
+      }
+      next += part.labels.count
+    }
+    guard next == first.totalRows else {
+      throw FeatureCacheError(
+        file: url.path, kind: .shardsIncomplete("rows \(next)..<\(first.totalRows) are missing"))
+    }
+    let merged = FeatureCache(
+      key: first.key, features: Tensor.concatenate(parts.map(\.features), alongAxis: 0),
+      labels: parts.flatMap(\.labels))
+    try merged.write(to: url)
+  }
+}

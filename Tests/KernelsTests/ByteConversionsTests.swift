@@ -1,0 +1,22 @@
+import Foundation
+import Kernels
+import Testing
+
+@Suite("ByteConversions")
+struct ByteConversionsTests {
+  @Test("floats and int32s round-trip through little-endian bytes at any offset")
+  func roundTrip() {
+    let floats: [Float] = [1, -2.5, .pi, 0, -0.0, 1e-40, .infinity]
+    var data = Data([0xAA, 0xBB, 0xCC])  // an unaligned offset of 3
+    data.append(ByteConversions.bytes(of: floats))
+    #expect(
+      ByteConversions.floats(from: data, offset: 3, count: floats.count).map(\.bitPattern)
+        == floats.map(\.bitPattern))
+    // 1.0f is 00 00 80 3F little-endian.
+    #expect(Array(ByteConversions.bytes(of: [Float(1)])) == [0x00, 0x00, 0x80, 0x3F])
+    let ints: [Int32] = [0, -1, 7, .max, .min]
+    #expect(
+      ByteConversions.int32s(from: ByteConversions.bytes(of: ints), offset: 0, count: 5) == ints)
+    #expect(Array(ByteConversions.bytes(of: [Int32(258)])) == [0x02, 0x01, 0x00, 0x00])
+  }
+}
