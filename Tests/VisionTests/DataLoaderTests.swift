@@ -204,10 +204,17 @@ struct DataLoaderTests {
     let source = SyntheticSource(count: 200)
     let loader = try DataLoader(source: source, batchSize: 5, workerCount: 3, prefetchCount: 2)
     let batches = loader.epoch(0)
-    Thread.sleep(forTimeInterval: 0.2)
+    // Wait (up to 5 s on a loaded machine) for the window to fill, then give the workers time
+    // to overshoot if they would.
+    func settle(at reads: Int) {
+      let deadline = Date().addingTimeInterval(5)
+      while source.readCount < reads && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    settle(at: 10)
     #expect(source.readCount == 10)
     _ = try batches.next()
-    Thread.sleep(forTimeInterval: 0.2)
+    settle(at: 15)
     #expect(source.readCount == 15)
   }
 
