@@ -24,3 +24,4 @@ if wanted("foundation") { print(runFoundationBenchmark()) }
 if wanted("logistic") { print(runLogisticBenchmark()) }
 if wanted("resnet") { print(runResNetBenchmark(quick: selection.contains("quick"))) }
 if wanted("conv") { print(runConvolutionBenchmark()) }
+if wanted("dataloader") { print(runDataLoaderBenchmark()) }

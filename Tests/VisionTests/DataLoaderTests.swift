@@ -247,3 +247,20 @@ struct DataLoaderTests {
     }
   }
 }
+
+@Suite("DataLoader over datasets")
+struct DataLoaderDatasetTests {
+  @Test("CIFAR-10 from its python files batches straight into the loader")
+  func cifarBatches() throws {
+    let root = try #require(
+      Bundle.module.url(forResource: "Fixtures/datasets/cifar10py", withExtension: nil))
+    let train = try CIFAR.load(root: root, variant: .cifar10, split: .train)
+    let loader = try DataLoader(source: train, batchSize: 4, shuffle: false, seed: 1)
+    let batches = loader.epoch(0)
+    let first = try #require(try batches.next())
+    #expect(first.images.shape == [4, 3, 32, 32])
+    #expect(first.labels == (0..<4).map { train.label(at: $0) })
+    // ToTensor of the first image, pixel (0, 0) of the red channel.
+    #expect(first.images.scalars[0] == Float(try train.image(at: 0)[0, 0, 0]) / 255)
+  }
+}

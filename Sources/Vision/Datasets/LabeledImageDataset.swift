@@ -6,18 +6,13 @@ import ImageCodecs
 ///
 /// Indices run over `0..<count`. `image(at:)` returns an 8-bit HWC `Image` (`np.asarray(img)` of
 /// the PIL image torchvision returns); `label(at:)` returns the class index, or −1 for an
-/// unlabelled sample (STL-10's `unlabeled` split, as torchvision).
-public protocol LabeledImageDataset: Sendable {
-  /// Number of samples.
-  var count: Int { get }
+/// unlabelled sample (STL-10's `unlabeled` split, as torchvision). A file-backed dataset's
+/// `image(at:)` throws `DatasetError` (`.undecodableImage`, naming the file).
+///
+/// Every dataset is an `ImageSource`, so a `DataLoader` batches it directly.
+public protocol LabeledImageDataset: ImageSource {
   /// Class names in label order (`ds.classes`).
   var classNames: [String] { get }
-  /// The image of sample `index`, decoded if the dataset is file-backed.
-  ///
-  /// - Throws: `DatasetError` (`.undecodableImage`, naming the file) for a file-backed sample.
-  func image(at index: Int) throws -> Image
-  /// The class index of sample `index` (−1 when unlabelled).
-  func label(at index: Int) -> Int
 }
 
 /// Images held in one contiguous `UInt8` block, NHWC: the layout of torchvision's
