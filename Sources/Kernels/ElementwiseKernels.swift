@@ -195,7 +195,27 @@ public enum ElementwiseKernels {
     let innerA = aStrides[rank - 1]
     let innerB = bStrides[rank - 1]
     let rows = count / inner
-    parallelChunks(rows, minimumPerThread: max(1, (1 << 15) / inner)) { range in
+    dispatch(operation) { function in
+      parallelChunks(rows, minimumPerThread: max(1, (1 << 15) / inner)) { range in
+        stridedRows(range, function, x, aStrides, y, bStrides, z, outputShape: outputShape)
+      }
+    }
+  }
+
+  /// Rows `range` of the strided walk; contiguous inner axes get a unit-stride loop that the
+  /// compiler vectorises.
+  @inline(__always)
+  private static func stridedRows(
+    _ range: Range<Int>, _ function: (Float, Float) -> Float,
+    _ x: UnsafePointer<Float>, _ aStrides: [Int],
+    _ y: UnsafePointer<Float>, _ bStrides: [Int],
+    _ z: UnsafeMutablePointer<Float>, outputShape: [Int]
+  ) {
+    let rank = outputShape.count
+    let inner = outputShape[rank - 1]
+    let innerA = aStrides[rank - 1]
+    let innerB = bStrides[rank - 1]
+    do {
       var index = [Int](repeating: 0, count: rank)
       for row in range {
         // Decompose `row` over the outer axes to find the two input offsets.
@@ -211,9 +231,20 @@ public enum ElementwiseKernels {
           axis -= 1
         }
         let target = z + row * inner
-        for column in 0..<inner {
-          target[column] = operation.apply(
-            x[offsetA + column * innerA], y[offsetB + column * innerB])
+        let a = x + offsetA
+        let b = y + offsetB
+        if innerA == 1 && innerB == 1 {
+          for column in 0..<inner { target[column] = function(a[column], b[column]) }
+        } else if innerA == 1 && innerB == 0 {
+          let scalar = b[0]
+          for column in 0..<inner { target[column] = function(a[column], scalar) }
+        } else if innerA == 0 && innerB == 1 {
+          let scalar = a[0]
+          for column in 0..<inner { target[column] = function(scalar, b[column]) }
+        } else {
+          for column in 0..<inner {
+            target[column] = function(a[column * innerA], b[column * innerB])
+          }
         }
       }
     }
