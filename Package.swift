@@ -74,6 +74,9 @@ let package = Package(
     .executableTarget(
       name: "Benchmarks", dependencies: ["Kernels", "TensorCore", "NN", "Vision", "Experiments"]),
     .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+    .target(
+      name: "LoopbackSupport", dependencies: [.product(name: "FlyingFox", package: "FlyingFox")],
+      path: "Tests/LoopbackSupport"),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
     .testTarget(
@@ -82,7 +85,10 @@ let package = Package(
     .testTarget(name: "PlottingTests", dependencies: ["Plotting", "TestSupport"]),
     .testTarget(
       name: "DownloaderTests",
-      dependencies: ["Downloader", .product(name: "FlyingFox", package: "FlyingFox")]),
+      dependencies: [
+        "Downloader", "Vision", "LoopbackSupport",
+        .product(name: "FlyingFox", package: "FlyingFox"),
+      ]),
     .testTarget(
       name: "ImageCodecsTests", dependencies: ["ImageCodecs", "TestSupport"],
       resources: [.copy("Fixtures")]),

@@ -1,5 +1,6 @@
 import FlyingFox
 import Foundation
+import LoopbackSupport
 import Testing
 
 @testable import Downloader
