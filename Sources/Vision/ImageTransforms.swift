@@ -49,6 +49,24 @@ extension Vision {
   /// The square crop `imageNetEvaluation` takes.
   public static let imageNetCrop = 224
 
+  /// The inverse of `toTensor`: `[C, H, W]` in [0, 1] → an 8-bit HWC image (values are clamped
+  /// and rounded, as `ToPILImage` does after `mul(255)`). For previews of augmentations.
+  public static func toImage(_ tensor: Tensor) -> Image {
+    precondition(
+      tensor.rank == 3 && [1, 3, 4].contains(tensor.shape[0]),
+      "toImage: needs [C, H, W], got \(tensor.shape)")
+    let (channels, height, width) = (tensor.shape[0], tensor.shape[1], tensor.shape[2])
+    var pixels = [UInt8](repeating: 0, count: channels * height * width)
+    let plane = height * width
+    for channel in 0..<channels {
+      for index in 0..<plane {
+        let value = Swift.min(Swift.max(tensor.scalars[channel * plane + index], 0), 1)
+        pixels[index * channels + channel] = UInt8((value * 255).rounded())
+      }
+    }
+    return Image(width: width, height: height, channels: channels, pixels: pixels)
+  }
+
   /// torchvision's ImageNet evaluation preprocessing, `[3, 224, 224]` ready for a pretrained
   /// classifier:
   ///

@@ -39,6 +39,15 @@ extension DataCommand {
     @Option(help: "Write a PNG grid of samples (8 per class, one row per class) here.")
     var output: String?
 
+    @Option(
+      help: ArgumentHelp(
+        "Show the grid's samples augmented by this pipeline, e.g. \"crop:32:pad4,flip,blur:3:0.1-2.0\".",
+        discussion: TransformPipeline.grammar))
+    var augment: String?
+
+    @Option(help: "Seed for --augment.")
+    var seed: UInt64 = 0
+
     @Flag(help: "Folder datasets: list and skip undecodable images instead of failing.")
     var skipBad = false
 
@@ -92,7 +101,8 @@ extension DataCommand {
         if let folder = train as? ImageFolderDataset {
           for skipped in folder.skipped { print("skipped: \(skipped)") }
         }
-        let grid = try DatasetInspection.sampleGrid(train)
+        let pipeline = try augment.map { try TransformPipeline.parse($0) }
+        let grid = try DatasetInspection.sampleGrid(train, augment: pipeline, seed: seed)
         try grid.encodePNG(to: URL(fileURLWithPath: output))
         print("sample grid (train, 8 per class): \(output)")
       }

@@ -52,3 +52,27 @@ struct DatasetDataInspectTests {
     #expect(error.problem == .badArchive)
   }
 }
+
+@Suite("Augmentation previews")
+struct AugmentationPreviewTests {
+  @Test("toImage inverts toTensor exactly for 8-bit images")
+  func roundTrip() {
+    let pixels: [UInt8] = (0..<(5 * 4 * 3)).map { UInt8(($0 * 37) % 256) }
+    let image = Image(width: 5, height: 4, channels: 3, pixels: pixels)
+    #expect(Vision.toImage(Vision.toTensor(image)) == image)
+  }
+
+  @Test("the sample grid shows augmented samples, reproducibly from the seed")
+  func augmentedGrid() throws {
+    let root = try #require(
+      Bundle.module.url(forResource: "Fixtures/datasets/cifar10py", withExtension: nil))
+    let train = try CIFAR.load(root: root, variant: .cifar10, split: .train)
+    let pipeline = try TransformPipeline.parse("crop:32:pad4,flip")
+    let plain = try DatasetInspection.sampleGrid(train)
+    let first = try DatasetInspection.sampleGrid(train, augment: pipeline, seed: 3)
+    let again = try DatasetInspection.sampleGrid(train, augment: pipeline, seed: 3)
+    #expect(first == again)
+    #expect(first != plain)
+    #expect(first.width == plain.width && first.height == plain.height)
+  }
+}

@@ -1,6 +1,7 @@
 import Downloader
 import Foundation
 import ImageCodecs
+import TensorCore
 
 /// Opens any catalogued dataset by kind, root and split (what the command line does).
 public enum DatasetOpener {
@@ -140,7 +141,8 @@ public struct DatasetInspection: Sendable {
   /// each (the first of that class), every image scaled by nearest neighbour into a `cell`×`cell`
   /// square, with a 2-pixel gap; RGB.
   public static func sampleGrid(
-    _ dataset: any LabeledImageDataset, perClass: Int = 8, cell: Int = 64, maximumClasses: Int = 20
+    _ dataset: any LabeledImageDataset, perClass: Int = 8, cell: Int = 64, maximumClasses: Int = 20,
+    augment: TransformPipeline? = nil, seed: UInt64 = 0
   ) throws -> Image {
     let classes = max(1, min(dataset.classNames.count, maximumClasses))
     var chosen = [[Int]](repeating: [], count: classes)
@@ -155,7 +157,12 @@ public struct DatasetInspection: Sendable {
     var pixels = [UInt8](repeating: 255, count: width * height * 3)
     for (row, indices) in chosen.enumerated() {
       for (column, index) in indices.enumerated() {
-        let image = try dataset.image(at: index).converted(to: 3)
+        var image = try dataset.image(at: index).converted(to: 3)
+        if let augment {
+          // Each sample gets its own generator, so the preview shows what training would see.
+          var generator = SeededGenerator(seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+          image = Vision.toImage(try augment.apply(Vision.toTensor(image), generator: &generator))
+        }
         let left = gap + column * (cell + gap)
         let top = gap + row * (cell + gap)
         for y in 0..<cell {
