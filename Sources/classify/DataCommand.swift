@@ -155,7 +155,7 @@ extension DataCommand {
       let retries = retries
       print("Downloading \(entry.displayName) into \(rootURL.path)")
       do {
-        let outcomes = try blockingData {
+        let outcomes = try runBlocking {
           try await DatasetDownload.fetch(kind, root: rootURL, mirror: mirrorURL, retries: retries)
           {
             file in DownloadProgressRenderer(label: file.url.lastPathComponent).update
@@ -172,39 +172,5 @@ extension DataCommand {
         throw ValidationError("\(error)\n" + entry.offlineHint(root: rootURL))
       }
     }
-  }
-}
-
-/// Runs `operation` to completion from the synchronous command.
-private func blockingData<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws
-  -> T
-{
-  let box = DataOutcome<T>()
-  let finished = DispatchSemaphore(value: 0)
-  Task.detached {
-    do { box.set(.success(try await operation())) } catch { box.set(.failure(error)) }
-    finished.signal()
-  }
-  finished.wait()
-  guard let result = box.get() else { throw CancellationError() }
-  return try result.get()
-}
-
-/// The result handed from the detached task to the waiting thread.
-private final class DataOutcome<T: Sendable>: @unchecked Sendable {
-  // @unchecked: `value` is guarded by `lock`.
-  private let lock = NSLock()
-  private var value: Result<T, any Error>?
-
-  func set(_ result: Result<T, any Error>) {
-    lock.lock()
-    value = result
-    lock.unlock()
-  }
-
-  func get() -> Result<T, any Error>? {
-    lock.lock()
-    defer { lock.unlock() }
-    return value
   }
 }
