@@ -125,7 +125,8 @@ extension SoftmaxRegionsResult {
         let probabilities = model.probabilities(at: p)
         let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
         let intensity = (probabilities[top] - 1 / k) / (1 - 1 / k)
-        let level = (intensity * 20).rounded() / 20  // 21 levels: merges runs, banding reads as contours
+        // 21 levels: merges runs, and the banding reads as contours.
+        let level = (intensity * 20).rounded() / 20
         colors.append(Color.white.mixed(with: Self.classColor(top), fraction: 0.1 + 0.8 * level))
       }
     }

@@ -66,7 +66,9 @@ extension Tensor {
   /// Replaces a leaf's gradient (gradient clipping, tests, optimizers driven by hand).
   public func setGradient(_ gradient: Tensor?) {
     guard let node, node.isLeaf else { return }
-    precondition(gradient == nil || gradient!.shape == shape, "setGradient: shape \(gradient!.shape) ≠ \(shape)")
+    precondition(
+      gradient == nil || gradient!.shape == shape,
+      "setGradient: shape \(gradient!.shape) ≠ \(shape)")
     node.gradient = gradient?.detached
   }
 

@@ -88,7 +88,7 @@ struct LogisticCommand: ParsableCommand {
       maxEpochs: epochs,
       tolerance: tolerance, slopeLimits: axes[0]...axes[1], interceptLimits: axes[2]...axes[3])
     let result = experiment.run()
-    if !quiet { result.logLines.forEach { print($0) } }
+    if !quiet { for line in result.logLines { print(line) } }
     let folder = URL(fileURLWithPath: output)
     let section = try result.section(figuresIn: folder)
     try section.text.write(

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import NN
 @testable import TensorCore
@@ -12,7 +12,8 @@ struct PyTorchReferenceTests {
   let fixture: SafetensorsFile
 
   init() throws {
-    let url = try #require(Bundle.module.url(forResource: "Fixtures/nn_reference", withExtension: "safetensors"))
+    let url = try #require(
+      Bundle.module.url(forResource: "Fixtures/nn_reference", withExtension: "safetensors"))
     fixture = try SafetensorsFile.read(from: url)
   }
 
@@ -34,13 +35,19 @@ struct PyTorchReferenceTests {
     expectClose(Double(loss.item), Double(try tensor("loss").item), absolute: 1e-6, relative: 1e-5)
     loss.backward()
     // loss.backward(): grad.weight, grad.bias, grad.x
-    expectClose(layer.weight.gradient!.scalars, try tensor("grad.weight").scalars, absolute: 1e-7, relative: 1e-5)
-    expectClose(layer.bias!.gradient!.scalars, try tensor("grad.bias").scalars, absolute: 1e-7, relative: 1e-5)
+    expectClose(
+      layer.weight.gradient!.scalars, try tensor("grad.weight").scalars, absolute: 1e-7,
+      relative: 1e-5)
+    expectClose(
+      layer.bias!.gradient!.scalars, try tensor("grad.bias").scalars, absolute: 1e-7, relative: 1e-5
+    )
     expectClose(x.gradient!.scalars, try tensor("grad.x").scalars, absolute: 1e-7, relative: 1e-5)
   }
 
   /// Runs three steps with the fixture's fixed gradients (times `scales[k]` at step k).
-  func expectSteps(_ name: String, scales: [Float] = [1, 1, 1], _ makeOptimizer: ([Parameter]) -> Optimizer)
+  func expectSteps(
+    _ name: String, scales: [Float] = [1, 1, 1], _ makeOptimizer: ([Parameter]) -> Optimizer
+  )
     throws
   {
     let layer = try freshLinear()
@@ -52,7 +59,8 @@ struct PyTorchReferenceTests {
       layer.bias!.setGradient(gradBias * scales[step - 1])
       optimizer.step()
       expectClose(
-        layer.weight.value.scalars, try tensor("\(name).step\(step).weight").scalars, absolute: 1e-7,
+        layer.weight.value.scalars, try tensor("\(name).step\(step).weight").scalars,
+        absolute: 1e-7,
         relative: 1e-5, "\(name) step \(step) weight")
       expectClose(
         layer.bias!.value.scalars, try tensor("\(name).step\(step).bias").scalars, absolute: 1e-7,
@@ -61,7 +69,9 @@ struct PyTorchReferenceTests {
   }
 
   @Test("SGD with momentum 0.9")
-  func sgdMomentum() throws { try expectSteps("sgd_momentum") { SGD($0, learningRate: 0.1, momentum: 0.9) } }
+  func sgdMomentum() throws {
+    try expectSteps("sgd_momentum") { SGD($0, learningRate: 0.1, momentum: 0.9) }
+  }
 
   @Test("SGD with Nesterov momentum")
   func sgdNesterov() throws {
@@ -85,7 +95,9 @@ struct PyTorchReferenceTests {
 
   @Test("Adam with L2 weight decay and AMSGrad")
   func adamAmsgrad() throws {
-    try expectSteps("adam_amsgrad_wd") { Adam($0, learningRate: 1e-2, weightDecay: 0.01, amsgrad: true) }
+    try expectSteps("adam_amsgrad_wd") {
+      Adam($0, learningRate: 1e-2, weightDecay: 0.01, amsgrad: true)
+    }
   }
 
   @Test("AMSGrad keeps the running maximum of v when the gradient shrinks")
@@ -105,10 +117,13 @@ struct PyTorchReferenceTests {
     let before = layer.weight.value.scalars
     layer.weight.setGradient(gradWeight)
     let optimizer = SGD(
-      [ParameterGroup([layer.weight], learningRate: 0.01), ParameterGroup([layer.bias!])], learningRate: 0.1)
+      [ParameterGroup([layer.weight], learningRate: 0.01), ParameterGroup([layer.bias!])],
+      learningRate: 0.1)
     optimizer.step()
     // p − 0.01·g for the weight; the bias has no gradient and stays.
-    expectClose(layer.weight.value.scalars, zip(before, gradWeight.scalars).map { $0 - 0.01 * $1 }, absolute: 1e-7)
+    expectClose(
+      layer.weight.value.scalars, zip(before, gradWeight.scalars).map { $0 - 0.01 * $1 },
+      absolute: 1e-7)
     #expect(layer.bias!.value == (try tensor("linear.bias")))
   }
 }
