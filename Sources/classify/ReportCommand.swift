@@ -26,28 +26,32 @@ struct ReportCommand: ParsableCommand {
   func run() throws {
     try global.apply()
     let folder = URL(fileURLWithPath: output)
+    guard backpropEpochs >= 0 else { throw ValidationError("--backprop-epochs must be ≥ 0") }
+    // Read user input before any work, so a bad file fails fast.
+    let data =
+      try logisticData.map { try LogisticData(contentsOf: URL(fileURLWithPath: $0)) }
+      ?? LogisticData.builtIn()
     let writer = ReportWriter(folder: folder)
     let page = try writer.write(title: "Assignment 2 — Classification and deep learning") {
       staging in
       var sections: [ReportSection] = []
       sections.append(try SoftmaxRegions.assignment.analyze().section(figuresIn: staging))
-      report("Part 1", sections.last!)
+      report(sections)
       var backprop = BackpropExperiment.assignmentDefault()
       backprop.trainingEpochs = backpropEpochs
       sections.append(try backprop.run().section(figuresIn: staging))
-      report("Part 2", sections.last!)
-      let data =
-        try logisticData.map { try LogisticData(contentsOf: URL(fileURLWithPath: $0)) }
-        ?? LogisticData.builtIn()
+      report(sections)
       sections.append(
         try LogisticExperiment.assignment(data: data).run().section(figuresIn: staging))
-      report("Part 3", sections.last!)
+      report(sections)
       return sections
     }
     print("Report written to \(page.path)")
   }
 
-  private func report(_ part: String, _ section: ReportSection) {
-    print("✓ \(section.title)")
+  /// Prints the title of the section just finished.
+  private func report(_ sections: [ReportSection]) {
+    if let last = sections.last { print("✓ \(last.title)") }
   }
+
 }
