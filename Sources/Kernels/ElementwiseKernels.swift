@@ -283,3 +283,25 @@ public enum ElementwiseKernels {
     return strides
   }
 }
+
+extension ElementwiseKernels {
+  /// `max(a + b, 0)` for equal-length arrays in one pass: a residual connection's add and ReLU
+  /// without the intermediate array.
+  public static func addReLU(_ a: [Float], _ b: [Float]) -> [Float] {
+    precondition(a.count == b.count, "addReLU: \(a.count) vs \(b.count) elements")
+    let count = a.count
+    return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+          guard let x = pa.baseAddress, let y = pb.baseAddress, let z = out.baseAddress else {
+            return
+          }
+          parallelChunks(count, minimumPerThread: 1 << 16) { range in
+            for index in range { z[index] = Swift.max(x[index] + y[index], 0) }
+          }
+        }
+      }
+      initialized = count
+    }
+  }
+}

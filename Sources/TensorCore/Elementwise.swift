@@ -141,3 +141,12 @@ extension Tensor {
     }
   }
 }
+
+extension Tensor {
+  /// `relu(self + other)` for same-shaped tensors in one pass, off the tape: the residual
+  /// connection of an inference-only network. Differentiable code uses `(a + b).relu()`.
+  public func addingReLU(_ other: Tensor) -> Tensor {
+    precondition(shape == other.shape, "addingReLU: shapes \(shape) and \(other.shape) differ")
+    return Tensor(shape: shape, scalars: ElementwiseKernels.addReLU(scalars, other.scalars))
+  }
+}

@@ -48,7 +48,7 @@ public struct ResNetInference: @unchecked Sendable {
       for block in blocks {
         var out = x
         for conv in block.body { out = conv(out) }
-        x = (out + (block.shortcut.map { $0(x) } ?? x)).relu()
+        x = out.addingReLU(block.shortcut.map { $0(x) } ?? x)
       }
       return x.adaptiveAveragePooled2d(outputHeight: 1, outputWidth: 1).flattened(from: 1)
     }

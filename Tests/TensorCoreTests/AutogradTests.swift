@@ -86,3 +86,15 @@ struct AutogradTests {
     #expect(Broadcasting.shape([2, 3], [4, 3]) == nil)
   }
 }
+
+@Suite("Fused inference ops")
+struct FusedInferenceOpsTests {
+  @Test("addingReLU equals (a + b).relu() and records nothing")
+  func addReLU() {
+    let a = Tensor([[1, -2, 3], [-4, 5, -6]])
+    let b = Tensor([[-2, 1, 0.5], [4, -6, 7]])
+    #expect(a.addingReLU(b).scalars == [0, 0, 3.5, 0, 0, 1])
+    #expect(a.addingReLU(b) == (a + b).relu())
+    #expect(!a.requiringGradient().addingReLU(b).requiresGradient)
+  }
+}
