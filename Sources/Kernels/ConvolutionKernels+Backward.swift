@@ -27,11 +27,7 @@ extension ConvolutionKernels {
     let (m, k) = (g.groupOutputChannels, g.groupPatchSize)
     let needsCol = (needsInput || needsWeight) && !(g.isPointwise && chunk == 1)
     let colCount = needsCol ? patch * chunk * spatial : 0
-    var col = [Float](unsafeUninitializedCapacity: colCount) { _, count in count = colCount }
     let stagingCount = chunk > 1 ? g.outputChannels * chunk * spatial : 0
-    var staging = [Float](unsafeUninitializedCapacity: stagingCount) { _, count in
-      count = stagingCount
-    }
     var gradInput = [Float](repeating: 0, count: needsInput ? g.inputCount : 0)
     var gradWeight = [Float](repeating: 0, count: needsWeight ? g.weightCount : 0)
     let gradBias = needsBias ? biasGradient(gradOutput, geometry: g) : nil
@@ -41,8 +37,8 @@ extension ConvolutionKernels {
     input.withUnsafeBufferPointer { pInput in
       weight.withUnsafeBufferPointer { pWeight in
         gradOutput.withUnsafeBufferPointer { pGrad in
-          col.withUnsafeMutableBufferPointer { pCol in
-            staging.withUnsafeMutableBufferPointer { pStaging in
+          ScratchPool.shared.withBuffer(colCount) { colBase in
+            ScratchPool.shared.withBuffer(stagingCount) { stagingBase in
               gradInput.withUnsafeMutableBufferPointer { pGradInput in
                 gradWeight.withUnsafeMutableBufferPointer { pGradWeight in
                   let imageSize = g.inputChannels * g.inputHeight * g.inputWidth
@@ -57,8 +53,8 @@ extension ConvolutionKernels {
                     } else {
                       reorder(
                         gradSource, images: images, channels: g.outputChannels, spatial: spatial,
-                        into: pStaging.baseAddress!, inverse: false)
-                      gradient = UnsafePointer(pStaging.baseAddress!)
+                        into: stagingBase, inverse: false)
+                      gradient = UnsafePointer(stagingBase)
                     }
                     let imageInput = pInput.baseAddress! + first * imageSize
                     if needsWeight {
@@ -68,12 +64,12 @@ extension ConvolutionKernels {
                       } else if g.isPointwise {
                         reorder(
                           imageInput, images: images, channels: g.inputChannels, spatial: spatial,
-                          into: pCol.baseAddress!, inverse: false)
-                        matrix = UnsafePointer(pCol.baseAddress!)
+                          into: colBase, inverse: false)
+                        matrix = UnsafePointer(colBase)
                       } else {
                         im2col(
-                          input: imageInput, images: images, geometry: g, col: pCol.baseAddress!)
-                        matrix = UnsafePointer(pCol.baseAddress!)
+                          input: imageInput, images: images, geometry: g, col: colBase)
+                        matrix = UnsafePointer(colBase)
                       }
                       for group in 0..<g.groups {
                         // ∂W_g[m, k] += G_g[m, columns] · col_gᵀ[columns, k]
@@ -89,7 +85,7 @@ extension ConvolutionKernels {
                     if needsInput {
                       let target = pGradInput.baseAddress! + first * imageSize
                       let direct = g.isPointwise && images == 1
-                      let gradCol = direct ? target : pCol.baseAddress!
+                      let gradCol = direct ? target : colBase
                       for group in 0..<g.groups {
                         // ∂col_g[k, columns] = W_gᵀ[k, m] · G_g[m, columns]
                         BLAS.sgemm(
@@ -102,11 +98,11 @@ extension ConvolutionKernels {
                         // Already written in place.
                       } else if g.isPointwise {
                         reorder(
-                          pCol.baseAddress!, images: images, channels: g.inputChannels,
+                          colBase, images: images, channels: g.inputChannels,
                           spatial: spatial, into: target, inverse: true)
                       } else {
                         col2im(
-                          col: pCol.baseAddress!, images: images, geometry: g, gradInput: target)
+                          col: colBase, images: images, geometry: g, gradInput: target)
                       }
                     }
                   }

@@ -68,13 +68,7 @@ extension ConvolutionKernels {
     let maxTiles = chunk * tilesPerImage
     let filters = winogradFilters(weight, pairs: outChannels * channels)
     let transformedCount = 16 * channels * maxTiles
-    var transformed = [Float](unsafeUninitializedCapacity: transformedCount) { _, count in
-      count = transformedCount
-    }
     let productCount = 16 * outChannels * maxTiles + 8  // slack for 8-wide loads
-    var products = [Float](unsafeUninitializedCapacity: productCount) { _, count in
-      count = productCount
-    }
     var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
       count = g.outputCount
     }
@@ -83,13 +77,10 @@ extension ConvolutionKernels {
     let paddedWidth = 2 * tilesWide + 2
     input.withUnsafeBufferPointer { pInput in
       filters.withUnsafeBufferPointer { pFilters in
-        transformed.withUnsafeMutableBufferPointer { pV in
-          products.withUnsafeMutableBufferPointer { pM in
+        ScratchPool.shared.withBuffer(transformedCount) { v in
+          ScratchPool.shared.withBuffer(productCount) { m in
             output.withUnsafeMutableBufferPointer { pOutput in
-              let (x, u, v, m, out) = (
-                pInput.baseAddress!, pFilters.baseAddress!, pV.baseAddress!, pM.baseAddress!,
-                pOutput.baseAddress!
-              )
+              let (x, u, out) = (pInput.baseAddress!, pFilters.baseAddress!, pOutput.baseAddress!)
               for first in stride(from: 0, to: g.batch, by: chunk) {
                 let images = Swift.min(chunk, g.batch - first)
                 let tiles = images * tilesPerImage

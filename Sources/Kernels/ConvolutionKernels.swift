@@ -167,21 +167,15 @@ public enum ConvolutionKernels {
     let chunk = imagesPerChunk(g)
     let patch = g.inputChannels * g.kernelHeight * g.kernelWidth
     let needsCol = !(g.isPointwise && chunk == 1)
-    var col = [Float](unsafeUninitializedCapacity: needsCol ? patch * chunk * spatial : 0) {
-      _, count in count = needsCol ? patch * chunk * spatial : 0
-    }
-    var staging = [Float](
-      unsafeUninitializedCapacity: chunk > 1 ? g.outputChannels * chunk * spatial : 0
-    ) {
-      _, count in count = chunk > 1 ? g.outputChannels * chunk * spatial : 0
-    }
     var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
       count = g.outputCount
     }
+    let colCount = needsCol ? patch * chunk * spatial : 0
+    let stagingCount = chunk > 1 ? g.outputChannels * chunk * spatial : 0
     input.withUnsafeBufferPointer { pInput in
       weight.withUnsafeBufferPointer { pWeight in
-        col.withUnsafeMutableBufferPointer { pCol in
-          staging.withUnsafeMutableBufferPointer { pStaging in
+        ScratchPool.shared.withBuffer(colCount) { colBase in
+          ScratchPool.shared.withBuffer(stagingCount) { stagingBase in
             output.withUnsafeMutableBufferPointer { pOutput in
               let x = pInput.baseAddress!
               let out = pOutput.baseAddress!
@@ -195,14 +189,14 @@ public enum ConvolutionKernels {
                 } else if g.isPointwise {
                   reorder(
                     imageInput, images: images, channels: g.inputChannels, spatial: spatial,
-                    into: pCol.baseAddress!, inverse: false)
-                  matrix = UnsafePointer(pCol.baseAddress!)
+                    into: colBase, inverse: false)
+                  matrix = UnsafePointer(colBase)
                 } else {
-                  im2col(input: imageInput, images: images, geometry: g, col: pCol.baseAddress!)
-                  matrix = UnsafePointer(pCol.baseAddress!)
+                  im2col(input: imageInput, images: images, geometry: g, col: colBase)
+                  matrix = UnsafePointer(colBase)
                 }
                 let target =
-                  images == 1 ? out + first * g.outputChannels * spatial : pStaging.baseAddress!
+                  images == 1 ? out + first * g.outputChannels * spatial : stagingBase
                 multiplyGroups(
                   weight: pWeight.baseAddress!, matrix: matrix, columns: columns, geometry: g,
                   into: target)
