@@ -7,37 +7,41 @@ public enum ByteConversions {
   /// The `count` Float32 values stored little-endian at `offset` in `data`.
   /// Precondition (checked by the caller's header validation): `offset + 4·count ≤ data.count`.
   public static func floats(from data: Data, offset: Int, count: Int) -> [Float] {
-    precondition(
-      offset >= 0 && count >= 0 && offset + 4 * count <= data.count,
-      "floats: range outside the data")
-    var result = [Float](repeating: 0, count: count)
-    result.withUnsafeMutableBytes { target in
-      data.withUnsafeBytes { source in
-        if let base = source.baseAddress, count > 0 {
-          target.baseAddress?.copyMemory(from: base + offset, byteCount: 4 * count)
-        }
+    #if _endian(little)
+      return copy(from: data, offset: offset, count: count, as: Float.self)
+    #else
+      return copy(from: data, offset: offset, count: count, as: UInt32.self).map {
+        Float(bitPattern: UInt32(littleEndian: $0))
       }
-    }
-    #if _endian(big)
-      result = result.map { Float(bitPattern: $0.bitPattern.byteSwapped) }
     #endif
-    return result
   }
 
   /// The `count` Int32 values stored little-endian at `offset` in `data`.
   public static func int32s(from data: Data, offset: Int, count: Int) -> [Int32] {
+    #if _endian(little)
+      return copy(from: data, offset: offset, count: count, as: Int32.self)
+    #else
+      return copy(from: data, offset: offset, count: count, as: Int32.self).map {
+        Int32(littleEndian: $0)
+      }
+    #endif
+  }
+
+  /// `count` raw values of `T` copied out of `data` at `offset` with one `memcpy`.
+  private static func copy<T: BitwiseCopyable>(
+    from data: Data, offset: Int, count: Int, as _: T.Type
+  ) -> [T] {
+    let size = MemoryLayout<T>.stride
     precondition(
-      offset >= 0 && count >= 0 && offset + 4 * count <= data.count,
-      "int32s: range outside the data")
-    var result = [Int32](repeating: 0, count: count)
-    result.withUnsafeMutableBytes { target in
+      offset >= 0 && count >= 0 && offset + size * count <= data.count, "range outside the data")
+    return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
       data.withUnsafeBytes { source in
-        if let base = source.baseAddress, count > 0 {
-          target.baseAddress?.copyMemory(from: base + offset, byteCount: 4 * count)
+        if let base = source.baseAddress, let target = buffer.baseAddress, count > 0 {
+          UnsafeMutableRawPointer(target).copyMemory(from: base + offset, byteCount: size * count)
         }
       }
+      initialized = count
     }
-    return result.map { Int32(littleEndian: $0) }
   }
 
   /// The little-endian bytes of `values`.
