@@ -1,0 +1,129 @@
+import Downloader
+import Foundation
+import ImageCodecs
+import TensorCore
+
+/// The backbone's features of a whole dataset split (or a subset of it), with the labels.
+public struct ExtractedFeatures: Sendable {
+  /// `[N, featureCount]`, row `i` from the `i`-th requested sample.
+  public let features: Tensor
+  /// The labels, one per row.
+  public let labels: [Int]
+}
+
+/// Runs a frozen ResNet backbone over a dataset: the expensive half of Part 4, done once and
+/// cached (`FeatureCache` in Experiments) so that training the head costs seconds per epoch.
+///
+/// Each image goes through the assignment's input transform, `transforms.ToTensor()` →
+/// (optional `Resize(N)`) → `transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))`, then
+/// batches of `batchSize` go through `ResNetInference.features` (evaluation mode: batch norm with
+/// running statistics, no tape). Grayscale images are replicated to RGB. Images are decoded and
+/// transformed on background threads by a `DataLoader` (no shuffling), so rows keep the requested
+/// order.
+public struct FeatureExtractor: Sendable {
+  /// The folded, frozen backbone.
+  public let backbone: ResNetInference
+  /// What the backbone's weights are, as `FeatureCacheKey.weights`.
+  public let weightsFingerprint: String
+  /// The shorter side images are resized to before normalising, or nil to keep their size.
+  public let resize: Int?
+  /// Images per forward pass.
+  public let batchSize: Int
+  /// Background threads decoding and transforming images.
+  public let workerCount: Int
+
+  /// The assignment's per-channel normalisation, mean 0.5 and standard deviation 0.5.
+  public static let assignmentNormalize = Normalize(
+    mean: [0.5, 0.5, 0.5], standardDeviation: [0.5, 0.5, 0.5])
+
+  /// An extractor over `backbone`.
+  public init(
+    backbone: ResNetInference, weightsFingerprint: String, resize: Int? = nil, batchSize: Int = 64,
+    workerCount: Int = 2
+  ) {
+    self.backbone = backbone
+    self.weightsFingerprint = weightsFingerprint
+    self.resize = resize
+    self.batchSize = batchSize
+    self.workerCount = workerCount
+  }
+
+  /// `sha256:<hex>` of a checkpoint file: equal files give equal fingerprints wherever they are.
+  public static func fingerprint(weightsFile url: URL) throws -> String {
+    "sha256:" + (try Checksum.digests(ofFileAt: url).sha256)
+  }
+
+  /// The fingerprint of a randomly initialised `ResNet(depth:baseWidth:seed:)`:
+  /// `random:SEED`, with the architecture added (`random:resnet18-w4:SEED`) because a seed alone
+  /// does not determine the weights.
+  public static func randomFingerprint(depth: Int, baseWidth: Int = 64, seed: UInt64) -> String {
+    "random:resnet\(depth)" + (baseWidth == 64 ? "" : "-w\(baseWidth)") + ":\(seed)"
+  }
+
+  /// The per-image steps after `ToTensor`.
+  public var pipeline: TransformPipeline {
+    var steps: [any Transform] = []
+    if let resize { steps.append(Resize(shorterSide: resize)) }
+    steps.append(Self.assignmentNormalize)
+    return TransformPipeline(steps)
+  }
+
+  /// The whole input transform as `FeatureCacheKey.transform`, e.g.
+  /// `totensor,resize:224,normalize:0.5/0.5/0.5:0.5/0.5/0.5`.
+  public var transformDescription: String {
+    (["totensor"] + pipeline.steps.map(\.description)).joined(separator: ",")
+  }
+
+  /// The width of each feature row.
+  public var featureCount: Int { backbone.featureCount }
+
+  /// The features of `dataset`'s samples `indices` (all of them when nil), in that order.
+  ///
+  /// - Parameter progress: called after each batch with (images done, images in all).
+  /// - Throws: `DataLoaderError` wrapping a dataset's decoding error (naming the file), or a
+  ///   `TransformError`; `FeatureExtractorError` for an index outside the dataset.
+  public func extract(
+    _ dataset: any ImageSource, indices: [Int]? = nil,
+    progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+  ) throws -> ExtractedFeatures {
+    let rows = indices ?? Array(0..<dataset.count)
+    if let bad = rows.first(where: { !(0..<dataset.count).contains($0) }) {
+      throw FeatureExtractorError(
+        description: "sample index \(bad) is outside the dataset's 0..<\(dataset.count)")
+    }
+    guard !rows.isEmpty else {
+      return ExtractedFeatures(features: Tensor.zeros([0, featureCount]), labels: [])
+    }
+    let loader = try DataLoader(
+      source: IndexedImageSource(base: dataset, indices: rows), batchSize: batchSize,
+      shuffle: false, transform: pipeline, channels: 3, workerCount: workerCount)
+    let batches = loader.epoch(0)
+    var scalars: [Float] = []
+    scalars.reserveCapacity(rows.count * featureCount)
+    var labels: [Int] = []
+    labels.reserveCapacity(rows.count)
+    while let batch = try batches.next() {
+      scalars += backbone.features(batch.images).scalars
+      labels += batch.labels
+      progress(labels.count, rows.count)
+    }
+    return ExtractedFeatures(
+      features: Tensor(shape: [labels.count, featureCount], scalars: scalars), labels: labels)
+  }
+}
+
+/// Why features could not be extracted.
+public struct FeatureExtractorError: Error, CustomStringConvertible, Equatable {
+  /// The message.
+  public let description: String
+}
+
+/// `base` restricted to `indices`, in that order.
+private struct IndexedImageSource: ImageSource {
+  let base: any ImageSource
+  let indices: [Int]
+
+  var count: Int { indices.count }
+  func image(at index: Int) throws -> Image { try base.image(at: indices[index]) }
+  func label(at index: Int) -> Int { base.label(at: indices[index]) }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import NN
+import TensorCore
+import Testing
+
+@testable import Experiments
+
+/// Three Gaussian blobs in 16-D: class `c` has mean 4 on axis `c` and 0 elsewhere, unit
+/// variance, so a linear head separates them almost perfectly.
+private func blobs(rows: Int, seed: UInt64, split: String) -> FeatureCache {
+  var generator = SeededGenerator(seed: seed)
+  var scalars: [Float] = []
+  var labels: [Int] = []
+  for row in 0..<rows {
+    let label = row % 3
+    labels.append(label)
+    scalars += (0..<16).map { axis in (axis == label ? 4 : 0) + generator.nextNormal() }
+  }
+  return FeatureCache(
+    key: FeatureCacheKey(
+      weights: "synthetic", dataset: "blobs", split: split, transform: "none", featureCount: 16),
+    features: Tensor(shape: [rows, 16], scalars: scalars), labels: labels)
+}
+
+private func temporaryFolder() throws -> URL {
+  let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "classify-finetune-\(UUID().uuidString)", isDirectory: true)
+  try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  return folder
+}
+
+@Suite("Fine-tune head trainer")
+struct FineTuneHeadTrainerTests {
+  func trainer(epochs: Int = 6) throws -> HeadTrainer {
+    var settings = HeadTrainingConfiguration()
+    settings.epochs = epochs
+    settings.learningRate = 0.05
+    settings.validateEvery = 2
+    return HeadTrainer(
+      specification: try HeadSpecification(parsing: "32,relu,dropout:0.2"), configuration: settings)
+  }
+
+  @Test("separable features reach > 90 % validation accuracy and the best head is kept")
+  func learnsBlobs() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("best.safetensors")
+    let train = blobs(rows: 240, seed: 1, split: "train")
+    let validation = blobs(rows: 60, seed: 2, split: "validation")
+    let trainer = try trainer()
+    var seen: [Int] = []
+    let result = try trainer.train(
+      train: train, validation: validation, classCount: 3, checkpoint: checkpoint
+    ) { seen.append($0.epoch) }
+
+    #expect(seen == [1, 2, 3, 4, 5, 6])
+    #expect(
+      result.epochs.map { $0.validationAccuracy != nil } == [false, true, false, true, false, true])
+    let best = try #require(result.bestValidation)
+    #expect(best.accuracy > 0.9)
+    let bestRecorded = result.epochs.compactMap(\.validationAccuracy).max()
+    #expect(best.accuracy == bestRecorded)
+
+    let file = try SafetensorsFile.read(from: checkpoint)
+    #expect(file.metadata["epoch"] == "\(result.bestEpoch)")
+    #expect(file.metadata["head"] == "32,relu,dropout:0.2")
+    let reloaded = try trainer.loadHead(from: checkpoint, inputFeatures: 16, classCount: 3)
+    let again = HeadTrainer.evaluate(
+      reloaded, features: validation.features, labels: validation.labels)
+    #expect(again.accuracy == best.accuracy)
+    #expect(abs(again.loss - best.loss) < 1e-6)
+  }
+
+  /// The head has no ReLU: our `relu` maps NaN to 0 (PyTorch's propagates it), which would
+  /// hide the NaN from the loss.
+  @Test("NaN features stop training with an error naming the epoch")
+  func divergence() throws {
+    var settings = HeadTrainingConfiguration()
+    settings.epochs = 2
+    let trainer = HeadTrainer(specification: .assignment, configuration: settings)
+    let train = blobs(rows: 30, seed: 1, split: "train")
+    var scalars = train.features.scalars
+    scalars[5] = .nan
+    let poisoned = FeatureCache(
+      key: train.key, features: Tensor(shape: train.features.shape, scalars: scalars),
+      labels: train.labels)
+    let error = #expect(throws: HeadTrainingError.self) {
+      _ = try trainer.train(train: poisoned, validation: nil, classCount: 3, checkpoint: nil)
+    }
+    #expect(error?.description.contains("diverged in epoch 1") == true)
+    #expect(error?.description.contains("no checkpoint was written") == true)
+  }
+
+  @Test("labels outside the class count are rejected before training")
+  func badLabels() throws {
+    let train = blobs(rows: 30, seed: 1, split: "train")
+    #expect(throws: HeadTrainingError.self) {
+      _ = try trainer().train(train: train, validation: nil, classCount: 2, checkpoint: nil)
+    }
+  }
+
+  @Test("FeatureCache.cached builds once, reuses the file, and rebuilds for another key")
+  func cacheReuse() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let source = blobs(rows: 9, seed: 3, split: "train")
+    var builds = 0
+    func build() -> (features: Tensor, labels: [Int]) {
+      builds += 1
+      return (source.features, source.labels)
+    }
+    let first = try FeatureCache.cached(in: folder, key: source.key, build: build)
+    let second = try FeatureCache.cached(in: folder, key: source.key, build: build)
+    #expect(!first.reused && second.reused && builds == 1)
+    #expect(second.cache.features == source.features && second.cache.labels == source.labels)
+    let file = folder.appendingPathComponent("\(source.key.fingerprint).features")
+    #expect(try FeatureCache.read(from: file).features == second.cache.features)
+
+    var other = source.key
+    other.transform = "resize:64"
+    #expect(other.fingerprint != source.key.fingerprint)
+    let third = try FeatureCache.cached(in: folder, key: other, build: build)
+    #expect(!third.reused && builds == 2)
+
+    try Data("damaged".utf8).write(to: file)
+    let fourth = try FeatureCache.cached(in: folder, key: source.key, build: build)
+    #expect(!fourth.reused && builds == 3)
+  }
+}
+
+@Suite("Fine-tune metrics")
+struct FineTuneMetricsTests {
+  @Test("confusion matrix, accuracy and per-class accuracy on a hand-counted case")
+  func confusion() {
+    let labels = [0, 0, 1, 1, 1, 2]
+    let predictions = [0, 1, 1, 1, 0, 0]
+    let matrix = FineTuneMetrics.confusionMatrix(
+      predictions: predictions, labels: labels, classCount: 3)
+    #expect(matrix == [[1, 1, 0], [1, 2, 0], [1, 0, 0]])
+    #expect(FineTuneMetrics.accuracy(predictions: predictions, labels: labels) == 0.5)
+    let perClass = FineTuneMetrics.perClassAccuracy(confusion: matrix)
+    #expect(perClass[0] == 0.5 && perClass[1] == 2.0 / 3.0 && perClass[2] == 0)
+    #expect(FineTuneMetrics.perClassAccuracy(confusion: [[0, 0], [0, 3]])[0] == nil)
+    let table = FineTuneMetrics.perClassTable(confusion: matrix, classNames: ["a", "b", "c"])
+    #expect(table.rows[1] == ["b", "3", "2", "66.7 %"])
+  }
+
+  @Test("metrics CSV leaves unvalidated epochs empty and is written atomically")
+  func csv() throws {
+    let epochs = [
+      HeadEpochMetrics(epoch: 1, trainLoss: 1.5, trainAccuracy: 0.25),
+      HeadEpochMetrics(
+        epoch: 2, trainLoss: 1, trainAccuracy: 0.5, validationLoss: 0.75, validationAccuracy: 0.5),
+    ]
+    let expected = """
+      epoch,train_loss,train_accuracy,validation_loss,validation_accuracy
+      1,1.5,0.25,,
+      2,1.0,0.5,0.75,0.5
+
+      """
+    #expect(FineTuneMetrics.csv(epochs) == expected)
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let url = folder.appendingPathComponent("metrics.csv")
+    try FineTuneMetrics.writeCSV(epochs, to: url)
+    #expect(try String(contentsOf: url, encoding: .utf8) == expected)
+    try FineTuneMetrics.writeCurves(epochs, to: folder.appendingPathComponent("curves"))
+    #expect(
+      FileManager.default.fileExists(atPath: folder.appendingPathComponent("curves.png").path))
+  }
+}

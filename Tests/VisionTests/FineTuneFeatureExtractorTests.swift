@@ -1,0 +1,82 @@
+import Foundation
+import NN
+import TensorCore
+import Testing
+
+@testable import Vision
+
+@Suite("Fine-tune feature extractor")
+struct FineTuneFeatureExtractorTests {
+  func extractor(resize: Int? = nil, batchSize: Int = 4) throws -> FeatureExtractor {
+    let model = try ResNet(depth: 18, classCount: 10, baseWidth: 4, seed: 7)
+    return FeatureExtractor(
+      backbone: ResNetInference(model),
+      weightsFingerprint: FeatureExtractor.randomFingerprint(depth: 18, baseWidth: 4, seed: 7),
+      resize: resize, batchSize: batchSize)
+  }
+
+  @Test("the CIFAR fixture gives [15, 32] features in dataset order, equal to the model's own")
+  func cifarFeatures() throws {
+    let dataset = try DatasetOpener.open(
+      .cifar10, root: try datasetFixture("cifar10py"), split: .train)
+    #expect(dataset.count == 15)
+    let extractor = try extractor()
+    var reports: [(Int, Int)] = []
+    let result = try extractor.extract(dataset) { reports.append(($0, $1)) }
+    #expect(result.features.shape == [15, 32])
+    #expect(result.labels == (0..<15).map { dataset.label(at: $0) })
+    #expect(reports.map(\.0) == [4, 8, 12, 15] && reports.allSatisfy { $0.1 == 15 })
+    #expect(result.features.scalars.allSatisfy { $0.isFinite })
+
+    // Independent path: the un-folded ResNet in evaluation mode on ToTensor → Normalize(0.5, 0.5).
+    let model = try ResNet(depth: 18, classCount: 10, baseWidth: 4, seed: 7)
+    model.eval()
+    let image = Vision.normalize(
+      Vision.toTensor(try dataset.image(at: 3)), mean: [0.5, 0.5, 0.5],
+      standardDeviation: [0.5, 0.5, 0.5])
+    let reference = Autograd.withoutGradient {
+      model.features(image.reshaped(to: [1] + image.shape))
+    }
+    let row = result.features.slice(alongAxis: 0, 3..<4)
+    for (a, b) in zip(row.scalars, reference.scalars) {
+      #expect(abs(a - b) <= 1e-4 + 1e-3 * abs(b))
+    }
+  }
+
+  @Test("a subset of indices gives those rows, in the order asked")
+  func subset() throws {
+    let dataset = try DatasetOpener.open(
+      .cifar10, root: try datasetFixture("cifar10py"), split: .train)
+    let extractor = try extractor()
+    let all = try extractor.extract(dataset)
+    let some = try extractor.extract(dataset, indices: [9, 2, 14])
+    #expect(some.labels == [9, 2, 14].map { all.labels[$0] })
+    #expect(some.features == all.features.gatherRows([9, 2, 14]))
+    #expect(throws: FeatureExtractorError.self) {
+      _ = try extractor.extract(dataset, indices: [15])
+    }
+  }
+
+  @Test("the transform description and fingerprints name what changes the features")
+  func descriptions() throws {
+    #expect(
+      try extractor().transformDescription == "totensor,normalize:0.5/0.5/0.5:0.5/0.5/0.5")
+    #expect(
+      try extractor(resize: 64).transformDescription
+        == "totensor,resize:64,normalize:0.5/0.5/0.5:0.5/0.5/0.5")
+    #expect(FeatureExtractor.randomFingerprint(depth: 50, seed: 3) == "random:resnet50:3")
+    #expect(
+      FeatureExtractor.randomFingerprint(depth: 18, baseWidth: 4, seed: 3) == "random:resnet18-w4:3"
+    )
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "classify-fingerprint-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = folder.appendingPathComponent("w.bin")
+    try Data("abc".utf8).write(to: file)
+    // sha256("abc"), FIPS 180-2 appendix B.1.
+    #expect(
+      try FeatureExtractor.fingerprint(weightsFile: file)
+        == "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+  }
+}
