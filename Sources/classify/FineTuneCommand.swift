@@ -13,7 +13,7 @@ struct FineTuneCommand: ParsableCommand {
       normalised with mean 0.5 and std 0.5 per channel, as the provided code) and caches them in \
       --feature-cache; then trains the head with SGD on cross-entropy, validating every \
       --validate-every epochs and keeping the best head. Writes config.json, metrics.csv, \
-      best.safetensors and curves.png/.svg into --run-dir, and prints the test accuracy per class.
+      best.safetensors, curves.png/.svg and test.md (per-class accuracy, confusion matrix) into --run-dir, and prints the test accuracy per class.
       """
   )
 
@@ -165,8 +165,17 @@ struct FineTuneCommand: ParsableCommand {
       predictions: test.predictions, labels: testFeatures.labels, classCount: classCount)
     print("best epoch \(result.bestEpoch); wrote \(runFolder.path)")
     print(String(format: "test accuracy %.2f %% (loss %.4f)", 100 * test.accuracy, test.loss))
-    print(
-      FineTuneMetrics.perClassTable(confusion: confusion, classNames: trainSet.classNames).text())
+    let perClass = FineTuneMetrics.perClassTable(
+      confusion: confusion, classNames: trainSet.classNames)
+    print(perClass.text())
+    let summary =
+      String(
+        format: "Test accuracy %.2f %% (loss %.4f), best epoch %d.\n\n", 100 * test.accuracy,
+        test.loss, result.bestEpoch)
+      + perClass.markdown() + "\n"
+      + FineTuneMetrics.confusionTable(confusion: confusion, classNames: trainSet.classNames)
+      .markdown()
+    try Data(summary.utf8).write(to: runFolder.appendingPathComponent("test.md"), options: .atomic)
   }
 
   private func loadBackbone() throws -> (ResNet, String) {
