@@ -32,7 +32,7 @@ public enum UnaryOperation: Sendable {
     case .log: return Foundation.log(x)
     case .sqrt: return x.squareRoot()
     case .abs: return Swift.abs(x)
-    case .relu: return x > 0 ? x : 0
+    case .relu: return x < 0 ? 0 : x
     case .sigmoid:
       if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
       let e = Foundation.exp(x)
@@ -57,7 +57,8 @@ public enum ElementwiseKernels {
     case .log: return map(x) { Foundation.log($0) }
     case .sqrt: return map(x) { $0.squareRoot() }
     case .abs: return map(x) { Swift.abs($0) }
-    case .relu: return map(x) { $0 > 0 ? $0 : 0 }
+    // `x < 0 ? 0 : x` keeps NaN (as PyTorch's relu), so a diverging run cannot hide behind ReLU.
+    case .relu: return map(x) { $0 < 0 ? 0 : $0 }
     case .square: return map(x) { $0 * $0 }
     case .reciprocal: return map(x) { 1 / $0 }
     case .positiveMask: return map(x) { $0 > 0 ? 1 : 0 }

@@ -11,7 +11,7 @@ struct Classify: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       ReportCommand.self, SoftmaxCommand.self, BackpropCommand.self, LogisticCommand.self,
-      PredictCommand.self, WeightsCommand.self, DataCommand.self,
+      PredictCommand.self, WeightsCommand.self, DataCommand.self, FineTuneCommand.self,
     ]
   )
 }

@@ -49,3 +49,12 @@ struct ElementwiseKernelsTests {
     #expect(fast == x.map { $0 * $0 })
   }
 }
+
+@Suite("ReLU and NaN")
+struct ReLUNaNTests {
+  @Test("relu keeps NaN, as torch.relu does, so divergence stays visible")
+  func nanPropagates() {
+    let y = ElementwiseKernels.unary(.relu, [.nan, -1, 2])
+    #expect(y[0].isNaN && y[1] == 0 && y[2] == 2)
+  }
+}

@@ -214,3 +214,34 @@ public struct FeatureCache: Sendable {
     try merged.write(to: url)
   }
 }
+
+extension FeatureCache {
+  /// The cache for `key` in `folder` (file `<key.fingerprint>.features`): read when it exists
+  /// and matches `key`; otherwise (absent, damaged, or computed from something else) rebuilt by
+  /// `build` and written atomically. `reused` says which happened.
+  /// The caller's `build` closure runs the backbone (Vision's `FeatureExtractor`).
+  public static func cached(
+    in folder: URL, key: FeatureCacheKey,
+    build: () throws -> (features: Tensor, labels: [Int])
+  ) throws -> (cache: FeatureCache, reused: Bool) {
+    let file = folder.appendingPathComponent("\(key.fingerprint).features")
+    if FileManager.default.fileExists(atPath: file.path),
+      let cache = try? FeatureCache.read(from: file, expecting: key)
+    {
+      return (cache, true)
+    }
+    let built = try build()
+    guard built.features.rank == 2, built.features.shape[1] == key.featureCount,
+      built.features.shape[0] == built.labels.count
+    else {
+      throw FeatureCacheError(
+        file: file.path,
+        kind: .writeFailed(
+          "the features have shape \(built.features.shape) for \(built.labels.count) labels, expected [\(built.labels.count), \(key.featureCount)]"
+        ))
+    }
+    let cache = FeatureCache(key: key, features: built.features, labels: built.labels)
+    try cache.write(to: file)
+    return (cache, false)
+  }
+}
