@@ -20,6 +20,9 @@ struct ReportCommand: ParsableCommand {
   @Option(help: "Part 3 data file (rows: x1 x2 1 t); default: the built-in 200-point data set.")
   var logisticData: String?
 
+  @Option(help: "Part 4: a `classify finetune` run folder (default: the newest under runs/).")
+  var finetuneRun: String?
+
   @Option(help: "Epochs of the Part 2 training demo.")
   var backpropEpochs: Int = 1000
 
@@ -43,6 +46,14 @@ struct ReportCommand: ParsableCommand {
       report(sections)
       sections.append(
         try LogisticExperiment.assignment(data: data).run().section(figuresIn: staging))
+      report(sections)
+      if let run = finetuneRun.map({ URL(fileURLWithPath: $0) })
+        ?? FineTuneReport.latestRun(in: URL(fileURLWithPath: "runs"))
+      {
+        sections.append(try FineTuneReport.section(run: run, figuresIn: staging))
+      } else {
+        sections.append(FineTuneReport.placeholderSection())
+      }
       report(sections)
       return sections
     }

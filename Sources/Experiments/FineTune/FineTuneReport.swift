@@ -1,0 +1,108 @@
+import Foundation
+import Plotting
+
+/// Part 4 of the report, read from a `classify finetune` run folder: the configuration, the
+/// per-epoch metrics, the training curves and the test results (per-class accuracy and confusion
+/// matrix).
+public enum FineTuneReport {
+  /// Why a run folder cannot be reported.
+  public struct MissingRun: Error, CustomStringConvertible {
+    /// The message, naming the folder and the command that makes a run.
+    public let description: String
+  }
+
+  static let title = "Part 4 — Fine-tuning a pre-trained network"
+
+  /// The newest run under `runs` (the folder whose `metrics.csv` changed last), if any.
+  public static func latestRun(in runs: URL) -> URL? {
+    let folders =
+      (try? FileManager.default.contentsOfDirectory(at: runs, includingPropertiesForKeys: nil))
+      ?? []
+    return folders.compactMap { folder -> (URL, Date)? in
+      let metrics = folder.appendingPathComponent("metrics.csv")
+      guard let attributes = try? FileManager.default.attributesOfItem(atPath: metrics.path),
+        let date = attributes[.modificationDate] as? Date
+      else { return nil }
+      return (folder, date)
+    }.max { $0.1 < $1.1 }?.0
+  }
+
+  /// The section saying how to make a run, when there is none yet.
+  public static func placeholderSection() -> ReportSection {
+    let command = "classify finetune --dataset cifar10 --root DATA --weights resnet50"
+    return ReportSection(
+      title: title,
+      html:
+        "<p>No fine-tuning run was found under <code>runs/</code>. Run <code>\(escapeMarkup(command))</code> "
+        + "(after <code>classify weights download resnet50</code>), then <code>classify report</code> again.</p>",
+      text: "No fine-tuning run found under runs/. Run: \(command)\n")
+  }
+
+  /// The section for the run in `run`, copying its curves into `folder`.
+  public static func section(run: URL, figuresIn folder: URL) throws -> ReportSection {
+    let metricsFile = run.appendingPathComponent("metrics.csv")
+    guard let csv = try? String(contentsOf: metricsFile, encoding: .utf8) else {
+      throw MissingRun(
+        description:
+          "\(run.path) has no metrics.csv: it is not a finished `classify finetune` run folder")
+    }
+    var html = "<p>Run folder: <code>\(escapeMarkup(run.path))</code>.</p>\n"
+    var text = "Run folder: \(run.path)\n"
+    if let data = try? Data(contentsOf: run.appendingPathComponent("config.json")),
+      let config = try? JSONDecoder().decode([String: String].self, from: data)
+    {
+      let table = Table(
+        columns: [Table.Column("option"), Table.Column("value")],
+        rows: config.keys.sorted().map { [$0, config[$0] ?? ""] }, caption: "Configuration")
+      html += table.html() + "\n"
+      text += table.text() + "\n"
+    }
+    let metrics = metricsTable(csv)
+    html += metrics.html() + "\n"
+    text += metrics.text() + "\n"
+    var figures: [String] = []
+    for ext in ["png", "svg"] {
+      let source = run.appendingPathComponent("curves.\(ext)")
+      guard FileManager.default.fileExists(atPath: source.path) else { continue }
+      let target = folder.appendingPathComponent("finetune_curves.\(ext)")
+      try? FileManager.default.removeItem(at: target)
+      try FileManager.default.copyItem(at: source, to: target)
+      figures.append(target.lastPathComponent)
+    }
+    if figures.contains("finetune_curves.png") {
+      html +=
+        "<figure><img src=\"finetune_curves.png\" alt=\"training curves\"><figcaption>Loss and accuracy per epoch (train, validation).</figcaption></figure>\n"
+    }
+    if let results = try? String(contentsOf: run.appendingPathComponent("test.md"), encoding: .utf8)
+    {
+      html += "<h3>Test set</h3>\n<pre>\(escapeMarkup(results))</pre>\n"
+      text += "\n" + results
+    }
+    return ReportSection(title: title, html: html, text: text, figures: figures)
+  }
+
+  /// metrics.csv (`epoch,train_loss,train_accuracy,validation_loss,validation_accuracy`) as a
+  /// table with accuracies in percent; empty cells stay empty.
+  static func metricsTable(_ csv: String) -> Table {
+    let lines = csv.split(separator: "\n").map {
+      $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
+    let rows = lines.dropFirst().map { fields in
+      fields.enumerated().map { index, field -> String in
+        guard let value = Double(field) else { return field }
+        switch index {
+        case 0: return String(Int(value))
+        case 2, 4: return String(format: "%.2f %%", value * 100)
+        default: return String(format: "%.4f", value)
+        }
+      }
+    }
+    return Table(
+      columns: [
+        Table.Column("epoch", alignment: .right), Table.Column("train loss", alignment: .right),
+        Table.Column("train accuracy", alignment: .right),
+        Table.Column("validation loss", alignment: .right),
+        Table.Column("validation accuracy", alignment: .right),
+      ], rows: rows, caption: "Metrics per epoch")
+  }
+}
