@@ -52,7 +52,7 @@ struct ReportCommand: ParsableCommand {
       {
         sections.append(try FineTuneReport.section(run: run, figuresIn: staging))
       } else {
-        sections.append(FineTuneReport.placeholderSection())
+        sections.append(FineTuneReport.noRunSection())
       }
       report(sections)
       return sections

@@ -28,7 +28,7 @@ public enum FineTuneReport {
   }
 
   /// The section saying how to make a run, when there is none yet.
-  public static func placeholderSection() -> ReportSection {
+  public static func noRunSection() -> ReportSection {
     let command = "classify finetune --dataset cifar10 --root DATA --weights resnet50"
     return ReportSection(
       title: title,
