@@ -20,7 +20,7 @@ public enum BinaryOperation: Sendable {
 /// A unary element-wise operation. The smooth ones are written to stay finite for any input:
 /// `softplus(x) = max(x, 0) + log1p(exp(-|x|))` and `sigmoid` branches on the sign.
 public enum UnaryOperation: Sendable {
-  case negate, exp, log, sqrt, abs, relu, sigmoid, tanh, softplus, square, reciprocal
+  case negate, exp, log, sqrt, abs, relu, sigmoid, tanh, softplus, square
   /// 1 where x > 0, else 0: ReLU's derivative.
   case positiveMask
 
@@ -40,7 +40,6 @@ public enum UnaryOperation: Sendable {
     case .tanh: return Foundation.tanh(x)
     case .softplus: return Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
     case .square: return x * x
-    case .reciprocal: return 1 / x
     case .positiveMask: return x > 0 ? 1 : 0
     }
   }
@@ -60,7 +59,6 @@ public enum ElementwiseKernels {
     // `x < 0 ? 0 : x` keeps NaN (as PyTorch's relu), so a diverging run cannot hide behind ReLU.
     case .relu: return map(x) { $0 < 0 ? 0 : $0 }
     case .square: return map(x) { $0 * $0 }
-    case .reciprocal: return map(x) { 1 / $0 }
     case .positiveMask: return map(x) { $0 > 0 ? 1 : 0 }
     case .sigmoid:
       // σ(x) = 1/(1 + e^−|x|) for x ≥ 0 and e^−|x|/(1 + e^−|x|) below: never overflows.
@@ -114,11 +112,6 @@ public enum ElementwiseKernels {
       }
       initialized = count
     }
-  }
-
-  /// `x * scale + shift` for every element.
-  public static func affine(_ x: [Float], scale: Float, shift: Float) -> [Float] {
-    x.map { $0 * scale + shift }
   }
 
   /// Broadcasting binary operation. `outputShape` is the broadcast shape; `aStrides` and
