@@ -61,7 +61,7 @@ let package = Package(
     .target(
       name: "Experiments",
       dependencies: [
-        "Kernels", "TensorCore", "NN", "Plotting",
+        "Kernels", "TensorCore", "NN", "Plotting", "ImageCodecs", "Vision",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .executableTarget(
