@@ -17,6 +17,10 @@ public final class Dropout: Layer {
     self.generator = SeededGenerator(seed: seed)
   }
 
+  /// Restarts the mask stream from `seed`. Training loops reseed per batch from
+  /// `(seed, epoch, batch)` so that a run resumed at any batch draws the same masks.
+  public func reseed(_ seed: UInt64) { generator = SeededGenerator(seed: seed) }
+
   /// Applies the mask in training; the identity in evaluation.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     guard isTraining, probability > 0 else { return input }

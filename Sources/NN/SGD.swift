@@ -49,6 +49,18 @@ public final class SGD: Optimizer {
       dampening: dampening, weightDecay: weightDecay, nesterov: nesterov)
   }
 
+  /// The momentum buffer `b` of `parameter` (nil before its first step): saved with a
+  /// training checkpoint so that a resumed run continues exactly.
+  public func momentumBuffer(for parameter: Parameter) -> [Float]? { buffers[parameter] }
+
+  /// Restores `parameter`'s momentum buffer (nil: as before the first step).
+  public func setMomentumBuffer(_ buffer: [Float]?, for parameter: Parameter) {
+    precondition(
+      buffer == nil || buffer?.count == parameter.value.count,
+      "SGD: momentum buffer size differs from the parameter's")
+    buffers[parameter] = buffer
+  }
+
   public func step() {
     for group in groups {
       let rate = group.learningRate ?? learningRate

@@ -33,6 +33,20 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     return result
   }
 
+  /// A 64-bit hash of `values` (SplitMix64's finalizer, chained): independent seeds derived from
+  /// `(seed, epoch, batch, …)`, so any step of a run can be replayed without replaying the ones
+  /// before it.
+  public static func mix(_ values: UInt64...) -> UInt64 {
+    var hash: UInt64 = 0x243F_6A88_85A3_08D3
+    for value in values {
+      var z = hash ^ (value &+ 0x9E37_79B9_7F4A_7C15)
+      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+      hash = z ^ (z >> 31)
+    }
+    return hash
+  }
+
   /// A uniform `Float` in `[0, 1)` with 24 random bits.
   public mutating func nextUnitFloat() -> Float { Float(next() >> 40) * 0x1p-24 }
 

@@ -31,6 +31,12 @@ public struct FeatureExtractor: Sendable {
   public let batchSize: Int
   /// Background threads decoding and transforming images.
   public let workerCount: Int
+  /// Random augmentation applied after the resize and before normalising (nil: none). Its
+  /// randomness is a function of (`augmentationSeed`, copy, sample index), so each cached
+  /// augmented copy is reproducible.
+  public let augmentation: TransformPipeline?
+  /// Seeds the augmentation.
+  public let augmentationSeed: UInt64
 
   /// The assignment's per-channel normalisation, mean 0.5 and standard deviation 0.5.
   public static let assignmentNormalize = Normalize(
@@ -39,8 +45,10 @@ public struct FeatureExtractor: Sendable {
   /// An extractor over `backbone`.
   public init(
     backbone: ResNetInference, weightsFingerprint: String, resize: Int? = nil, batchSize: Int = 64,
-    workerCount: Int = 2
+    workerCount: Int = 2, augmentation: TransformPipeline? = nil, augmentationSeed: UInt64 = 0
   ) {
+    self.augmentation = augmentation.flatMap { $0.steps.isEmpty ? nil : $0 }
+    self.augmentationSeed = augmentationSeed
     self.backbone = backbone
     self.weightsFingerprint = weightsFingerprint
     self.resize = resize
@@ -64,29 +72,37 @@ public struct FeatureExtractor: Sendable {
   public var pipeline: TransformPipeline {
     var steps: [any Transform] = []
     if let resize { steps.append(Resize(shorterSide: resize)) }
+    if let augmentation { steps += augmentation.steps }
     steps.append(Self.assignmentNormalize)
     return TransformPipeline(steps)
   }
 
   /// The whole input transform as `FeatureCacheKey.transform`, e.g.
-  /// `totensor,resize:224,normalize:0.5/0.5/0.5:0.5/0.5/0.5`.
-  public var transformDescription: String {
-    (["totensor"] + pipeline.steps.map(\.description)).joined(separator: ",")
+  /// `totensor,resize:224,normalize:0.5/0.5/0.5:0.5/0.5/0.5`; with augmentation, the seed and
+  /// the augmented copy are part of it (`…,augment-seed:7,copy:2`).
+  public func transformDescription(copy: Int = 0) -> String {
+    let steps = (["totensor"] + pipeline.steps.map(\.description)).joined(separator: ",")
+    guard augmentation != nil else { return steps }
+    return steps + ",augment-seed:\(augmentationSeed),copy:\(copy)"
   }
 
   /// The width of each feature row.
   public var featureCount: Int { backbone.featureCount }
 
-  /// The features of `dataset`'s samples `indices` (all of them when nil), in that order.
+  /// The features of `dataset`'s samples `indices` (all of them when nil), in that order;
+  /// `copy` selects the augmented copy (ignored without augmentation). `rows` restricts the work
+  /// to positions of `indices` (a shard); the rows equal those of the full extraction.
   ///
   /// - Parameter progress: called after each batch with (images done, images in all).
   /// - Throws: `DataLoaderError` wrapping a dataset's decoding error (naming the file), or a
   ///   `TransformError`; `FeatureExtractorError` for an index outside the dataset.
   public func extract(
-    _ dataset: any ImageSource, indices: [Int]? = nil,
-    progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    _ dataset: any ImageSource, indices: [Int]? = nil, rows range: Range<Int>? = nil,
+    copy: Int = 0, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
   ) throws -> ExtractedFeatures {
-    let rows = indices ?? Array(0..<dataset.count)
+    let all = indices ?? Array(0..<dataset.count)
+    let positions = range.map { $0.clamped(to: 0..<all.count) } ?? 0..<all.count
+    let rows = Array(all[positions])
     if let bad = rows.first(where: { !(0..<dataset.count).contains($0) }) {
       throw FeatureExtractorError(
         description: "sample index \(bad) is outside the dataset's 0..<\(dataset.count)")
@@ -95,9 +111,11 @@ public struct FeatureExtractor: Sendable {
       return ExtractedFeatures(features: Tensor.zeros([0, featureCount]), labels: [])
     }
     let loader = try DataLoader(
-      source: IndexedImageSource(base: dataset, indices: rows), batchSize: batchSize,
-      shuffle: false, transform: pipeline, channels: 3, workerCount: workerCount)
-    let batches = loader.epoch(0)
+      source: IndexedImageSource(base: dataset, indices: all), batchSize: batchSize,
+      shuffle: false, seed: augmentationSeed, transform: pipeline, channels: 3,
+      workerCount: workerCount)
+    let batches = loader.epoch(
+      augmentation == nil ? 0 : copy, visiting: positions == 0..<all.count ? nil : Array(positions))
     var scalars: [Float] = []
     scalars.reserveCapacity(rows.count * featureCount)
     var labels: [Int] = []

@@ -60,9 +60,9 @@ struct FineTuneFeatureExtractorTests {
   @Test("the transform description and fingerprints name what changes the features")
   func descriptions() throws {
     #expect(
-      try extractor().transformDescription == "totensor,normalize:0.5/0.5/0.5:0.5/0.5/0.5")
+      try extractor().transformDescription() == "totensor,normalize:0.5/0.5/0.5:0.5/0.5/0.5")
     #expect(
-      try extractor(resize: 64).transformDescription
+      try extractor(resize: 64).transformDescription()
         == "totensor,resize:64,normalize:0.5/0.5/0.5:0.5/0.5/0.5")
     #expect(FeatureExtractor.randomFingerprint(depth: 50, seed: 3) == "random:resnet50:3")
     #expect(

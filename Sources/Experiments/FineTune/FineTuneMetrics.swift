@@ -81,6 +81,18 @@ public enum FineTuneMetrics {
     try Data(csv(epochs).utf8).write(to: url, options: .atomic)
   }
 
+  /// One JSON object per epoch and line (`epoch`, `trainLoss`, `trainAccuracy`, and the
+  /// validation numbers when measured), written atomically.
+  public static func writeJSONLines(_ epochs: [HeadEpochMetrics], to url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    var text = ""
+    for metrics in epochs {
+      text += String(decoding: try encoder.encode(metrics), as: UTF8.self) + "\n"
+    }
+    try Data(text.utf8).write(to: url, options: .atomic)
+  }
+
   /// Training and validation loss and accuracy per epoch on one axes (accuracy is a fraction,
   /// so both fit the same scale for cross-entropy losses of a few nats).
   public static func curvesFigure(_ epochs: [HeadEpochMetrics], title: String = "Fine-tuning")

@@ -25,7 +25,7 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
 }
 
 /// One epoch's numbers. Losses are mean cross-entropy; accuracies are fractions in [0, 1].
-public struct HeadEpochMetrics: Sendable, Equatable {
+public struct HeadEpochMetrics: Sendable, Equatable, Codable {
   /// 1-based epoch.
   public var epoch: Int
   /// Mean training loss over the epoch's batches, weighted by batch size (dropout active).
@@ -48,6 +48,79 @@ public struct HeadEpochMetrics: Sendable, Equatable {
     self.validationLoss = validationLoss
     self.validationAccuracy = validationAccuracy
   }
+}
+
+/// The best epoch so far: the kept model's validation numbers.
+public struct BestEpoch: Codable, Equatable, Sendable {
+  /// 1-based epoch.
+  public var epoch: Int
+  /// Validation loss (training loss without validation).
+  public var loss: Double
+  /// Validation accuracy (NaN without validation).
+  public var accuracy: Double
+
+  /// Whether this beats `result`: higher accuracy, ties to the lower loss.
+  func isBetter(than result: (loss: Double, accuracy: Double, predictions: [Int])) -> Bool {
+    accuracy > result.accuracy || (accuracy == result.accuracy && loss <= result.loss)
+  }
+}
+
+/// Where a training run stands: with the weights and the optimizer's momentum, everything needed
+/// to continue exactly (saved in the run folder's `state.safetensors`).
+public struct TrainingProgress: Codable, Equatable, Sendable {
+  /// The epoch in progress (1-based; after the last one, one past it).
+  public var epoch: Int = 1
+  /// Batches of `epoch` already taken.
+  public var batch: Int = 0
+  /// Σ loss × batch size over those batches.
+  public var lossSum: Double = 0
+  /// Correct training predictions over those batches.
+  public var correct: Int = 0
+  /// Rows seen in those batches.
+  public var seen: Int = 0
+  /// Finished epochs' metrics.
+  public var history: [HeadEpochMetrics] = []
+  /// The kept model's epoch and validation numbers.
+  public var best: BestEpoch?
+
+  /// A run before its first step.
+  public init() {}
+
+  /// Moves to the start of `epoch`.
+  public mutating func startEpoch(_ epoch: Int) {
+    self.epoch = epoch
+    batch = 0
+    lossSum = 0
+    correct = 0
+    seen = 0
+  }
+}
+
+/// How a training loop ended.
+public enum TrainingOutcome: Sendable, Equatable {
+  /// Every epoch ran.
+  case finished
+  /// A stop was requested; the state was saved.
+  case interrupted
+}
+
+/// The training loop's connections to the outside: stopping, saving and reporting.
+public struct TrainingHooks {
+  /// Checked after every batch: true stops the loop at that batch boundary.
+  public var shouldStop: () -> Bool = { false }
+  /// Writes the model that just became the best (with the epoch's metrics).
+  public var saveBest: (Sequential, HeadEpochMetrics) throws -> Void = { _, _ in }
+  /// Where `saveBest` writes, for the divergence message.
+  public var checkpoint: URL?
+  /// Records the state after each epoch and before an interrupted return.
+  public var saveState: (TrainingProgress) throws -> Void = { _ in }
+  /// Called after each epoch.
+  public var epochFinished: (HeadEpochMetrics) -> Void = { _ in }
+  /// Called after each batch with (batches done, batches in the epoch).
+  public var batchFinished: (Int, Int) -> Void = { _, _ in }
+
+  /// Hooks that never stop, save or report.
+  public init() {}
 }
 
 /// What `HeadTrainer.train` returns.
@@ -121,44 +194,96 @@ public struct HeadTrainer {
     train: FeatureCache, validation: FeatureCache?, classCount: Int, checkpoint: URL?,
     progress: (HeadEpochMetrics) -> Void = { _ in }
   ) throws -> HeadTrainingResult {
-    let settings = configuration
-    try validate(train: train, validation: validation, classCount: classCount)
     let head = makeHead(inputFeatures: train.key.featureCount, classCount: classCount)
-    let optimizer = SGD(
-      head.parameters, learningRate: settings.learningRate, momentum: settings.momentum,
-      weightDecay: settings.weightDecay)
-    var shuffler = SeededGenerator(seed: settings.seed ^ 0x5348_5546_464C_4521)
-    var history: [HeadEpochMetrics] = []
-    var best: (epoch: Int, loss: Double, accuracy: Double)?
-    let rows = train.labels.count
-    for epoch in 1...settings.epochs {
-      var order = Array(0..<rows)
-      for index in stride(from: rows - 1, to: 0, by: -1) {
-        order.swapAt(index, Int(shuffler.next(upperBound: UInt64(index + 1))))
+    let optimizer = makeOptimizer(for: head)
+    var state = TrainingProgress()
+    var hooks = TrainingHooks()
+    if let checkpoint {
+      hooks.saveBest = { head, metrics in
+        try self.save(head, to: checkpoint, metrics: metrics, classCount: classCount)
       }
+      hooks.checkpoint = checkpoint
+    }
+    try withoutActuallyEscaping(progress) { progress in
+      hooks.epochFinished = progress
+      _ = try self.train(
+        head, optimizer: optimizer, copies: [train], validation: validation,
+        classCount: classCount, state: &state, hooks: hooks)
+    }
+    return HeadTrainingResult(
+      epochs: state.history, bestEpoch: state.best?.epoch ?? configuration.epochs,
+      bestValidation: validation == nil ? nil : state.best.map { ($0.loss, $0.accuracy) })
+  }
+
+  /// PyTorch's `optim.SGD(head.parameters(), lr, momentum, weight_decay)` for `head`.
+  public func makeOptimizer(for head: Sequential) -> SGD {
+    SGD(
+      head.parameters, learningRate: configuration.learningRate,
+      momentum: configuration.momentum, weightDecay: configuration.weightDecay)
+  }
+
+  /// Continues training `head` from `state` up to `configuration.epochs`: the resumable core.
+  ///
+  /// Every random choice is a function of the seed and the step: epoch `e` visits the rows in
+  /// an order drawn from `(seed, e)` and trains on augmented copy `(e − 1) mod copies.count`;
+  /// batch `b`'s dropout masks come from `(seed, e, b)`. So a run stopped after any batch
+  /// (`hooks.shouldStop`) and continued from the saved `state`, weights and momentum takes
+  /// exactly the steps the uninterrupted run takes.
+  ///
+  /// - Returns: `.interrupted` when `hooks.shouldStop()` turned true (after `hooks.saveState`
+  ///   has recorded where), `.finished` after the last epoch.
+  /// - Throws: `HeadTrainingError` for invalid settings or labels or a NaN/inf loss; what the
+  ///   hooks throw.
+  public func train(
+    _ head: Sequential, optimizer: SGD, copies: [FeatureCache], validation: FeatureCache?,
+    classCount: Int, state: inout TrainingProgress, hooks: TrainingHooks
+  ) throws -> TrainingOutcome {
+    let settings = configuration
+    guard let first = copies.first else {
+      throw HeadTrainingError(description: "no training features were given")
+    }
+    for copy in copies { try validate(train: copy, validation: validation, classCount: classCount) }
+    guard copies.allSatisfy({ $0.labels == first.labels }) else {
+      throw HeadTrainingError(
+        description: "the augmented copies of the training features have different labels")
+    }
+    let rows = first.labels.count
+    let batchCount = (rows + settings.batchSize - 1) / settings.batchSize
+    while state.epoch <= settings.epochs {
+      let epoch = state.epoch
+      let train = copies[(epoch - 1) % copies.count]
+      let order = Self.shuffledOrder(rows: rows, seed: settings.seed, epoch: epoch)
       head.train()
-      var lossSum = 0.0
-      var correct = 0
-      for (batchIndex, start) in stride(from: 0, to: rows, by: settings.batchSize).enumerated() {
+      while state.batch < batchCount {
+        let batch = state.batch
+        let start = batch * settings.batchSize
         let indices = Array(order[start..<min(start + settings.batchSize, rows)])
         let labels = indices.map { train.labels[$0] }
+        Self.reseedDropouts(in: head, seed: settings.seed, epoch: epoch, batch: batch)
         optimizer.zeroGradients()
         let logits = head(train.features.gatherRows(indices))
         let loss = Loss.crossEntropy(logits: logits, labels: labels)
         let value = loss.item
         guard value.isFinite else {
           throw HeadTrainingError.diverged(
-            epoch: epoch, batch: batchIndex + 1, checkpoint: best == nil ? nil : checkpoint,
-            bestEpoch: best?.epoch)
+            epoch: epoch, batch: batch + 1, checkpoint: state.best == nil ? nil : hooks.checkpoint,
+            bestEpoch: state.best?.epoch)
         }
         loss.backward()
         optimizer.step()
-        lossSum += Double(value) * Double(indices.count)
-        correct += zip(logits.detached.argmax(alongAxis: 1), labels).filter { $0 == $1 }.count
+        state.lossSum += Double(value) * Double(indices.count)
+        state.correct += zip(logits.detached.argmax(alongAxis: 1), labels).filter { $0 == $1 }.count
+        state.seen += indices.count
+        state.batch += 1
+        hooks.batchFinished(state.batch, batchCount)
+        if state.batch < batchCount, hooks.shouldStop() {
+          try hooks.saveState(state)
+          return .interrupted
+        }
       }
       var metrics = HeadEpochMetrics(
-        epoch: epoch, trainLoss: lossSum / Double(rows),
-        trainAccuracy: Double(correct) / Double(rows))
+        epoch: epoch, trainLoss: state.lossSum / Double(max(state.seen, 1)),
+        trainAccuracy: Double(state.correct) / Double(max(state.seen, 1)))
       let isLast = epoch == settings.epochs
       if let validation, epoch % settings.validateEvery == 0 || isLast {
         let result = Self.evaluate(
@@ -166,28 +291,46 @@ public struct HeadTrainer {
           batchSize: settings.batchSize)
         guard result.loss.isFinite else {
           throw HeadTrainingError.diverged(
-            epoch: epoch, batch: 0, checkpoint: best == nil ? nil : checkpoint,
-            bestEpoch: best?.epoch)
+            epoch: epoch, batch: 0, checkpoint: state.best == nil ? nil : hooks.checkpoint,
+            bestEpoch: state.best?.epoch)
         }
         metrics.validationLoss = result.loss
         metrics.validationAccuracy = result.accuracy
-        if best.map({
-          result.accuracy > $0.accuracy || (result.accuracy == $0.accuracy && result.loss < $0.loss)
-        }) ?? true {
-          best = (epoch, result.loss, result.accuracy)
-          if let checkpoint {
-            try save(head, to: checkpoint, metrics: metrics, classCount: classCount)
-          }
+        if state.best.map({ !$0.isBetter(than: result) }) ?? true {
+          state.best = BestEpoch(epoch: epoch, loss: result.loss, accuracy: result.accuracy)
+          try hooks.saveBest(head, metrics)
         }
-      } else if validation == nil, isLast, let checkpoint {
-        try save(head, to: checkpoint, metrics: metrics, classCount: classCount)
+      } else if validation == nil, isLast {
+        state.best = BestEpoch(epoch: epoch, loss: metrics.trainLoss, accuracy: .nan)
+        try hooks.saveBest(head, metrics)
       }
-      history.append(metrics)
-      progress(metrics)
+      state.history.append(metrics)
+      state.startEpoch(epoch + 1)
+      try hooks.saveState(state)
+      hooks.epochFinished(metrics)
+      if state.epoch <= settings.epochs, hooks.shouldStop() { return .interrupted }
     }
-    return HeadTrainingResult(
-      epochs: history, bestEpoch: best?.epoch ?? settings.epochs,
-      bestValidation: best.map { ($0.loss, $0.accuracy) })
+    return .finished
+  }
+
+  /// Restarts every dropout layer of `head` from `(seed, epoch, batch, layer)`: the masks of a
+  /// step do not depend on the steps before it, so a resumed run draws the same ones.
+  public static func reseedDropouts(in head: Sequential, seed: UInt64, epoch: Int, batch: Int) {
+    let dropouts = head.children.compactMap { $0.1 as? Dropout }
+    for (position, dropout) in dropouts.enumerated() {
+      dropout.reseed(
+        SeededGenerator.mix(seed, UInt64(epoch), UInt64(batch), UInt64(position), 0x4452_4F50))
+    }
+  }
+
+  /// The row order of `epoch`: a permutation drawn from `(seed, epoch)` alone.
+  public static func shuffledOrder(rows: Int, seed: UInt64, epoch: Int) -> [Int] {
+    var generator = SeededGenerator(seed: SeededGenerator.mix(seed, UInt64(epoch), 0x5348_5546))
+    var order = Array(0..<rows)
+    for index in stride(from: rows - 1, to: 0, by: -1) {
+      order.swapAt(index, Int(generator.next(upperBound: UInt64(index + 1))))
+    }
+    return order
   }
 
   /// Loads a head written by `train` (same specification, feature width and class count).

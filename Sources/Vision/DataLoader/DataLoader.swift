@@ -104,11 +104,21 @@ public struct DataLoader<Source: ImageSource>: Sendable {
   /// Stopping early is safe: dropping the iterator (or calling `cancel()`) stops the workers
   /// and waits for them. (Swift has no throwing `for try` over a synchronous sequence, hence
   /// `while let … = try next()`.)
-  public func epoch(_ epoch: Int) -> EpochBatches {
-    let order = order(epoch: epoch)
-    let queue = PrefetchQueue(batchCount: batchCount, capacity: prefetchCount)
+  ///
+  /// `startingAt` skips the first batches without building them (a resumed run continues
+  /// mid-epoch with the same batches it would have seen). `visiting` replaces the epoch's order
+  /// with given source indices (a shard of a split); each sample keeps the augmentation it gets
+  /// in a full pass, since that depends on its index, not its position.
+  public func epoch(_ epoch: Int, startingAt start: Int = 0, visiting: [Int]? = nil)
+    -> EpochBatches
+  {
+    let order = visiting ?? order(epoch: epoch)
+    let batchCount =
+      dropLast ? order.count / batchSize : (order.count + batchSize - 1) / batchSize
+    let first = Swift.max(0, Swift.min(start, batchCount))
+    let queue = PrefetchQueue(batchCount: batchCount, capacity: prefetchCount, start: first)
     let loader = self
-    for _ in 0..<Swift.min(workerCount, batchCount) {
+    for _ in 0..<Swift.min(workerCount, batchCount - first) {
       queue.workerStarted()
       let thread = Thread {
         queue.runWorker { position in
@@ -161,18 +171,8 @@ public struct DataLoader<Source: ImageSource>: Sendable {
       position: position)
   }
 
-  /// A 64-bit hash of `values` (SplitMix64 finalizer chained), used to derive independent
-  /// seeds from `(seed, epoch, index)`.
-  static func mix(_ values: UInt64...) -> UInt64 {
-    var hash: UInt64 = 0x243F_6A88_85A3_08D3
-    for value in values {
-      var z = hash ^ (value &+ 0x9E37_79B9_7F4A_7C15)
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      hash = z ^ (z >> 31)
-    }
-    return hash
-  }
+  /// Independent seeds from `(seed, epoch, index)` (`SeededGenerator.mix`).
+  static func mix(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 { SeededGenerator.mix(a, b, c) }
 }
 
 /// Why the loader could not deliver a batch.

@@ -68,9 +68,11 @@ final class PrefetchQueue: @unchecked Sendable {
   private var readyCount = 0
   private var waitedCount = 0
 
-  init(batchCount: Int, capacity: Int) {
+  init(batchCount: Int, capacity: Int, start: Int = 0) {
     self.batchCount = batchCount
     self.capacity = capacity
+    self.nextToClaim = start
+    self.nextToDeliver = start
   }
 
   private func locked<T>(_ body: () -> T) -> T {

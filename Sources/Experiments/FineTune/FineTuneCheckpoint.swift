@@ -1,0 +1,128 @@
+import Foundation
+import NN
+import TensorCore
+import Vision
+
+/// A model kept by `classify finetune` (`best.safetensors`), loaded back for `classify evaluate`
+/// and `classify predict`.
+///
+/// The file holds the head under `fc.*` (`fc.0.weight`, …: the keys of torchvision's ResNet
+/// with `net.fc` replaced by the head's `nn.Sequential`) and, when the backbone was unfrozen,
+/// the backbone under torchvision's keys; its metadata holds the run's configuration, the class
+/// names and the backbone weights' fingerprint, so the model is rebuilt without the run folder.
+public struct FineTuneCheckpoint {
+  static let format = "classify-finetune-1"
+
+  /// The run's settings.
+  public let configuration: FineTuneConfiguration
+  /// The class names, in output order.
+  public let classNames: [String]
+  /// The trained head (evaluation mode).
+  public let head: Sequential
+  /// The backbone in evaluation mode, folded (frozen weights, or the fine-tuned ones).
+  public let backbone: ResNetInference
+  /// The extractor that feeds the head (the training run's input transform).
+  public let extractor: FeatureExtractor
+  /// The raw metadata (epoch, validation metrics, …).
+  public let metadata: [String: String]
+
+  /// The metadata `FineTuneRun` writes.
+  static func metadata(
+    configuration: FineTuneConfiguration, classNames: [String], weightsFingerprint: String,
+    featureCount: Int, includesBackbone: Bool
+  ) -> [String: String] {
+    [
+      "format": format,
+      "config": String(
+        decoding: (try? JSONEncoder().encode(configuration)) ?? Data(), as: UTF8.self),
+      "class_names": String(
+        decoding: (try? JSONEncoder().encode(classNames)) ?? Data(), as: UTF8.self),
+      "weights_fingerprint": weightsFingerprint, "head": configuration.head,
+      "input_features": "\(featureCount)", "class_count": "\(classNames.count)",
+      "includes_backbone": includesBackbone ? "true" : "false",
+    ]
+  }
+
+  /// Loads `url`. Without a trained backbone inside, the backbone comes from the run's
+  /// `weights` (or `weights`, when given) and must have the fingerprint the head was trained on.
+  ///
+  /// - Throws: `FineTuneError` naming the file when it is not such a checkpoint, its head does
+  ///   not match its metadata, or the backbone weights differ; the weights' own errors.
+  public static func load(from url: URL, weights: String? = nil) throws -> FineTuneCheckpoint {
+    let file = try SafetensorsFile.read(from: url)
+    let meta = file.metadata
+    guard meta["format"] == format, let configText = meta["config"],
+      let configuration = try? JSONDecoder().decode(
+        FineTuneConfiguration.self, from: Data(configText.utf8)),
+      let namesText = meta["class_names"],
+      let classNames = try? JSONDecoder().decode([String].self, from: Data(namesText.utf8)),
+      let featureCount = meta["input_features"].flatMap(Int.init)
+    else {
+      throw FineTuneError(
+        "\(url.path) is not a checkpoint written by classify finetune (no '\(format)' metadata); "
+          + "pass the best.safetensors of a run folder")
+    }
+    let tensors = file.tensors
+    let specification = try HeadSpecification(parsing: configuration.head)
+    let head = specification.build(
+      inputFeatures: featureCount, classCount: classNames.count, seed: 0)
+    var headState: [String: Tensor] = [:]
+    for (key, value) in tensors where key.hasPrefix("fc.") {
+      headState[String(key.dropFirst(3))] = value
+    }
+    do {
+      try head.loadStateDict(headState, source: url.path)
+    } catch {
+      throw FineTuneError(
+        "\(url.path): its head does not match the head '\(configuration.head)' it names: \(error)")
+    }
+    head.eval()
+
+    let model: ResNet
+    let fingerprint: String
+    if meta["includes_backbone"] == "true" {
+      var state = tensors.filter { !$0.key.hasPrefix("fc.") }
+      state["fc.weight"] = Tensor.zeros([1, featureCount])
+      state["fc.bias"] = Tensor.zeros([1])
+      let (depth, _, baseWidth) = try ResNet.architecture(of: state, source: url.path)
+      model = try ResNet(depth: depth, classCount: 1, baseWidth: baseWidth)
+      try model.loadStateDict(state, source: url.path)
+      fingerprint = "finetuned:" + (meta["weights_fingerprint"] ?? "")
+    } else {
+      let source = weights ?? configuration.weights
+      if source == "random" {
+        model = try ResNet(
+          depth: configuration.depth, baseWidth: configuration.baseWidth, seed: configuration.seed)
+        fingerprint = FeatureExtractor.randomFingerprint(
+          depth: configuration.depth, baseWidth: configuration.baseWidth, seed: configuration.seed)
+      } else {
+        let weightsFile = try WeightsLocator.resolve(source)
+        model = try ResNet.load(from: weightsFile)
+        fingerprint = try FeatureExtractor.fingerprint(weightsFile: weightsFile)
+      }
+      if let expected = meta["weights_fingerprint"], expected != fingerprint {
+        throw FineTuneError(
+          "\(url.path) was trained on the features of backbone weights \(expected), but '\(source)' "
+            + "has \(fingerprint); pass the same weights with --weights")
+      }
+    }
+    model.eval()
+    let backbone = ResNetInference(model)
+    guard backbone.featureCount == featureCount else {
+      throw FineTuneError(
+        "\(url.path): the backbone gives \(backbone.featureCount) features, the head expects \(featureCount)"
+      )
+    }
+    return FineTuneCheckpoint(
+      configuration: configuration, classNames: classNames, head: head, backbone: backbone,
+      extractor: FeatureExtractor(
+        backbone: backbone, weightsFingerprint: fingerprint, resize: configuration.resize,
+        batchSize: configuration.batchSize),
+      metadata: meta)
+  }
+
+  /// Class probabilities `[N, classes]` of preprocessed `images` `[N, 3, H, W]`.
+  public func probabilities(images: Tensor) -> Tensor {
+    Autograd.withoutGradient { head(backbone.features(images)).softmax(alongAxis: 1) }
+  }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import Vision
+
+/// Everything that determines a fine-tuning run (Part 4). Written to the run folder as
+/// `config.json`; `--resume` refuses a folder whose configuration differs, and checkpoints carry
+/// it so that `classify evaluate` and `classify predict` can rebuild the model.
+///
+/// Defaults are the provided code's model and optimiser (head `Linear(2048, 32) → Dropout(0.5) →
+/// Linear(32, 10)`, SGD lr 0.001 momentum 0.9, 10 epochs) with three stated improvements: the
+/// frozen backbone runs in evaluation mode, batches of 64, and CIFAR's native 32×32 input
+/// (`resize: 224, batchSize: 4` reproduce the original).
+public struct FineTuneConfiguration: Codable, Equatable, Sendable {
+  /// How the backbone's batch norm behaves once it is unfrozen.
+  public enum BackboneBatchNorm: String, Codable, Sendable, CaseIterable {
+    /// Running statistics are used and kept; γ and β stay fixed.
+    case frozen
+    /// Batch statistics in the forward pass, running statistics updated, γ and β trained.
+    case train
+  }
+
+  /// `DatasetKind` raw value (`cifar10`, `mnist`, `folder`, …).
+  public var dataset: String = DatasetKind.cifar10.rawValue
+  /// The dataset's folder (or CSV file for `folder`).
+  public var root: String = "data/cifar10"
+  /// Backbone weights: a catalogue name (`resnet50`, `resnet50:v2`), a file, or `random`.
+  public var weights: String = "resnet50"
+  /// ResNet depth for `random` weights.
+  public var depth: Int = 50
+  /// ResNet base width for `random` weights (64 is torchvision's; smaller for quick tests).
+  public var baseWidth: Int = 64
+  /// The head, in `HeadSpecification` grammar.
+  public var head: String = HeadSpecification.assignment.description
+  /// Head-only epochs on cached features.
+  public var epochs: Int = 10
+  /// Images (or feature rows) per step.
+  public var batchSize: Int = 64
+  /// The head's SGD learning rate.
+  public var learningRate: Float = 0.001
+  /// SGD momentum (head and backbone).
+  public var momentum: Float = 0.9
+  /// L2 on the head, as SGD weight decay: the gradient gains λ·W (the penalty (λ/2)‖W‖²).
+  public var weightDecay: Float = 0
+  /// Fraction of the training images held out for validation (0: none).
+  public var validation: Double = 0.1
+  /// Validate every this many epochs (and after the last).
+  public var validateEvery: Int = 1
+  /// Resize the shorter side to this before normalising (nil: native size).
+  public var resize: Int?
+  /// Seeds the split, head initialisation, dropout, shuffling and augmentation.
+  public var seed: UInt64 = 0
+  /// Use only the first N training images.
+  public var limit: Int?
+  /// Use only the first N test images.
+  public var testLimit: Int?
+  /// Training augmentation in `TransformPipeline` grammar (nil: none).
+  public var augment: String?
+  /// Augmented copies of the training features cached; epoch e trains on copy (e−1) mod K.
+  public var augmentCopies: Int = 1
+  /// Epochs of whole-network training after the head epochs (0: the backbone stays frozen).
+  public var unfreezeEpochs: Int = 0
+  /// The backbone's learning rate when unfrozen (nil: a tenth of the head's).
+  public var backboneLearningRate: Float?
+  /// Batch norm once unfrozen.
+  public var backboneBatchNorm: BackboneBatchNorm = .frozen
+  /// Folder of cached features, shared across runs.
+  public var featureCache: String = "runs/feature-cache"
+
+  /// The assignment's settings on CIFAR-10 under `data/cifar10`.
+  public init() {}
+
+  /// The parsed kind.
+  public var datasetKind: DatasetKind? { DatasetKind(rawValue: dataset) }
+
+  /// The backbone's learning rate in the unfrozen phase.
+  public var effectiveBackboneLearningRate: Float { backboneLearningRate ?? learningRate / 10 }
+
+  /// Whether `weights` asks for a seeded random initialisation.
+  public var usesRandomWeights: Bool { weights == "random" }
+
+  /// Checks every value, naming the option and the fix.
+  public func validate() throws(FineTuneError) {
+    func fail(_ message: String) -> FineTuneError { FineTuneError(message) }
+    guard datasetKind != nil else {
+      throw fail(
+        "unknown dataset '\(dataset)'; use one of "
+          + DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))
+    }
+    do { _ = try HeadSpecification(parsing: head) } catch { throw fail(error.description) }
+    if let augment {
+      do { _ = try TransformPipeline.parse(augment) } catch {
+        throw fail("--augment: \(error)")
+      }
+    }
+    let checks: [(Bool, String)] = [
+      (epochs >= 1, "--epochs must be at least 1, got \(epochs)"),
+      (batchSize >= 1, "--batch-size must be at least 1, got \(batchSize)"),
+      (
+        learningRate > 0 && learningRate.isFinite,
+        "--learning-rate must be a positive number, got \(learningRate)"
+      ),
+      (momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got \(momentum)"),
+      (weightDecay >= 0, "--weight-decay must be ≥ 0, got \(weightDecay)"),
+      ((0..<1).contains(validation), "--validation must be in [0, 1), got \(validation)"),
+      (validateEvery >= 1, "--validate-every must be at least 1, got \(validateEvery)"),
+      ((resize ?? 1) >= 1, "--resize must be at least 1"),
+      ((limit ?? 1) >= 1, "--limit must be at least 1"),
+      ((testLimit ?? 1) >= 1, "--test-limit must be at least 1"),
+      (augmentCopies >= 1, "--augment-copies must be at least 1, got \(augmentCopies)"),
+      (unfreezeEpochs >= 0, "--unfreeze-epochs must be ≥ 0, got \(unfreezeEpochs)"),
+      (
+        effectiveBackboneLearningRate > 0 && effectiveBackboneLearningRate.isFinite,
+        "--backbone-learning-rate must be a positive number"
+      ),
+      ([18, 34, 50, 101, 152].contains(depth), "--depth must be 18, 34, 50, 101 or 152"),
+      (baseWidth >= 1, "--base-width must be at least 1"),
+    ]
+    if let failed = checks.first(where: { !$0.0 }) { throw fail(failed.1) }
+  }
+
+  /// Pretty, sorted JSON (what `config.json` holds).
+  public func json() throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return try encoder.encode(self)
+  }
+
+  /// Reads a `config.json`.
+  public static func read(from url: URL) throws(FineTuneError) -> FineTuneConfiguration {
+    do {
+      return try JSONDecoder().decode(Self.self, from: Data(contentsOf: url))
+    } catch {
+      throw FineTuneError(
+        "\(url.path) is not a readable fine-tuning configuration (\(error.localizedDescription)); "
+          + "was the run folder written by another version?")
+    }
+  }
+
+  /// The settings as (name, value) rows for reports, in a fixed order.
+  public var rows: [(name: String, value: String)] {
+    var rows: [(String, String)] = [
+      ("dataset", "\(dataset) (\(root))"),
+      (
+        "backbone weights",
+        usesRandomWeights
+          ? "random ResNet-\(depth) (seed \(seed), width \(baseWidth)) — NOT ImageNet weights"
+          : weights
+      ),
+      ("head", head.isEmpty ? "(a single Linear)" : head),
+      ("head epochs", "\(epochs)"), ("batch size", "\(batchSize)"),
+      ("learning rate", "\(learningRate)"), ("momentum", "\(momentum)"),
+      ("L2 (SGD weight decay)", "\(weightDecay)"),
+      ("validation fraction", "\(validation), every \(validateEvery) epoch(s)"),
+      (
+        "input",
+        resize.map { "resized to \($0), normalised 0.5/0.5" } ?? "native size, normalised 0.5/0.5"
+      ),
+      ("seed", "\(seed)"),
+    ]
+    if let limit { rows.append(("training images", "first \(limit)")) }
+    if let testLimit { rows.append(("test images", "first \(testLimit)")) }
+    if let augment { rows.append(("augmentation", "\(augment) (\(augmentCopies) cached copies)")) }
+    if unfreezeEpochs > 0 {
+      rows.append(
+        (
+          "unfrozen epochs",
+          "\(unfreezeEpochs) (backbone lr \(effectiveBackboneLearningRate), batch norm \(backboneBatchNorm.rawValue))"
+        ))
+    }
+    return rows
+  }
+}
+
+/// A fine-tuning run could not go on: the message names the file or option and the fix.
+public struct FineTuneError: Error, CustomStringConvertible, Equatable {
+  /// The message.
+  public let description: String
+
+  /// An error with `description`.
+  public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import NN
+import TensorCore
+import Vision
+
+/// One cached block of backbone features: a dataset split (or augmented copy of it) through
+/// the backbone, stored under its `key`. `classify finetune` computes every job it needs;
+/// `classify features --shard i/n` computes one shard of each for a cluster.
+public struct FeatureJob: Sendable {
+  /// A short name for progress lines: `train`, `train copy 2/4`, `validation`, `test`.
+  public let name: String
+  /// What the features are computed from (its fingerprint names the cache file).
+  public let key: FeatureCacheKey
+  /// The images.
+  public let dataset: any LabeledImageDataset
+  /// The dataset's samples, in row order.
+  public let indices: [Int]
+  /// The augmented copy (0 without augmentation).
+  public let copy: Int
+  /// Whether the extractor applies the training augmentation.
+  public let augmented: Bool
+
+  /// The cache file in `folder`.
+  public func file(in folder: URL) -> URL {
+    folder.appendingPathComponent("\(key.fingerprint).features")
+  }
+
+  /// Shard `index` of `count` in `folder`.
+  public func shardFile(in folder: URL, index: Int, count: Int) -> URL {
+    folder.appendingPathComponent("\(key.fingerprint).shard-\(index)-of-\(count).features")
+  }
+}
+
+/// What a fine-tuning configuration opens before training: the datasets and the split, the
+/// backbone and its fingerprint, the feature extractors and the feature jobs.
+public struct FineTuneInputs {
+  /// The training split (validation rows are taken from it).
+  public let trainSet: any LabeledImageDataset
+  /// The test split.
+  public let testSet: any LabeledImageDataset
+  /// The dataset's class names; the head has one output per class.
+  public let classNames: [String]
+  /// Training and validation indices into `trainSet`.
+  public let split: ValidationSplit
+  /// Test indices into `testSet`.
+  public let testIndices: [Int]
+  /// The backbone as loaded (training-capable, for unfreezing).
+  public let model: ResNet
+  /// `sha256:…` of the weights file, or `random:…`.
+  public let weightsFingerprint: String
+  /// The evaluation-mode extractor (validation, test, and training without augmentation).
+  public let extractor: FeatureExtractor
+  /// The extractor with the training augmentation, when there is one.
+  public let augmentedExtractor: FeatureExtractor?
+  /// One job per cached training copy.
+  public let trainJobs: [FeatureJob]
+  /// The validation job, when a fraction is held out.
+  public let validationJob: FeatureJob?
+  /// The test job.
+  public let testJob: FeatureJob
+
+  /// Opens everything `configuration` names.
+  ///
+  /// - Throws: `FineTuneError` for an invalid configuration; the dataset's and the weights'
+  ///   own errors (each naming the file and how to get it).
+  public init(_ configuration: FineTuneConfiguration) throws {
+    try configuration.validate()
+    let kind = configuration.datasetKind ?? .cifar10
+    let root = URL(fileURLWithPath: (configuration.root as NSString).expandingTildeInPath)
+    trainSet = try DatasetOpener.open(kind, root: root, split: .train)
+    testSet = try DatasetOpener.open(kind, root: root, split: .test)
+    classNames = trainSet.classNames
+    guard classNames.count >= 2 else {
+      throw FineTuneError(
+        "\(root.path) has \(classNames.count) class(es); classification needs at least two")
+    }
+    let used = min(configuration.limit ?? trainSet.count, trainSet.count)
+    split = ValidationSplit(
+      count: used, fraction: configuration.validation, seed: configuration.seed)
+    testIndices = Array(0..<min(configuration.testLimit ?? testSet.count, testSet.count))
+    guard !split.train.isEmpty, !testIndices.isEmpty else {
+      throw FineTuneError("\(root.path): the training or test split is empty")
+    }
+
+    if configuration.usesRandomWeights {
+      model = try ResNet(
+        depth: configuration.depth, baseWidth: configuration.baseWidth, seed: configuration.seed)
+      weightsFingerprint = FeatureExtractor.randomFingerprint(
+        depth: configuration.depth, baseWidth: configuration.baseWidth, seed: configuration.seed)
+    } else {
+      let file = try WeightsLocator.resolve(configuration.weights)
+      model = try ResNet.load(from: file)
+      weightsFingerprint = try FeatureExtractor.fingerprint(weightsFile: file)
+    }
+    model.eval()
+    let backbone = ResNetInference(model)
+    extractor = FeatureExtractor(
+      backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize,
+      batchSize: configuration.batchSize)
+    if let augment = configuration.augment {
+      augmentedExtractor = FeatureExtractor(
+        backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize,
+        batchSize: configuration.batchSize, augmentation: try TransformPipeline.parse(augment),
+        augmentationSeed: configuration.seed)
+    } else {
+      augmentedExtractor = nil
+    }
+
+    let dataset = "\(kind.rawValue):\(root.path)"
+    let subset =
+      "[first \(used), validation \(configuration.validation), seed \(configuration.seed)]"
+    let featureCount = extractor.featureCount
+    let (plain, augmenting, fingerprint) = (extractor, augmentedExtractor, weightsFingerprint)
+    func job(
+      _ name: String, split: String, _ set: any LabeledImageDataset, _ indices: [Int],
+      copy: Int = 0, augmented: Bool = false
+    ) -> FeatureJob {
+      let transform = ((augmented ? augmenting : nil) ?? plain).transformDescription(copy: copy)
+      return FeatureJob(
+        name: name,
+        key: FeatureCacheKey(
+          weights: fingerprint, dataset: dataset, split: split, transform: transform,
+          featureCount: featureCount),
+        dataset: set, indices: indices, copy: copy, augmented: augmented)
+    }
+    let copies = augmenting == nil ? 1 : configuration.augmentCopies
+    let (train, trainIndices, test) = (trainSet, split.train, testSet)
+    trainJobs = (0..<copies).map { copy in
+      job(
+        copies == 1 ? "train" : "train copy \(copy + 1)/\(copies)", split: "train" + subset,
+        train, trainIndices, copy: copy, augmented: augmenting != nil)
+    }
+    validationJob =
+      split.validation.isEmpty
+      ? nil : job("validation", split: "validation" + subset, train, split.validation)
+    testJob = job(
+      "test", split: configuration.testLimit.map { "test[first \($0)]" } ?? "test", test,
+      testIndices)
+  }
+
+  /// Every job, in the order `classify finetune` runs them.
+  public var allJobs: [FeatureJob] { trainJobs + [validationJob].compactMap { $0 } + [testJob] }
+
+  /// The extractor a job runs with.
+  public func extractor(for job: FeatureJob) -> FeatureExtractor {
+    job.augmented ? (augmentedExtractor ?? extractor) : extractor
+  }
+
+  /// The job's features from the cache in `folder`, computed and written (atomically) when the
+  /// file is absent, damaged or from other weights, data or transforms.
+  public func features(
+    _ job: FeatureJob, cacheFolder folder: URL, progress: ((Int, Int) -> Void)? = nil
+  ) throws -> (cache: FeatureCache, reused: Bool) {
+    try FeatureCache.cached(in: folder, key: job.key) {
+      let result = try extractor(for: job).extract(
+        job.dataset, indices: job.indices, copy: job.copy
+      ) { done, total in progress?(done, total) }
+      return (result.features, result.labels)
+    }
+  }
+
+  /// Computes shard `index` of `count` of `job` into its shard file in `folder` (skipped when a
+  /// valid one is there) and returns the file.
+  public func computeShard(
+    _ job: FeatureJob, index: Int, count: Int, cacheFolder folder: URL,
+    progress: ((Int, Int) -> Void)? = nil
+  ) throws -> URL {
+    let file = job.shardFile(in: folder, index: index, count: count)
+    let rows = FeatureCache.shardRange(index: index, count: count, rows: job.indices.count)
+    if let existing = try? FeatureCache.read(from: file, expecting: job.key),
+      existing.firstRow == rows.lowerBound, existing.labels.count == rows.count
+    {
+      return file
+    }
+    let result = try extractor(for: job).extract(
+      job.dataset, indices: job.indices, rows: rows, copy: job.copy
+    ) { done, total in progress?(done, total) }
+    let shard = FeatureCache(
+      key: job.key, features: result.features, labels: result.labels, firstRow: rows.lowerBound,
+      totalRows: job.indices.count)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try shard.write(to: file)
+    return file
+  }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import ImageCodecs
+import NN
+import TensorCore
+import Vision
+
+extension FineTuneRun {
+  /// Extension 8: after the head epochs, the whole network trains on images for
+  /// `unfreezeEpochs` epochs, the backbone with its own (smaller) learning rate. With
+  /// `backboneBatchNorm == .frozen` batch norm keeps its running statistics, γ and β; with
+  /// `.train` it uses batch statistics and updates them, as `net.train()` does.
+  ///
+  /// Validation re-extracts the validation features with the current backbone; the best model
+  /// (backbone and head) replaces `best.safetensors` when it beats the head-only one.
+  func trainBackbone(
+    head: Sequential, inputs: FineTuneInputs, state: inout TrainingProgress, resumingFrom: Bool
+  ) throws -> TrainingOutcome {
+    let settings = configuration
+    let model = inputs.model
+    let batchNorms = Self.layers(of: model).compactMap { $0 as? BatchNorm2d }
+    let frozenNorms = settings.backboneBatchNorm == .frozen
+    let excluded = Set(
+      (model.fc.parameters + (frozenNorms ? batchNorms.flatMap(\.parameters) : [])).map {
+        ObjectIdentifier($0)
+      })
+    let backboneParameters = model.parameters.filter { !excluded.contains(ObjectIdentifier($0)) }
+    let optimizer = SGD(
+      [
+        ParameterGroup(
+          backboneParameters, learningRate: settings.effectiveBackboneLearningRate,
+          weightDecay: 0),
+        ParameterGroup(head.parameters),
+      ], learningRate: settings.learningRate, momentum: settings.momentum,
+      weightDecay: settings.weightDecay)
+    if resumingFrom {
+      try TrainingStateFile.restore(
+        from: directory.appendingPathComponent(File.state),
+        modules: [("head", head), ("backbone", model)], optimizers: [optimizer])
+    }
+    let source = SubsetImageSource(base: inputs.trainSet, indices: inputs.split.train)
+    let loader = try DataLoader(
+      source: source, batchSize: settings.batchSize, shuffle: true, seed: settings.seed,
+      transform: (inputs.augmentedExtractor ?? inputs.extractor).pipeline, channels: 3)
+    let lastEpoch = settings.epochs + settings.unfreezeEpochs
+    var hooks = hooks(
+      phase: "backbone", head: head, backbone: model, optimizer: optimizer, inputs: inputs,
+      batches: loader.batchCount)
+    hooks.checkpoint = directory.appendingPathComponent(File.best)
+    say(
+      "unfreezing the backbone: \(backboneParameters.count) tensors at learning rate \(settings.effectiveBackboneLearningRate), batch norm \(settings.backboneBatchNorm.rawValue)"
+    )
+
+    while state.epoch <= lastEpoch {
+      let epoch = state.epoch
+      model.train()
+      if frozenNorms { for norm in batchNorms { norm.eval() } }
+      head.train()
+      let batches = loader.epoch(epoch, startingAt: state.batch)
+      while let batch = try batches.next() {
+        HeadTrainer.reseedDropouts(in: head, seed: settings.seed, epoch: epoch, batch: state.batch)
+        optimizer.zeroGradients()
+        let logits = head(model.features(batch.images))
+        let loss = Loss.crossEntropy(logits: logits, labels: batch.labels)
+        let value = loss.item
+        guard value.isFinite else {
+          throw HeadTrainingError.diverged(
+            epoch: epoch, batch: state.batch + 1,
+            checkpoint: state.best == nil ? nil : hooks.checkpoint, bestEpoch: state.best?.epoch)
+        }
+        loss.backward()
+        optimizer.step()
+        state.lossSum += Double(value) * Double(batch.count)
+        state.correct +=
+          zip(logits.detached.argmax(alongAxis: 1), batch.labels).filter { $0 == $1 }.count
+        state.seen += batch.count
+        state.batch += 1
+        hooks.batchFinished(state.batch, loader.batchCount)
+        if state.batch < loader.batchCount, hooks.shouldStop() {
+          batches.cancel()
+          try hooks.saveState(state)
+          return .interrupted
+        }
+      }
+      var metrics = HeadEpochMetrics(
+        epoch: epoch, trainLoss: state.lossSum / Double(max(state.seen, 1)),
+        trainAccuracy: Double(state.correct) / Double(max(state.seen, 1)))
+      if let job = inputs.validationJob,
+        epoch % settings.validateEvery == 0 || epoch == lastEpoch
+      {
+        let extractor = FeatureExtractor(
+          backbone: ResNetInference(model), weightsFingerprint: "unfrozen",
+          resize: settings.resize, batchSize: settings.batchSize)
+        let features = try extractor.extract(job.dataset, indices: job.indices)
+        let result = HeadTrainer.evaluate(
+          head, features: features.features, labels: features.labels,
+          batchSize: settings.batchSize)
+        metrics.validationLoss = result.loss
+        metrics.validationAccuracy = result.accuracy
+        if result.loss.isFinite, state.best.map({ !$0.isBetter(than: result) }) ?? true {
+          state.best = BestEpoch(epoch: epoch, loss: result.loss, accuracy: result.accuracy)
+          try hooks.saveBest(head, metrics)
+        }
+      } else if inputs.validationJob == nil, epoch == lastEpoch {
+        state.best = BestEpoch(epoch: epoch, loss: metrics.trainLoss, accuracy: .nan)
+        try hooks.saveBest(head, metrics)
+      }
+      state.history.append(metrics)
+      state.startEpoch(epoch + 1)
+      try hooks.saveState(state)
+      hooks.epochFinished(metrics)
+      if state.epoch <= lastEpoch, hooks.shouldStop() { return .interrupted }
+    }
+    model.eval()
+    head.eval()
+    return .finished
+  }
+
+  /// `layer` and all its descendants.
+  static func layers(of layer: any Layer) -> [any Layer] {
+    [layer] + layer.children.flatMap { layers(of: $0.1) }
+  }
+}
+
+/// `base` restricted to `indices`, in that order.
+struct SubsetImageSource: ImageSource {
+  let base: any LabeledImageDataset
+  let indices: [Int]
+
+  var count: Int { indices.count }
+  func image(at index: Int) throws -> Image { try base.image(at: indices[index]) }
+  func label(at index: Int) -> Int { base.label(at: indices[index]) }
+}

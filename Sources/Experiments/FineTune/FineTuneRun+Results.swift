@@ -1,0 +1,140 @@
+import Foundation
+import NN
+import Plotting
+import TensorCore
+import Vision
+
+/// A model's results on a labelled split: what `test.json` holds and `classify evaluate` prints.
+public struct EvaluationResult: Codable, Sendable, Equatable {
+  /// The split's name (`test`, `validation`, `train`).
+  public var split: String
+  /// Fraction correct.
+  public var accuracy: Double
+  /// Mean cross-entropy.
+  public var loss: Double
+  /// The class names.
+  public var classNames: [String]
+  /// `confusion[true][predicted]`.
+  public var confusion: [[Int]]
+  /// Per-class accuracy (nil for a class without samples).
+  public var perClassAccuracy: [Double?]
+  /// The kept model's epoch, when known.
+  public var epoch: Int?
+
+  /// Evaluates `head` on `features` and returns the numbers and each row's probabilities.
+  public static func evaluate(
+    head: Sequential, features: Tensor, labels: [Int], classNames: [String], split: String,
+    epoch: Int?, batchSize: Int = 256
+  ) -> (result: EvaluationResult, probabilities: [[Float]]) {
+    head.eval()
+    var probabilities: [[Float]] = []
+    var lossSum = 0.0
+    var predictions: [Int] = []
+    Autograd.withoutGradient {
+      for start in stride(from: 0, to: labels.count, by: batchSize) {
+        let range = start..<min(start + batchSize, labels.count)
+        let logits = head(features.slice(alongAxis: 0, range))
+        lossSum +=
+          Double(Loss.crossEntropy(logits: logits, labels: Array(labels[range])).item)
+          * Double(range.count)
+        predictions += logits.argmax(alongAxis: 1)
+        let softmax = logits.softmax(alongAxis: 1).scalars
+        let width = classNames.count
+        for row in 0..<range.count {
+          probabilities.append(Array(softmax[(row * width)..<((row + 1) * width)]))
+        }
+      }
+    }
+    let confusion = FineTuneMetrics.confusionMatrix(
+      predictions: predictions, labels: labels, classCount: classNames.count)
+    return (
+      EvaluationResult(
+        split: split, accuracy: FineTuneMetrics.accuracy(predictions: predictions, labels: labels),
+        loss: labels.isEmpty ? 0 : lossSum / Double(labels.count), classNames: classNames,
+        confusion: confusion,
+        perClassAccuracy: FineTuneMetrics.perClassAccuracy(confusion: confusion),
+        epoch: epoch),
+      probabilities
+    )
+  }
+
+  /// Markdown: the headline, per-class accuracy and the confusion matrix.
+  public var markdown: String {
+    var text = String(
+      format: "%@ accuracy %.2f %% (loss %.4f)", split.capitalized, 100 * accuracy, loss)
+    if let epoch { text += ", model of epoch \(epoch)" }
+    return text + ".\n\n"
+      + FineTuneMetrics.perClassTable(confusion: confusion, classNames: classNames).markdown()
+      + "\n"
+      + FineTuneMetrics.confusionTable(confusion: confusion, classNames: classNames).markdown()
+  }
+
+  /// Plain text for the terminal.
+  public var text: String {
+    String(format: "%@ accuracy %.2f %% (loss %.4f)\n", split, 100 * accuracy, loss)
+      + FineTuneMetrics.perClassTable(confusion: confusion, classNames: classNames).text()
+  }
+}
+
+extension FineTuneRun {
+  /// Evaluates the kept model on the test set and writes `test.md`, `test.json`, the curves and
+  /// `results.html`; returns the test accuracy.
+  func finish(inputs: FineTuneInputs, history: [HeadEpochMetrics], test: FeatureCache) throws
+    -> Double
+  {
+    let best = try FineTuneCheckpoint.load(from: directory.appendingPathComponent(File.best))
+    var features = test
+    if best.metadata["includes_backbone"] == "true" {
+      let line = progressLine(
+        "test features (fine-tuned backbone)", total: inputs.testIndices.count)
+      let extracted = try best.extractor.extract(
+        inputs.testSet, indices: inputs.testIndices
+      ) { done, _ in line?.update(done) }
+      line?.finish()
+      features = FeatureCache(
+        key: test.key, features: extracted.features, labels: extracted.labels)
+    }
+    let epoch = best.metadata["epoch"].flatMap(Int.init)
+    let (result, probabilities) = EvaluationResult.evaluate(
+      head: best.head, features: features.features, labels: features.labels,
+      classNames: inputs.classNames, split: "test", epoch: epoch,
+      batchSize: configuration.batchSize)
+
+    try FineTuneMetrics.writeCSV(history, to: directory.appendingPathComponent(File.metrics))
+    try FineTuneMetrics.writeJSONLines(
+      history, to: directory.appendingPathComponent("metrics.jsonl"))
+    try FineTuneMetrics.writeCurves(history, to: directory.appendingPathComponent("curves"))
+    try Data(result.markdown.utf8).write(
+      to: directory.appendingPathComponent("test.md"), options: .atomic)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(result).write(
+      to: directory.appendingPathComponent(File.test), options: .atomic)
+
+    var samples: [ResultsPageSample] = []
+    samples.reserveCapacity(inputs.testIndices.count)
+    for (row, index) in inputs.testIndices.enumerated() {
+      samples.append(
+        ResultsPageSample(
+          image: try inputs.testSet.image(at: index), label: features.labels[row],
+          probabilities: probabilities[row], name: "test #\(index)"))
+    }
+    var notes: [String] = []
+    if configuration.usesRandomWeights {
+      notes.append("The backbone has random (seeded) weights, not ImageNet weights.")
+    }
+    if let epoch { notes.append("The model kept is the one of epoch \(epoch) (best validation).") }
+    let page = ResultsPage(
+      title: "classify finetune — \(configuration.dataset) test results",
+      classNames: inputs.classNames,
+      samples: samples, history: history,
+      settings: configuration.rows.map { ResultsPage.Setting($0.name, $0.value) }, notes: notes)
+    try page.write(to: directory.appendingPathComponent(File.results))
+
+    say(result.text)
+    say(
+      "wrote \(directory.path): best.safetensors, metrics.csv, curves.png, test.md, results.html"
+    )
+    return result.accuracy
+  }
+}

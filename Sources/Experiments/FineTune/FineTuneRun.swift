@@ -1,0 +1,285 @@
+import Foundation
+import NN
+import TensorCore
+import Vision
+
+/// How a run ended.
+public enum FineTuneOutcome: Sendable, Equatable {
+  /// Every phase ran; the test results are written.
+  case finished(testAccuracy: Double)
+  /// Stopped at a safe point (Ctrl-C); `--resume` continues from there.
+  case interrupted(epoch: Int, batch: Int)
+}
+
+/// Part 4 end to end in one run folder: features computed once (or reused from the cache),
+/// the head trained on them with validation and the best model kept, optionally the whole
+/// network unfrozen, then the test set evaluated and every result written.
+///
+/// The folder holds `config.json`, `run.log`, `metrics.csv`/`.jsonl`, `state.safetensors` (to
+/// resume), `best.safetensors` (the kept model, loadable by PyTorch), `curves.png`/`.svg`,
+/// `test.md`/`test.json` and `results.html`. Every file is written atomically; the state is
+/// saved after each epoch and when a stop is requested, so nothing is lost by an interruption.
+public final class FineTuneRun {
+  /// The settings.
+  public let configuration: FineTuneConfiguration
+  /// The run folder.
+  public let directory: URL
+  /// Checked between batches; set by Ctrl-C.
+  public let stop: StopRequest
+  /// Receives every message line (the CLI prints them); they also go to `run.log`.
+  public var output: (String) -> Void = { print($0) }
+  /// Whether to draw progress lines on standard error.
+  public var showsProgress = true
+  /// Test for interruption: stop after this many training batches in this process.
+  public var stopAfterBatches: Int?
+
+  private var batchesThisProcess = 0
+
+  /// The files of a run folder.
+  public enum File {
+    /// The configuration.
+    public static let config = "config.json"
+    /// The resumable state.
+    public static let state = "state.safetensors"
+    /// The kept model.
+    public static let best = "best.safetensors"
+    /// Per-epoch metrics.
+    public static let metrics = "metrics.csv"
+    /// The HTML results page.
+    public static let results = "results.html"
+    /// Test-set results, machine-readable.
+    public static let test = "test.json"
+  }
+
+  /// A run of `configuration` in `directory`.
+  public init(configuration: FineTuneConfiguration, directory: URL, stop: StopRequest = .init()) {
+    self.configuration = configuration
+    self.directory = directory
+    self.stop = stop
+  }
+
+  /// The run in `directory`, with the configuration it was started with (for `--resume`).
+  public static func resuming(directory: URL, stop: StopRequest = .init()) throws -> FineTuneRun {
+    let file = directory.appendingPathComponent(File.config)
+    guard FileManager.default.fileExists(atPath: file.path) else {
+      throw FineTuneError(
+        "\(directory.path) has no \(File.config): it is not a classify finetune run folder")
+    }
+    return FineTuneRun(
+      configuration: try FineTuneConfiguration.read(from: file), directory: directory, stop: stop)
+  }
+
+  private func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
+
+  /// Says `line` and appends it to `run.log`.
+  func say(_ line: String) {
+    output(line)
+    let data = Data((line + "\n").utf8)
+    let log = url("run.log")
+    if let handle = try? FileHandle(forWritingTo: log) {
+      defer { try? handle.close() }
+      _ = try? handle.seekToEnd()
+      try? handle.write(contentsOf: data)
+    } else {
+      try? data.write(to: log)
+    }
+  }
+
+  func progressLine(_ label: String, total: Int, unit: String = "img") -> ProgressLine? {
+    showsProgress ? ProgressLine(label, total: total, unit: unit) : nil
+  }
+
+  /// Runs (or, with `resume`, continues) the whole pipeline.
+  ///
+  /// - Throws: `FineTuneError` (configuration, a folder holding another run), the dataset's,
+  ///   weights' and cache's errors, `HeadTrainingError` on divergence (the best model so far
+  ///   stays in `best.safetensors`), write errors naming the file.
+  public func run(resume: Bool = false) throws -> FineTuneOutcome {
+    try configuration.validate()
+    let fileManager = FileManager.default
+    let stateFile = url(File.state)
+    if resume {
+      let saved = try FineTuneConfiguration.read(from: url(File.config))
+      guard saved == configuration else {
+        throw FineTuneError(
+          "\(directory.path) was started with other settings; resume it without changing them "
+            + "(classify finetune --resume \(directory.path)) or start a new --run-dir")
+      }
+    } else {
+      if fileManager.fileExists(atPath: stateFile.path) {
+        throw FineTuneError(
+          "\(directory.path) already holds a run; continue it with --resume \(directory.path) "
+            + "or choose another --run-dir")
+      }
+      try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
+      try configuration.json().write(to: url(File.config), options: .atomic)
+    }
+    let saved = resume ? try TrainingStateFile.readProgress(from: stateFile) : nil
+    if let saved {
+      say(
+        "resuming \(directory.path) in the \(saved.phase) phase at epoch \(saved.progress.epoch), batch \(saved.progress.batch)"
+      )
+    }
+    if configuration.usesRandomWeights {
+      say("note: the backbone has random (seeded) weights, not ImageNet weights")
+    }
+
+    let inputs = try FineTuneInputs(configuration)
+    let cacheFolder = URL(fileURLWithPath: configuration.featureCache)
+    stop.stopsImmediately = true
+    var trainCopies: [FeatureCache] = []
+    var validation: FeatureCache?
+    var test: FeatureCache?
+    for job in inputs.allJobs {
+      let line = progressLine("\(job.name) features", total: job.indices.count)
+      let (cache, reused) = try inputs.features(job, cacheFolder: cacheFolder) { done, _ in
+        line?.update(done)
+      }
+      line?.finish()
+      say(
+        "\(job.name) features: \(reused ? "reused" : "computed") \(cache.labels.count) × \(cache.key.featureCount) (\(job.file(in: cacheFolder).lastPathComponent))"
+      )
+      if job.key == inputs.testJob.key {
+        test = cache
+      } else if job.key == inputs.validationJob?.key {
+        validation = cache
+      } else {
+        trainCopies.append(cache)
+      }
+    }
+    stop.stopsImmediately = false
+    guard let test else { throw FineTuneError("internal: no test features") }
+
+    let specification = try HeadSpecification(parsing: configuration.head)
+    let head = specification.build(
+      inputFeatures: inputs.extractor.featureCount, classCount: inputs.classNames.count,
+      seed: configuration.seed)
+    var state = saved?.progress ?? TrainingProgress()
+    var phase = saved?.phase ?? "head"
+
+    if phase == "head" {
+      let trainer = HeadTrainer(
+        specification: specification, configuration: headTrainingConfiguration)
+      let optimizer = trainer.makeOptimizer(for: head)
+      if saved != nil {
+        try TrainingStateFile.restore(
+          from: stateFile, modules: [("head", head)], optimizers: [optimizer])
+      }
+      let outcome = try trainer.train(
+        head, optimizer: optimizer, copies: trainCopies, validation: validation,
+        classCount: inputs.classNames.count, state: &state,
+        hooks: hooks(
+          phase: "head", head: head, backbone: nil, optimizer: optimizer, inputs: inputs,
+          batches: (trainCopies[0].labels.count + configuration.batchSize - 1)
+            / configuration.batchSize))
+      if outcome == .interrupted { return interrupted(state) }
+      phase = configuration.unfreezeEpochs > 0 ? "backbone" : "done"
+      state.startEpoch(configuration.epochs + 1)
+      try TrainingStateFile.write(
+        to: stateFile, progress: state, phase: phase, modules: [("head", head)],
+        optimizers: [optimizer])
+    }
+    if phase == "backbone" {
+      let outcome = try trainBackbone(
+        head: head, inputs: inputs, state: &state, resumingFrom: saved?.phase == "backbone")
+      if outcome == .interrupted { return interrupted(state) }
+    }
+    let accuracy = try finish(inputs: inputs, history: state.history, test: test)
+    return .finished(testAccuracy: accuracy)
+  }
+
+  private func interrupted(_ state: TrainingProgress) -> FineTuneOutcome {
+    say(
+      "stopped at epoch \(state.epoch), batch \(state.batch); the state is saved. Continue with: classify finetune --resume \(directory.path)"
+    )
+    return .interrupted(epoch: state.epoch, batch: state.batch)
+  }
+
+  var headTrainingConfiguration: HeadTrainingConfiguration {
+    var settings = HeadTrainingConfiguration()
+    settings.epochs = configuration.epochs
+    settings.batchSize = configuration.batchSize
+    settings.learningRate = configuration.learningRate
+    settings.momentum = configuration.momentum
+    settings.weightDecay = configuration.weightDecay
+    settings.validateEvery = configuration.validateEvery
+    settings.seed = configuration.seed
+    return settings
+  }
+
+  /// The loop's hooks: progress line, stop checks, best and state files, metrics files.
+  func hooks(
+    phase: String, head: Sequential, backbone: ResNet?, optimizer: SGD, inputs: FineTuneInputs,
+    batches: Int
+  ) -> TrainingHooks {
+    var hooks = TrainingHooks()
+    var line: ProgressLine?
+    hooks.checkpoint = url(File.best)
+    hooks.shouldStop = { [unowned self] in
+      batchesThisProcess += 1
+      if let limit = stopAfterBatches, batchesThisProcess >= limit { return true }
+      return stop.isRequested
+    }
+    hooks.batchFinished = { [unowned self] done, total in
+      if line == nil {
+        line = progressLine("epoch", total: total, unit: "batch")
+      }
+      line?.update(done)
+      if done == total { line = nil }
+    }
+    hooks.saveBest = { [unowned self] head, metrics in
+      try saveModel(head: head, backbone: backbone, metrics: metrics, inputs: inputs)
+    }
+    hooks.saveState = { [unowned self] progress in
+      line?.finish()
+      var modules: [(String, any Layer)] = [("head", head)]
+      if let backbone { modules.append(("backbone", backbone)) }
+      try TrainingStateFile.write(
+        to: url(File.state), progress: progress, phase: phase, modules: modules,
+        optimizers: [optimizer])
+      try FineTuneMetrics.writeCSV(progress.history, to: url(File.metrics))
+      try FineTuneMetrics.writeJSONLines(progress.history, to: url("metrics.jsonl"))
+    }
+    hooks.epochFinished = { [unowned self] metrics in
+      say(Self.describe(metrics, phase: phase))
+    }
+    return hooks
+  }
+
+  /// One epoch's line.
+  static func describe(_ metrics: HeadEpochMetrics, phase: String) -> String {
+    var line = String(
+      format: "epoch %d (%@)  train loss %.4f  accuracy %.2f %%", metrics.epoch, phase,
+      metrics.trainLoss, 100 * metrics.trainAccuracy)
+    if let loss = metrics.validationLoss, let accuracy = metrics.validationAccuracy {
+      line += String(format: "  validation loss %.4f  accuracy %.2f %%", loss, 100 * accuracy)
+    }
+    return line
+  }
+
+  /// Writes the kept model: the head under `fc.` (and, once the backbone is trained, the
+  /// backbone under torchvision's keys), with everything needed to rebuild it as metadata.
+  func saveModel(
+    head: Sequential, backbone: ResNet?, metrics: HeadEpochMetrics, inputs: FineTuneInputs
+  ) throws {
+    var tensors: [String: Tensor] = [:]
+    for (key, value) in head.stateDict() { tensors["fc.\(key)"] = value }
+    if let backbone {
+      for (key, value) in backbone.stateDict() where !key.hasPrefix("fc.") {
+        tensors[key] = value
+      }
+    }
+    var metadata = FineTuneCheckpoint.metadata(
+      configuration: configuration, classNames: inputs.classNames,
+      weightsFingerprint: inputs.weightsFingerprint, featureCount: inputs.extractor.featureCount,
+      includesBackbone: backbone != nil)
+    metadata["epoch"] = "\(metrics.epoch)"
+    metadata["train_loss"] = "\(metrics.trainLoss)"
+    metadata["train_accuracy"] = "\(metrics.trainAccuracy)"
+    if let loss = metrics.validationLoss { metadata["validation_loss"] = "\(loss)" }
+    if let accuracy = metrics.validationAccuracy {
+      metadata["validation_accuracy"] = "\(accuracy)"
+    }
+    try SafetensorsFile.write(tensors, metadata: metadata, to: url(File.best))
+  }
+}

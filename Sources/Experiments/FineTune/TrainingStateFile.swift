@@ -1,0 +1,70 @@
+import Foundation
+import NN
+import TensorCore
+
+/// A run's resumable state, `state.safetensors`: every module's parameters and buffers under
+/// `<prefix>.<key>`, the optimizer's momentum under `momentum.<prefix>.<key>`, and the
+/// `TrainingProgress` as JSON metadata. Written atomically, so an interruption at any moment
+/// leaves either the previous state or the new one.
+enum TrainingStateFile {
+  static let format = "classify-training-state-1"
+
+  /// Writes the state of `modules` and `optimizers` with `progress` and `phase`.
+  static func write(
+    to url: URL, progress: TrainingProgress, phase: String, modules: [(String, any Layer)],
+    optimizers: [SGD]
+  ) throws {
+    var tensors: [String: Tensor] = [:]
+    for (prefix, module) in modules {
+      for (key, value) in module.stateDict() { tensors["\(prefix).\(key)"] = value }
+      for (key, parameter) in module.namedParameters {
+        for optimizer in optimizers {
+          if let buffer = optimizer.momentumBuffer(for: parameter) {
+            tensors["momentum.\(prefix).\(key)"] = Tensor(shape: parameter.shape, scalars: buffer)
+          }
+        }
+      }
+    }
+    let metadata = [
+      "format": format, "phase": phase,
+      "progress": String(decoding: try JSONEncoder().encode(progress), as: UTF8.self),
+    ]
+    try SafetensorsFile.write(tensors, metadata: metadata, to: url)
+  }
+
+  /// The phase and progress recorded in `url`, without loading any tensor.
+  static func readProgress(from url: URL) throws -> (phase: String, progress: TrainingProgress) {
+    let file = try SafetensorsFile.read(from: url)
+    guard file.metadata["format"] == format, let phase = file.metadata["phase"],
+      let json = file.metadata["progress"],
+      let progress = try? JSONDecoder().decode(TrainingProgress.self, from: Data(json.utf8))
+    else {
+      throw FineTuneError(
+        "\(url.path) is not a classify training state (no '\(format)' metadata); "
+          + "start a new run instead of --resume")
+    }
+    return (phase, progress)
+  }
+
+  /// Loads the weights and momentum of `modules` from `url` (every key must be present).
+  static func restore(
+    from url: URL, modules: [(String, any Layer)], optimizers: [SGD]
+  ) throws {
+    let file = try SafetensorsFile.read(from: url)
+    let tensors = file.tensors
+    for (prefix, module) in modules {
+      var state: [String: Tensor] = [:]
+      for (key, value) in tensors where key.hasPrefix(prefix + ".") {
+        state[String(key.dropFirst(prefix.count + 1))] = value
+      }
+      try module.loadStateDict(state, source: url.path)
+      for (key, parameter) in module.namedParameters {
+        let buffer = tensors["momentum.\(prefix).\(key)"]
+        guard buffer == nil || buffer?.shape == parameter.shape else {
+          throw FineTuneError("\(url.path): momentum of \(prefix).\(key) has the wrong shape")
+        }
+        for optimizer in optimizers { optimizer.setMomentumBuffer(buffer?.scalars, for: parameter) }
+      }
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Vision
+
+/// The options that define a fine-tuning run (shared by `finetune` and `features`).
+struct FineTuneOptions: ParsableArguments {
+  @Option(help: "Dataset: \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var dataset: String = "cifar10"
+
+  @Option(help: "The dataset's folder (as for `classify data`).")
+  var root: String = "data/cifar10"
+
+  @Option(
+    help:
+      "Backbone weights: a model name (resnet50, resnet50:v2), a .pth/.safetensors file, or random."
+  )
+  var weights: String = "resnet50"
+
+  @Option(help: "ResNet depth for --weights random (18, 34, 50, 101, 152).")
+  var depth: Int = 50
+
+  @Option(help: "ResNet base width for --weights random (64 is torchvision's).")
+  var baseWidth: Int = 64
+
+  @Option(help: ArgumentHelp("The head's layers.", discussion: HeadSpecification.grammar))
+  var head: String = HeadSpecification.assignment.description
+
+  @Option(help: "Head-only epochs on the cached features.")
+  var epochs: Int = 10
+
+  @Option(help: "Images per batch (feature extraction and SGD); 4 in the provided code.")
+  var batchSize: Int = 64
+
+  @Option(help: "The head's SGD learning rate.")
+  var learningRate: Float = 0.001
+
+  @Option(help: "SGD momentum.")
+  var momentum: Float = 0.9
+
+  @Option(
+    help:
+      "L2 on the head, as SGD weight decay λ: the gradient gains λ·W, i.e. the penalty (λ/2)‖W‖²."
+  )
+  var weightDecay: Float = 0
+
+  @Option(help: "Fraction of the training images held out for validation.")
+  var validation: Double = 0.1
+
+  @Option(help: "Validate every this many epochs (and after the last); the best model is kept.")
+  var validateEvery: Int = 1
+
+  @Option(help: "Resize the shorter side to this before normalising (224 as the provided code).")
+  var resize: Int?
+
+  @Option(help: "Seed of the split, head initialisation, dropout, shuffling and augmentation.")
+  var seed: UInt64 = 0
+
+  @Option(help: "Use only the first N training images (quick runs).")
+  var limit: Int?
+
+  @Option(help: "Use only the first N test images (quick runs).")
+  var testLimit: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "Training augmentation, e.g. \"flip,crop:32:4,blur:3:0.1-2\".",
+      discussion: TransformPipeline.grammar))
+  var augment: String?
+
+  @Option(
+    help:
+      "With --augment: augmented copies of the training features to cache; epoch e trains on copy (e−1) mod K."
+  )
+  var augmentCopies: Int = 1
+
+  @Option(help: "After the head epochs, train the whole network for this many epochs.")
+  var unfreezeEpochs: Int = 0
+
+  @Option(help: "The backbone's learning rate when unfrozen (default: a tenth of the head's).")
+  var backboneLearningRate: Float?
+
+  @Option(
+    help:
+      "Batch norm when unfrozen: frozen (running statistics, γ/β fixed) or train (batch statistics)."
+  )
+  var backboneBatchNorm: FineTuneConfiguration.BackboneBatchNorm = .frozen
+
+  @Option(help: "Folder of cached backbone features, reused across runs.")
+  var featureCache: String = "runs/feature-cache"
+
+  /// The run's configuration, validated.
+  func configuration() throws -> FineTuneConfiguration {
+    var configuration = FineTuneConfiguration()
+    configuration.dataset = dataset
+    configuration.root = root
+    configuration.weights = weights
+    configuration.depth = depth
+    configuration.baseWidth = baseWidth
+    configuration.head = head
+    configuration.epochs = epochs
+    configuration.batchSize = batchSize
+    configuration.learningRate = learningRate
+    configuration.momentum = momentum
+    configuration.weightDecay = weightDecay
+    configuration.validation = validation
+    configuration.validateEvery = validateEvery
+    configuration.resize = resize
+    configuration.seed = seed
+    configuration.limit = limit
+    configuration.testLimit = testLimit
+    configuration.augment = augment
+    configuration.augmentCopies = augmentCopies
+    configuration.unfreezeEpochs = unfreezeEpochs
+    configuration.backboneLearningRate = backboneLearningRate
+    configuration.backboneBatchNorm = backboneBatchNorm
+    configuration.featureCache = featureCache
+    do { try configuration.validate() } catch { throw ValidationError(error.description) }
+    return configuration
+  }
+}
+
+extension FineTuneConfiguration.BackboneBatchNorm: ExpressibleByArgument {}
