@@ -26,6 +26,14 @@ public struct FineTuneCheckpoint {
   /// The raw metadata (epoch, validation metrics, …).
   public let metadata: [String: String]
 
+  /// Keys sorted: Foundation's encoder otherwise orders them by hash, so equal runs would write
+  /// different bytes.
+  static var sortedEncoder: JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return encoder
+  }
+
   /// The metadata `FineTuneRun` writes.
   static func metadata(
     configuration: FineTuneConfiguration, classNames: [String], weightsFingerprint: String,
@@ -34,9 +42,9 @@ public struct FineTuneCheckpoint {
     [
       "format": format,
       "config": String(
-        decoding: (try? JSONEncoder().encode(configuration)) ?? Data(), as: UTF8.self),
+        decoding: (try? sortedEncoder.encode(configuration)) ?? Data(), as: UTF8.self),
       "class_names": String(
-        decoding: (try? JSONEncoder().encode(classNames)) ?? Data(), as: UTF8.self),
+        decoding: (try? sortedEncoder.encode(classNames)) ?? Data(), as: UTF8.self),
       "weights_fingerprint": weightsFingerprint, "head": configuration.head,
       "input_features": "\(featureCount)", "class_count": "\(classNames.count)",
       "includes_backbone": includesBackbone ? "true" : "false",

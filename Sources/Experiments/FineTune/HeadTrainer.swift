@@ -197,15 +197,15 @@ public struct HeadTrainer {
     let head = makeHead(inputFeatures: train.key.featureCount, classCount: classCount)
     let optimizer = makeOptimizer(for: head)
     var state = TrainingProgress()
-    var hooks = TrainingHooks()
-    if let checkpoint {
-      hooks.saveBest = { head, metrics in
-        try self.save(head, to: checkpoint, metrics: metrics, classCount: classCount)
-      }
-      hooks.checkpoint = checkpoint
-    }
     try withoutActuallyEscaping(progress) { progress in
+      var hooks = TrainingHooks()
       hooks.epochFinished = progress
+      if let checkpoint {
+        hooks.saveBest = { head, metrics in
+          try self.save(head, to: checkpoint, metrics: metrics, classCount: classCount)
+        }
+        hooks.checkpoint = checkpoint
+      }
       _ = try self.train(
         head, optimizer: optimizer, copies: [train], validation: validation,
         classCount: classCount, state: &state, hooks: hooks)

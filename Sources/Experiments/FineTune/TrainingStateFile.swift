@@ -27,7 +27,8 @@ enum TrainingStateFile {
     }
     let metadata = [
       "format": format, "phase": phase,
-      "progress": String(decoding: try JSONEncoder().encode(progress), as: UTF8.self),
+      "progress": String(
+        decoding: try FineTuneCheckpoint.sortedEncoder.encode(progress), as: UTF8.self),
     ]
     try SafetensorsFile.write(tensors, metadata: metadata, to: url)
   }

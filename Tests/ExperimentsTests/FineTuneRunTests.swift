@@ -1,0 +1,226 @@
+import Foundation
+import NN
+import TensorCore
+import Testing
+import Vision
+
+@testable import Experiments
+
+/// Writes a CIFAR-10 binary dataset (`cifar-10-batches-bin`, the real file format) whose classes
+/// are easy: class `c` of the first four is a noisy image of one colour, so a head on random
+/// backbone features beats chance by far.
+private func writeColourCIFAR(to root: URL, perTrainBatch: Int = 24, testCount: Int = 40) throws {
+  let folder = root.appendingPathComponent("cifar-10-batches-bin")
+  try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  let colours: [[Float]] = [[220, 40, 40], [40, 200, 60], [50, 60, 220], [128, 128, 128]]
+  var generator = SeededGenerator(seed: 11)
+  func records(_ count: Int) -> Data {
+    var data = Data()
+    for index in 0..<count {
+      let label = index % colours.count
+      data.append(UInt8(label))
+      for channel in 0..<3 {
+        for _ in 0..<1024 {
+          let value = colours[label][channel] + 40 * generator.nextNormal()
+          data.append(UInt8(max(0, min(255, value.rounded()))))
+        }
+      }
+    }
+    return data
+  }
+  for batch in 1...5 {
+    try records(perTrainBatch).write(to: folder.appendingPathComponent("data_batch_\(batch).bin"))
+  }
+  try records(testCount).write(to: folder.appendingPathComponent("test_batch.bin"))
+  let names = "red\ngreen\nblue\ngray\ncat\ndeer\ndog\nfrog\nhorse\nship\n"
+  try Data(names.utf8).write(to: folder.appendingPathComponent("batches.meta.txt"))
+}
+
+private func temporaryFolder() throws -> URL {
+  let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "classify-run-\(UUID().uuidString)", isDirectory: true)
+  try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  return folder
+}
+
+@Suite("Fine-tune pipeline end to end", .serialized)
+struct FineTuneRunTests {
+  let folder: URL
+
+  init() throws {
+    folder = try temporaryFolder()
+    try writeColourCIFAR(to: folder.appendingPathComponent("data"))
+  }
+
+  func configuration() -> FineTuneConfiguration {
+    var configuration = FineTuneConfiguration()
+    configuration.root = folder.appendingPathComponent("data").path
+    configuration.weights = "random"
+    configuration.depth = 18
+    configuration.baseWidth = 8
+    configuration.head = "16,relu,dropout:0.1"
+    configuration.epochs = 5
+    configuration.batchSize = 16
+    configuration.learningRate = 0.5
+    configuration.validation = 0.2
+    configuration.validateEvery = 2
+    configuration.seed = 3
+    configuration.featureCache = folder.appendingPathComponent("cache").path
+    return configuration
+  }
+
+  func run(_ configuration: FineTuneConfiguration, _ name: String, stopAfter: Int? = nil)
+    throws -> (FineTuneRun, FineTuneOutcome, [String])
+  {
+    let run = FineTuneRun(
+      configuration: configuration, directory: folder.appendingPathComponent(name))
+    return try execute(run, resume: false, stopAfter: stopAfter)
+  }
+
+  func execute(_ run: FineTuneRun, resume: Bool, stopAfter: Int? = nil) throws -> (
+    FineTuneRun, FineTuneOutcome, [String]
+  ) {
+    var lines: [String] = []
+    run.output = { lines.append($0) }
+    run.showsProgress = false
+    run.stopAfterBatches = stopAfter
+    let outcome = try run.run(resume: resume)
+    return (run, outcome, lines)
+  }
+
+  func contents(_ run: FineTuneRun, _ file: String) throws -> Data {
+    try Data(contentsOf: run.directory.appendingPathComponent(file))
+  }
+
+  @Test("learns, keeps the best model, reuses the cache, and resumes to the identical result")
+  func endToEnd() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (whole, outcome, lines) = try run(configuration(), "whole")
+    guard case .finished(let accuracy) = outcome else {
+      Issue.record("the run did not finish: \(outcome)")
+      return
+    }
+    #expect(accuracy > 0.6, "4 colour classes: chance is 0.25, got \(accuracy)")
+    #expect(lines.contains { $0.contains("train features: computed") })
+    for file in [
+      "config.json", "run.log", "metrics.csv", "metrics.jsonl", "best.safetensors",
+      "state.safetensors", "curves.png", "test.md", "test.json", "results.html",
+    ] {
+      #expect(
+        FileManager.default.fileExists(atPath: whole.directory.appendingPathComponent(file).path),
+        "missing \(file)")
+    }
+    let csv = String(decoding: try contents(whole, "metrics.csv"), as: UTF8.self)
+    #expect(csv.split(separator: "\n").count == 1 + 5)
+    // The kept model is the validated epoch with the best accuracy.
+    let best = try SafetensorsFile.read(
+      from: whole.directory.appendingPathComponent("best.safetensors"))
+    let history = try JSONDecoder().decode(
+      [HeadEpochMetrics].self,
+      from: Data(
+        ("["
+          + String(decoding: try contents(whole, "metrics.jsonl"), as: UTF8.self)
+          .split(separator: "\n").joined(separator: ",") + "]").utf8))
+    let validated = history.filter { $0.validationAccuracy != nil }
+    #expect(validated.map(\.epoch) == [2, 4, 5])
+    let top = validated.max {
+      ($0.validationAccuracy!, -$0.validationLoss!) < ($1.validationAccuracy!, -$1.validationLoss!)
+    }
+    #expect(best.metadata["epoch"] == top.map { "\($0.epoch)" })
+    #expect(best.names.allSatisfy { $0.hasPrefix("fc.") })
+    let checkpoint = try FineTuneCheckpoint.load(
+      from: whole.directory.appendingPathComponent("best.safetensors"))
+    #expect(checkpoint.classNames.prefix(4) == ["red", "green", "blue", "gray"])
+
+    // Interrupted mid-epoch twice, resumed twice: the same bytes as the uninterrupted run.
+    let (first, stopped, secondLines) = try run(configuration(), "resumed", stopAfter: 11)
+    #expect(stopped == .interrupted(epoch: 2, batch: 5))
+    #expect(secondLines.contains { $0.contains("train features: reused") })
+    let resumedRun = try FineTuneRun.resuming(directory: first.directory)
+    let (_, again, _) = try execute(resumedRun, resume: true, stopAfter: 9)
+    #expect(again == .interrupted(epoch: 4, batch: 2))
+    let (finalRun, finished, _) = try execute(
+      try FineTuneRun.resuming(directory: first.directory), resume: true)
+    #expect(finished == outcome)
+    for file in ["metrics.csv", "test.json", "best.safetensors", "state.safetensors"] {
+      #expect(try contents(finalRun, file) == contents(whole, file), "\(file) differs after resume")
+    }
+
+    // A folder holding a run is not overwritten; resuming with other settings is refused.
+    #expect(throws: FineTuneError.self) { _ = try run(configuration(), "whole") }
+    var changed = configuration()
+    changed.learningRate = 0.01
+    #expect(throws: FineTuneError.self) {
+      _ = try execute(
+        FineTuneRun(configuration: changed, directory: whole.directory), resume: true)
+    }
+    // A head trained on other backbone weights is refused, naming the fingerprints.
+    let otherWeights = folder.appendingPathComponent("other.safetensors")
+    try ResNet(depth: 18, baseWidth: 8, seed: 99).save(to: otherWeights)
+    #expect {
+      _ = try FineTuneCheckpoint.load(
+        from: whole.directory.appendingPathComponent("best.safetensors"),
+        weights: otherWeights.path)
+    } throws: { error in
+      "\(error)".contains("random:resnet18-w8:3") && "\(error)".contains("--weights")
+    }
+  }
+
+  @Test("unfreezing trains the backbone too, and resumes exactly mid-epoch")
+  func unfreezing() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var configuration = configuration()
+    configuration.epochs = 2
+    configuration.unfreezeEpochs = 1
+    configuration.backboneBatchNorm = .train
+    configuration.backboneLearningRate = 0.01
+    configuration.limit = 64
+    configuration.testLimit = 16
+    configuration.validateEvery = 1
+    let (whole, outcome, lines) = try run(configuration, "whole")
+    guard case .finished = outcome else {
+      Issue.record("the run did not finish: \(outcome)")
+      return
+    }
+    #expect(lines.contains { $0.contains("unfreezing the backbone") })
+    #expect(lines.contains { $0.contains("epoch 3 (backbone)") })
+    let state = try SafetensorsFile.read(
+      from: whole.directory.appendingPathComponent("state.safetensors"))
+    #expect(state.names.contains("backbone.layer4.1.conv2.weight"))
+    #expect(state.names.contains("momentum.backbone.layer4.1.conv2.weight"))
+
+    // 52 training rows → 4 batches per epoch; stop in the backbone epoch (batch 2 of 4).
+    let (first, stopped, _) = try run(configuration, "resumed", stopAfter: 9)
+    #expect(stopped == .interrupted(epoch: 3, batch: 2))
+    let (finalRun, finished, _) = try execute(
+      try FineTuneRun.resuming(directory: first.directory), resume: true)
+    #expect(finished == outcome)
+    for file in ["metrics.csv", "state.safetensors", "test.json"] {
+      #expect(try contents(finalRun, file) == contents(whole, file), "\(file) differs after resume")
+    }
+  }
+
+  @Test("feature shards computed separately merge into the cache a run reuses")
+  func shards() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var configuration = configuration()
+    configuration.augment = "flip,crop:32:pad4"
+    configuration.augmentCopies = 2
+    let inputs = try FineTuneInputs(configuration)
+    #expect(inputs.trainJobs.count == 2)
+    #expect(inputs.trainJobs[0].key.fingerprint != inputs.trainJobs[1].key.fingerprint)
+    let cache = URL(fileURLWithPath: configuration.featureCache)
+    let job = inputs.trainJobs[1]
+    let shardFiles = try (0..<3).map {
+      try inputs.computeShard(job, index: $0, count: 3, cacheFolder: cache)
+    }
+    try FeatureCache.merge(shards: shardFiles, into: job.file(in: cache))
+    let merged = try FeatureCache.read(from: job.file(in: cache), expecting: job.key)
+    let whole = try inputs.extractor(for: job).extract(
+      job.dataset, indices: job.indices, copy: job.copy)
+    #expect(merged.labels == whole.labels)
+    #expect(merged.features.scalars == whole.features.scalars)
+    let (reused, _) = try inputs.features(job, cacheFolder: cache)
+    #expect(reused.features.scalars == whole.features.scalars)
+  }
+}
