@@ -15,6 +15,13 @@ public struct ImageClassifier {
     public let name: String
     /// Softmax probability.
     public let probability: Float
+
+    /// A score (also for classifiers built elsewhere, e.g. fine-tuned heads).
+    public init(index: Int, name: String, probability: Float) {
+      self.index = index
+      self.name = name
+      self.probability = probability
+    }
   }
 
   /// The prediction for one image.
@@ -23,6 +30,12 @@ public struct ImageClassifier {
     public let path: String
     /// The best classes, most probable first.
     public let top: [Score]
+
+    /// A prediction for the image at `path`.
+    public init(path: String, top: [Score]) {
+      self.path = path
+      self.top = top
+    }
   }
 
   private let model: ResNet

@@ -1,16 +1,24 @@
 import ArgumentParser
+import Experiments
 import Foundation
+import ImageCodecs
+import TensorCore
 import Vision
 
 struct PredictCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "predict",
-    abstract: "Top-5 ImageNet classes of PNG/JPEG images with a torchvision ResNet checkpoint.",
+    abstract:
+      "Top classes of PNG/JPEG images: a torchvision ResNet (ImageNet) or a finetune checkpoint.",
     discussion: """
       Preprocesses as torchvision's ImageNet evaluation (resize the shorter side to 256 with
       antialiasing, centre-crop 224, normalise with ImageNet mean/std; a 224×224 image is only
       normalised) and prints the most probable classes. --weights takes a .pth (torch.save) or
       .safetensors file of any torchvision ResNet (18/34/50/101/152).
+
+      --checkpoint takes a model kept by `classify finetune` (best.safetensors) instead: its own \
+      class names and input transform (the run's resize and normalisation); --weights then \
+      overrides where its frozen backbone's weights are found.
       """)
 
   @OptionGroup var global: GlobalOptions
@@ -18,7 +26,10 @@ struct PredictCommand: ParsableCommand {
   @Option(
     help:
       "Checkpoint: a .pth/.safetensors file, or a cached model name like resnet50 or resnet50:v1.")
-  var weights: String
+  var weights: String?
+
+  @Option(help: "A fine-tuned model (best.safetensors of a classify finetune run).")
+  var checkpoint: String?
 
   @Option(help: "How many classes to show per image.")
   var top: Int = 5
@@ -32,13 +43,23 @@ struct PredictCommand: ParsableCommand {
   func validate() throws {
     guard top >= 1 else { throw ValidationError("--top must be at least 1") }
     guard !images.isEmpty else { throw ValidationError("give at least one image file") }
+    guard weights != nil || checkpoint != nil else {
+      throw ValidationError(
+        "give --weights (an ImageNet ResNet) or --checkpoint (a finetune model)")
+    }
   }
 
   func run() throws {
     try global.apply()
-    let model = try ResNet.load(from: try WeightsLocator.resolve(weights))
-    let classifier = ImageClassifier(model: model)
-    let predictions = try classifier.classify(images.map { URL(fileURLWithPath: $0) }, top: top)
+    let predictions: [ImageClassifier.Prediction]
+    if let checkpoint {
+      predictions = try Self.predict(
+        images, checkpoint: URL(fileURLWithPath: checkpoint), weights: weights, top: top)
+    } else {
+      let model = try ResNet.load(from: try WeightsLocator.resolve(weights ?? "resnet50"))
+      let classifier = ImageClassifier(model: model)
+      predictions = try classifier.classify(images.map { URL(fileURLWithPath: $0) }, top: top)
+    }
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -53,6 +74,28 @@ struct PredictCommand: ParsableCommand {
             format: "  %6.2f %%  %@ (%d)", Double(score.probability) * 100, score.name, score.index)
         )
       }
+    }
+  }
+
+  /// Top classes of each image under a fine-tuned checkpoint, one image at a time (sizes may
+  /// differ when the run did not resize).
+  static func predict(_ files: [String], checkpoint: URL, weights: String?, top: Int) throws
+    -> [ImageClassifier.Prediction]
+  {
+    let model = try FineTuneCheckpoint.load(from: checkpoint, weights: weights)
+    let pipeline = model.extractor.pipeline
+    return try files.map { path in
+      let image = try Image.decode(contentsOf: URL(fileURLWithPath: path)).converted(to: 3)
+      var generator = SeededGenerator(seed: 0)
+      let input = try pipeline.apply(Vision.toTensor(image), generator: &generator)
+      let probabilities = model.probabilities(images: input.reshaped(to: [1] + input.shape)).scalars
+      let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
+      return ImageClassifier.Prediction(
+        path: path,
+        top: ranked.prefix(top).map {
+          ImageClassifier.Score(
+            index: $0, name: model.classNames[$0], probability: probabilities[$0])
+        })
     }
   }
 }

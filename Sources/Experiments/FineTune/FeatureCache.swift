@@ -117,6 +117,14 @@ public struct FeatureCache: Sendable {
     (index * rows / count)..<((index + 1) * rows / count)
   }
 
+  /// Shard `index` of `count` in whole batches of `batch` rows: the backbone then sees exactly
+  /// the batches a single machine would, so the merged cache is bit-identical to it (a GEMM's
+  /// rounding may depend on its batch size).
+  public static func shardRange(index: Int, count: Int, rows: Int, batch: Int) -> Range<Int> {
+    let batches = shardRange(index: index, count: count, rows: (rows + batch - 1) / batch)
+    return min(batches.lowerBound * batch, rows)..<min(batches.upperBound * batch, rows)
+  }
+
   /// Writes the cache atomically.
   public func write(to url: URL) throws {
     let header = Header(key: key, rows: labels.count, firstRow: firstRow, totalRows: totalRows)

@@ -54,6 +54,9 @@ public struct FineTuneInputs {
   public let augmentedExtractor: FeatureExtractor?
   /// One job per cached training copy.
   public let trainJobs: [FeatureJob]
+  /// The training rows without augmentation (to evaluate on; equals `trainJobs[0]` without
+  /// augmentation).
+  public let plainTrainJob: FeatureJob
   /// The validation job, when a fraction is held out.
   public let validationJob: FeatureJob?
   /// The test job.
@@ -130,6 +133,7 @@ public struct FineTuneInputs {
         copies == 1 ? "train" : "train copy \(copy + 1)/\(copies)", split: "train" + subset,
         train, trainIndices, copy: copy, augmented: augmenting != nil)
     }
+    plainTrainJob = job("train", split: "train" + subset, train, trainIndices)
     validationJob =
       split.validation.isEmpty
       ? nil : job("validation", split: "validation" + subset, train, split.validation)
@@ -166,7 +170,8 @@ public struct FineTuneInputs {
     progress: ((Int, Int) -> Void)? = nil
   ) throws -> URL {
     let file = job.shardFile(in: folder, index: index, count: count)
-    let rows = FeatureCache.shardRange(index: index, count: count, rows: job.indices.count)
+    let rows = FeatureCache.shardRange(
+      index: index, count: count, rows: job.indices.count, batch: extractor(for: job).batchSize)
     if let existing = try? FeatureCache.read(from: file, expecting: job.key),
       existing.firstRow == rows.lowerBound, existing.labels.count == rows.count
     {

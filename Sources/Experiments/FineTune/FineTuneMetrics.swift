@@ -32,13 +32,15 @@ public enum FineTuneMetrics {
   }
 
   /// Class name, sample count, correct count and accuracy per class.
-  public static func perClassTable(confusion: [[Int]], classNames: [String]) -> Table {
+  public static func perClassTable(
+    confusion: [[Int]], classNames: [String], split: String = "test"
+  ) -> Table {
     var table = Table(
       columns: [
         .init("class"), .init("samples", alignment: .right), .init("correct", alignment: .right),
         .init("accuracy", alignment: .right),
       ],
-      caption: "Test accuracy per class")
+      caption: "\(split.prefix(1).uppercased() + split.dropFirst()) accuracy per class")
     for (index, accuracy) in perClassAccuracy(confusion: confusion).enumerated() {
       table.append([
         name(index, classNames), "\(confusion[index].reduce(0, +))", "\(confusion[index][index])",

@@ -64,7 +64,8 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
       format: "%@ accuracy %.2f %% (loss %.4f)", split.capitalized, 100 * accuracy, loss)
     if let epoch { text += ", model of epoch \(epoch)" }
     return text + ".\n\n"
-      + FineTuneMetrics.perClassTable(confusion: confusion, classNames: classNames).markdown()
+      + FineTuneMetrics.perClassTable(confusion: confusion, classNames: classNames, split: split)
+      .markdown()
       + "\n"
       + FineTuneMetrics.confusionTable(confusion: confusion, classNames: classNames).markdown()
   }
@@ -72,7 +73,8 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
   /// Plain text for the terminal.
   public var text: String {
     String(format: "%@ accuracy %.2f %% (loss %.4f)\n", split, 100 * accuracy, loss)
-      + FineTuneMetrics.perClassTable(confusion: confusion, classNames: classNames).text()
+      + FineTuneMetrics.perClassTable(confusion: confusion, classNames: classNames, split: split)
+      .text()
   }
 }
 

@@ -58,7 +58,7 @@ public final class ProgressLine {
     let filled = Int((fraction * Double(width)).rounded(.down))
     let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
     var line = "\(label) \(bar) \(done)/\(total) \(Int((fraction * 100).rounded(.down))) %"
-    if done > 0 {
+    if done > 0, elapsed >= 0.2 {
       line += String(format: "  %.1f %@/s", rate, unit)
       if done < total, rate > 0 {
         line += "  ETA " + duration(Double(total - done) / rate)
