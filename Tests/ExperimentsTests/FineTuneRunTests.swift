@@ -132,6 +132,17 @@ struct FineTuneRunTests {
       from: whole.directory.appendingPathComponent("best.safetensors"))
     #expect(checkpoint.classNames.prefix(4) == ["red", "green", "blue", "gray"])
 
+    // The report's Part 4 reads the run folder.
+    let report = folder.appendingPathComponent("report")
+    try FileManager.default.createDirectory(at: report, withIntermediateDirectories: true)
+    let section = try FineTuneReport.section(run: whole.directory, figuresIn: report)
+    #expect(section.html.contains("NOT ImageNet weights"))
+    #expect(section.html.contains(String(format: "Test accuracy %.2f %%", 100 * accuracy)))
+    #expect(section.figures.contains("finetune_results.html"))
+    #expect(
+      FileManager.default.fileExists(
+        atPath: report.appendingPathComponent("finetune_results.html").path))
+
     // Interrupted mid-epoch twice, resumed twice: the same bytes as the uninterrupted run.
     let (first, stopped, secondLines) = try run(configuration(), "resumed", stopAfter: 11)
     #expect(stopped == .interrupted(epoch: 2, batch: 5))

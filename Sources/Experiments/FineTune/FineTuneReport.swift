@@ -48,7 +48,14 @@ public enum FineTuneReport {
     }
     var html = "<p>Run folder: <code>\(escapeMarkup(run.path))</code>.</p>\n"
     var text = "Run folder: \(run.path)\n"
-    if let data = try? Data(contentsOf: run.appendingPathComponent("config.json")),
+    let configFile = run.appendingPathComponent("config.json")
+    if let configuration = try? FineTuneConfiguration.read(from: configFile) {
+      let table = Table(
+        columns: [Table.Column("setting"), Table.Column("value")],
+        rows: configuration.rows.map { [$0.name, $0.value] }, caption: "Configuration")
+      html += table.html() + "\n"
+      text += table.text() + "\n"
+    } else if let data = try? Data(contentsOf: configFile),
       let config = try? JSONDecoder().decode([String: String].self, from: data)
     {
       let table = Table(
@@ -73,7 +80,32 @@ public enum FineTuneReport {
       html +=
         "<figure><img src=\"finetune_curves.png\" alt=\"training curves\"><figcaption>Loss and accuracy per epoch (train, validation).</figcaption></figure>\n"
     }
-    if let results = try? String(contentsOf: run.appendingPathComponent("test.md"), encoding: .utf8)
+    let page = run.appendingPathComponent("results.html")
+    if FileManager.default.fileExists(atPath: page.path) {
+      let target = folder.appendingPathComponent("finetune_results.html")
+      try? FileManager.default.removeItem(at: target)
+      try FileManager.default.copyItem(at: page, to: target)
+      figures.append(target.lastPathComponent)
+      html +=
+        "<p>Every test image with its scores, filterable and sortable: "
+        + "<a href=\"finetune_results.html\">the results page</a>.</p>\n"
+      text += "Results page: finetune_results.html\n"
+    }
+    if let data = try? Data(contentsOf: run.appendingPathComponent("test.json")),
+      let result = try? JSONDecoder().decode(EvaluationResult.self, from: data)
+    {
+      let headline = String(
+        format: "Test accuracy %.2f %% (loss %.4f)%@.", 100 * result.accuracy, result.loss,
+        result.epoch.map { ", model of epoch \($0)" } ?? "")
+      let perClass = FineTuneMetrics.perClassTable(
+        confusion: result.confusion, classNames: result.classNames)
+      let confusion = FineTuneMetrics.confusionTable(
+        confusion: result.confusion, classNames: result.classNames)
+      html += "<h3>Test set</h3>\n<p><strong>\(escapeMarkup(headline))</strong></p>\n"
+      html += perClass.html() + "\n" + confusion.html() + "\n"
+      text += "\n" + headline + "\n" + perClass.text() + "\n" + confusion.text()
+    } else if let results = try? String(
+      contentsOf: run.appendingPathComponent("test.md"), encoding: .utf8)
     {
       html += "<h3>Test set</h3>\n<pre>\(escapeMarkup(results))</pre>\n"
       text += "\n" + results
