@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Experiments
 import Foundation
+import Vision
 
 /// `classify finetune`: Part 4 — a new head on a frozen ResNet, optionally unfrozen after.
 struct FineTuneCommand: ParsableCommand {
@@ -37,6 +38,9 @@ struct FineTuneCommand: ParsableCommand {
   @Option(help: "Continue the interrupted run in this folder (its own settings are used).")
   var resume: String?
 
+  @Flag(help: "First download the dataset and the weights when they are missing.")
+  var download = false
+
   func run() throws {
     try global.apply()
     let stop = StopRequest()
@@ -46,6 +50,7 @@ struct FineTuneCommand: ParsableCommand {
     if let resume {
       run = try FineTuneRun.resuming(directory: URL(fileURLWithPath: resume), stop: stop)
     } else {
+      if download { try fetchMissing() }
       let formatter = DateFormatter()
       formatter.dateFormat = "yyyyMMdd-HHmmss"
       let folder = runDir ?? "runs/finetune-\(formatter.string(from: Date()))"
@@ -56,6 +61,25 @@ struct FineTuneCommand: ParsableCommand {
     switch try run.run(resume: resume != nil) {
     case .finished: break
     case .interrupted: throw ExitCode(130)
+    }
+  }
+
+  /// `--download`: the catalogued dataset and weights, through `classify data download` and
+  /// `classify weights download` (which skip what is already there).
+  func fetchMissing() throws {
+    let root = URL(fileURLWithPath: (options.root as NSString).expandingTildeInPath)
+    if let kind = DatasetKind(rawValue: options.dataset), kind != .folder,
+      (try? DatasetOpener.open(kind, root: root, split: .test)) == nil
+    {
+      var fetch = try DataCommand.Fetch.parse(["--dataset", options.dataset, "--root", root.path])
+      try fetch.run()
+    }
+    if options.weights != "random", (try? WeightsLocator.resolve(options.weights)) == nil {
+      let parts = options.weights.split(separator: ":").map(String.init)
+      var arguments = [parts[0]]
+      if parts.count == 2 { arguments += ["--variant", parts[1]] }
+      var fetch = try WeightsCommand.Fetch.parse(arguments)
+      try fetch.run()
     }
   }
 

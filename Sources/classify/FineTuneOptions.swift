@@ -13,9 +13,9 @@ struct FineTuneOptions: ParsableArguments {
 
   @Option(
     help:
-      "Backbone weights: a model name (resnet50, resnet50:v2), a .pth/.safetensors file, or random."
+      "Backbone weights: a model name (resnet50:v1 = the provided code's pretrained=True, resnet50:v2), a .pth/.safetensors file, or random."
   )
-  var weights: String = "resnet50"
+  var weights: String = "resnet50:v1"
 
   @Option(help: "ResNet depth for --weights random (18, 34, 50, 101, 152).")
   var depth: Int = 50

@@ -22,8 +22,9 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
   public var dataset: String = DatasetKind.cifar10.rawValue
   /// The dataset's folder (or CSV file for `folder`).
   public var root: String = "data/cifar10"
-  /// Backbone weights: a catalogue name (`resnet50`, `resnet50:v2`), a file, or `random`.
-  public var weights: String = "resnet50"
+  /// Backbone weights: a catalogue name (`resnet50:v1`, `resnet50:v2`), a file, or `random`.
+  /// The default is what the provided code's `resnet50(pretrained=True)` loads (IMAGENET1K_V1).
+  public var weights: String = "resnet50:v1"
   /// ResNet depth for `random` weights.
   public var depth: Int = 50
   /// ResNet base width for `random` weights (64 is torchvision's; smaller for quick tests).

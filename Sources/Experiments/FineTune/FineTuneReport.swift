@@ -29,12 +29,13 @@ public enum FineTuneReport {
 
   /// The section saying how to make a run, when there is none yet.
   public static func noRunSection() -> ReportSection {
-    let command = "classify finetune --dataset cifar10 --root DATA --weights resnet50"
+    let command = "classify finetune --download"
     return ReportSection(
       title: title,
       html:
         "<p>No fine-tuning run was found under <code>runs/</code>. Run <code>\(escapeMarkup(command))</code> "
-        + "(after <code>classify weights download resnet50</code>), then <code>classify report</code> again.</p>",
+        + "(it fetches CIFAR-10 into <code>data/cifar10</code> and torchvision's ResNet-50 weights when missing), "
+        + "then <code>classify report</code> again.</p>",
       text: "No fine-tuning run found under runs/. Run: \(command)\n")
   }
 
