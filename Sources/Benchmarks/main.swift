@@ -25,3 +25,4 @@ if wanted("logistic") { print(runLogisticBenchmark()) }
 if wanted("resnet") { print(runResNetBenchmark(quick: selection.contains("quick"))) }
 if wanted("conv") { print(runConvolutionBenchmark()) }
 if wanted("dataloader") { print(runDataLoaderBenchmark()) }
+if wanted("finetune") { print(runFineTuneBenchmark(quick: selection.contains("quick"))) }
