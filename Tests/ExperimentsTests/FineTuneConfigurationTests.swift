@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+@testable import Experiments
+
+@Suite("Fine-tune configuration, progress lines and shards")
+struct FineTuneConfigurationTests {
+  @Test("defaults are the provided code's; bad values name the option")
+  func validation() throws {
+    let defaults = FineTuneConfiguration()
+    #expect(defaults.head == "32,dropout:0.5" && defaults.learningRate == 0.001)
+    #expect(defaults.momentum == 0.9 && defaults.epochs == 10 && defaults.weights == "resnet50:v1")
+    #expect(defaults.effectiveBackboneLearningRate == Float(0.001) / 10)
+    try defaults.validate()
+    let cases: [(WritableKeyPath<FineTuneConfiguration, String>, String, String)] = [
+      (\.dataset, "imagenet", "unknown dataset 'imagenet'"),
+      (\.head, "32,gelu", "unknown item 'gelu'"),
+    ]
+    for (path, value, message) in cases {
+      var configuration = defaults
+      configuration[keyPath: path] = value
+      #expect {
+        try configuration.validate()
+      } throws: { error in
+        "\(error)".contains(message)
+      }
+    }
+    var copies = defaults
+    copies.augmentCopies = 0
+    #expect(throws: FineTuneError("--augment-copies must be at least 1, got 0")) {
+      try copies.validate()
+    }
+    var augment = defaults
+    augment.augment = "flip,rotate:10"
+    #expect(throws: FineTuneError.self) { try augment.validate() }
+    // config.json round-trips, and random weights are labelled in every summary.
+    var random = defaults
+    random.weights = "random"
+    let decoded = try JSONDecoder().decode(FineTuneConfiguration.self, from: try random.json())
+    #expect(decoded == random)
+    #expect(random.rows.contains { $0.value.contains("NOT ImageNet weights") })
+  }
+
+  @Test("shards in whole batches cover every row once")
+  func batchShards() {
+    let ranges = (0..<3).map { FeatureCache.shardRange(index: $0, count: 3, rows: 200, batch: 64) }
+    #expect(ranges == [0..<64, 64..<128, 128..<200])
+    let many = (0..<8).map { FeatureCache.shardRange(index: $0, count: 8, rows: 100, batch: 16) }
+    #expect(many.map(\.count).reduce(0, +) == 100)
+    #expect(zip(many, many.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+    #expect(many.allSatisfy { $0.lowerBound % 16 == 0 })
+  }
+
+  @Test("progress lines show count, percentage, rate and ETA")
+  func progressLine() {
+    let line = ProgressLine.render(label: "train", done: 250, total: 1000, unit: "img", elapsed: 2)
+    #expect(line.hasPrefix("train ██████·"))
+    #expect(
+      line.contains("250/1000 25 %") && line.contains("125.0 img/s") && line.contains("ETA 0:06"))
+    let done = ProgressLine.render(label: "x", done: 10, total: 10, unit: "img", elapsed: 3725)
+    #expect(done.contains("in 1:02:05"))
+    var written: [String] = []
+    let quiet = ProgressLine("y", total: 3, interactive: false) { written.append($0) }
+    for step in 1...3 { quiet.update(step) }
+    #expect(written.count == 2, "non-interactive: the first line and the last")
+  }
+
+  @Test("a file that is not a finetune checkpoint is refused by name")
+  func notACheckpoint() throws {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "classify-notft-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: file) }
+    try Data([8, 0, 0, 0, 0, 0, 0, 0] + Array("{}      ".utf8)).write(to: file)
+    #expect {
+      _ = try FineTuneCheckpoint.load(from: file)
+    } throws: { error in
+      "\(error)".contains(file.path) && "\(error)".contains("not a checkpoint written by classify")
+    }
+  }
+}
