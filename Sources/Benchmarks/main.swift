@@ -17,6 +17,10 @@ if arguments.first == "check-resnet" {
   }
   exit(0)
 }
+if arguments.first == "forward-loop" {
+  print(runForwardLoop(Array(arguments.dropFirst())))
+  exit(0)
+}
 let selection = Set(arguments.isEmpty ? ["all"] : arguments)
 func wanted(_ name: String) -> Bool { selection.contains(name) || selection.contains("all") }
 

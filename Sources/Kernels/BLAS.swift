@@ -15,28 +15,35 @@ public enum BLAS {
     a: UnsafePointer<Float>, aCount: Int, transposeA: Bool,
     b: UnsafePointer<Float>, bCount: Int, transposeB: Bool,
     c: UnsafeMutablePointer<Float>, cCount: Int,
-    alpha: Float = 1, beta: Float = 0
+    alpha: Float = 1, beta: Float = 0, ldb: Int? = nil, ldc: Int? = nil
   ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
-    precondition(aCount >= m * k && bCount >= k * n && cCount >= m * n, "sgemm: buffer too small")
+    let ldb = ldb ?? (transposeB ? k : n)
+    let ldc = ldc ?? n
+    precondition(ldb >= (transposeB ? k : n) && ldc >= n, "sgemm: leading dimension too small")
+    precondition(
+      aCount >= m * k && bCount >= (transposeB ? (n - 1) * ldb + k : (k - 1) * ldb + n)
+        && cCount >= (m - 1) * ldc + n || m == 0 || n == 0 || k == 0,
+      "sgemm: buffer too small")
     if m == 0 || n == 0 { return }
     if k == 0 {
-      for index in 0..<(m * n) { c[index] = beta == 0 ? 0 : beta * c[index] }
+      for row in 0..<m {
+        for index in (row * ldc)..<(row * ldc + n) { c[index] = beta == 0 ? 0 : beta * c[index] }
+      }
       return
     }
     let lda = transposeA ? m : k
-    let ldb = transposeB ? k : n
     #if canImport(Accelerate)
       cblas_sgemm(
         CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
         transposeB ? CblasTrans : CblasNoTrans,
-        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     #else
       cblas_sgemm(
         CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
         transposeB ? CblasTrans : CblasNoTrans,
         blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c,
-        blasint(n))
+        blasint(ldc))
     #endif
   }
 

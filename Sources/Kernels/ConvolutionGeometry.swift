@@ -91,3 +91,24 @@ public struct ConvolutionGeometry: Sendable, Equatable {
       && paddingHeight == 0 && paddingWidth == 0
   }
 }
+
+/// Where the plane of (image, channel) starts in an activation array, counted in planes: PyTorch's
+/// batch-major NCHW, or channel-major CNHW (`[C, N, H, W]`), where a 1×1 convolution over the
+/// whole batch is one GEMM and a GEMM's output already is the next layer's input.
+struct PlaneLayout: Sendable, Equatable {
+  /// Planes between image n and image n + 1.
+  let image: Int
+  /// Planes between channel c and channel c + 1.
+  let channel: Int
+
+  /// NCHW with `channels` channels.
+  static func batchMajor(channels: Int) -> PlaneLayout { PlaneLayout(image: channels, channel: 1) }
+
+  /// CNHW with `batch` images.
+  static func channelMajor(batch: Int) -> PlaneLayout { PlaneLayout(image: 1, channel: batch) }
+
+  /// The plane index of (image, channel).
+  @inline(__always) func plane(image: Int, channel: Int) -> Int {
+    image * self.image + channel * self.channel
+  }
+}

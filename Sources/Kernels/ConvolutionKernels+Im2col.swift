@@ -4,8 +4,9 @@ extension ConvolutionKernels {
   /// `input[n, c, oh·sH − pH + i·dH, ow·sW − pW + j·dW]`.
   static func im2col(
     input: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
-    col: UnsafeMutablePointer<Float>
+    col: UnsafeMutablePointer<Float>, layout: PlaneLayout? = nil
   ) {
+    let layout = layout ?? .batchMajor(channels: g.inputChannels)
     let (height, width) = (g.inputHeight, g.inputWidth)
     let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
     let (kH, kW) = (g.kernelHeight, g.kernelWidth)
@@ -28,7 +29,7 @@ extension ConvolutionKernels {
         let (owStart, owEnd) = validRange(
           outputs: outWidth, stride: sW, offset: columnOffset, extent: width)
         for image in 0..<images {
-          let source = input + (image * g.inputChannels + channel) * plane
+          let source = input + layout.plane(image: image, channel: channel) * plane
           let target = col + row * columns + image * spatial
           if ohStart > 0 { zero(target, count: ohStart * outWidth) }
           if contiguous && ohStart < ohEnd && owStart < owEnd {

@@ -53,8 +53,12 @@ extension ConvolutionKernels {
   /// and ReLU. Same contract as `forward`.
   static func winogradForward(
     input: [Float], weight: [Float], bias: [Float]?, geometry g: ConvolutionGeometry,
-    fusedReLU: Bool
+    fusedReLU: Bool, channelMajor: Bool = false
   ) -> [Float] {
+    let inLayout: PlaneLayout =
+      channelMajor ? .channelMajor(batch: g.batch) : .batchMajor(channels: g.inputChannels)
+    let outLayout: PlaneLayout =
+      channelMajor ? .channelMajor(batch: g.batch) : .batchMajor(channels: g.outputChannels)
     let (channels, outChannels) = (g.inputChannels, g.outputChannels)
     let (height, width) = (g.inputHeight, g.inputWidth)
     let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
@@ -85,7 +89,8 @@ extension ConvolutionKernels {
                 let images = Swift.min(chunk, g.batch - first)
                 let tiles = images * tilesPerImage
                 winogradInput(
-                  x + first * channels * height * width, images: images, geometry: g,
+                  x + first * inLayout.image * height * width, images: images, geometry: g,
+                  layout: inLayout,
                   padded: (paddedHeight, paddedWidth, padTop, padLeft),
                   tiles: (tilesHigh, tilesWide, tiles), into: v)
                 for xi in 0..<16 {
@@ -98,8 +103,8 @@ extension ConvolutionKernels {
                 }
                 winogradOutput(
                   m, images: images, geometry: g, tiles: (tilesHigh, tilesWide, tiles),
-                  bias: bias, relu: fusedReLU,
-                  into: out + first * outChannels * outHeight * outWidth)
+                  bias: bias, relu: fusedReLU, layout: outLayout,
+                  into: out + first * outLayout.image * outHeight * outWidth)
               }
             }
           }
@@ -113,7 +118,7 @@ extension ConvolutionKernels {
   /// eight tiles at a time: each padded row is split into its even and odd columns so the four
   /// patch columns of eight neighbouring tiles are four contiguous 8-wide loads.
   static func winogradInput(
-    _ x: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
+    _ x: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry, layout: PlaneLayout,
     padded: (height: Int, width: Int, top: Int, left: Int),
     tiles: (high: Int, wide: Int, count: Int), into v: UnsafeMutablePointer<Float>
   ) {
@@ -135,7 +140,7 @@ extension ConvolutionKernels {
       let columnsCopied = Swift.min(width, padded.width - padded.left)
       for channel in range {
         for image in 0..<images {
-          let plane = x + (image * channels + channel) * height * width
+          let plane = x + layout.plane(image: image, channel: channel) * height * width
           for row in 0..<rowsCopied {
             let source = plane + row * width
             let target = (row + padded.top) * half
@@ -210,7 +215,7 @@ extension ConvolutionKernels {
   /// ReLU, eight tiles at a time (`M` is contiguous along tiles).
   static func winogradOutput(
     _ m: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
-    tiles: (high: Int, wide: Int, count: Int), bias: [Float]?, relu: Bool,
+    tiles: (high: Int, wide: Int, count: Int), bias: [Float]?, relu: Bool, layout: PlaneLayout,
     into out: UnsafeMutablePointer<Float>
   ) {
     let outChannels = g.outputChannels
@@ -221,7 +226,7 @@ extension ConvolutionKernels {
       for o in range {
         let shift = SIMD8<Float>(repeating: bias?[o] ?? 0)
         for image in 0..<images {
-          let plane = out + (image * outChannels + o) * outHeight * outWidth
+          let plane = out + layout.plane(image: image, channel: o) * outHeight * outWidth
           for th in 0..<tiles.high {
             for block in stride(from: 0, to: tiles.wide, by: 8) {
               let p = m + o * tiles.count + image * tilesPerImage + th * tiles.wide + block

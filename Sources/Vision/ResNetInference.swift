@@ -42,7 +42,35 @@ public struct ResNetInference: @unchecked Sendable {
   }
 
   /// `[N, 3, H, W]` → `[N, featureCount]`, evaluation-mode features without autograd.
+  ///
+  /// Activations stay channel-major (`[C, N, H, W]`) from the stem to the pooling: every
+  /// convolution is then a GEMM over the whole batch whose output is the next layer's input
+  /// (max pooling and the residual add work per plane or per element, so they do not care).
   public func features(_ input: Tensor) -> Tensor {
+    guard Self.usesChannelMajorLayout else { return batchMajorFeatures(input) }
+    return Autograd.withoutGradient {
+      func convolve(_ conv: Conv2d, _ x: Tensor) -> Tensor {
+        x.convolvedChannelMajor(
+          weight: conv.weight.value, bias: conv.bias?.value, stride: conv.stride,
+          padding: conv.padding, dilation: conv.dilation, fusedReLU: conv.fusedReLU)
+      }
+      var x = convolve(stem, input.permuted([1, 0, 2, 3]))
+        .maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
+      for block in blocks {
+        var out = x
+        for conv in block.body { out = convolve(conv, out) }
+        x = out.addingReLU(block.shortcut.map { convolve($0, x) } ?? x)
+      }
+      return x.mean(alongAxes: [2, 3]).transposed()
+    }
+  }
+
+  /// Whether `features` keeps activations channel-major (the fast path); false runs the
+  /// NCHW path, kept as the reference the tests and benchmarks compare against.
+  nonisolated(unsafe) public static var usesChannelMajorLayout = true
+
+  /// The same features with NCHW activations throughout.
+  func batchMajorFeatures(_ input: Tensor) -> Tensor {
     Autograd.withoutGradient {
       var x = stem(input).maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
       for block in blocks {

@@ -1,0 +1,32 @@
+import Kernels
+
+extension Tensor {
+  /// `convolved2d` for channel-major activations, inference only: `self` is `[C, N, H, W]`
+  /// (a `permuted([1, 0, 2, 3])` NCHW batch) and the result `[C_out, N, Ho, Wo]`. A frozen
+  /// network kept in this layout runs each 1×1 convolution as one GEMM over the whole batch and
+  /// never reorders activations between layers (`ResNetInference`). Not differentiable: use it
+  /// under `Autograd.withoutGradient`, where nothing is recorded anyway. One group only.
+  public func convolvedChannelMajor(
+    weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+    fusedReLU: Bool = false
+  ) -> Tensor {
+    precondition(rank == 4, "conv2d (channel-major): input must be [C, N, H, W], got \(shape)")
+    precondition(
+      weight.rank == 4 && weight.shape[1] == shape[0],
+      "conv2d (channel-major): input has \(shape[0]) channels, weight is \(weight.shape)")
+    precondition(
+      bias == nil || bias!.shape == [weight.shape[0]],
+      "conv2d (channel-major): bias must be [\(weight.shape[0])]")
+    let geometry = ConvolutionGeometry(
+      batch: shape[1], inputChannels: shape[0], inputHeight: shape[2], inputWidth: shape[3],
+      outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+      stride: stride, padding: padding, dilation: dilation)
+    precondition(geometry.isValid, "conv2d (channel-major): input \(shape) gives no output")
+    let values = ConvolutionKernels.forwardChannelMajor(
+      input: scalars, weight: weight.scalars, bias: bias?.scalars, geometry: geometry,
+      fusedReLU: fusedReLU)
+    return Tensor(
+      shape: [weight.shape[0], shape[1], geometry.outputHeight, geometry.outputWidth],
+      scalars: values)
+  }
+}

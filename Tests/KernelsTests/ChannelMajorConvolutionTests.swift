@@ -1,0 +1,93 @@
+import TestSupport
+import Testing
+
+@testable import Kernels
+
+/// `[N, C, H, W]` ↔ `[C, N, H, W]`.
+private func swapBatchAndChannels(_ values: [Float], _ first: Int, _ second: Int, plane: Int)
+  -> [Float]
+{
+  var result = [Float](repeating: 0, count: values.count)
+  for a in 0..<first {
+    for b in 0..<second {
+      for index in 0..<plane {
+        result[(b * first + a) * plane + index] = values[(a * second + b) * plane + index]
+      }
+    }
+  }
+  return result
+}
+
+@Suite("Channel-major convolution")
+struct ChannelMajorConvolutionTests {
+  static let geometries: [ConvolutionGeometry] = [
+    // ResNet-50's shapes on 32×32 inputs, shrunk in channels: the stem, 1×1 and 3×3 (stride 1
+    // and 2, same-size im2col), the 1×1 stride-2 shortcut, 3×3 on 2×2 and 1×1 maps (pruned).
+    ConvolutionGeometry(
+      batch: 3, inputChannels: 3, inputHeight: 16, inputWidth: 16, outputChannels: 8,
+      kernelHeight: 7, kernelWidth: 7, stride: 2, padding: 3),
+    ConvolutionGeometry(
+      batch: 5, inputChannels: 16, inputHeight: 8, inputWidth: 8, outputChannels: 12,
+      kernelHeight: 1, kernelWidth: 1),
+    ConvolutionGeometry(
+      batch: 5, inputChannels: 12, inputHeight: 8, inputWidth: 8, outputChannels: 10,
+      kernelHeight: 3, kernelWidth: 3, padding: 1),
+    ConvolutionGeometry(
+      batch: 4, inputChannels: 12, inputHeight: 8, inputWidth: 8, outputChannels: 10,
+      kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
+    ConvolutionGeometry(
+      batch: 4, inputChannels: 16, inputHeight: 8, inputWidth: 8, outputChannels: 24,
+      kernelHeight: 1, kernelWidth: 1, stride: 2),
+    ConvolutionGeometry(
+      batch: 6, inputChannels: 8, inputHeight: 2, inputWidth: 2, outputChannels: 8,
+      kernelHeight: 3, kernelWidth: 3, padding: 1),
+    ConvolutionGeometry(
+      batch: 6, inputChannels: 8, inputHeight: 1, inputWidth: 1, outputChannels: 8,
+      kernelHeight: 3, kernelWidth: 3, padding: 1),
+    ConvolutionGeometry(
+      batch: 3, inputChannels: 5, inputHeight: 7, inputWidth: 6, outputChannels: 4,
+      kernelHeight: 3, kernelWidth: 3, padding: 2, dilation: 2),
+    // Winograd-eligible (even ≥ 8×8 output, ≥ 32 channels, ≥ 8192 spatial·channels).
+    ConvolutionGeometry(
+      batch: 2, inputChannels: 32, inputHeight: 16, inputWidth: 16, outputChannels: 32,
+      kernelHeight: 3, kernelWidth: 3, padding: 1),
+  ]
+
+  @Test("equals the naive NCHW convolution, transposed, with bias and ReLU", arguments: geometries)
+  func matchesNaive(_ g: ConvolutionGeometry) {
+    let input = convolutionTestValues(g.inputCount, seed: 1)
+    let weight = convolutionTestValues(g.weightCount, seed: 2)
+    let bias = convolutionTestValues(g.outputChannels, seed: 3)
+    let expected = ConvolutionKernels.naiveForward(
+      input: input, weight: weight, bias: bias, geometry: g
+    ).map { max($0, 0) }
+    let channelMajorInput = swapBatchAndChannels(
+      input, g.batch, g.inputChannels, plane: g.inputHeight * g.inputWidth)
+    let output = ConvolutionKernels.forwardChannelMajor(
+      input: channelMajorInput, weight: weight, bias: bias, geometry: g, fusedReLU: true)
+    let actual = swapBatchAndChannels(
+      output, g.outputChannels, g.batch, plane: g.outputHeight * g.outputWidth)
+    #expect(actual.count == expected.count)
+    let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+    #expect(worst < 1e-4, "largest difference \(worst) for \(g)")
+  }
+
+  @Test("sgemm with leading dimensions writes a column block of a wider matrix")
+  func leadingDimensions() {
+    // C[2, 3..<5] of a 2×6 matrix = A[2×2] · B[2×2], B taken from a 2×4 matrix's first columns.
+    let a: [Float] = [1, 2, 3, 4]
+    let b: [Float] = [1, 0, 9, 9, 0, 1, 9, 9]
+    var c = [Float](repeating: -1, count: 12)
+    a.withUnsafeBufferPointer { pa in
+      b.withUnsafeBufferPointer { pb in
+        c.withUnsafeMutableBufferPointer { pc in
+          BLAS.sgemm(
+            m: 2, n: 2, k: 2, a: pa.baseAddress!, aCount: 4, transposeA: false,
+            b: pb.baseAddress!, bCount: 8, transposeB: false,
+            c: pc.baseAddress! + 3, cCount: 9, ldb: 4, ldc: 6)
+        }
+      }
+    }
+    #expect(c == [-1, -1, -1, 1, 2, -1, -1, -1, -1, 3, 4, -1])
+  }
+}
