@@ -44,7 +44,7 @@ extension FineTuneRun {
     let lastEpoch = settings.epochs + settings.unfreezeEpochs
     var hooks = hooks(
       phase: "backbone", head: head, backbone: model, optimizer: optimizer, inputs: inputs,
-      batches: loader.batchCount)
+      rows: source.count)
     hooks.checkpoint = directory.appendingPathComponent(File.best)
     say(
       "unfreezing the backbone: \(backboneParameters.count) tensors at learning rate \(settings.effectiveBackboneLearningRate), batch norm \(settings.backboneBatchNorm.rawValue)"

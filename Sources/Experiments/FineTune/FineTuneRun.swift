@@ -170,8 +170,7 @@ public final class FineTuneRun {
         classCount: inputs.classNames.count, state: &state,
         hooks: hooks(
           phase: "head", head: head, backbone: nil, optimizer: optimizer, inputs: inputs,
-          batches: (trainCopies[0].labels.count + configuration.batchSize - 1)
-            / configuration.batchSize))
+          rows: trainCopies[0].labels.count))
       if outcome == .interrupted { return interrupted(state) }
       phase = configuration.unfreezeEpochs > 0 ? "backbone" : "done"
       state.startEpoch(configuration.epochs + 1)
@@ -210,7 +209,7 @@ public final class FineTuneRun {
   /// The loop's hooks: progress line, stop checks, best and state files, metrics files.
   func hooks(
     phase: String, head: Sequential, backbone: ResNet?, optimizer: SGD, inputs: FineTuneInputs,
-    batches: Int
+    rows: Int
   ) -> TrainingHooks {
     var hooks = TrainingHooks()
     var line: ProgressLine?
@@ -220,11 +219,12 @@ public final class FineTuneRun {
       if let limit = stopAfterBatches, batchesThisProcess >= limit { return true }
       return stop.isRequested
     }
+    let batchSize = configuration.batchSize
     hooks.batchFinished = { [unowned self] done, total in
       if line == nil {
-        line = progressLine("epoch", total: total, unit: "batch")
+        line = progressLine("\(phase) epoch", total: rows)
       }
-      line?.update(done)
+      line?.update(done == total ? rows : min(done * batchSize, rows))
       if done == total { line = nil }
     }
     hooks.saveBest = { [unowned self] head, metrics in
