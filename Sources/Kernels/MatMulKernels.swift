@@ -11,7 +11,10 @@ public enum MatMulKernels {
     precondition(batchA == batchB || batchA == 1 || batchB == 1, "matmul: batch mismatch")
     precondition(a.count == batchA * m * k && b.count == batchB * k * n, "matmul: size mismatch")
     let batch = max(batchA, batchB)
-    var out = [Float](repeating: 0, count: batch * m * n)
+    // Every element is written by a GEMM with β = 0 (or zeroed by the wrapper when k = 0).
+    var out = [Float](unsafeUninitializedCapacity: batch * m * n) { _, count in
+      count = batch * m * n
+    }
     // A broadcast `b` with untransposed `a` is one big GEMM: stack the batches as rows.
     if batchB == 1 && batchA > 1 && !transposeA {
       return matmul(a, batchA: 1, b, batchB: 1, m: batchA * m, k: k, n: n, transposeB: transposeB)

@@ -49,8 +49,7 @@ public final class Linear: Layer {
   /// `x·Wᵀ + b` for `x: [N, in]` (or `[in]`).
   public func callAsFunction(_ input: Tensor) -> Tensor {
     let x = input.rank == 1 ? input.reshaped(to: [1, input.count]) : input
-    var y = x.matmul(weight.tensor.transposed())
-    if let bias { y = y + bias.tensor }
+    let y = x.linear(weight: weight.tensor, bias: bias?.tensor)
     return input.rank == 1 ? y.reshaped(to: [outputFeatures]) : y
   }
 }

@@ -25,18 +25,76 @@ extension Tensor {
     let a = detached
     let b = other.detached
     let (shapeA, shapeB) = (shape, other.shape)
+    let (needsA, needsB) = (node != nil, other.node != nil)
     return Tensor.record("matmul", shape: outputShape, scalars: values, inputs: [self, other]) {
       g in
-      // ∂A[b] = G[b] · B[b]ᵀ ; ∂B[b] = A[b]ᵀ · G[b]
-      let gradA = MatMulKernels.matmul(
-        g.scalars, batchA: batch, b.scalars, batchB: batchB, m: m, k: n, n: k, transposeB: true)
-      let gradB = MatMulKernels.matmul(
-        a.scalars, batchA: batchA, g.scalars, batchB: batch, m: k, k: m, n: n, transposeA: true)
-      var ga = Tensor(shape: [batch, m, k], scalars: gradA)
-      var gb = Tensor(shape: [batch, k, n], scalars: gradB)
-      if batchA == 1 { ga = ga.sum(alongAxis: 0) }
-      if batchB == 1 { gb = gb.sum(alongAxis: 0) }
-      return [ga.reshaped(to: shapeA), gb.reshaped(to: shapeB)]
+      // ∂A[b] = G[b] · B[b]ᵀ ; ∂B[b] = A[b]ᵀ · G[b]; a broadcast operand sums over the batch.
+      var ga: Tensor?
+      var gb: Tensor?
+      if needsA {
+        let gradA = MatMulKernels.matmul(
+          g.scalars, batchA: batch, b.scalars, batchB: batchB, m: m, k: n, n: k, transposeB: true)
+        ga = Tensor(shape: [batch, m, k], scalars: gradA)
+        if batchA == 1 && batch > 1 { ga = ga!.sum(alongAxis: 0) }
+      }
+      if needsB {
+        let gradB = MatMulKernels.matmul(
+          a.scalars, batchA: batchA, g.scalars, batchB: batch, m: k, k: m, n: n, transposeA: true)
+        gb = Tensor(shape: [batch, k, n], scalars: gradB)
+        if batchB == 1 && batch > 1 { gb = gb!.sum(alongAxis: 0) }
+      }
+      return [ga?.reshaped(to: shapeA), gb?.reshaped(to: shapeB)]
+    }
+  }
+
+  /// `self · weightᵀ + bias` for `self: [m, in]`, `weight: [out, in]`, `bias: [out]`
+  /// (`torch.nn.functional.linear`), without materialising `weightᵀ`: one GEMM that reads the
+  /// weight transposed.
+  ///
+  /// Backward: `∂x = G·W`, `∂W = Gᵀ·x`, `∂b = Σ_rows G`, each only when that input is on the
+  /// tape (cached features never get a gradient).
+  public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
+    precondition(rank == 2 && weight.rank == 2, "linear: needs [m, in] and [out, in]")
+    let (m, k, n) = (shape[0], shape[1], weight.shape[0])
+    precondition(weight.shape[1] == k, "linear: input \(shape), weight \(weight.shape)")
+    precondition(bias == nil || bias!.shape == [n], "linear: bias must be [\(n)]")
+    var values = MatMulKernels.matmul(
+      scalars, batchA: 1, weight.scalars, batchB: 1, m: m, k: k, n: n, transposeB: true)
+    if let bias {
+      let shift = bias.scalars
+      for row in 0..<m {
+        for column in 0..<n { values[row * n + column] += shift[column] }
+      }
+    }
+    let x = detached
+    let w = weight.detached
+    let (needsX, needsW, needsBias) = (node != nil, weight.node != nil, bias?.node != nil)
+    let inputs = [self, weight] + (bias.map { [$0] } ?? [])
+    return Tensor.record("linear", shape: [m, n], scalars: values, inputs: inputs) { g in
+      var result: [Tensor?] = [
+        needsX
+          ? Tensor(
+            shape: [m, k],
+            scalars: MatMulKernels.matmul(
+              g.scalars, batchA: 1, w.scalars, batchB: 1, m: m, k: n, n: k)) : nil,
+        needsW
+          ? Tensor(
+            shape: [n, k],
+            scalars: MatMulKernels.matmul(
+              g.scalars, batchA: 1, x.scalars, batchB: 1, m: n, k: m, n: k, transposeA: true))
+          : nil,
+      ]
+      if bias != nil {
+        var sums = [Float](repeating: 0, count: n)
+        if needsBias {
+          let rows = g.scalars
+          for row in 0..<m {
+            for column in 0..<n { sums[column] += rows[row * n + column] }
+          }
+        }
+        result.append(needsBias ? Tensor(shape: [n], scalars: sums) : nil)
+      }
+      return result
     }
   }
 }

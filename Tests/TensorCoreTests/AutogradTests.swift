@@ -98,3 +98,26 @@ struct FusedInferenceOpsTests {
     #expect(!a.requiringGradient().addingReLU(b).requiresGradient)
   }
 }
+
+@Suite("Fused linear")
+struct LinearOpTests {
+  @Test("x·Wᵀ + b equals the composed ops, and its gradients pass the finite-difference check")
+  func linearMatchesComposition() throws {
+    var generator = SeededGenerator(seed: 5)
+    let x = Tensor.randomNormal([4, 3], using: &generator).requiringGradient()
+    let w = Tensor.randomNormal([2, 3], using: &generator).requiringGradient()
+    let b = Tensor.randomNormal([2], using: &generator).requiringGradient()
+    let fused = x.linear(weight: w, bias: b)
+    let composed = x.matmul(w.transposed()) + b
+    for (u, v) in zip(fused.scalars, composed.scalars) { #expect(abs(u - v) < 1e-6) }
+    let report = GradientCheck.check([x, w, b], step: 1e-3) { inputs in
+      (inputs[0].linear(weight: inputs[1], bias: inputs[2]).squared()).sum()
+    }
+    #expect(report.maximumError < 1e-2, "largest error \(report.maximumError)")
+    // Without bias, and a constant input gets no gradient (only the weight is on the tape).
+    let constant = Tensor.randomNormal([5, 3], using: &generator)
+    let y = constant.linear(weight: w).sum()
+    y.backward()
+    #expect(w.gradient != nil)
+  }
+}
