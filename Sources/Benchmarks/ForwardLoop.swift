@@ -9,9 +9,13 @@ func runForwardLoop(_ arguments: [String]) -> String {
   let size = values.count > 0 ? values[0] : 32
   let batch = values.count > 1 ? values[1] : 64
   let iterations = values.count > 2 ? values[2] : 20
-  guard let model = try? ResNet(depth: 50) else { return "ResNet-50 could not be built" }
-  model.eval()
-  let inference = ResNetInference(model)
+  // Only the folded engine is kept, as `FeatureExtractor` does.
+  let built: ResNetInference? = {
+    guard let model = try? ResNet(depth: 50) else { return nil }
+    model.eval()
+    return ResNetInference(model)
+  }()
+  guard let inference = built else { return "ResNet-50 could not be built" }
   if ProcessInfo.processInfo.environment["CLASSIFY_NCHW"] != nil {
     ResNetInference.usesChannelMajorLayout = false
   }
@@ -24,4 +28,5 @@ func runForwardLoop(_ arguments: [String]) -> String {
   return String(
     format: "forward %d×%d batch %d: %.1f img/s over %d iterations", size, size, batch,
     Double(batch * iterations) / seconds, iterations)
+    + String(format: "; peak RSS %.0f MiB", peakResidentMiB())
 }

@@ -281,6 +281,20 @@ public enum ElementwiseKernels {
 extension ElementwiseKernels {
   /// `max(a + b, 0)` for equal-length arrays in one pass: a residual connection's add and ReLU
   /// without the intermediate array.
+  /// `a = max(a + b, 0)` in place.
+  public static func addReLU(into a: inout [Float], _ b: [Float]) {
+    precondition(a.count == b.count, "addReLU: \(a.count) vs \(b.count) elements")
+    let count = a.count
+    a.withUnsafeMutableBufferPointer { pa in
+      b.withUnsafeBufferPointer { pb in
+        guard let x = pa.baseAddress, let y = pb.baseAddress else { return }
+        parallelChunks(count, minimumPerThread: 1 << 16) { range in
+          for index in range { x[index] = Swift.max(x[index] + y[index], 0) }
+        }
+      }
+    }
+  }
+
   public static func addReLU(_ a: [Float], _ b: [Float]) -> [Float] {
     precondition(a.count == b.count, "addReLU: \(a.count) vs \(b.count) elements")
     let count = a.count

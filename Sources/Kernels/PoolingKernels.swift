@@ -58,21 +58,25 @@ public enum PoolingKernels {
   /// Max over each window (padding never wins); `indices` hold the flat `h·W + w` position of
   /// the first maximum in its plane (as `return_indices=True`), and a NaN wins, as in PyTorch.
   /// Shapes: `input: [planes, H, W]` → `[planes, Ho, Wo]` twice.
-  public static func maxPool(_ input: [Float], geometry g: PoolingGeometry) -> (
-    values: [Float], indices: [Int32]
-  ) {
+  ///
+  /// `withIndices: false` skips the argmax indices (inference: no backward will route through
+  /// them), returning an empty array for them.
+  public static func maxPool(
+    _ input: [Float], geometry g: PoolingGeometry, withIndices: Bool = true
+  )
+    -> (values: [Float], indices: [Int32])
+  {
     precondition(g.isValid && input.count == g.planes * g.inputHeight * g.inputWidth, "maxPool")
     let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
     let (height, width) = (g.inputHeight, g.inputWidth)
     let outputCount = g.planes * outHeight * outWidth
     var values = [Float](repeating: 0, count: outputCount)
-    var indices = [Int32](repeating: 0, count: outputCount)
+    var indices = [Int32](repeating: 0, count: withIndices ? outputCount : 0)
     input.withUnsafeBufferPointer { pInput in
       values.withUnsafeMutableBufferPointer { pValues in
         indices.withUnsafeMutableBufferPointer { pIndices in
-          guard let source = pInput.baseAddress, let valueOut = pValues.baseAddress,
-            let indexOut = pIndices.baseAddress
-          else { return }
+          guard let source = pInput.baseAddress, let valueOut = pValues.baseAddress else { return }
+          let indexOut = withIndices ? pIndices.baseAddress : nil
           parallelChunks(
             g.planes, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(1, height * width))
           ) { range in
@@ -100,7 +104,7 @@ public enum PoolingKernels {
                     }
                   }
                   valueOut[base + oh * outWidth + ow] = best
-                  indexOut[base + oh * outWidth + ow] = Int32(bestIndex)
+                  indexOut?[base + oh * outWidth + ow] = Int32(bestIndex)
                 }
               }
             }

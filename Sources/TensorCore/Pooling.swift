@@ -24,7 +24,8 @@ extension Tensor {
   public func maxPooled2d(kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
     let geometry = poolingGeometry(
       kernelSize: kernelSize, stride: stride ?? kernelSize, padding: padding, "maxPool2d")
-    let (values, indices) = PoolingKernels.maxPool(scalars, geometry: geometry)
+    let (values, indices) = PoolingKernels.maxPool(
+      scalars, geometry: geometry, withIndices: Autograd.isRecording && node != nil)
     let inputShape = shape
     return Tensor.record(
       "maxPool2d", shape: [shape[0], shape[1], geometry.outputHeight, geometry.outputWidth],

@@ -13,7 +13,7 @@ public struct Tensor: CustomStringConvertible, @unchecked Sendable {
   /// The extent of each axis, outermost first. `[]` is a scalar.
   public let shape: [Int]
   /// The elements in row-major order.
-  public private(set) var scalars: [Float]
+  public internal(set) var scalars: [Float]
   /// The tape entry that produced this tensor, or the leaf that owns its gradient.
   var node: GradNode?
 

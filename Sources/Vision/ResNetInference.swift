@@ -57,9 +57,11 @@ public struct ResNetInference: @unchecked Sendable {
       var x = convolve(stem, input.permuted([1, 0, 2, 3]))
         .maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
       for block in blocks {
-        var out = x
-        for conv in block.body { out = convolve(conv, out) }
-        x = out.addingReLU(block.shortcut.map { convolve($0, x) } ?? x)
+        var out = convolve(block.body[0], x)
+        for conv in block.body.dropFirst() { out = convolve(conv, out) }
+        if let shortcut = block.shortcut { x = convolve(shortcut, x) }
+        out.addReLU(x)
+        x = out
       }
       return x.mean(alongAxes: [2, 3]).transposed()
     }

@@ -44,8 +44,9 @@ public struct FineTuneInputs {
   public let split: ValidationSplit
   /// Test indices into `testSet`.
   public let testIndices: [Int]
-  /// The backbone as loaded (training-capable, for unfreezing).
-  public let model: ResNet
+  /// The backbone as loaded (training-capable), kept only when the run unfreezes it: a frozen
+  /// run holds just the folded engine, half the weights' memory.
+  public let model: ResNet?
   /// `sha256:…` of the weights file, or `random:…`.
   public let weightsFingerprint: String
   /// The evaluation-mode extractor (validation, test, and training without augmentation).
@@ -85,6 +86,7 @@ public struct FineTuneInputs {
       throw FineTuneError("\(root.path): the training or test split is empty")
     }
 
+    let model: ResNet
     if configuration.usesRandomWeights {
       model = try ResNet(
         depth: configuration.depth, baseWidth: configuration.baseWidth, seed: configuration.seed)
@@ -97,6 +99,7 @@ public struct FineTuneInputs {
     }
     model.eval()
     let backbone = ResNetInference(model)
+    self.model = configuration.unfreezeEpochs > 0 ? model : nil
     extractor = FeatureExtractor(
       backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize,
       batchSize: configuration.batchSize)

@@ -16,7 +16,9 @@ extension FineTuneRun {
     head: Sequential, inputs: FineTuneInputs, state: inout TrainingProgress, resumingFrom: Bool
   ) throws -> TrainingOutcome {
     let settings = configuration
-    let model = inputs.model
+    guard let model = inputs.model else {
+      throw FineTuneError("internal: the backbone was not kept for unfreezing")
+    }
     let batchNorms = Self.layers(of: model).compactMap { $0 as? BatchNorm2d }
     let frozenNorms = settings.backboneBatchNorm == .frozen
     let excluded = Set(
