@@ -15,7 +15,10 @@ func runForwardLoop(_ arguments: [String]) -> String {
     model.eval()
     return ResNetInference(model)
   }()
-  guard let inference = built else { return "ResNet-50 could not be built" }
+  guard var inference = built else { return "ResNet-50 could not be built" }
+  if let pixels = ProcessInfo.processInfo.environment["CLASSIFY_PASS_PIXELS"].flatMap(Int.init) {
+    inference.pixelsPerPass = pixels
+  }
   if ProcessInfo.processInfo.environment["CLASSIFY_NCHW"] != nil {
     ResNetInference.usesChannelMajorLayout = false
   }

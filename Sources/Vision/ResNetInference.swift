@@ -46,9 +46,28 @@ public struct ResNetInference: @unchecked Sendable {
   /// Activations stay channel-major (`[C, N, H, W]`) from the stem to the pooling: every
   /// convolution is then a GEMM over the whole batch whose output is the next layer's input
   /// (max pooling and the residual add work per plane or per element, so they do not care).
+  ///
+  /// Large inputs go through in sub-batches of at most `pixelsPerPass` input pixels (four
+  /// 224×224 images): the activations of a ResNet-50 at 224×224 take ~19 MB per image, and the
+  /// GEMMs are already large at that size, so splitting costs no speed and bounds the memory.
   public func features(_ input: Tensor) -> Tensor {
     guard Self.usesChannelMajorLayout else { return batchMajorFeatures(input) }
-    return Autograd.withoutGradient {
+    let (batch, pixels) = (input.shape[0], input.shape[2] * input.shape[3])
+    let perPass = Swift.max(1, pixelsPerPass / Swift.max(pixels, 1))
+    guard batch > perPass else { return channelMajorFeatures(input) }
+    let parts = stride(from: 0, to: batch, by: perPass).map { first in
+      channelMajorFeatures(input.slice(alongAxis: 0, first..<Swift.min(first + perPass, batch)))
+    }
+    return Tensor.concatenate(parts, alongAxis: 0)
+  }
+
+  /// The input pixels (images × H × W) one pass of `features` takes at most. Measured at
+  /// 224×224 batch 16 (2 threads): 4 images per pass is as fast as 16 or faster, at 244 MiB peak
+  /// instead of 430.
+  public var pixelsPerPass = 4 * 224 * 224
+
+  private func channelMajorFeatures(_ input: Tensor) -> Tensor {
+    Autograd.withoutGradient {
       func convolve(_ conv: Conv2d, _ x: Tensor) -> Tensor {
         x.convolvedChannelMajor(
           weight: conv.weight.value, bias: conv.bias?.value, stride: conv.stride,
