@@ -1,4 +1,6 @@
+import Experiments
 import Foundation
+import NN
 import TensorCore
 import Vision
 
@@ -32,4 +34,51 @@ func runForwardLoop(_ arguments: [String]) -> String {
     format: "forward %d×%d batch %d: %.1f img/s over %d iterations", size, size, batch,
     Double(batch * iterations) / seconds, iterations)
     + String(format: "; peak RSS %.0f MiB", peakResidentMiB())
+}
+
+/// `Benchmarks train-loop [ITERATIONS]`: full ResNet-50 training steps at 32×32 batch 64 in a
+/// loop, for profilers; prints images per second.
+func runTrainLoop(_ arguments: [String]) -> String {
+  let iterations = arguments.compactMap { Int($0) }.first ?? 5
+  guard let model = try? ResNet(depth: 50) else { return "ResNet-50 could not be built" }
+  model.train()
+  let optimizer = SGD(model.parameters, learningRate: 0.001, momentum: 0.9)
+  var generator = SeededGenerator(seed: 3)
+  let input = Tensor.randomNormal([64, 3, 32, 32], using: &generator)
+  let labels = (0..<64).map { $0 % 10 }
+  func step() {
+    optimizer.zeroGradients()
+    Loss.crossEntropy(logits: model(input), labels: labels).backward()
+    optimizer.step()
+  }
+  step()
+  let start = Date()
+  for _ in 0..<iterations { step() }
+  let seconds = Date().timeIntervalSince(start)
+  return String(
+    format: "training step 32×32 batch 64: %.1f img/s over %d iterations; peak RSS %.0f MiB",
+    Double(64 * iterations) / seconds, iterations, peakResidentMiB())
+}
+
+/// `Benchmarks head-loop [EPOCHS]`: head-only epochs over 50,000 × 2048 random features, for
+/// profilers; prints seconds per epoch.
+func runHeadLoop(_ arguments: [String]) -> String {
+  let epochs = arguments.compactMap { Int($0) }.first ?? 3
+  var generator = SeededGenerator(seed: 6)
+  let rows = 50_000
+  let cache = FeatureCache(
+    key: FeatureCacheKey(
+      weights: "random", dataset: "benchmark", split: "train", transform: "none",
+      featureCount: 2048),
+    features: Tensor.randomUniform([rows, 2048], using: &generator),
+    labels: (0..<rows).map { _ in Int(generator.next(upperBound: UInt64(10))) })
+  var configuration = HeadTrainingConfiguration()
+  configuration.epochs = epochs
+  let trainer = HeadTrainer(specification: .assignment, configuration: configuration)
+  let start = Date()
+  guard (try? trainer.train(train: cache, validation: nil, classCount: 10, checkpoint: nil)) != nil
+  else { return "head training failed" }
+  return String(
+    format: "head epoch over 50,000 × 2048: %.3f s",
+    Date().timeIntervalSince(start) / Double(epochs))
 }

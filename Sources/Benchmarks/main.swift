@@ -17,6 +17,14 @@ if arguments.first == "check-resnet" {
   }
   exit(0)
 }
+if arguments.first == "head-loop" {
+  print(runHeadLoop(Array(arguments.dropFirst())))
+  exit(0)
+}
+if arguments.first == "train-loop" {
+  print(runTrainLoop(Array(arguments.dropFirst())))
+  exit(0)
+}
 if arguments.first == "forward-loop" {
   print(runForwardLoop(Array(arguments.dropFirst())))
   exit(0)
