@@ -165,6 +165,21 @@ struct FineTuneRunTests {
       _ = try execute(
         FineTuneRun(configuration: changed, directory: whole.directory), resume: true)
     }
+    // A checkpoint whose tensors are another head than its metadata names is refused by name.
+    var otherHead = configuration()
+    otherHead.head = "64,relu"
+    var metadata = best.metadata
+    metadata["config"] = String(decoding: try otherHead.json(), as: UTF8.self)
+    metadata["head"] = otherHead.head
+    let mismatched = folder.appendingPathComponent("mismatched.safetensors")
+    try SafetensorsFile.write(best.tensors, metadata: metadata, to: mismatched)
+    #expect {
+      _ = try FineTuneCheckpoint.load(from: mismatched)
+    } throws: { error in
+      "\(error)".contains("mismatched.safetensors")
+        && "\(error)".contains("does not match the head '64,relu'")
+    }
+
     // A head trained on other backbone weights is refused, naming the fingerprints.
     let otherWeights = folder.appendingPathComponent("other.safetensors")
     try ResNet(depth: 18, baseWidth: 8, seed: 99).save(to: otherWeights)
