@@ -314,6 +314,39 @@ int classify_image_decode(const unsigned char *data, size_t length, unsigned cha
 
 // MARK: PNG writing
 
+int classify_png_encode(const unsigned char *pixels, size_t capacity, int width, int height,
+                        int channels, unsigned char *output, size_t *length, char *error,
+                        size_t error_capacity) {
+  if (width <= 0 || height <= 0 || (size_t)width * (size_t)height * (size_t)channels != capacity) {
+    return fail(error, error_capacity, CLASSIFY_IMAGE_BAD_ARGUMENT,
+                "%zu bytes do not fill a %dx%d image with %d channels", capacity, width, height,
+                channels);
+  }
+  png_image image;
+  memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  image.width = (png_uint_32)width;
+  image.height = (png_uint_32)height;
+  switch (channels) {
+    case 1: image.format = PNG_FORMAT_GRAY; break;
+    case 3: image.format = PNG_FORMAT_RGB; break;
+    case 4: image.format = PNG_FORMAT_RGBA; break;
+    default:
+      return fail(error, error_capacity, CLASSIFY_IMAGE_BAD_ARGUMENT,
+                  "%d channels (expected 1, 3 or 4)", channels);
+  }
+  png_alloc_size_t size = output ? (png_alloc_size_t)*length : 0;
+  if (!png_image_write_to_memory(&image, output, &size, 0, pixels, 0, NULL)) {
+    int code = fail(error, error_capacity, CLASSIFY_IMAGE_WRITE_FAILED, "libpng: %s",
+                    image.message[0] ? image.message : "encoding failed");
+    png_image_free(&image);
+    return code;
+  }
+  *length = (size_t)size;
+  png_image_free(&image);
+  return CLASSIFY_IMAGE_OK;
+}
+
 int classify_png_write(const char *path, const unsigned char *pixels, size_t capacity, int width,
                        int height, int channels, char *error, size_t error_capacity) {
   if (width <= 0 || height <= 0 || (size_t)width * (size_t)height * (size_t)channels != capacity) {

@@ -25,6 +25,20 @@ struct PNGEncodingTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["thumb.png"])
   }
 
+  @Test("in-memory PNG bytes decode back exactly and equal the file's", arguments: [1, 3, 4])
+  func inMemory(channels: Int) throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let pixels = (0..<(9 * 4 * channels)).map { UInt8(truncatingIfNeeded: $0 * 53 + 7) }
+    let image = Image(width: 9, height: 4, channels: channels, pixels: pixels)
+    let data = try image.pngData()
+    #expect(data.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+    #expect(try Image.decode(Array(data), path: "memory") == image)
+    let url = folder.appendingPathComponent("same.png")
+    try image.encodePNG(to: url)
+    #expect(try Data(contentsOf: url) == data)
+  }
+
   @Test("overwrites an existing file atomically")
   func overwrite() throws {
     let folder = try temporaryFolder()

@@ -42,6 +42,12 @@ int classify_image_info(const unsigned char *data, size_t length, int *width, in
 int classify_image_decode(const unsigned char *data, size_t length, unsigned char *pixels,
                           size_t capacity, char *error, size_t error_capacity);
 
+/// Encodes 8-bit interleaved pixels (1, 3 or 4 channels) as PNG bytes into `output`, whose size
+/// is `*length`; with `output` NULL, only sets `*length` to the size needed.
+int classify_png_encode(const unsigned char *pixels, size_t capacity, int width, int height,
+                        int channels, unsigned char *output, size_t *length, char *error,
+                        size_t error_capacity);
+
 /// Writes 8-bit interleaved pixels (1, 3 or 4 channels) as a PNG file at `path`.
 int classify_png_write(const char *path, const unsigned char *pixels, size_t capacity, int width,
                        int height, int channels, char *error, size_t error_capacity);

@@ -74,15 +74,10 @@ extension ResultsPage {
     }
   }
 
-  /// The PNG bytes of `image`. ImageCodecs encodes to files only, so this goes through a
-  /// uniquely named temporary file that is always removed.
+  /// The PNG bytes of `image`, encoded in memory.
   static func pngData(_ image: Image, label: String) throws -> Data {
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "classify-results-page-\(UUID().uuidString).png")
-    defer { try? FileManager.default.removeItem(at: file) }
     do {
-      try image.encodePNG(to: file)
-      return try Data(contentsOf: file)
+      return try image.pngData()
     } catch {
       throw ResultsPageError(description: "cannot encode \(label) as PNG: \(error)")
     }
