@@ -157,6 +157,15 @@ struct FineTuneRunTests {
       #expect(try contents(finalRun, file) == contents(whole, file), "\(file) differs after resume")
     }
 
+    // A run stopped before any state was saved (while computing features) resumes from the start.
+    let early = folder.appendingPathComponent("early")
+    try FileManager.default.createDirectory(at: early, withIntermediateDirectories: true)
+    try configuration().json().write(to: early.appendingPathComponent("config.json"))
+    let (earlyRun, earlyOutcome, _) = try execute(
+      try FineTuneRun.resuming(directory: early), resume: true)
+    #expect(earlyOutcome == outcome)
+    #expect(try contents(earlyRun, "metrics.csv") == contents(whole, "metrics.csv"))
+
     // A folder holding a run is not overwritten; resuming with other settings is refused.
     #expect(throws: FineTuneError.self) { _ = try run(configuration(), "whole") }
     var changed = configuration()

@@ -114,7 +114,11 @@ public final class FineTuneRun {
       try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
       try configuration.json().write(to: url(File.config), options: .atomic)
     }
-    let saved = resume ? try TrainingStateFile.readProgress(from: stateFile) : nil
+    // A run stopped before its first epoch ended (e.g. while computing features) has no state
+    // yet: resuming it starts training from the beginning, with the cache it already has.
+    let saved =
+      resume && fileManager.fileExists(atPath: stateFile.path)
+      ? try TrainingStateFile.readProgress(from: stateFile) : nil
     if let saved {
       say(
         "resuming \(directory.path) in the \(saved.phase) phase at epoch \(saved.progress.epoch), batch \(saved.progress.batch)"

@@ -11,7 +11,7 @@ public final class ProgressLine {
   private let write: (String) -> Void
   private let interactive: Bool
   private let start = Date()
-  private var lastDraw = Date.distantPast
+  private var lastDraw: Date
   private var finished = false
 
   /// A line for `total` items of `unit` (e.g. "img"), written through `write` (standard error
@@ -26,6 +26,8 @@ public final class ProgressLine {
     self.unit = unit
     self.interactive = interactive
     self.write = write
+    // A log gets a line only every ten seconds and at the end, so short loops write one line.
+    lastDraw = interactive ? .distantPast : start
   }
 
   /// Records that `done` items are done.
