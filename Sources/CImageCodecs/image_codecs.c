@@ -314,65 +314,58 @@ int classify_image_decode(const unsigned char *data, size_t length, unsigned cha
 
 // MARK: PNG writing
 
-int classify_png_encode(const unsigned char *pixels, size_t capacity, int width, int height,
-                        int channels, unsigned char *output, size_t *length, char *error,
-                        size_t error_capacity) {
+/// Checks the pixel buffer and fills `image` for libpng's simplified write API.
+static int png_prepare(png_image *image, size_t capacity, int width, int height, int channels,
+                       char *error, size_t error_capacity) {
   if (width <= 0 || height <= 0 || (size_t)width * (size_t)height * (size_t)channels != capacity) {
     return fail(error, error_capacity, CLASSIFY_IMAGE_BAD_ARGUMENT,
                 "%zu bytes do not fill a %dx%d image with %d channels", capacity, width, height,
                 channels);
   }
-  png_image image;
-  memset(&image, 0, sizeof image);
-  image.version = PNG_IMAGE_VERSION;
-  image.width = (png_uint_32)width;
-  image.height = (png_uint_32)height;
+  memset(image, 0, sizeof *image);
+  image->version = PNG_IMAGE_VERSION;
+  image->width = (png_uint_32)width;
+  image->height = (png_uint_32)height;
   switch (channels) {
-    case 1: image.format = PNG_FORMAT_GRAY; break;
-    case 3: image.format = PNG_FORMAT_RGB; break;
-    case 4: image.format = PNG_FORMAT_RGBA; break;
+    case 1: image->format = PNG_FORMAT_GRAY; break;
+    case 3: image->format = PNG_FORMAT_RGB; break;
+    case 4: image->format = PNG_FORMAT_RGBA; break;
     default:
       return fail(error, error_capacity, CLASSIFY_IMAGE_BAD_ARGUMENT,
                   "%d channels (expected 1, 3 or 4)", channels);
   }
-  png_alloc_size_t size = output ? (png_alloc_size_t)*length : 0;
-  if (!png_image_write_to_memory(&image, output, &size, 0, pixels, 0, NULL)) {
-    int code = fail(error, error_capacity, CLASSIFY_IMAGE_WRITE_FAILED, "libpng: %s",
-                    image.message[0] ? image.message : "encoding failed");
-    png_image_free(&image);
-    return code;
-  }
-  *length = (size_t)size;
-  png_image_free(&image);
   return CLASSIFY_IMAGE_OK;
+}
+
+/// Turns the result of a libpng write into a status, freeing the image.
+static int png_finish(png_image *image, int written, const char *what, char *error,
+                      size_t error_capacity) {
+  int code = CLASSIFY_IMAGE_OK;
+  if (!written) {
+    code = fail(error, error_capacity, CLASSIFY_IMAGE_WRITE_FAILED, "libpng: %s",
+                image->message[0] ? image->message : what);
+  }
+  png_image_free(image);
+  return code;
+}
+
+int classify_png_encode(const unsigned char *pixels, size_t capacity, int width, int height,
+                        int channels, unsigned char *output, size_t *length, char *error,
+                        size_t error_capacity) {
+  png_image image;
+  int status = png_prepare(&image, capacity, width, height, channels, error, error_capacity);
+  if (status != CLASSIFY_IMAGE_OK) return status;
+  png_alloc_size_t size = output ? (png_alloc_size_t)*length : 0;
+  int written = png_image_write_to_memory(&image, output, &size, 0, pixels, 0, NULL);
+  if (written) *length = (size_t)size;
+  return png_finish(&image, written, "encoding failed", error, error_capacity);
 }
 
 int classify_png_write(const char *path, const unsigned char *pixels, size_t capacity, int width,
                        int height, int channels, char *error, size_t error_capacity) {
-  if (width <= 0 || height <= 0 || (size_t)width * (size_t)height * (size_t)channels != capacity) {
-    return fail(error, error_capacity, CLASSIFY_IMAGE_BAD_ARGUMENT,
-                "%zu bytes do not fill a %dx%d image with %d channels", capacity, width, height,
-                channels);
-  }
   png_image image;
-  memset(&image, 0, sizeof image);
-  image.version = PNG_IMAGE_VERSION;
-  image.width = (png_uint_32)width;
-  image.height = (png_uint_32)height;
-  switch (channels) {
-    case 1: image.format = PNG_FORMAT_GRAY; break;
-    case 3: image.format = PNG_FORMAT_RGB; break;
-    case 4: image.format = PNG_FORMAT_RGBA; break;
-    default:
-      return fail(error, error_capacity, CLASSIFY_IMAGE_BAD_ARGUMENT,
-                  "%d channels (expected 1, 3 or 4)", channels);
-  }
-  if (!png_image_write_to_file(&image, path, 0, pixels, 0, NULL)) {
-    int code = fail(error, error_capacity, CLASSIFY_IMAGE_WRITE_FAILED, "libpng: %s",
-                    image.message[0] ? image.message : "write failed");
-    png_image_free(&image);
-    return code;
-  }
-  png_image_free(&image);
-  return CLASSIFY_IMAGE_OK;
+  int status = png_prepare(&image, capacity, width, height, channels, error, error_capacity);
+  if (status != CLASSIFY_IMAGE_OK) return status;
+  int written = png_image_write_to_file(&image, path, 0, pixels, 0, NULL);
+  return png_finish(&image, written, "write failed", error, error_capacity);
 }
