@@ -87,7 +87,7 @@ public struct ResNetInference: @unchecked Sendable {
   }
 
   /// Whether `features` keeps activations channel-major (the fast path); false runs the
-  /// NCHW path, kept as the reference the tests and benchmarks compare against.
+  /// NCHW path, kept as the reference the tests and the benchmarks' A/B runs compare against.
   nonisolated(unsafe) public static var usesChannelMajorLayout = true
 
   /// The same features with NCHW activations throughout.
