@@ -58,6 +58,8 @@ struct FineTuneCommand: ParsableCommand {
         configuration: try options.configuration(), directory: URL(fileURLWithPath: folder),
         stop: stop)
     }
+    // Unbuffered, so that lines and errors (standard error) appear in order in logs.
+    run.output = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
     switch try run.run(resume: resume != nil) {
     case .finished: break
     case .interrupted: throw ExitCode(130)

@@ -102,17 +102,6 @@ extension FineTuneRun {
       classNames: inputs.classNames, split: "test", epoch: epoch,
       batchSize: configuration.batchSize)
 
-    try FineTuneMetrics.writeCSV(history, to: directory.appendingPathComponent(File.metrics))
-    try FineTuneMetrics.writeJSONLines(
-      history, to: directory.appendingPathComponent("metrics.jsonl"))
-    try FineTuneMetrics.writeCurves(history, to: directory.appendingPathComponent("curves"))
-    try Data(result.markdown.utf8).write(
-      to: directory.appendingPathComponent("test.md"), options: .atomic)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(result).write(
-      to: directory.appendingPathComponent(File.test), options: .atomic)
-
     var samples: [ResultsPageSample] = []
     samples.reserveCapacity(inputs.testIndices.count)
     for (row, index) in inputs.testIndices.enumerated() {
@@ -125,14 +114,36 @@ extension FineTuneRun {
     if configuration.usesRandomWeights {
       notes.append("The backbone has random (seeded) weights, not ImageNet weights.")
     }
-    if let epoch { notes.append("The model kept is the one of epoch \(epoch) (best validation).") }
+    if let epoch {
+      notes.append("The model kept is the one of epoch \(epoch) (best validation).")
+    }
     let page = ResultsPage(
       title: "classify finetune — \(configuration.dataset) test results",
       classNames: inputs.classNames,
       samples: samples, history: history,
       settings: configuration.rows.map { ResultsPage.Setting($0.name, $0.value) }, notes: notes)
-    try page.write(to: directory.appendingPathComponent(File.results))
 
+    // A write that fails (a full disk) leaves the trained model and the earlier files as they
+    // were; resuming the finished run writes the results again.
+    do {
+      try FineTuneMetrics.writeCSV(history, to: directory.appendingPathComponent(File.metrics))
+      try FineTuneMetrics.writeJSONLines(
+        history, to: directory.appendingPathComponent("metrics.jsonl"))
+      try FineTuneMetrics.writeCurves(history, to: directory.appendingPathComponent("curves"))
+      try Data(result.markdown.utf8).write(
+        to: directory.appendingPathComponent("test.md"), options: .atomic)
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      try encoder.encode(result).write(
+        to: directory.appendingPathComponent(File.test), options: .atomic)
+
+      try page.write(to: directory.appendingPathComponent(File.results))
+    } catch {
+      throw FineTuneError(
+        "\(error). The trained model is kept in \(directory.appendingPathComponent(File.best).path); "
+          + "free some space, then `classify finetune --resume \(directory.path)` writes the results again"
+      )
+    }
     say(result.text)
     say(
       "wrote \(directory.path): best.safetensors, metrics.csv, curves.png, test.md, results.html"
