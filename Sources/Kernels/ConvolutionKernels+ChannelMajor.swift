@@ -8,9 +8,12 @@ extension ConvolutionKernels {
   /// GEMM on the input as it lies, and every GEMM writes its columns straight into the output, so
   /// the NCHW path's per-chunk reorders and output scatter disappear (they cost a third of a
   /// ResNet-50 forward on 32×32 images, whose maps are 8×8 and smaller). One group only.
+  ///
+  /// `filterCache` keeps this convolution's Winograd filter transform across calls (frozen
+  /// weights only: the cache never looks at the weight again).
   public static func forwardChannelMajor(
     input: [Float], weight: [Float], bias: [Float]?, geometry g: ConvolutionGeometry,
-    fusedReLU: Bool = false
+    fusedReLU: Bool = false, filterCache: WinogradFilterCache? = nil
   ) -> [Float] {
     precondition(g.isValid && g.groups == 1, "conv2d (channel-major): invalid geometry \(g)")
     precondition(input.count == g.inputCount && weight.count == g.weightCount, "conv2d: sizes")
@@ -24,7 +27,7 @@ extension ConvolutionKernels {
     if useWinograd && winogradApplies(g) {
       return winogradForward(
         input: input, weight: weight, bias: bias, geometry: g, fusedReLU: fusedReLU,
-        channelMajor: true)
+        channelMajor: true, filterCache: filterCache)
     }
     let spatial = g.outputHeight * g.outputWidth
     let totalColumns = g.batch * spatial

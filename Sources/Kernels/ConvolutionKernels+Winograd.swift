@@ -53,7 +53,7 @@ extension ConvolutionKernels {
   /// and ReLU. Same contract as `forward`.
   static func winogradForward(
     input: [Float], weight: [Float], bias: [Float]?, geometry g: ConvolutionGeometry,
-    fusedReLU: Bool, channelMajor: Bool = false
+    fusedReLU: Bool, channelMajor: Bool = false, filterCache: WinogradFilterCache? = nil
   ) -> [Float] {
     let inLayout: PlaneLayout =
       channelMajor ? .channelMajor(batch: g.batch) : .batchMajor(channels: g.inputChannels)
@@ -70,7 +70,9 @@ extension ConvolutionKernels {
       1, (1 << 22) / (16 * Swift.max(channels, outChannels) * tilesPerImage))
     let chunk = Swift.min(g.batch, Swift.min(byTiles, byMemory))
     let maxTiles = chunk * tilesPerImage
-    let filters = winogradFilters(weight, pairs: outChannels * channels)
+    let filters =
+      filterCache?.filters { winogradFilters(weight, pairs: outChannels * channels) }
+      ?? winogradFilters(weight, pairs: outChannels * channels)
     let transformedCount = 16 * channels * maxTiles
     let productCount = 16 * outChannels * maxTiles + 8  // slack for 8-wide loads
     var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
@@ -248,10 +250,10 @@ extension ConvolutionKernels {
               var y11 = s11 - s12 - s13 + shift
               if relu {
                 let zero = SIMD8<Float>()
-                y00 = pointwiseMax(y00, zero)
-                y01 = pointwiseMax(y01, zero)
-                y10 = pointwiseMax(y10, zero)
-                y11 = pointwiseMax(y11, zero)
+                y00.replace(with: zero, where: y00 .< zero)
+                y01.replace(with: zero, where: y01 .< zero)
+                y10.replace(with: zero, where: y10 .< zero)
+                y11.replace(with: zero, where: y11 .< zero)
               }
               let top = plane + 2 * th * outWidth + 2 * block
               let bottom = top + outWidth

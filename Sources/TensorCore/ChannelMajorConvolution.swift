@@ -6,9 +6,10 @@ extension Tensor {
   /// network kept in this layout runs each 1×1 convolution as one GEMM over the whole batch and
   /// never reorders activations between layers (`ResNetInference`). Not differentiable: use it
   /// under `Autograd.withoutGradient`, where nothing is recorded anyway. One group only.
+  /// `filterCache` keeps the Winograd filter transform of a frozen weight across calls.
   public func convolvedChannelMajor(
     weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-    fusedReLU: Bool = false
+    fusedReLU: Bool = false, filterCache: WinogradFilterCache? = nil
   ) -> Tensor {
     precondition(rank == 4, "conv2d (channel-major): input must be [C, N, H, W], got \(shape)")
     precondition(
@@ -24,9 +25,13 @@ extension Tensor {
     precondition(geometry.isValid, "conv2d (channel-major): input \(shape) gives no output")
     let values = ConvolutionKernels.forwardChannelMajor(
       input: scalars, weight: weight.scalars, bias: bias?.scalars, geometry: geometry,
-      fusedReLU: fusedReLU)
+      fusedReLU: fusedReLU, filterCache: filterCache)
     return Tensor(
       shape: [weight.shape[0], shape[1], geometry.outputHeight, geometry.outputWidth],
       scalars: values)
   }
 }
+
+/// A frozen convolution's cached Winograd filters (see `Kernels.WinogradFilterCache`), named here
+/// so that layers above TensorCore can hold one without importing Kernels.
+public typealias WinogradFilterCache = Kernels.WinogradFilterCache

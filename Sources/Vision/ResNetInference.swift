@@ -9,6 +9,8 @@ public struct ResNetInference: @unchecked Sendable {
   private struct Block {
     let body: [Conv2d]
     let shortcut: Conv2d?
+    /// One per body convolution: its Winograd filters, transformed once.
+    let caches: [WinogradFilterCache]
   }
 
   private let stem: Conv2d
@@ -34,7 +36,9 @@ public struct ResNetInference: @unchecked Sendable {
         {
           shortcut = Conv2d.fold(conv: conv, batchNorm: norm)
         }
-        folded.append(Block(body: body, shortcut: shortcut))
+        folded.append(
+          Block(
+            body: body, shortcut: shortcut, caches: body.map { _ in WinogradFilterCache() }))
       }
     }
     blocks = folded
@@ -68,16 +72,19 @@ public struct ResNetInference: @unchecked Sendable {
 
   private func channelMajorFeatures(_ input: Tensor) -> Tensor {
     Autograd.withoutGradient {
-      func convolve(_ conv: Conv2d, _ x: Tensor) -> Tensor {
+      func convolve(_ conv: Conv2d, _ x: Tensor, cache: WinogradFilterCache? = nil) -> Tensor {
         x.convolvedChannelMajor(
           weight: conv.weight.value, bias: conv.bias?.value, stride: conv.stride,
-          padding: conv.padding, dilation: conv.dilation, fusedReLU: conv.fusedReLU)
+          padding: conv.padding, dilation: conv.dilation, fusedReLU: conv.fusedReLU,
+          filterCache: cache)
       }
       var x = convolve(stem, input.permuted([1, 0, 2, 3]))
         .maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
       for block in blocks {
-        var out = convolve(block.body[0], x)
-        for conv in block.body.dropFirst() { out = convolve(conv, out) }
+        var out = convolve(block.body[0], x, cache: block.caches[0])
+        for (conv, cache) in zip(block.body, block.caches).dropFirst() {
+          out = convolve(conv, out, cache: cache)
+        }
         if let shortcut = block.shortcut { x = convolve(shortcut, x) }
         out.addReLU(x)
         x = out

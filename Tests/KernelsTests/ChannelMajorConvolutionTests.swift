@@ -72,6 +72,33 @@ struct ChannelMajorConvolutionTests {
     #expect(worst < 1e-4, "largest difference \(worst) for \(g)")
   }
 
+  @Test("a Winograd filter cache is filled on first use, then read instead of the weight")
+  func filterCache() {
+    let g = Self.geometries.last!
+    #expect(ConvolutionKernels.winogradApplies(g))
+    let input = convolutionTestValues(g.inputCount, seed: 4)
+    let weight = convolutionTestValues(g.weightCount, seed: 5)
+    let plain = ConvolutionKernels.forwardChannelMajor(
+      input: input, weight: weight, bias: nil, geometry: g)
+    // An empty cache: the first call fills it and gives the same result as no cache.
+    let cache = WinogradFilterCache()
+    let first = ConvolutionKernels.forwardChannelMajor(
+      input: input, weight: weight, bias: nil, geometry: g, filterCache: cache)
+    #expect(first == plain)
+    var recomputed = false
+    let stored = cache.filters {
+      recomputed = true
+      return []
+    }
+    #expect(!recomputed && stored.count == 16 * g.outputChannels * g.inputChannels)
+    // A cache holding zero filters is what the kernel uses: the output is all zeros.
+    let zeros = WinogradFilterCache()
+    _ = zeros.filters { [Float](repeating: 0, count: stored.count) }
+    let fromCache = ConvolutionKernels.forwardChannelMajor(
+      input: input, weight: weight, bias: nil, geometry: g, filterCache: zeros)
+    #expect(fromCache.allSatisfy { $0 == 0 })
+  }
+
   @Test("sgemm with leading dimensions writes a column block of a wider matrix")
   func leadingDimensions() {
     // C[2, 3..<5] of a 2×6 matrix = A[2×2] · B[2×2], B taken from a 2×4 matrix's first columns.
