@@ -71,7 +71,12 @@ public struct FeatureExtractor: Sendable {
   /// The per-image steps after `ToTensor`.
   public var pipeline: TransformPipeline {
     var steps: [any Transform] = []
-    if let resize { steps.append(Resize(shorterSide: resize)) }
+    if let resize {
+      // Shorter side to `resize`, then the centre square (a no-op for square images such as
+      // CIFAR's): images of any size batch together, as torchvision's Resize + CenterCrop.
+      steps.append(Resize(shorterSide: resize))
+      steps.append(CenterCrop(height: resize, width: resize))
+    }
     if let augmentation { steps += augmentation.steps }
     steps.append(Self.assignmentNormalize)
     return TransformPipeline(steps)
@@ -120,13 +125,26 @@ public struct FeatureExtractor: Sendable {
     scalars.reserveCapacity(rows.count * featureCount)
     var labels: [Int] = []
     labels.reserveCapacity(rows.count)
-    while let batch = try batches.next() {
+    while let batch = try nextBatch(batches) {
       scalars += backbone.features(batch.images).scalars
       labels += batch.labels
       progress(labels.count, rows.count)
     }
     return ExtractedFeatures(
       features: Tensor(shape: [labels.count, featureCount], scalars: scalars), labels: labels)
+  }
+}
+
+/// The next batch; images of different sizes get the fix that applies here (`--resize`).
+private func nextBatch(_ batches: EpochBatches) throws -> Batch? {
+  do {
+    return try batches.next()
+  } catch DataLoaderError.inconsistentShape(let index, let shape, let expected) {
+    throw FeatureExtractorError(
+      description:
+        "image \(index) is \(shape) but earlier images of its batch are \(expected): the images "
+        + "differ in size; pass --resize N to resize their shorter side to N and crop the centre "
+        + "N×N square (e.g. --resize 224)")
   }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ImageCodecs
 import NN
 import TensorCore
 import Testing
@@ -43,6 +44,30 @@ struct FineTuneFeatureExtractorTests {
     }
   }
 
+  @Test("images of different sizes batch after --resize (shorter side, centre square)")
+  func mixedSizes() throws {
+    struct Mixed: ImageSource {
+      let sizes = [(12, 20), (20, 12), (16, 16), (9, 30)]
+      var count: Int { sizes.count }
+      func image(at index: Int) throws -> Image {
+        let (height, width) = sizes[index]
+        return Image(
+          width: width, height: height, channels: 3,
+          pixels: (0..<(width * height * 3)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) })
+      }
+      func label(at index: Int) -> Int { index % 2 }
+    }
+    let features = try extractor(resize: 8).extract(Mixed())
+    #expect(features.features.shape == [4, 32])
+    #expect(features.labels == [0, 1, 0, 1])
+    // Without --resize, the error says which option fixes it.
+    #expect {
+      _ = try extractor().extract(Mixed())
+    } throws: { error in
+      "\(error)".contains("--resize")
+    }
+  }
+
   @Test("a subset of indices gives those rows, in the order asked")
   func subset() throws {
     let dataset = try DatasetOpener.open(
@@ -63,7 +88,7 @@ struct FineTuneFeatureExtractorTests {
       try extractor().transformDescription() == "totensor,normalize:0.5/0.5/0.5:0.5/0.5/0.5")
     #expect(
       try extractor(resize: 64).transformDescription()
-        == "totensor,resize:64,normalize:0.5/0.5/0.5:0.5/0.5/0.5")
+        == "totensor,resize:64,center:64,normalize:0.5/0.5/0.5:0.5/0.5/0.5")
     #expect(FeatureExtractor.randomFingerprint(depth: 50, seed: 3) == "random:resnet50:3")
     #expect(
       FeatureExtractor.randomFingerprint(depth: 18, baseWidth: 4, seed: 3) == "random:resnet18-w4:3"
