@@ -50,7 +50,10 @@ struct FineTuneOptions: ParsableArguments {
   @Option(help: "Validate every this many epochs (and after the last); the best model is kept.")
   var validateEvery: Int = 1
 
-  @Option(help: "Resize the shorter side to this before normalising (224 as the provided code).")
+  @Option(
+    help:
+      "Resize the shorter side to this and crop the centre square before normalising (224 as the provided code; needed for images of mixed sizes)."
+  )
   var resize: Int?
 
   @Option(help: "Seed of the split, head initialisation, dropout, shuffling and augmentation.")

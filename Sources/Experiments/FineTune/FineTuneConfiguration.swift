@@ -45,7 +45,7 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
   public var validation: Double = 0.1
   /// Validate every this many epochs (and after the last).
   public var validateEvery: Int = 1
-  /// Resize the shorter side to this before normalising (nil: native size).
+  /// Resize the shorter side to this and crop the centre square (nil: native size).
   public var resize: Int?
   /// Seeds the split, head initialisation, dropout, shuffling and augmentation.
   public var seed: UInt64 = 0
