@@ -83,33 +83,21 @@ extension FineTuneRun {
           return .interrupted
         }
       }
-      var metrics = HeadEpochMetrics(
-        epoch: epoch, trainLoss: state.lossSum / Double(max(state.seen, 1)),
-        trainAccuracy: Double(state.correct) / Double(max(state.seen, 1)))
-      if let job = inputs.validationJob,
-        epoch % settings.validateEvery == 0 || epoch == lastEpoch
-      {
-        let extractor = FeatureExtractor(
-          backbone: ResNetInference(model), weightsFingerprint: "unfrozen",
-          resize: settings.resize, batchSize: settings.batchSize)
-        let features = try extractor.extract(job.dataset, indices: job.indices)
-        let result = HeadTrainer.evaluate(
-          head, features: features.features, labels: features.labels,
-          batchSize: settings.batchSize)
-        metrics.validationLoss = result.loss
-        metrics.validationAccuracy = result.accuracy
-        if result.loss.isFinite, state.best.map({ !$0.isBetter(than: result) }) ?? true {
-          state.best = BestEpoch(epoch: epoch, loss: result.loss, accuracy: result.accuracy)
-          try hooks.saveBest(head, metrics)
+      // Validation features come from the backbone as it is now.
+      let validate = inputs.validationJob.map { job in
+        {
+          let extractor = FeatureExtractor(
+            backbone: ResNetInference(model), weightsFingerprint: "unfrozen",
+            resize: settings.resize, batchSize: settings.batchSize)
+          let features = try extractor.extract(job.dataset, indices: job.indices)
+          return HeadTrainer.evaluate(
+            head, features: features.features, labels: features.labels,
+            batchSize: settings.batchSize)
         }
-      } else if inputs.validationJob == nil, epoch == lastEpoch {
-        state.best = BestEpoch(epoch: epoch, loss: metrics.trainLoss, accuracy: .nan)
-        try hooks.saveBest(head, metrics)
       }
-      state.history.append(metrics)
-      state.startEpoch(epoch + 1)
-      try hooks.saveState(state)
-      hooks.epochFinished(metrics)
+      try HeadTrainer.closeEpoch(
+        head, state: &state, lastEpoch: lastEpoch, validateEvery: settings.validateEvery,
+        validate: validate, hooks: hooks)
       if state.epoch <= lastEpoch, hooks.shouldStop() { return .interrupted }
     }
     model.eval()

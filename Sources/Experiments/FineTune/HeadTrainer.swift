@@ -192,24 +192,22 @@ public struct HeadTrainer {
   ///   NaN/inf (the checkpoint then still holds the last good head); write errors.
   public func train(
     train: FeatureCache, validation: FeatureCache?, classCount: Int, checkpoint: URL?,
-    progress: (HeadEpochMetrics) -> Void = { _ in }
+    progress: @escaping (HeadEpochMetrics) -> Void = { _ in }
   ) throws -> HeadTrainingResult {
     let head = makeHead(inputFeatures: train.key.featureCount, classCount: classCount)
     let optimizer = makeOptimizer(for: head)
     var state = TrainingProgress()
-    try withoutActuallyEscaping(progress) { progress in
-      var hooks = TrainingHooks()
-      hooks.epochFinished = progress
-      if let checkpoint {
-        hooks.saveBest = { head, metrics in
-          try self.save(head, to: checkpoint, metrics: metrics, classCount: classCount)
-        }
-        hooks.checkpoint = checkpoint
+    var hooks = TrainingHooks()
+    hooks.epochFinished = progress
+    if let checkpoint {
+      hooks.saveBest = { head, metrics in
+        try self.save(head, to: checkpoint, metrics: metrics, classCount: classCount)
       }
-      _ = try self.train(
-        head, optimizer: optimizer, copies: [train], validation: validation,
-        classCount: classCount, state: &state, hooks: hooks)
+      hooks.checkpoint = checkpoint
     }
+    _ = try self.train(
+      head, optimizer: optimizer, copies: [train], validation: validation,
+      classCount: classCount, state: &state, hooks: hooks)
     return HeadTrainingResult(
       epochs: state.history, bestEpoch: state.best?.epoch ?? configuration.epochs,
       bestValidation: validation == nil ? nil : state.best.map { ($0.loss, $0.accuracy) })
@@ -281,36 +279,58 @@ public struct HeadTrainer {
           return .interrupted
         }
       }
-      var metrics = HeadEpochMetrics(
-        epoch: epoch, trainLoss: state.lossSum / Double(max(state.seen, 1)),
-        trainAccuracy: Double(state.correct) / Double(max(state.seen, 1)))
-      let isLast = epoch == settings.epochs
-      if let validation, epoch % settings.validateEvery == 0 || isLast {
-        let result = Self.evaluate(
-          head, features: validation.features, labels: validation.labels,
-          batchSize: settings.batchSize)
-        guard result.loss.isFinite else {
-          throw HeadTrainingError.diverged(
-            epoch: epoch, batch: 0, checkpoint: state.best == nil ? nil : hooks.checkpoint,
-            bestEpoch: state.best?.epoch)
+      let validate = validation.map { validation in
+        {
+          Self.evaluate(
+            head, features: validation.features, labels: validation.labels,
+            batchSize: settings.batchSize)
         }
-        metrics.validationLoss = result.loss
-        metrics.validationAccuracy = result.accuracy
-        if state.best.map({ !$0.isBetter(than: result) }) ?? true {
-          state.best = BestEpoch(epoch: epoch, loss: result.loss, accuracy: result.accuracy)
-          try hooks.saveBest(head, metrics)
-        }
-      } else if validation == nil, isLast {
-        state.best = BestEpoch(epoch: epoch, loss: metrics.trainLoss, accuracy: .nan)
-        try hooks.saveBest(head, metrics)
       }
-      state.history.append(metrics)
-      state.startEpoch(epoch + 1)
-      try hooks.saveState(state)
-      hooks.epochFinished(metrics)
+      try Self.closeEpoch(
+        head, state: &state, lastEpoch: settings.epochs, validateEvery: settings.validateEvery,
+        validate: validate, hooks: hooks)
       if state.epoch <= settings.epochs, hooks.shouldStop() { return .interrupted }
     }
     return .finished
+  }
+
+  /// Ends epoch `state.epoch` of a training loop: its metrics; validation when it is due
+  /// (every `validateEvery` epochs and at `lastEpoch`), keeping the best model (`saveBest`), or
+  /// the last epoch's when there is no validation set (`validate` nil); then the history, the
+  /// saved state and the report. Shared by the head-only and the unfrozen loops.
+  ///
+  /// - Throws: `HeadTrainingError.diverged` for a NaN/inf validation loss; the hooks' errors.
+  static func closeEpoch(
+    _ head: Sequential, state: inout TrainingProgress, lastEpoch: Int, validateEvery: Int,
+    validate: (() throws -> (loss: Double, accuracy: Double, predictions: [Int]))?,
+    hooks: TrainingHooks
+  ) throws {
+    let epoch = state.epoch
+    var metrics = HeadEpochMetrics(
+      epoch: epoch, trainLoss: state.lossSum / Double(max(state.seen, 1)),
+      trainAccuracy: Double(state.correct) / Double(max(state.seen, 1)))
+    let isLast = epoch == lastEpoch
+    if let validate, epoch % validateEvery == 0 || isLast {
+      let result = try validate()
+      guard result.loss.isFinite else {
+        throw HeadTrainingError.diverged(
+          epoch: epoch, batch: 0, checkpoint: state.best == nil ? nil : hooks.checkpoint,
+          bestEpoch: state.best?.epoch)
+      }
+      metrics.validationLoss = result.loss
+      metrics.validationAccuracy = result.accuracy
+      if state.best.map({ !$0.isBetter(than: result) }) ?? true {
+        state.best = BestEpoch(epoch: epoch, loss: result.loss, accuracy: result.accuracy)
+        try hooks.saveBest(head, metrics)
+      }
+    } else if validate == nil, isLast {
+      state.best = BestEpoch(epoch: epoch, loss: metrics.trainLoss, accuracy: .nan)
+      try hooks.saveBest(head, metrics)
+    }
+    state.history.append(metrics)
+    state.startEpoch(epoch + 1)
+    try hooks.saveState(state)
+    hooks.epochFinished(metrics)
   }
 
   /// Restarts every dropout layer of `head` from `(seed, epoch, batch, layer)`: the masks of a
