@@ -82,7 +82,8 @@ public struct DataLoader<Source: ImageSource>: Sendable {
   public func order(epoch: Int) -> [Int] {
     var order = Array(0..<source.count)
     guard shuffle else { return order }
-    var generator = SeededGenerator(seed: Self.mix(seed, UInt64(bitPattern: Int64(epoch)), 0))
+    var generator = SeededGenerator(
+      seed: SeededGenerator.mix(seed, UInt64(bitPattern: Int64(epoch)), 0))
     for index in stride(from: order.count - 1, to: 0, by: -1) {
       order.swapAt(index, Int(generator.next(upperBound: UInt64(index + 1))))
     }
@@ -92,7 +93,8 @@ public struct DataLoader<Source: ImageSource>: Sendable {
   /// The generator that augments sample `index` in epoch `epoch`.
   public func sampleGenerator(epoch: Int, index: Int) -> SeededGenerator {
     SeededGenerator(
-      seed: Self.mix(seed, UInt64(bitPattern: Int64(epoch)), UInt64(bitPattern: Int64(index)) &+ 1))
+      seed: SeededGenerator.mix(
+        seed, UInt64(bitPattern: Int64(epoch)), UInt64(bitPattern: Int64(index)) &+ 1))
   }
 
   /// Epoch `epoch`'s batches, built on `workerCount` background threads that start now.
@@ -170,9 +172,6 @@ public struct DataLoader<Source: ImageSource>: Sendable {
       labels: indices.map { source.label(at: $0) }, indices: indices, epoch: epoch,
       position: position)
   }
-
-  /// Independent seeds from `(seed, epoch, index)` (`SeededGenerator.mix`).
-  static func mix(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 { SeededGenerator.mix(a, b, c) }
 }
 
 /// Why the loader could not deliver a batch.
