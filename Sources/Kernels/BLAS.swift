@@ -1,3 +1,5 @@
+import Dispatch
+
 #if canImport(Accelerate)
   import Accelerate
 #else
@@ -15,14 +17,18 @@ public enum BLAS {
     a: UnsafePointer<Float>, aCount: Int, transposeA: Bool,
     b: UnsafePointer<Float>, bCount: Int, transposeB: Bool,
     c: UnsafeMutablePointer<Float>, cCount: Int,
-    alpha: Float = 1, beta: Float = 0, ldb: Int? = nil, ldc: Int? = nil
+    alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
   ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
+    let lda = lda ?? (transposeA ? m : k)
     let ldb = ldb ?? (transposeB ? k : n)
     let ldc = ldc ?? n
-    precondition(ldb >= (transposeB ? k : n) && ldc >= n, "sgemm: leading dimension too small")
     precondition(
-      aCount >= m * k && bCount >= (transposeB ? (n - 1) * ldb + k : (k - 1) * ldb + n)
+      lda >= (transposeA ? m : k) && ldb >= (transposeB ? k : n) && ldc >= n,
+      "sgemm: leading dimension too small")
+    precondition(
+      aCount >= (transposeA ? (k - 1) * lda + m : (m - 1) * lda + k)
+        && bCount >= (transposeB ? (n - 1) * ldb + k : (k - 1) * ldb + n)
         && cCount >= (m - 1) * ldc + n || m == 0 || n == 0 || k == 0,
       "sgemm: buffer too small")
     if m == 0 || n == 0 { return }
@@ -32,20 +38,64 @@ public enum BLAS {
       }
       return
     }
-    let lda = transposeA ? m : k
     #if canImport(Accelerate)
       cblas_sgemm(
         CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
         transposeB ? CblasTrans : CblasNoTrans,
         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     #else
+      let threads = min(ComputeThreads.count, m * n * k / minimumWorkPerThread)
+      guard threads > 1 else {
+        callSgemm(
+          m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb,
+          transposeB: transposeB, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        return
+      }
+      // Split C into `threads` blocks of whole 16-wide column (or row) panels, one single-threaded
+      // OpenBLAS call each: OpenBLAS's own workers spin in `sched_yield` between calls and then
+      // fight our kernel threads for the two cores (15 % of a training step went there).
+      let splitColumns = n >= m
+      let extent = splitColumns ? n : m
+      let panels = (extent + 15) / 16
+      let perThread = (panels + threads - 1) / threads * 16
+      let pointers = UncheckedSendable((a, b, c))
+      DispatchQueue.concurrentPerform(iterations: threads) { index in
+        let start = index * perThread
+        let end = min(extent, start + perThread)
+        guard start < end else { return }
+        let (a, b, c) = pointers.value
+        if splitColumns {
+          callSgemm(
+            m: m, n: end - start, k: k, a: a, lda: lda, transposeA: transposeA,
+            b: b + (transposeB ? start * ldb : start), ldb: ldb, transposeB: transposeB,
+            c: c + start, ldc: ldc, alpha: alpha, beta: beta)
+        } else {
+          callSgemm(
+            m: end - start, n: n, k: k, a: a + (transposeA ? start : start * lda), lda: lda,
+            transposeA: transposeA, b: b, ldb: ldb, transposeB: transposeB,
+            c: c + start * ldc, ldc: ldc, alpha: alpha, beta: beta)
+        }
+      }
+    #endif
+  }
+
+  /// Multiply-adds below which a GEMM runs on one thread (splitting costs ≈ 10–20 µs).
+  static let minimumWorkPerThread = 1 << 20
+
+  #if !canImport(Accelerate)
+    @inline(__always)
+    private static func callSgemm(
+      m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+      b: UnsafePointer<Float>, ldb: Int, transposeB: Bool, c: UnsafeMutablePointer<Float>,
+      ldc: Int, alpha: Float, beta: Float
+    ) {
       cblas_sgemm(
         CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
         transposeB ? CblasTrans : CblasNoTrans,
         blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c,
         blasint(ldc))
-    #endif
-  }
+    }
+  #endif
 
   /// Raw `cblas_sgemm` on square row-major matrices, for benchmarking the wrapper's overhead.
   public static func rawSquareSgemm(n: Int, a: [Float], b: [Float], c: inout [Float]) {

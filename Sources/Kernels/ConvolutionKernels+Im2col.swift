@@ -68,13 +68,15 @@ extension ConvolutionKernels {
     }
   }
 
-  /// Adds `col: [C·kH·kW, images·Ho·Wo]` back into `gradInput: [images, C, H, W]` (the adjoint
-  /// of `im2col`). Parallel over channels, each of which owns its input planes. Entries of `col`
-  /// that fall in the padding may be overwritten with zeros (it is scratch).
+  /// Adds `col: [C·kH·kW, images·Ho·Wo]` back into `gradInput: [images, C, H, W]` (or the
+  /// planes `layout` names) — the adjoint of `im2col`. Parallel over channels, each of which
+  /// owns its input planes. Entries of `col` that fall in the padding may be overwritten with
+  /// zeros (it is scratch).
   static func col2im(
     col: UnsafeMutablePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
-    gradInput: UnsafeMutablePointer<Float>
+    gradInput: UnsafeMutablePointer<Float>, layout: PlaneLayout? = nil
   ) {
+    let layout = layout ?? .batchMajor(channels: g.inputChannels)
     let (height, width) = (g.inputHeight, g.inputWidth)
     let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
     let (kH, kW) = (g.kernelHeight, g.kernelWidth)
@@ -97,7 +99,7 @@ extension ConvolutionKernels {
               outputs: outWidth, stride: sW, offset: columnOffset, extent: width)
             let row = (channel * kH + i) * kW + j
             for image in 0..<images {
-              let target = gradInput + (image * g.inputChannels + channel) * plane
+              let target = gradInput + layout.plane(image: image, channel: channel) * plane
               let source = col + row * columns + image * spatial
               if contiguous && ohStart < ohEnd && owStart < owEnd {
                 // One shifted block add; entries that belong to padding are zeroed first so

@@ -312,4 +312,36 @@ extension ElementwiseKernels {
       initialized = count
     }
   }
+
+  /// `g` where `y > 0`, else 0: the gradient through a ReLU (fused or not) whose output is `y`.
+  public static func positiveMasked(_ g: [Float], by y: [Float]) -> [Float] {
+    precondition(g.count == y.count, "positiveMasked: \(g.count) vs \(y.count) elements")
+    let count = g.count
+    return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      g.withUnsafeBufferPointer { pg in
+        y.withUnsafeBufferPointer { py in
+          guard let gradient = pg.baseAddress, let output = py.baseAddress,
+            let target = out.baseAddress
+          else { return }
+          parallelChunks(count, minimumPerThread: 1 << 16) { range in
+            // Explicit lanes: a scalar select compiles to a branch that mispredicts on half
+            // of ReLU's inputs.
+            var index = range.lowerBound
+            while index + 8 <= range.upperBound {
+              let y = UnsafeRawPointer(output + index).loadUnaligned(as: SIMD8<Float>.self)
+              var g = UnsafeRawPointer(gradient + index).loadUnaligned(as: SIMD8<Float>.self)
+              g.replace(with: 0, where: .!(y .> 0))
+              UnsafeMutableRawPointer(target + index).storeBytes(of: g, as: SIMD8<Float>.self)
+              index += 8
+            }
+            while index < range.upperBound {
+              target[index] = output[index] > 0 ? gradient[index] : 0
+              index += 1
+            }
+          }
+        }
+      }
+      initialized = count
+    }
+  }
 }

@@ -37,9 +37,11 @@ public enum ComputeThreads {
     applyToBLAS(value)
   }
 
+  /// OpenBLAS always runs single-threaded: `BLAS.sgemm` splits large products over our own
+  /// threads, so no BLAS worker spins while kernels run.
   private static func applyToBLAS(_ count: Int) {
     #if !canImport(Accelerate)
-      openblas_set_num_threads(Int32(count))
+      openblas_set_num_threads(1)
     #endif
   }
 }

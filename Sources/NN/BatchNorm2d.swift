@@ -61,13 +61,28 @@ public final class BatchNorm2d: Layer {
     precondition(
       input.rank >= 2 && input.shape[1] == featureCount,
       "BatchNorm2d: expected [N, \(featureCount), H, W], got \(input.shape)")
+    return normalize(input, fusedReLU: false)
+  }
+
+  /// The same on channel-major activations `[C, N, H, W]`, then `max(·, 0)` when `fusedReLU`.
+  /// Per channel the batch is one contiguous run, so this is the NCHW computation on the view
+  /// `[1, C, N·H·W]`.
+  public func channelMajor(_ input: Tensor, fusedReLU: Bool = false) -> Tensor {
+    precondition(
+      input.rank >= 2 && input.shape[0] == featureCount,
+      "BatchNorm2d.channelMajor: expected [\(featureCount), N, H, W], got \(input.shape)")
+    let flat = input.reshaped(to: [1, featureCount, input.count / max(featureCount, 1)])
+    return normalize(flat, fusedReLU: fusedReLU).reshaped(to: input.shape)
+  }
+
+  private func normalize(_ input: Tensor, fusedReLU: Bool) -> Tensor {
     guard isTraining else {
       return input.batchNormalized(
         mean: runningMean.value, variance: runningVariance.value, weight: weight.tensor,
-        bias: bias.tensor, epsilon: epsilon)
+        bias: bias.tensor, epsilon: epsilon, fusedReLU: fusedReLU)
     }
     let (output, mean, variance) = input.batchNormalized(
-      weight: weight.tensor, bias: bias.tensor, epsilon: epsilon)
+      weight: weight.tensor, bias: bias.tensor, epsilon: epsilon, fusedReLU: fusedReLU)
     let count = Float(input.count / featureCount)
     // PyTorch keeps the unbiased variance in running_var (and raises for a single value).
     let correction = count > 1 ? count / (count - 1) : 1

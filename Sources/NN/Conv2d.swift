@@ -94,6 +94,14 @@ public final class Conv2d: Layer {
       weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding,
       dilation: dilation, groups: groups, fusedReLU: fusedReLU)
   }
+  /// The same convolution on channel-major activations, `[C, N, H, W]` → `[C_out, N, Ho, Wo]`
+  /// (see `Tensor.convolvedChannelMajor`): what `ResNet` runs on in training. One group only.
+  public func channelMajor(_ input: Tensor) -> Tensor {
+    precondition(groups == 1, "Conv2d.channelMajor: grouped convolutions are not supported")
+    return input.convolvedChannelMajor(
+      weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding,
+      dilation: dilation, fusedReLU: fusedReLU)
+  }
 
   /// One convolution equal to `conv` followed by `batchNorm` in evaluation mode (and ReLU when
   /// `fusedReLU`): with `s = γ/√(running_var + ε)`, `W'[o] = W[o]·s[o]` and

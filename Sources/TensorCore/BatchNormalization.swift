@@ -16,16 +16,17 @@ extension Tensor {
 
   /// Batch normalisation with the batch's own statistics (training mode of `nn.BatchNorm2d`):
   /// `y = γ·(x − μ)/√(σ² + ε) + β` with `μ`, `σ²` the per-channel mean and **biased** variance
-  /// over `N·H·W`. Returns the batch statistics too (off the tape) so a layer can update its
+  /// over `N·H·W`, then `max(y, 0)` when `fusedReLU` (the BN → ReLU pair of a residual body in
+  /// one pass). Returns the batch statistics too (off the tape) so a layer can update its
   /// running estimates.
   ///
   /// Shapes: `self: [N, C, H, W]` (any trailing axes), `weight`, `bias: [C]`.
   ///
   /// Backward (μ and σ depend on x): with `x̂ = (x − μ)/σ` and `M = N·H·W`,
   /// `∂x = γ/σ·(g − mean(g) − x̂·mean(g·x̂))`, `∂γ = Σ g·x̂`, `∂β = Σ g`.
-  public func batchNormalized(weight: Tensor, bias: Tensor, epsilon: Float = 1e-5) -> (
-    output: Tensor, mean: Tensor, variance: Tensor
-  ) {
+  public func batchNormalized(
+    weight: Tensor, bias: Tensor, epsilon: Float = 1e-5, fusedReLU: Bool = false
+  ) -> (output: Tensor, mean: Tensor, variance: Tensor) {
     let (batch, channels, spatial) = channelLayout
     precondition(batch * spatial > 0, "batchNorm: no elements per channel in \(shape)")
     Tensor.checkChannels("weight", weight, channels)
@@ -34,7 +35,7 @@ extension Tensor {
       scalars, batch: batch, channels: channels, spatial: spatial)
     let output = normalize(
       mean: mean, variance: variance, weight: weight, bias: bias, epsilon: epsilon,
-      training: true, fusedReLU: false)
+      training: true, fusedReLU: fusedReLU)
     return (output, Tensor(mean), Tensor(variance))
   }
 
@@ -80,10 +81,8 @@ extension Tensor {
       training ? "batchNorm(train)" : "batchNorm(eval)", shape: shape, scalars: values,
       inputs: [self, weight, bias]
     ) { g in
-      var upstream = g.scalars
-      if fusedReLU {
-        for index in upstream.indices where values[index] <= 0 { upstream[index] = 0 }
-      }
+      let upstream =
+        fusedReLU ? ElementwiseKernels.positiveMasked(g.scalars, by: values) : g.scalars
       let gradients = BatchNormKernels.backward(
         gradOutput: upstream, input: x.scalars, mean: mean, invStd: invStd, weight: gamma,
         batch: batch, channels: channels, spatial: spatial, training: training)

@@ -1,12 +1,14 @@
 import Kernels
 
 extension Tensor {
-  /// `convolved2d` for channel-major activations, inference only: `self` is `[C, N, H, W]`
-  /// (a `permuted([1, 0, 2, 3])` NCHW batch) and the result `[C_out, N, Ho, Wo]`. A frozen
-  /// network kept in this layout runs each 1×1 convolution as one GEMM over the whole batch and
-  /// never reorders activations between layers (`ResNetInference`). Not differentiable: use it
-  /// under `Autograd.withoutGradient`, where nothing is recorded anyway. One group only.
+  /// `convolved2d` for channel-major activations: `self` is `[C, N, H, W]` (a
+  /// `permuted([1, 0, 2, 3])` NCHW batch) and the result `[C_out, N, Ho, Wo]`. A network kept in
+  /// this layout runs each 1×1 convolution as one GEMM over the whole batch and never reorders
+  /// activations between layers (`ResNetInference`, and `ResNet` in training). One group only.
   /// `filterCache` keeps the Winograd filter transform of a frozen weight across calls.
+  ///
+  /// Backward, on the whole batch at once: `∂W = G·colᵀ`, `∂x = col2im(Wᵀ·G)`, `∂b = Σ G`, with
+  /// `G` masked by `y > 0` when `fusedReLU`; only the gradients of inputs on the tape.
   public func convolvedChannelMajor(
     weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
     fusedReLU: Bool = false, filterCache: WinogradFilterCache? = nil
@@ -26,9 +28,32 @@ extension Tensor {
     let values = ConvolutionKernels.forwardChannelMajor(
       input: scalars, weight: weight.scalars, bias: bias?.scalars, geometry: geometry,
       fusedReLU: fusedReLU, filterCache: filterCache)
-    return Tensor(
-      shape: [weight.shape[0], shape[1], geometry.outputHeight, geometry.outputWidth],
-      scalars: values)
+    let outputShape = [weight.shape[0], shape[1], geometry.outputHeight, geometry.outputWidth]
+    let recording = Autograd.isEnabled
+    let (needsInput, needsWeight) = (recording && node != nil, recording && weight.node != nil)
+    let needsBias = recording && bias?.node != nil
+    guard needsInput || needsWeight || needsBias else {
+      return Tensor(shape: outputShape, scalars: values)
+    }
+    let x = detached
+    let w = weight.detached
+    let inputs = [self, weight] + (bias.map { [$0] } ?? [])
+    return Tensor.record("conv2d(CNHW)", shape: outputShape, scalars: values, inputs: inputs) {
+      g in
+      let upstream =
+        fusedReLU ? ElementwiseKernels.positiveMasked(g.scalars, by: values) : g.scalars
+      let gradients = ConvolutionKernels.backwardChannelMajor(
+        gradOutput: upstream, input: x.scalars, weight: w.scalars, geometry: geometry,
+        needsInput: needsInput, needsWeight: needsWeight, needsBias: needsBias)
+      var result: [Tensor?] = [
+        gradients.input.map { Tensor(shape: x.shape, scalars: $0) },
+        gradients.weight.map { Tensor(shape: w.shape, scalars: $0) },
+      ]
+      if bias != nil {
+        result.append(gradients.bias.map { Tensor(shape: [w.shape[0]], scalars: $0) })
+      }
+      return result
+    }
   }
 }
 

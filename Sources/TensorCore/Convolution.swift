@@ -48,10 +48,8 @@ extension Tensor {
     let w = weight.detached
     let inputs = [self, weight] + (bias.map { [$0] } ?? [])
     return Tensor.record("conv2d", shape: outputShape, scalars: values, inputs: inputs) { g in
-      var upstream = g.scalars
-      if fusedReLU {
-        for index in upstream.indices where values[index] <= 0 { upstream[index] = 0 }
-      }
+      let upstream =
+        fusedReLU ? ElementwiseKernels.positiveMasked(g.scalars, by: values) : g.scalars
       let gradients = ConvolutionKernels.backward(
         gradOutput: upstream, input: x.scalars, weight: w.scalars, geometry: geometry,
         needsInput: needsInput, needsWeight: needsWeight, needsBias: needsBias)

@@ -143,11 +143,16 @@ extension Tensor {
 }
 
 extension Tensor {
-  /// `relu(self + other)` for same-shaped tensors in one pass, off the tape: the residual
-  /// connection of an inference-only network. Differentiable code uses `(a + b).relu()`.
+  /// `relu(self + other)` for same-shaped tensors in one pass: a residual connection.
+  /// Backward: the output gradient masked by `y > 0` goes to both inputs.
   public func addingReLU(_ other: Tensor) -> Tensor {
     precondition(shape == other.shape, "addingReLU: shapes \(shape) and \(other.shape) differ")
-    return Tensor(shape: shape, scalars: ElementwiseKernels.addReLU(scalars, other.scalars))
+    let values = ElementwiseKernels.addReLU(scalars, other.scalars)
+    return Tensor.record("addReLU", shape: shape, scalars: values, inputs: [self, other]) { g in
+      let masked = Tensor(
+        shape: g.shape, scalars: ElementwiseKernels.positiveMasked(g.scalars, by: values))
+      return [masked, masked]
+    }
   }
 
   /// `self = max(self + other, 0)` in place, for inference: a residual block's output reuses

@@ -111,4 +111,21 @@ public final class ResidualBlock: Layer {
     let identity = downsample.map { $0(input) } ?? input
     return (out + identity).relu()
   }
+
+  /// The same block on channel-major activations `[C, N, H, W]`, with each body BN → ReLU pair
+  /// and the final add → ReLU fused.
+  public func channelMajor(_ input: Tensor) -> Tensor {
+    var out = input
+    for (index, (conv, norm)) in zip(convolutions, batchNorms).enumerated() {
+      out = norm.channelMajor(conv.channelMajor(out), fusedReLU: index < convolutions.count - 1)
+    }
+    var identity = input
+    if let downsample {
+      guard downsample.layers.count == 2, let conv = downsample.layers[0] as? Conv2d,
+        let norm = downsample.layers[1] as? BatchNorm2d
+      else { preconditionFailure("ResidualBlock: downsample is not conv1x1 → BatchNorm2d") }
+      identity = norm.channelMajor(conv.channelMajor(input))
+    }
+    return out.addingReLU(identity)
+  }
 }

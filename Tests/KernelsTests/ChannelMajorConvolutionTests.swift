@@ -117,4 +117,74 @@ struct ChannelMajorConvolutionTests {
     }
     #expect(c == [-1, -1, -1, 1, 2, -1, -1, -1, -1, 3, 4, -1])
   }
+
+  @Test(
+    "backward equals the naive NCHW gradients, transposed, and the bias gradient sums G",
+    arguments: geometries)
+  func backwardMatchesNaive(_ g: ConvolutionGeometry) {
+    let input = convolutionTestValues(g.inputCount, seed: 6)
+    let weight = convolutionTestValues(g.weightCount, seed: 7)
+    let gradOutput = convolutionTestValues(g.outputCount, seed: 8)
+    let expected = ConvolutionKernels.naiveBackward(
+      gradOutput: gradOutput, input: input, weight: weight, geometry: g)
+    let (inputPlane, outputPlane) = (g.inputHeight * g.inputWidth, g.outputHeight * g.outputWidth)
+    let channelMajorGrad = swapBatchAndChannels(
+      gradOutput, g.batch, g.outputChannels, plane: outputPlane)
+    let result = ConvolutionKernels.backwardChannelMajor(
+      gradOutput: channelMajorGrad,
+      input: swapBatchAndChannels(input, g.batch, g.inputChannels, plane: inputPlane),
+      weight: weight, geometry: g)
+    let gradInput = swapBatchAndChannels(
+      result.input ?? [], g.inputChannels, g.batch, plane: inputPlane)
+    let inputError = zip(gradInput, expected.input).map { abs($0 - $1) }.max() ?? 0
+    let weightError = zip(result.weight ?? [], expected.weight).map { abs($0 - $1) }.max() ?? 0
+    #expect(gradInput.count == g.inputCount && result.weight?.count == g.weightCount)
+    #expect(
+      inputError < 1e-4 && weightError < 1e-4,
+      "∂x off by \(inputError), ∂W by \(weightError) for \(g)")
+    for channel in [0, g.outputChannels - 1] {
+      let rowSum = channelMajorGrad[
+        (channel * g.batch * outputPlane)..<((channel + 1) * g.batch * outputPlane)
+      ]
+      .map(Double.init).reduce(0, +)
+      #expect(abs(Double(result.bias?[channel] ?? .nan) - rowSum) < 1e-4)
+    }
+    // Only what is asked for is computed.
+    let weightOnly = ConvolutionKernels.backwardChannelMajor(
+      gradOutput: channelMajorGrad,
+      input: swapBatchAndChannels(input, g.batch, g.inputChannels, plane: inputPlane),
+      weight: weight, geometry: g, needsInput: false, needsBias: false)
+    #expect(weightOnly.input == nil && weightOnly.bias == nil && weightOnly.weight == result.weight)
+  }
+
+  @Test("sgemm split over threads equals one call, for column and row splits and transposes")
+  func threadSplitGemm() {
+    let previous = ComputeThreads.count
+    defer { ComputeThreads.set(previous) }
+    // Above the one-thread threshold (2^20 multiply-adds), odd sizes so the panels are uneven.
+    for (m, n, k) in [(37, 300, 400), (300, 37, 400)] {
+      for (transposeA, transposeB) in [(false, false), (true, true)] {
+        let a = convolutionTestValues(m * k, seed: 9)
+        let b = convolutionTestValues(k * n, seed: 10)
+        func product(threads: Int) -> [Float] {
+          ComputeThreads.set(threads)
+          var c = [Float](repeating: 0, count: m * n)
+          a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+              c.withUnsafeMutableBufferPointer { pc in
+                BLAS.sgemm(
+                  m: m, n: n, k: k, a: pa.baseAddress!, aCount: a.count, transposeA: transposeA,
+                  b: pb.baseAddress!, bCount: b.count, transposeB: transposeB,
+                  c: pc.baseAddress!, cCount: m * n)
+              }
+            }
+          }
+          return c
+        }
+        let single = product(threads: 1)
+        #expect(single.contains { $0 != 0 })
+        #expect(product(threads: 3) == single, "m \(m), n \(n), transposed \(transposeA)")
+      }
+    }
+  }
 }

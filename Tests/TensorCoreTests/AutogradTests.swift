@@ -89,13 +89,19 @@ struct AutogradTests {
 
 @Suite("Fused inference ops")
 struct FusedInferenceOpsTests {
-  @Test("addingReLU equals (a + b).relu() and records nothing")
+  @Test("addingReLU equals (a + b).relu(), with the same gradients to both inputs")
   func addReLU() {
     let a = Tensor([[1, -2, 3], [-4, 5, -6]])
     let b = Tensor([[-2, 1, 0.5], [4, -6, 7]])
     #expect(a.addingReLU(b).scalars == [0, 0, 3.5, 0, 0, 1])
     #expect(a.addingReLU(b) == (a + b).relu())
-    #expect(!a.requiringGradient().addingReLU(b).requiresGradient)
+    let (x, y) = (a.requiringGradient(), b.requiringGradient())
+    let weights = Tensor([[1, 2, 3], [4, 5, 6]])
+    (x.addingReLU(y) * weights).sum().backward()
+    // Only the positive sums (positions 2 and 5, values 3.5 and 1) pass their weight back.
+    #expect(x.gradient?.scalars == [0, 0, 3, 0, 0, 6])
+    #expect(y.gradient?.scalars == [0, 0, 3, 0, 0, 6])
+    #expect(!Autograd.withoutGradient { x.addingReLU(y) }.requiresGradient)
   }
 }
 
