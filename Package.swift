@@ -33,14 +33,19 @@ let package = Package(
     ),
     // A ten-line C shim so that Swift never touches cairo/rsvg pointers.
     .target(name: "CSVGRaster", dependencies: ["CLibRSVG"]),
+    // The kernels' C runtime: a fork-join thread pool (pthreads + C11 atomics) and the
+    // allocator policy (mallopt).
+    .target(name: "CKernelSupport"),
     // The only Swift target with unsafe pointers and BLAS calls.
     .target(
       name: "Kernels",
-      dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+      dependencies: [
+        "CKernelSupport", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+      ],
       swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
     ),
     .target(name: "TensorCore", dependencies: ["Kernels"]),
-    .target(name: "NN", dependencies: ["TensorCore"]),
+    .target(name: "NN", dependencies: ["TensorCore", "Kernels"]),
     .target(name: "Plotting", dependencies: ["CSVGRaster"]),
     // libpng + libjpeg-turbo behind a C shim; ImageCodecs is the Swift face (no pointers).
     .systemLibrary(

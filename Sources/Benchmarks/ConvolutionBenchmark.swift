@@ -71,7 +71,7 @@ func runConvolutionBenchmark() -> String {
   let reference = runReferenceScript(
     "scripts/bench/conv_torch.py", arguments: ["\(ComputeThreads.count)"])
   if reference.isEmpty {
-    lines.append("(PyTorch reference unavailable: /usr/bin/python3 with torch not found)")
+    lines.append("(PyTorch reference unavailable: \(referencePython) with torch not found)")
   }
   var generator = SeededGenerator(seed: 5)
   var oursTotal = 0.0

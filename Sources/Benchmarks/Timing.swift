@@ -12,10 +12,35 @@ func medianSeconds(repetitions: Int = 21, warmup: Int = 3, _ body: () -> Void) -
   return samples.sorted()[samples.count / 2]
 }
 
-/// Runs a reference script with Debian's Python (which has numpy and torch when installed) and
-/// returns its `key=value` lines; empty when Python or the script's imports are missing.
+/// The Python that runs the reference scripts: `CLASSIFY_REFERENCE_PYTHON` when set (e.g. a
+/// virtual environment with PyPI's torch, MKL + oneDNN), else Debian's `/usr/bin/python3`.
+let referencePython =
+  ProcessInfo.processInfo.environment["CLASSIFY_REFERENCE_PYTHON"] ?? "/usr/bin/python3"
+
+/// `PYTHON (torch VERSION, BLAS …)`: which reference the ratios are against.
+func referenceDescription() -> String {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: referencePython)
+  process.arguments = [
+    "-c",
+    "import re, torch; m = re.search(r'BLAS_INFO=(\\w+)', torch.__config__.show()); "
+      + "print(f'torch {torch.__version__}, BLAS {m.group(1) if m else \"?\"}, "
+      + "oneDNN {torch.backends.mkldnn.is_available()}')",
+  ]
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = FileHandle.nullDevice
+  guard (try? process.run()) != nil else { return "\(referencePython) (not runnable)" }
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+  return "\(referencePython) (\(process.terminationStatus == 0 ? text : "no torch"))"
+}
+
+/// Runs a reference script with `referencePython` and returns its `key=value` lines; empty when
+/// Python or the script's imports are missing.
 func runReferenceScript(_ path: String, arguments: [String] = []) -> [String: Double] {
-  let python = "/usr/bin/python3"
+  let python = referencePython
   guard FileManager.default.isExecutableFile(atPath: python),
     FileManager.default.fileExists(atPath: path)
   else { return [:] }

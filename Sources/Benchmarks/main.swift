@@ -32,6 +32,7 @@ if arguments.first == "forward-loop" {
 let selection = Set(arguments.isEmpty ? ["all"] : arguments)
 func wanted(_ name: String) -> Bool { selection.contains(name) || selection.contains("all") }
 
+print("reference: \(referenceDescription())")
 if wanted("foundation") { print(runFoundationBenchmark()) }
 if wanted("logistic") { print(runLogisticBenchmark()) }
 if wanted("resnet") { print(runResNetBenchmark(quick: selection.contains("quick"))) }

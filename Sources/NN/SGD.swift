@@ -1,3 +1,4 @@
+import Kernels
 import TensorCore
 
 /// Stochastic gradient descent with PyTorch's exact update (`torch.optim.SGD`):
@@ -67,28 +68,14 @@ public final class SGD: Optimizer {
       let decay = group.weightDecay ?? weightDecay
       for parameter in group.parameters {
         guard let gradient = parameter.gradient?.scalars else { continue }
-        var previous = buffers[parameter]
+        var buffer = buffers[parameter]
+        buffers[parameter] = nil  // The kernel then owns the only reference and updates in place.
         parameter.update { values in
-          var direction = gradient
-          if decay != 0 { for i in direction.indices { direction[i] += decay * values[i] } }
-          if momentum != 0 {
-            if var buffer = previous {
-              for i in buffer.indices {
-                buffer[i] = momentum * buffer[i] + (1 - dampening) * direction[i]
-              }
-              previous = buffer
-            } else {
-              previous = direction
-            }
-            if nesterov {
-              for i in direction.indices { direction[i] += momentum * previous![i] }
-            } else {
-              direction = previous!
-            }
-          }
-          for i in values.indices { values[i] -= rate * direction[i] }
+          OptimizerKernels.sgdStep(
+            values: &values, gradient: gradient, buffer: &buffer, learningRate: rate,
+            momentum: momentum, dampening: dampening, weightDecay: decay, nesterov: nesterov)
         }
-        buffers[parameter] = previous
+        buffers[parameter] = buffer
       }
     }
   }

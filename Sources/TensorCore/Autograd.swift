@@ -1,3 +1,5 @@
+import Kernels
+
 /// Reverse-mode automatic differentiation on a tape built as operations run.
 ///
 /// Every differentiable result holds a `GradNode` naming its inputs' nodes and a pullback that
@@ -24,9 +26,12 @@ final class GradNode {
 
   func accumulate(_ incoming: Tensor) {
     if let existing = gradient {
+      let strides = ElementwiseKernels.contiguousStrides(existing.shape)
       gradient = Tensor(
         shape: existing.shape,
-        scalars: zip(existing.scalars, incoming.scalars).map { $0 + $1 })
+        scalars: ElementwiseKernels.binary(
+          .add, existing.scalars, aStrides: strides, incoming.scalars, bStrides: strides,
+          outputShape: existing.shape))
     } else {
       gradient = incoming.detached
     }

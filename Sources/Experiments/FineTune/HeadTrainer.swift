@@ -252,14 +252,24 @@ public struct HeadTrainer {
       let train = copies[(epoch - 1) % copies.count]
       let order = Self.shuffledOrder(rows: rows, seed: settings.seed, epoch: epoch)
       head.train()
-      while state.batch < batchCount {
-        let batch = state.batch
+      func batchIndices(_ batch: Int) -> [Int] {
         let start = batch * settings.batchSize
-        let indices = Array(order[start..<min(start + settings.batchSize, rows)])
+        return Array(order[start..<min(start + settings.batchSize, rows)])
+      }
+      var prefetch =
+        state.batch < batchCount
+        ? BatchPrefetch(features: train.features, indices: batchIndices(state.batch)) : nil
+      while state.batch < batchCount, let ready = prefetch {
+        let batch = state.batch
+        let indices = batchIndices(batch)
+        let inputs = ready.wait()
+        prefetch =
+          batch + 1 < batchCount
+          ? BatchPrefetch(features: train.features, indices: batchIndices(batch + 1)) : nil
         let labels = indices.map { train.labels[$0] }
         Self.reseedDropouts(in: head, seed: settings.seed, epoch: epoch, batch: batch)
         optimizer.zeroGradients()
-        let logits = head(train.features.gatherRows(indices))
+        let logits = head(inputs)
         let loss = Loss.crossEntropy(logits: logits, labels: labels)
         let value = loss.item
         guard value.isFinite else {

@@ -1,0 +1,9 @@
+#ifndef CLASSIFY_ALLOCATOR_POLICY_H
+#define CLASSIFY_ALLOCATOR_POLICY_H
+
+/// glibc only (a no-op elsewhere): serve allocations up to `mmap_threshold` bytes from the heap
+/// and keep up to `trim_threshold` bytes of freed memory for reuse. Returns 1 when both were
+/// applied.
+int classify_set_allocator_thresholds(long mmap_threshold, long trim_threshold);
+
+#endif
