@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Accelerate)
   import Accelerate
 #else
@@ -77,7 +79,8 @@ public enum BLAS {
   /// Multiply-adds per thread below which a GEMM is not split: waking a thread costs 5–20 µs,
   /// and the 4 M multiply-add products of a head trained on cached features ran 15 % slower
   /// split in two (0.44 against 0.38 s an epoch) while every ResNet-50 product is ≥ 16 M.
-  static let minimumWorkPerThread = 1 << 22
+  static let minimumWorkPerThread =
+    ProcessInfo.processInfo.environment["CLASSIFY_GEMM_SPLIT_MIN"].flatMap(Int.init) ?? 1 << 22
 
   #if !canImport(Accelerate)
     @inline(__always)

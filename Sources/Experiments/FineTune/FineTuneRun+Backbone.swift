@@ -61,19 +61,17 @@ extension FineTuneRun {
       while let batch = try batches.next() {
         HeadTrainer.reseedDropouts(in: head, seed: settings.seed, epoch: epoch, batch: state.batch)
         optimizer.zeroGradients()
-        let logits = head(model.features(batch.images))
-        let loss = Loss.crossEntropy(logits: logits, labels: batch.labels)
-        let value = loss.item
+        let (value, predictions) = HeadTrainer.lossAndGradients(labels: batch.labels) {
+          head(model.features(batch.images))
+        }
         guard value.isFinite else {
           throw HeadTrainingError.diverged(
             epoch: epoch, batch: state.batch + 1,
             checkpoint: state.best == nil ? nil : hooks.checkpoint, bestEpoch: state.best?.epoch)
         }
-        loss.backward()
         optimizer.step()
         state.lossSum += Double(value) * Double(batch.count)
-        state.correct +=
-          zip(logits.detached.argmax(alongAxis: 1), batch.labels).filter { $0 == $1 }.count
+        state.correct += zip(predictions, batch.labels).filter { $0 == $1 }.count
         state.seen += batch.count
         state.batch += 1
         hooks.batchFinished(state.batch, loader.batchCount)
