@@ -76,9 +76,9 @@ public enum BLAS {
     #endif
   }
 
-  /// Multiply-adds per thread below which a GEMM is not split: waking a thread costs 5–20 µs,
-  /// and the 4 M multiply-add products of a head trained on cached features ran 15 % slower
-  /// split in two (0.44 against 0.38 s an epoch) while every ResNet-50 product is ≥ 16 M.
+  /// Multiply-adds per thread below which a GEMM is not split (`CLASSIFY_GEMM_SPLIT_MIN`
+  /// overrides it for A/B runs): every ResNet-50 product is ≥ 16 M, while splitting the 4 M
+  /// products of a head trained on cached features gains nothing (0.30 s an epoch either way).
   static let minimumWorkPerThread =
     ProcessInfo.processInfo.environment["CLASSIFY_GEMM_SPLIT_MIN"].flatMap(Int.init) ?? 1 << 22
 
