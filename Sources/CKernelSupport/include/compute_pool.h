@@ -10,6 +10,7 @@ typedef void (*classify_pool_task)(void *context, long index);
 /// the hundreds of short parallel kernels of a training step start within a microsecond
 /// instead of waking a sleeping thread each time. A call made while the pool is busy (from
 /// inside a task, or from another thread) runs its indices inline on the caller: no deadlock.
+/// So does a job of more than 2^20 − 1 indices (callers split work into one index per thread).
 void classify_pool_run(long count, long threads, classify_pool_task task, void *context);
 
 #endif
