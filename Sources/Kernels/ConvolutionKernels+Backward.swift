@@ -10,16 +10,15 @@ extension ConvolutionKernels {
     precondition(
       gradOutput.count == g.outputCount && input.count == g.inputCount
         && weight.count == g.weightCount, "conv2d backward: sizes")
-    if let (smaller, rows, columns) = pruned(g) {
-      let result = backward(
-        gradOutput: gradOutput, input: input,
-        weight: cropWeight(weight, geometry: g, rows: rows, columns: columns), geometry: smaller,
-        needsInput: needsInput, needsWeight: needsWeight, needsBias: needsBias)
-      return (
-        result.input,
-        result.weight.map { expandWeight($0, geometry: g, rows: rows, columns: columns) },
-        result.bias
-      )
+    if let result = prunedBackward(
+      g, weight: weight,
+      { smaller, cropped in
+        backward(
+          gradOutput: gradOutput, input: input, weight: cropped, geometry: smaller,
+          needsInput: needsInput, needsWeight: needsWeight, needsBias: needsBias)
+      })
+    {
+      return result
     }
     let spatial = g.outputHeight * g.outputWidth
     let chunk = imagesPerChunk(g)
@@ -114,6 +113,22 @@ extension ConvolutionKernels {
       }
     }
     return (needsInput ? gradInput : nil, needsWeight ? gradWeight : nil, gradBias)
+  }
+
+  /// When some kernel taps only ever see padding (see `pruned`), `body` run on the smaller
+  /// geometry and cropped weight, with the weight gradient expanded back to the full kernel;
+  /// nil otherwise. Shared by both layouts' backward passes.
+  static func prunedBackward(
+    _ g: ConvolutionGeometry, weight: [Float],
+    _ body: (ConvolutionGeometry, [Float]) -> (input: [Float]?, weight: [Float]?, bias: [Float]?)
+  ) -> (input: [Float]?, weight: [Float]?, bias: [Float]?)? {
+    guard let (smaller, rows, columns) = pruned(g) else { return nil }
+    let result = body(smaller, cropWeight(weight, geometry: g, rows: rows, columns: columns))
+    return (
+      result.input,
+      result.weight.map { expandWeight($0, geometry: g, rows: rows, columns: columns) },
+      result.bias
+    )
   }
 
   /// `∂bias[c] = Σ_{n, h, w} gradOutput[n, c, h, w]`, accumulated in Double.

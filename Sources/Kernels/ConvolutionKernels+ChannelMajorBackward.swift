@@ -18,16 +18,15 @@ extension ConvolutionKernels {
     precondition(
       gradOutput.count == g.outputCount && input.count == g.inputCount
         && weight.count == g.weightCount, "conv2d backward (channel-major): sizes")
-    if let (smaller, rows, columns) = pruned(g) {
-      let result = backwardChannelMajor(
-        gradOutput: gradOutput, input: input,
-        weight: cropWeight(weight, geometry: g, rows: rows, columns: columns), geometry: smaller,
-        needsInput: needsInput, needsWeight: needsWeight, needsBias: needsBias)
-      return (
-        result.input,
-        result.weight.map { expandWeight($0, geometry: g, rows: rows, columns: columns) },
-        result.bias
-      )
+    if let result = prunedBackward(
+      g, weight: weight,
+      { smaller, cropped in
+        backwardChannelMajor(
+          gradOutput: gradOutput, input: input, weight: cropped, geometry: smaller,
+          needsInput: needsInput, needsWeight: needsWeight, needsBias: needsBias)
+      })
+    {
+      return result
     }
     let spatial = g.outputHeight * g.outputWidth
     let totalColumns = g.batch * spatial

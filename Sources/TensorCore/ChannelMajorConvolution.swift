@@ -29,30 +29,13 @@ extension Tensor {
       input: scalars, weight: weight.scalars, bias: bias?.scalars, geometry: geometry,
       fusedReLU: fusedReLU, filterCache: filterCache)
     let outputShape = [weight.shape[0], shape[1], geometry.outputHeight, geometry.outputWidth]
-    let recording = Autograd.isEnabled
-    let (needsInput, needsWeight) = (recording && node != nil, recording && weight.node != nil)
-    let needsBias = recording && bias?.node != nil
-    guard needsInput || needsWeight || needsBias else {
-      return Tensor(shape: outputShape, scalars: values)
-    }
-    let x = detached
-    let w = weight.detached
-    let inputs = [self, weight] + (bias.map { [$0] } ?? [])
-    return Tensor.record("conv2d(CNHW)", shape: outputShape, scalars: values, inputs: inputs) {
-      g in
-      let upstream =
-        fusedReLU ? ElementwiseKernels.positiveMasked(g.scalars, by: values) : g.scalars
-      let gradients = ConvolutionKernels.backwardChannelMajor(
-        gradOutput: upstream, input: x.scalars, weight: w.scalars, geometry: geometry,
-        needsInput: needsInput, needsWeight: needsWeight, needsBias: needsBias)
-      var result: [Tensor?] = [
-        gradients.input.map { Tensor(shape: x.shape, scalars: $0) },
-        gradients.weight.map { Tensor(shape: w.shape, scalars: $0) },
-      ]
-      if bias != nil {
-        result.append(gradients.bias.map { Tensor(shape: [w.shape[0]], scalars: $0) })
-      }
-      return result
+    return Tensor.recordConvolution(
+      "conv2d(CNHW)", output: values, shape: outputShape, input: self, weight: weight,
+      bias: bias, fusedReLU: fusedReLU
+    ) { upstream, x, w, needs in
+      ConvolutionKernels.backwardChannelMajor(
+        gradOutput: upstream, input: x, weight: w, geometry: geometry, needsInput: needs.input,
+        needsWeight: needs.weight, needsBias: needs.bias)
     }
   }
 }

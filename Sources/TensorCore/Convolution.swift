@@ -41,18 +41,46 @@ extension Tensor {
       input: scalars, weight: weight.scalars, bias: bias?.scalars, geometry: geometry,
       fusedReLU: fusedReLU)
     let outputShape = [shape[0], weight.shape[0], geometry.outputHeight, geometry.outputWidth]
+    return Tensor.recordConvolution(
+      "conv2d", output: values, shape: outputShape, input: self, weight: weight, bias: bias,
+      fusedReLU: fusedReLU
+    ) { upstream, x, w, needs in
+      ConvolutionKernels.backward(
+        gradOutput: upstream, input: x, weight: w, geometry: geometry, needsInput: needs.input,
+        needsWeight: needs.weight, needsBias: needs.bias)
+    }
+  }
+
+  /// The gradients a convolution kernel returns, optional where not asked for.
+  typealias ConvolutionGradients = (input: [Float]?, weight: [Float]?, bias: [Float]?)
+
+  /// Records a convolution's output on the tape (either layout). The pullback masks the
+  /// upstream gradient by `values > 0` when `fusedReLU`, asks `backward` for the gradients of
+  /// the inputs that are on the tape, and shapes them as the input, weight and bias.
+  static func recordConvolution(
+    _ operation: String, output values: [Float], shape outputShape: [Int], input: Tensor,
+    weight: Tensor, bias: Tensor?, fusedReLU: Bool,
+    backward:
+      @escaping (
+        _ upstream: [Float], _ input: [Float], _ weight: [Float],
+        _ needs: (input: Bool, weight: Bool, bias: Bool)
+      ) -> ConvolutionGradients
+  ) -> Tensor {
     let recording = Autograd.isEnabled
-    let (needsInput, needsWeight) = (recording && node != nil, recording && weight.node != nil)
-    let needsBias = recording && bias?.node != nil
-    let x = detached
+    let needs = (
+      input: recording && input.node != nil, weight: recording && weight.node != nil,
+      bias: recording && bias?.node != nil
+    )
+    guard needs.input || needs.weight || needs.bias else {
+      return Tensor(shape: outputShape, scalars: values)
+    }
+    let x = input.detached
     let w = weight.detached
-    let inputs = [self, weight] + (bias.map { [$0] } ?? [])
-    return Tensor.record("conv2d", shape: outputShape, scalars: values, inputs: inputs) { g in
+    let inputs = [input, weight] + (bias.map { [$0] } ?? [])
+    return Tensor.record(operation, shape: outputShape, scalars: values, inputs: inputs) { g in
       let upstream =
         fusedReLU ? ElementwiseKernels.positiveMasked(g.scalars, by: values) : g.scalars
-      let gradients = ConvolutionKernels.backward(
-        gradOutput: upstream, input: x.scalars, weight: w.scalars, geometry: geometry,
-        needsInput: needsInput, needsWeight: needsWeight, needsBias: needsBias)
+      let gradients = backward(upstream, x.scalars, w.scalars, needs)
       var result: [Tensor?] = [
         gradients.input.map { Tensor(shape: x.shape, scalars: $0) },
         gradients.weight.map { Tensor(shape: w.shape, scalars: $0) },
