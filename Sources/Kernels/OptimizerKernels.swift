@@ -24,34 +24,50 @@ public enum OptimizerKernels {
         state.withUnsafeMutableBufferPointer { pState in
           guard let p = pValues.baseAddress, let g = pGradient.baseAddress else { return }
           let b = pState.baseAddress
-          /// Updates eight elements from `start` (the flags are loop-invariant branches).
-          @inline(__always) func update(_ start: Int, lanes: Int) {
-            var pv = SIMD8<Float>()
-            var gv = SIMD8<Float>()
-            var bv = SIMD8<Float>()
-            for lane in 0..<lanes {
-              pv[lane] = p[start + lane]
-              gv[lane] = g[start + lane]
-              if let b { bv[lane] = b[start + lane] }
-            }
+          /// The update of eight elements (the flags are loop-invariant branches).
+          @inline(__always) func updated(_ pv: SIMD8<Float>, _ gv: SIMD8<Float>, _ bv: SIMD8<Float>)
+            -> (p: SIMD8<Float>, b: SIMD8<Float>)
+          {
             var d = weightDecay != 0 ? gv + decay * pv : gv
+            var bNew = bv
             if hasMomentum {
-              bv = firstStep ? d : mu * bv + keep * d
-              d = nesterov ? d + mu * bv : bv
+              bNew = firstStep ? d : mu * bv + keep * d
+              d = nesterov ? d + mu * bNew : bNew
             }
-            pv -= rate * d
-            for lane in 0..<lanes {
-              p[start + lane] = pv[lane]
-              if let b { b[start + lane] = bv[lane] }
-            }
+            return (pv - rate * d, bNew)
           }
           parallelChunks(count, minimumPerThread: 1 << 17) { range in
             var start = range.lowerBound
             while start + 8 <= range.upperBound {
-              update(start, lanes: 8)
+              let pv = UnsafeRawPointer(p + start).loadUnaligned(as: SIMD8<Float>.self)
+              let gv = UnsafeRawPointer(g + start).loadUnaligned(as: SIMD8<Float>.self)
+              let bv =
+                b.map { UnsafeRawPointer($0 + start).loadUnaligned(as: SIMD8<Float>.self) }
+                ?? SIMD8<Float>()
+              let (pNew, bNew) = updated(pv, gv, bv)
+              UnsafeMutableRawPointer(p + start).storeBytes(of: pNew, as: SIMD8<Float>.self)
+              if let b {
+                UnsafeMutableRawPointer(b + start).storeBytes(of: bNew, as: SIMD8<Float>.self)
+              }
               start += 8
             }
-            if start < range.upperBound { update(start, lanes: range.upperBound - start) }
+            // The tail, through zero-padded lanes.
+            if start < range.upperBound {
+              let lanes = range.upperBound - start
+              var pv = SIMD8<Float>()
+              var gv = SIMD8<Float>()
+              var bv = SIMD8<Float>()
+              for lane in 0..<lanes {
+                pv[lane] = p[start + lane]
+                gv[lane] = g[start + lane]
+                if let b { bv[lane] = b[start + lane] }
+              }
+              let (pNew, bNew) = updated(pv, gv, bv)
+              for lane in 0..<lanes {
+                p[start + lane] = pNew[lane]
+                if let b { b[start + lane] = bNew[lane] }
+              }
+            }
           }
         }
       }
