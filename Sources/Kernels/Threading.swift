@@ -18,7 +18,7 @@ public enum ComputeThreads {
   nonisolated(unsafe) private static var current: Int = {
     let fromEnvironment = ProcessInfo.processInfo.environment["CLASSIFY_THREADS"].flatMap(Int.init)
     let count = max(1, fromEnvironment ?? ProcessInfo.processInfo.activeProcessorCount)
-    applyToBLAS(count)
+    keepBLASSingleThreaded()
     MemoryPolicy.apply()
     return count
   }()
@@ -30,20 +30,19 @@ public enum ComputeThreads {
     return current
   }
 
-  /// Sets the thread count for kernels and for BLAS. Values below 1 become 1.
+  /// Sets the thread count for kernels, large GEMM splits included. Values below 1 become 1.
   public static func set(_ count: Int) {
     let value = max(1, count)
     lock.lock()
     current = value
     lock.unlock()
-    applyToBLAS(value)
   }
 
-  /// OpenBLAS runs single-threaded by default: `BLAS.sgemm` splits large products over our own
+  /// OpenBLAS always runs single-threaded: `BLAS.sgemm` splits large products over our own
   /// threads instead, because OpenBLAS's workers spin in `sched_yield` for a while after every
   /// call and then compete with our element-wise kernels for the cores (15 % of a ResNet
   /// training step went there).
-  private static func applyToBLAS(_ count: Int) {
+  private static func keepBLASSingleThreaded() {
     #if !canImport(Accelerate)
       openblas_set_num_threads(1)
     #endif

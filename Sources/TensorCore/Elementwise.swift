@@ -101,8 +101,12 @@ extension Tensor {
   public func abs() -> Tensor {
     mapWithDerivative(.abs) { g, x, _ in g * (x.map(.positiveMask) - (-x).map(.positiveMask)) }
   }
-  /// max(x, 0). Derivative: 1 where x > 0 (0 at 0, as PyTorch).
-  public func relu() -> Tensor { mapWithDerivative(.relu) { g, x, _ in g * x.map(.positiveMask) } }
+  /// max(x, 0). Derivative: 1 where x > 0 (0 at 0, as PyTorch), applied as one mask pass.
+  public func relu() -> Tensor {
+    mapWithDerivative(.relu) { g, x, _ in
+      Tensor(shape: g.shape, scalars: ElementwiseKernels.positiveMasked(g.scalars, by: x.scalars))
+    }
+  }
   /// The logistic function 1/(1+e⁻ˣ). Derivative: σ(1−σ).
   public func sigmoid() -> Tensor { mapWithDerivative(.sigmoid) { g, _, y in g * y * (1 - y) } }
   /// Hyperbolic tangent. Derivative: 1 − tanh².

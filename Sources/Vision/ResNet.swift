@@ -85,9 +85,8 @@ public final class ResNet: Layer {
   ///
   /// Inside, activations are channel-major (`[C, N, H, W]`, see `Conv2d.channelMajor`): every
   /// convolution, forward and backward, is then one GEMM over the whole batch, and batch norm and
-  /// ReLU are fused. The same numbers as the NCHW path to rounding.
+  /// ReLU are fused. Tested against torchvision block by block and on the whole network.
   public func features(_ input: Tensor) -> Tensor {
-    guard Self.usesChannelMajorLayout else { return batchMajorFeatures(input) }
     precondition(input.rank == 4, "ResNet: input must be [N, 3, H, W], got \(input.shape)")
     var x = bn1.channelMajor(conv1.channelMajor(input.permuted([1, 0, 2, 3])), fusedReLU: true)
     let (channels, batch) = (x.shape[0], x.shape[1])
@@ -105,11 +104,8 @@ public final class ResNet: Layer {
     return x.reshaped(to: [x.shape[0], batch, -1]).mean(alongAxis: 2).transposed()
   }
 
-  /// Whether `features` keeps activations channel-major (the fast path); false runs the NCHW
-  /// path, kept as the reference the tests and the benchmarks' A/B runs compare against.
-  nonisolated(unsafe) public static var usesChannelMajorLayout = true
-
-  /// The same features with NCHW activations throughout.
+  /// The same features with NCHW activations throughout, through the layers' own
+  /// `callAsFunction`: the reference the channel-major path is tested against.
   func batchMajorFeatures(_ input: Tensor) -> Tensor {
     var x = bn1(conv1(input)).relu().maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
     for stage in stages { x = stage(x) }

@@ -109,7 +109,7 @@ public final class ResidualBlock: Layer {
       if index < convolutions.count - 1 { out = out.relu() }
     }
     let identity = downsample.map { $0(input) } ?? input
-    return (out + identity).relu()
+    return out.addingReLU(identity)
   }
 
   /// The same block on channel-major activations `[C, N, H, W]`, with each body BN → ReLU pair

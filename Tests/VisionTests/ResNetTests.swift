@@ -72,7 +72,7 @@ struct ResNetTests {
     #expect(x.shape[0] > 1, "the fixture batch must hold several images for the split to split")
     engine.pixelsPerPass = x.shape[2] * x.shape[3]
     try expectMatches(engine.features(x).scalars, "r50.eval.features")
-    // The NCHW path the channel-major one replaced, kept as a reference for benchmarks.
+    // The NCHW path the channel-major one replaced, kept as a reference for tests and benchmarks.
     try expectMatches(engine.batchMajorFeatures(x).scalars, "r50.eval.features")
   }
 
@@ -84,8 +84,10 @@ struct ResNetTests {
     for (key, value) in pth { #expect(value == safetensors[key], "\(key)") }
   }
 
-  @Test("one bottleneck block in training mode equals torchvision's to float32 precision")
-  func bottleneckBlock() throws {
+  @Test(
+    "one bottleneck block in training mode equals torchvision's to float32 precision, NCHW and channel-major",
+    arguments: [false, true])
+  func bottleneckBlock(channelMajor: Bool) throws {
     var generator = SeededGenerator(seed: 0)
     let block = ResidualBlock(
       kind: .bottleneck, inputChannels: 8, planes: 4, stride: 2, generator: &generator)
@@ -97,8 +99,12 @@ struct ResNetTests {
         }))
     block.train()
     let x = try reference.tensor(named: "block.x").requiringGradient()
+    // The channel-major path (what ResNet trains on) sees [C, N, H, W] and answers in kind.
+    let output =
+      channelMajor
+      ? block.channelMajor(x.permuted([1, 0, 2, 3])).permuted([1, 0, 2, 3]) : block(x)
     // block_loss = (block(bxg) * bw).sum(); block_loss.backward()   (float64)
-    let loss = (block(x) * (try reference.tensor(named: "block.w"))).sum()
+    let loss = (output * (try reference.tensor(named: "block.w"))).sum()
     expectClose(
       Double(loss.item), Double(try expected("block.loss")[0]), absolute: 1e-5, relative: 1e-5)
     loss.backward()

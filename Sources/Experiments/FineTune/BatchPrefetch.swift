@@ -20,10 +20,9 @@ final class BatchPrefetch: @unchecked Sendable {
       rows = Autograd.withoutGradient { features.gatherRows(indices) }
       return
     }
-    let source = UncheckedBox(features)
     group.enter()
     DispatchQueue.global(qos: .userInitiated).async { [self] in
-      rows = Autograd.withoutGradient { source.value.gatherRows(indices) }
+      rows = Autograd.withoutGradient { features.gatherRows(indices) }
       group.leave()
     }
   }
@@ -33,10 +32,4 @@ final class BatchPrefetch: @unchecked Sendable {
     group.wait()
     return rows!
   }
-}
-
-/// Carries an immutable value to the prefetching thread.
-private struct UncheckedBox<Value>: @unchecked Sendable {
-  let value: Value
-  init(_ value: Value) { self.value = value }
 }
