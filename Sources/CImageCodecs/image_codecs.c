@@ -45,6 +45,20 @@ static int check_size(unsigned long width, unsigned long height, char *error, si
   return CLASSIFY_IMAGE_OK;
 }
 
+// The decoded size (width * height * channels) against CLASSIFY_IMAGE_MAX_SAMPLES, known once the
+// output channel count is.
+static int check_samples(unsigned long width, unsigned long height, int channels, char *error,
+                         size_t capacity) {
+  unsigned long long samples = (unsigned long long)width * height * (unsigned long long)channels;
+  if (samples > CLASSIFY_IMAGE_MAX_SAMPLES) {
+    return fail(error, capacity, CLASSIFY_IMAGE_UNSUPPORTED,
+                "the header declares %lux%lu pixels with %d channels = %llu bytes decoded, more "
+                "than the limit of %llu (2^28); downscale the image",
+                width, height, channels, samples, CLASSIFY_IMAGE_MAX_SAMPLES);
+  }
+  return CLASSIFY_IMAGE_OK;
+}
+
 // MARK: PNG
 
 typedef struct {
@@ -124,6 +138,11 @@ static int decode_png(const unsigned char *data, size_t length, unsigned char *p
     png_destroy_read_struct(&png, &info, NULL);
     return fail(error, error_capacity, CLASSIFY_IMAGE_UNSUPPORTED,
                 "PNG color type %d, bit depth %d", color, depth);
+  }
+  status = check_samples(w, h, c, error, error_capacity);
+  if (status != CLASSIFY_IMAGE_OK) {
+    png_destroy_read_struct(&png, &info, NULL);
+    return status;
   }
   *width = (int)w;
   *height = (int)h;
@@ -209,6 +228,8 @@ static int decode_jpeg(const unsigned char *data, size_t length, unsigned char *
                 "libjpeg: %s", handler.message);
   }
   jpeg_create_decompress(&cinfo);
+  // A progressive JPEG buffers every DCT coefficient; bound libjpeg's own allocations too.
+  cinfo.mem->max_memory_to_use = 1L << 30;
   jpeg_mem_src(&cinfo, data, (unsigned long)length);
   jpeg_read_header(&cinfo, TRUE);
   int c = 3, cmyk = 0;
@@ -233,6 +254,10 @@ static int decode_jpeg(const unsigned char *data, size_t length, unsigned char *
                   cinfo.num_components);
   }
   int status = check_size(cinfo.image_width, cinfo.image_height, error, error_capacity);
+  if (status == CLASSIFY_IMAGE_OK) {
+    status = check_samples(cinfo.image_width, cinfo.image_height, c, error,
+                           error_capacity);
+  }
   if (status != CLASSIFY_IMAGE_OK) {
     jpeg_destroy_decompress(&cinfo);
     return status;

@@ -13,18 +13,31 @@ extension Image {
   /// decodes): grayscale → 1 channel; YCbCr/RGB → 3; CMYK/YCCK → 3, converted like PIL's
   /// `convert("RGB")` with Adobe-inverted CMYK. EXIF orientation is not applied (nor does PIL).
   ///
-  /// - Throws: `ImageCodecError` naming the file: unreadable, not an image, truncated, corrupt
-  ///   or unsupported (more than 178,956,970 pixels, PIL's decompression-bomb limit).
+  /// - Throws: `ImageCodecError` naming the file: unreadable (missing, a folder, a FIFO or
+  ///   device — only regular files are opened), not an image, truncated, corrupt or unsupported
+  ///   (more than 178,956,970 pixels, PIL's decompression-bomb limit, or more than
+  ///   `maximumSamples` decoded bytes). The header's dimensions are checked against both limits
+  ///   before any pixel memory is allocated.
   public static func decode(contentsOf url: URL) throws -> Image {
+    if let problem = RegularFile.problem(at: url) {
+      throw ImageCodecError(
+        path: url.path, problem: .unreadable, detail: "the path \(problem); give an image file")
+    }
     let data: Data
     do {
       data = try Data(contentsOf: url)
     } catch {
       throw ImageCodecError(
-        path: url.path, problem: .unreadable, detail: error.localizedDescription)
+        path: url.path, problem: .unreadable,
+        detail: "cannot read it (check its permissions and that the disk is readable)")
     }
     return try decode([UInt8](data), path: url.path)
   }
+
+  /// The most bytes (width × height × channels) one decoded image may take: 2²⁸ (256 MiB).
+  /// A 150 KB PNG can declare 65,535 × 65,535 pixels; this cap refuses it from its header
+  /// instead of allocating gigabytes.
+  public static let maximumSamples = Int(CLASSIFY_IMAGE_MAX_SAMPLES)
 
   /// Decodes PNG or JPEG bytes held in memory (e.g. read from a ZIP archive); `path` labels
   /// the data in errors.

@@ -70,12 +70,19 @@ public struct SafetensorsFile {
   public static let maximumHeaderLength: UInt64 = 100_000_000
 
   /// Memory-maps and validates the file at `url`.
+  ///
+  /// Only a regular file (or a link to one) is opened: a FIFO, device, socket or folder is
+  /// refused with `.unreadable` before anything blocks on it.
   public static func read(from url: URL) throws -> SafetensorsFile {
+    if let problem = notRegularFile(url) {
+      throw SafetensorsError(file: url.path, kind: .unreadable(reason: "the path \(problem)"))
+    }
     let data: Data
     do {
       data = try Data(contentsOf: url, options: .alwaysMapped)
     } catch {
-      throw SafetensorsError(file: url.path, kind: .unreadable(reason: error.localizedDescription))
+      throw SafetensorsError(
+        file: url.path, kind: .unreadable(reason: "the file could not be opened or mapped"))
     }
     return try SafetensorsFile(bytes: data, source: url.path)
   }
@@ -190,6 +197,22 @@ public struct SafetensorsFile {
     }
   }
 
+}
+
+/// `nil` when `url` is a regular file after following links, else what it is. (A copy of
+/// ImageCodecs' `RegularFile.problem(at:)`: NN cannot import that target.)
+func notRegularFile(_ url: URL) -> String? {
+  let resolved = url.resolvingSymlinksInPath()
+  guard let attributes = try? FileManager.default.attributesOfItem(atPath: resolved.path) else {
+    return "does not exist (or cannot be examined)"
+  }
+  switch attributes[.type] as? FileAttributeType {
+  case .typeRegular?: return nil
+  case .typeDirectory?: return "is a folder, not a file"
+  case .typeCharacterSpecial?, .typeBlockSpecial?: return "is a device, not a regular file"
+  case .typeSocket?: return "is a socket, not a regular file"
+  default: return "is a named pipe (FIFO) or other special file, not a regular file"
+  }
 }
 
 // MARK: - Header validation

@@ -38,8 +38,9 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable, Sendabl
       )
     }
     lines.append(
-      "Check that the checkpoint was saved from the same architecture; pass strict: false to ignore "
-        + "missing and unexpected keys (shape mismatches are never ignored).")
+      "Use a checkpoint saved from this architecture (same depth, width and class count): "
+        + "export it with `model.state_dict()` from the model it was trained with, or pick the "
+        + "matching model or weights file.")
     return lines.joined(separator: "\n")
   }
 }
@@ -58,6 +59,11 @@ extension Layer {
   /// Nothing is changed unless the whole state dict fits: all missing keys, unexpected keys and
   /// shape mismatches are reported together in one `StateDictError`. With `strict: false`,
   /// missing and unexpected keys are ignored; shape mismatches are still errors, as in PyTorch.
+  ///
+  /// BatchNorm's integer `num_batches_tracked` buffers may be absent even with `strict: true`
+  /// (a state dict saved as float tensors only drops them); they are set to 0, as PyTorch's
+  /// `BatchNorm._load_from_state_dict` fills them in. They do not affect inference, nor training
+  /// with a fixed momentum.
   public func loadStateDict(_ state: [String: Tensor], strict: Bool = true, source: String? = nil)
     throws
   {
@@ -66,7 +72,9 @@ extension Layer {
     var shapes: [String: [Int]] = [:]
     for (key, parameter) in parameters { shapes[key] = parameter.shape }
     for (key, buffer) in buffers { shapes[key] = buffer.value.shape }
-    let missing = strict ? shapes.keys.filter { state[$0] == nil }.sorted() : []
+    let counters = Set(buffers.map(\.0).filter { isBatchCounter($0) && state[$0] == nil })
+    let missing =
+      strict ? shapes.keys.filter { state[$0] == nil && !counters.contains($0) }.sorted() : []
     let unexpected = strict ? state.keys.filter { shapes[$0] == nil }.sorted() : []
     let mismatches = shapes.keys.sorted().compactMap { key -> StateDictError.ShapeMismatch? in
       guard let expected = shapes[key], let actual = state[key]?.shape, actual != expected else {
@@ -83,7 +91,11 @@ extension Layer {
       if let tensor = state[key] { parameter.assign(tensor.scalars) }
     }
     for (key, buffer) in buffers {
-      if let tensor = state[key] { buffer.value = tensor.detached }
+      if let tensor = state[key] {
+        buffer.value = tensor.detached
+      } else if counters.contains(key) {
+        buffer.value = Tensor.zeros(buffer.value.shape)
+      }
     }
   }
 
@@ -97,4 +109,9 @@ extension Layer {
     let file = try SafetensorsFile.read(from: url)
     try loadStateDict(file.tensors, strict: strict, source: url.path)
   }
+}
+
+/// Whether `key` names a BatchNorm `num_batches_tracked` counter.
+private func isBatchCounter(_ key: String) -> Bool {
+  key == "num_batches_tracked" || key.hasSuffix(".num_batches_tracked")
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ImageCodecs
 import NN
 import TensorCore
 
@@ -14,7 +15,13 @@ import TensorCore
 /// Anything else — including the legacy non-zip `torch.save` format — is refused with a
 /// `TorchCheckpointError` naming the file and the fix; a malformed safetensors file throws
 /// `SafetensorsError`.
+///
+/// Only a regular file (or a link to one) is opened: a FIFO, device, socket or folder is refused
+/// with `.unreadable` naming what it is, instead of blocking on it.
 public func loadCheckpoint(from url: URL) throws -> [String: Tensor] {
+  if let problem = RegularFile.problem(at: url) {
+    throw TorchCheckpointError(file: url.path, kind: .unreadable(reason: "the path \(problem)"))
+  }
   let head: [UInt8]
   do {
     let handle = try FileHandle(forReadingFrom: url)
@@ -22,7 +29,7 @@ public func loadCheckpoint(from url: URL) throws -> [String: Tensor] {
     head = [UInt8](try handle.read(upToCount: 512) ?? Data())
   } catch {
     throw TorchCheckpointError(
-      file: url.path, kind: .unreadable(reason: error.localizedDescription))
+      file: url.path, kind: .unreadable(reason: "the file could not be opened or read"))
   }
   if head.starts(with: [0x50, 0x4b, 0x03, 0x04]) || TorchCheckpoint.isLegacyTorchFormat(head) {
     return try TorchCheckpoint.read(from: url)

@@ -1,4 +1,5 @@
 import Foundation
+import ImageCodecs
 import TensorCore
 import ZIPFoundation
 
@@ -26,6 +27,9 @@ public enum TorchCheckpoint {
     func fail(_ kind: TorchCheckpointError.Kind) -> TorchCheckpointError {
       TorchCheckpointError(file: file, kind: kind)
     }
+    if let problem = RegularFile.problem(at: url) {
+      throw fail(.unreadable(reason: "the path \(problem)"))
+    }
     let fileSize: Int
     let head: [UInt8]
     do {
@@ -34,7 +38,7 @@ public enum TorchCheckpoint {
       head = [UInt8](try handle.read(upToCount: 512) ?? Data())
       fileSize = Int(try handle.seekToEnd())
     } catch {
-      throw fail(.unreadable(reason: error.localizedDescription))
+      throw fail(.unreadable(reason: "the file could not be opened or read"))
     }
     guard head.starts(with: [0x50, 0x4b, 0x03, 0x04]) else {
       throw fail(
@@ -45,7 +49,7 @@ public enum TorchCheckpoint {
     do {
       archive = try Archive(url: url, accessMode: .read)
     } catch {
-      throw fail(.unreadableArchive(reason: "\(error)"))
+      throw fail(.unreadableArchive(reason: "no readable zip central directory"))
     }
     var reader = ArchiveReader(archive: archive, file: file, fileSize: fileSize)
     return try reader.readStateDict()
@@ -175,13 +179,36 @@ private struct ArchiveReader {
         .storageTooShort(
           tensor: key, neededElements: lastIndex + 1, availableElements: storage.count))
     }
+    if count == storage.count, reference.storageOffset == 0,
+      reference.strides == Self.contiguousStrides(reference.shape)
+    {
+      return Tensor(shape: reference.shape, scalars: storage)  // shares the storage's array
+    }
+    // A stride along an axis of extent 1 is never taken; zero it so no sum can overflow.
+    let strides = zip(reference.shape, reference.strides).map { $0 == 1 ? 0 : $1 }
     let scalars = StridedGather.gather(
-      storage, shape: reference.shape, strides: reference.strides,
-      offset: reference.storageOffset)
+      storage, shape: reference.shape, strides: strides, offset: reference.storageOffset)
     return Tensor(shape: reference.shape, scalars: scalars)
   }
 
-  /// The storage's elements as `Float`, read once per key.
+  /// Row-major strides of `shape` (PyTorch's `contiguous()` strides).
+  static func contiguousStrides(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    var step = 1
+    for axis in shape.indices.reversed() {
+      strides[axis] = step
+      step = step &* Swift.max(shape[axis], 1)
+    }
+    return strides
+  }
+
+  /// The storage's elements as `Float`, read once per key, decoded chunk by chunk as the entry
+  /// inflates (the bytes are never held whole beside the floats).
+  ///
+  /// Before anything is inflated, the entry's uncompressed size must equal the byte size the
+  /// pickle declares for the storage (torch.save writes exactly that), and a compressed entry
+  /// may not inflate more than `maximumInflationRatio` times: torch.save stores its entries
+  /// uncompressed, so a 2 MB file whose entry inflates to 1 GB is refused up front.
   mutating func storageValues(_ storage: TorchStorageReference, tensor: String, prefix: String)
     throws -> [Float]
   {
@@ -198,42 +225,91 @@ private struct ArchiveReader {
         .storageTooShort(
           tensor: tensor, neededElements: storage.elementCount, availableElements: available))
     }
-    let bytes = try extract(entry)
-    let values = storage.scalarType.floats(Array(bytes.prefix(storage.elementCount * size)))
+    let (declaredBytes, overflow) = storage.elementCount.multipliedReportingOverflow(by: size)
+    guard !overflow, entry.uncompressedSize == UInt64(declaredBytes) else {
+      throw fail(
+        .corruptEntry(
+          path: entry.path,
+          reason:
+            "it holds \(entry.uncompressedSize) bytes, but its storage declares \(storage.elementCount) "
+            + "\(storage.scalarType.rawValue) elements (\(overflow ? "too many" : "\(declaredBytes) bytes"))"
+        ))
+    }
+    var values = [Float]()
+    values.reserveCapacity(storage.elementCount)
+    var carry = [UInt8]()
+    try extract(entry) { chunk in
+      var bytes = carry
+      bytes.append(contentsOf: chunk)
+      let whole = bytes.count / size * size
+      values.append(contentsOf: storage.scalarType.floats(Array(bytes[..<whole])))
+      carry = Array(bytes[whole...])
+    }
     storages[cacheKey] = values
     return values
   }
 
+  /// A compressed entry larger than 1 MiB may inflate at most this many times its stored size.
+  /// Float weights barely compress (about 1.1×); only a decompression bomb comes near deflate's
+  /// limit of 1032×.
+  static let maximumInflationRatio: UInt64 = 64
+
   /// The bytes of `entry`, checked against its size bound and CRC-32.
   func extract(_ entry: Entry) throws -> [UInt8] {
+    var data = [UInt8]()
+    try extract(entry) { data.append(contentsOf: $0) }
+    return data
+  }
+
+  /// Streams the bytes of `entry` into `consumer`, checked against its declared size (never
+  /// inflating past it), the inflation-ratio bound and its CRC-32.
+  func extract(_ entry: Entry, consumer: (Data) throws -> Void) throws {
     guard entry.uncompressedSize <= maximumEntrySize else {
       throw fail(
         .corruptEntry(
           path: entry.path,
           reason: "it claims \(entry.uncompressedSize) bytes, more than the file can hold"))
     }
-    var data = Data()
+    let (bound, overflow) = entry.compressedSize.multipliedReportingOverflow(
+      by: Self.maximumInflationRatio)
+    if entry.isCompressed, entry.uncompressedSize > 1 << 20, !overflow,
+      entry.uncompressedSize > bound
+    {
+      throw fail(
+        .corruptEntry(
+          path: entry.path,
+          reason:
+            "it inflates \(entry.compressedSize) bytes to \(entry.uncompressedSize), more than "
+            + "\(Self.maximumInflationRatio)× (torch.save never compresses; a decompression bomb?)"
+        ))
+    }
+    var received: UInt64 = 0
     do {
-      let checksum = try archive.extract(entry, skipCRC32: false) { chunk in
-        guard UInt64(data.count + chunk.count) <= entry.uncompressedSize else {
+      let checksum = try archive.extract(entry, bufferSize: 1 << 16, skipCRC32: false) { chunk in
+        received += UInt64(chunk.count)
+        guard received <= entry.uncompressedSize else {
           throw Archive.ArchiveError.invalidEntrySize
         }
-        data.append(chunk)
+        try consumer(chunk)
       }
       guard checksum == entry.checksum else {
         throw fail(.corruptEntry(path: entry.path, reason: "CRC-32 mismatch"))
       }
     } catch let error as TorchCheckpointError {
       throw error
-    } catch {
-      throw fail(.corruptEntry(path: entry.path, reason: "\(error)"))
-    }
-    guard UInt64(data.count) == entry.uncompressedSize else {
+    } catch Archive.ArchiveError.invalidEntrySize {
       throw fail(
         .corruptEntry(
           path: entry.path,
-          reason: "\(data.count) of its \(entry.uncompressedSize) bytes are present"))
+          reason: "it inflates past the \(entry.uncompressedSize) bytes it declares"))
+    } catch {
+      throw fail(.corruptEntry(path: entry.path, reason: "its data cannot be extracted"))
     }
-    return [UInt8](data)
+    guard received == entry.uncompressedSize else {
+      throw fail(
+        .corruptEntry(
+          path: entry.path,
+          reason: "\(received) of its \(entry.uncompressedSize) bytes are present"))
+    }
   }
 }

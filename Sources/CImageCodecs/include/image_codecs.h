@@ -28,6 +28,10 @@ enum {
 /// The largest decodable image in pixels: PIL's decompression-bomb error threshold.
 #define CLASSIFY_IMAGE_MAX_PIXELS 178956970ULL
 
+/// The most decoded bytes (width * height * channels) of one image: 2^28 (256 MiB). Checked from
+/// the header, before any pixel memory is allocated.
+#define CLASSIFY_IMAGE_MAX_SAMPLES 268435456ULL
+
 /// The libpng version classify was built against, e.g. "1.6.39".
 const char *classify_png_version(void);
 

@@ -24,6 +24,11 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
     case badArchive
     /// Neither of the dataset's layouts was found under the root.
     case notFound
+    /// The path is a FIFO, device, socket or folder where a data file belongs.
+    case notRegularFile
+    /// A header or an archive declares more data than the format allows (or inflates past
+    /// what it declares): a corrupt file or a decompression bomb.
+    case tooLarge
   }
 
   /// The file or folder concerned.

@@ -1,4 +1,5 @@
 import Foundation
+import ImageCodecs
 
 /// File access shared by the dataset readers: every failure becomes a `DatasetError` naming the
 /// file.
@@ -17,18 +18,38 @@ enum DatasetFiles {
       && isDirectory.boolValue
   }
 
-  /// The bytes of `url`; `.missingFile` naming `hint` (what provides the file) when absent.
+  /// The bytes of `url`; `.missingFile` naming `hint` (what provides the file) when absent,
+  /// `.notRegularFile` for a FIFO, device or socket (which would block or never end).
   static func read(_ url: URL, hint: String) throws -> [UInt8] {
-    guard isFile(url) else {
-      throw DatasetError(
-        path: url.path, problem: .missingFile, detail: "file not found; \(hint)")
-    }
+    try checkRegular(url, hint: hint)
     do {
       return [UInt8](try Data(contentsOf: url))
     } catch {
       throw DatasetError(
-        path: url.path, problem: .missingFile, detail: "cannot read the file (\(error))")
+        path: url.path, problem: .missingFile,
+        detail: "cannot read the file (check its permissions); \(hint)")
     }
+  }
+
+  /// Throws unless `url` is a regular file (or a link to one): `.missingFile` when absent,
+  /// `.notRegularFile` naming what it is otherwise. Every dataset reader calls this before
+  /// opening a file.
+  static func checkRegular(_ url: URL, hint: String) throws {
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      throw DatasetError(
+        path: url.path, problem: .missingFile, detail: "file not found; \(hint)")
+    }
+    if let problem = RegularFile.problem(at: url) {
+      throw DatasetError(
+        path: url.path, problem: .notRegularFile,
+        detail: "the path \(problem); put the dataset's file there (\(hint))")
+    }
+  }
+
+  /// The size in bytes of the file at `url` (0 when it cannot be examined).
+  static func size(of url: URL) -> Int {
+    let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+    return (attributes?[.size] as? NSNumber)?.intValue ?? 0
   }
 
   /// The non-empty, whitespace-trimmed lines of the UTF-8 text file `url`.

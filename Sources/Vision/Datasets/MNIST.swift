@@ -54,8 +54,10 @@ public enum MNIST {
     }
     let prefix = split == .train ? "train" : "t10k"
     let hint = entry.offlineHint(root: root)
-    let (imagesURL, imageBytes) = try readIDX(folder, "\(prefix)-images-idx3-ubyte", hint: hint)
-    let (labelsURL, labelBytes) = try readIDX(folder, "\(prefix)-labels-idx1-ubyte", hint: hint)
+    let (imagesURL, imageBytes) = try readIDX(
+      folder, "\(prefix)-images-idx3-ubyte", hint: hint, magic: 2051, dimensions: 3)
+    let (labelsURL, labelBytes) = try readIDX(
+      folder, "\(prefix)-labels-idx1-ubyte", hint: hint, magic: 2049, dimensions: 1)
     let images = try parse(imageBytes, url: imagesURL, magic: 2051, dimensions: 3)
     let labels = try parse(labelBytes, url: labelsURL, magic: 2049, dimensions: 1)
     guard images.sizes[0] == labels.sizes[0] else {
@@ -74,10 +76,28 @@ public enum MNIST {
     return replicateToRGB ? dataset.replicatingGrayToRGB() : dataset
   }
 
-  /// The bytes of `name` in `folder`, or of `name.gz` gunzipped.
-  static func readIDX(_ folder: URL, _ name: String, hint: String) throws -> (URL, [UInt8]) {
+  /// The most element bytes an IDX file may declare: 1 GiB (MNIST's training images are 47 MB,
+  /// EMNIST's largest split 550 MB). A larger header is refused before anything is allocated or
+  /// inflated.
+  public static let maximumIDXBytes = 1 << 30
+
+  /// The bytes of `name` in `folder`, or of `name.gz` gunzipped (inflating no further than the
+  /// IDX header inside declares).
+  static func readIDX(
+    _ folder: URL, _ name: String, hint: String, magic: Int, dimensions: Int
+  ) throws -> (URL, [UInt8]) {
     let plain = folder.appendingPathComponent(name)
-    if DatasetFiles.isFile(plain) { return (plain, try DatasetFiles.read(plain, hint: hint)) }
+    if DatasetFiles.isFile(plain) {
+      try DatasetFiles.checkRegular(plain, hint: hint)
+      let size = DatasetFiles.size(of: plain)
+      guard size <= maximumIDXBytes + 4 * (1 + dimensions) else {
+        throw DatasetError(
+          path: plain.path, problem: .tooLarge,
+          detail: "\(size) bytes is more than an IDX file may hold (\(maximumIDXBytes) bytes of "
+            + "elements); is this the right file?")
+      }
+      return (plain, try DatasetFiles.read(plain, hint: hint))
+    }
     let compressed = folder.appendingPathComponent(name + ".gz")
     guard DatasetFiles.isFile(compressed) else {
       throw DatasetError(
@@ -85,19 +105,23 @@ public enum MNIST {
         detail: "neither \(name) nor \(name).gz is here. " + hint)
     }
     let bytes = try DatasetFiles.read(compressed, hint: hint)
-    return (compressed, try Gzip.decompress(bytes, path: compressed.path))
+    let inflated = try Gzip.decompress(bytes, path: compressed.path) { prefix in
+      try declaredSize(prefix, url: compressed, magic: magic, dimensions: dimensions)
+    }
+    return (compressed, inflated)
   }
 
-  /// An IDX file's sizes and its element bytes, validated against its header.
-  static func parse(_ bytes: [UInt8], url: URL, magic: Int, dimensions: Int) throws
-    -> (sizes: [Int], body: [UInt8])
+  /// The total size (header + elements) the IDX header at the start of `bytes` declares, or
+  /// `nil` while `bytes` is shorter than the header. Every product is overflow-checked and
+  /// capped at `maximumIDXBytes`; an extent of 0 is refused (an empty dataset or a 0×0 image).
+  ///
+  /// - Throws: `DatasetError` `.badMagic`, `.malformed` (a zero extent), `.tooLarge`.
+  static func declaredSize(_ bytes: [UInt8], url: URL, magic: Int, dimensions: Int) throws
+    -> Int?
   {
+    guard bytes.count >= 4 else { return nil }
     func bigEndian(_ offset: Int) -> Int {
       bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
-    }
-    let headerSize = 4 * (1 + dimensions)
-    guard bytes.count >= 4 else {
-      throw DatasetError(path: url.path, problem: .truncated, detail: "only \(bytes.count) bytes")
     }
     let found = bigEndian(0)
     guard found == magic else {
@@ -108,13 +132,49 @@ public enum MNIST {
         path: url.path, problem: .badMagic,
         detail: "IDX magic number is \(found), expected \(magic) for \(what)")
     }
-    guard bytes.count >= headerSize else {
+    let headerSize = 4 * (1 + dimensions)
+    guard bytes.count >= headerSize else { return nil }
+    let sizes = (0..<dimensions).map { bigEndian(4 * (1 + $0)) }
+    let shown = sizes.map(String.init).joined(separator: "×")
+    if let zero = sizes.firstIndex(of: 0) {
+      let what = zero == 0 ? "0 records (an empty file)" : "images of size \(shown.dropFirst(2))"
+      throw DatasetError(
+        path: url.path, problem: .malformed,
+        detail: "the IDX header announces \(shown): \(what); a corrupt or hand-made file? "
+          + "Download the dataset again")
+    }
+    var total = 1
+    for size in sizes {
+      let (product, overflow) = total.multipliedReportingOverflow(by: size)
+      guard !overflow, product <= maximumIDXBytes else {
+        throw DatasetError(
+          path: url.path, problem: .tooLarge,
+          detail: "the IDX header announces \(shown) bytes, more than the \(maximumIDXBytes)-byte "
+            + "limit; a corrupt file? Download the dataset again")
+      }
+      total = product
+    }
+    return headerSize + total
+  }
+
+  /// An IDX file's sizes and its element bytes, validated against its header.
+  static func parse(_ bytes: [UInt8], url: URL, magic: Int, dimensions: Int) throws
+    -> (sizes: [Int], body: [UInt8])
+  {
+    let headerSize = 4 * (1 + dimensions)
+    guard bytes.count >= 4 else {
+      throw DatasetError(path: url.path, problem: .truncated, detail: "only \(bytes.count) bytes")
+    }
+    guard let declared = try declaredSize(bytes, url: url, magic: magic, dimensions: dimensions)
+    else {
       throw DatasetError(
         path: url.path, problem: .truncated,
         detail: "the \(headerSize)-byte IDX header is cut short")
     }
-    let sizes = (0..<dimensions).map { bigEndian(4 * (1 + $0)) }
-    let expected = sizes.reduce(1, *)
+    let sizes = (0..<dimensions).map { axis in
+      bytes[(4 * (1 + axis))..<(4 * (2 + axis))].reduce(0) { $0 << 8 | Int($1) }
+    }
+    let expected = declared - headerSize
     let actual = bytes.count - headerSize
     guard actual == expected else {
       throw DatasetError(
