@@ -98,12 +98,17 @@ public struct FeatureExtractor: Sendable {
   /// `copy` selects the augmented copy (ignored without augmentation). `rows` restricts the work
   /// to positions of `indices` (a shard); the rows equal those of the full extraction.
   ///
-  /// - Parameter progress: called after each batch with (images done, images in all).
+  /// - Parameters:
+  ///   - shouldStop: asked after each batch (Ctrl-C); true ends the work at that batch
+  ///     boundary with `FeatureExtractionStopped`, never inside a kernel.
+  ///   - progress: called after each batch with (images done, images in all).
   /// - Throws: `DataLoaderError` wrapping a dataset's decoding error (naming the file), or a
-  ///   `TransformError`; `FeatureExtractorError` for an index outside the dataset.
+  ///   `TransformError`; `FeatureExtractorError` for an index outside the dataset;
+  ///   `FeatureExtractionStopped` when `shouldStop` said so.
   public func extract(
     _ dataset: any ImageSource, indices: [Int]? = nil, rows range: Range<Int>? = nil,
-    copy: Int = 0, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    copy: Int = 0, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in },
+    shouldStop: () -> Bool = { false }
   ) throws -> ExtractedFeatures {
     let all = indices ?? Array(0..<dataset.count)
     let positions = range.map { $0.clamped(to: 0..<all.count) } ?? 0..<all.count
@@ -129,6 +134,9 @@ public struct FeatureExtractor: Sendable {
       scalars += backbone.features(batch.images).scalars
       labels += batch.labels
       progress(labels.count, rows.count)
+      if labels.count < rows.count, shouldStop() {
+        throw FeatureExtractionStopped(rowsDone: labels.count, rows: rows.count)
+      }
     }
     return ExtractedFeatures(
       features: Tensor(shape: [labels.count, featureCount], scalars: scalars), labels: labels)
@@ -152,6 +160,17 @@ private func nextBatch(_ batches: EpochBatches) throws -> Batch? {
 public struct FeatureExtractorError: Error, CustomStringConvertible, Equatable {
   /// The message.
   public let description: String
+}
+
+/// Feature extraction ended early at a batch boundary because a stop was requested (Ctrl-C).
+public struct FeatureExtractionStopped: Error, CustomStringConvertible, Equatable {
+  /// The rows finished before the stop.
+  public let rowsDone: Int
+  /// The rows asked for.
+  public let rows: Int
+  public var description: String {
+    "feature extraction stopped after \(rowsDone) of \(rows) images, as requested"
+  }
 }
 
 /// `base` restricted to `indices`, in that order.

@@ -42,6 +42,8 @@ public struct ImageClassifier {
   private let inference: ResNetInference
   /// The class names, indexed like the model's outputs.
   public let classNames: [String]
+  /// Where the weights came from, for error messages (a file path or a model name).
+  public var source = "the weights"
 
   /// A classifier over `model` (put into evaluation mode) with `classNames` (ImageNet's when
   /// nil and the model has 1000 outputs, otherwise "class 0", "class 1", …).
@@ -69,9 +71,11 @@ public struct ImageClassifier {
         Vision.imageNetEvaluation(try Image.decode(contentsOf: url).converted(to: 3))
           .expandingDimension(at: 0)
       }
-      let probabilities = Autograd.withoutGradient {
-        model.fc(inference.features(Tensor.concatenate(inputs, alongAxis: 0))).softmax(alongAxis: 1)
+      let logits = Autograd.withoutGradient {
+        model.fc(inference.features(Tensor.concatenate(inputs, alongAxis: 0)))
       }
+      try NonFiniteOutputError.check(logits, images: batch.map(\.path), source: source)
+      let probabilities = logits.softmax(alongAxis: 1)
       let classes = probabilities.shape[1]
       for (row, url) in batch.enumerated() {
         let values = Array(probabilities.scalars[(row * classes)..<((row + 1) * classes)])
@@ -87,5 +91,30 @@ public struct ImageClassifier {
       }
     }
     return predictions
+  }
+}
+
+/// A model gave NaN or infinite outputs: never shown as a result (softmax would turn them into
+/// a plausible-looking uniform distribution). The likely cause is the weights file.
+public struct NonFiniteOutputError: Error, CustomStringConvertible, Equatable {
+  /// The first input whose outputs are not finite.
+  public let image: String
+  /// The weights (file or model name).
+  public let source: String
+
+  public var description: String {
+    "the model's outputs for \(image) are not finite numbers (NaN or infinity), so no result is "
+      + "shown; the weights (\(source)) are most likely damaged or come from a diverged training "
+      + "run: re-download or re-train them"
+  }
+
+  /// Throws for the first row of `logits` `[N, classes]` holding a NaN or an infinity.
+  public static func check(_ logits: Tensor, images: [String], source: String) throws {
+    let width = logits.shape.count == 2 ? logits.shape[1] : max(1, logits.count)
+    let scalars = logits.scalars
+    guard let bad = scalars.firstIndex(where: { !$0.isFinite }) else { return }
+    let row = bad / max(1, width)
+    throw NonFiniteOutputError(
+      image: row < images.count ? images[row] : "input \(row)", source: source)
   }
 }

@@ -18,7 +18,7 @@ struct BackpropCommand: ParsableCommand {
   @Option(help: "Units per layer, inputs first, ending in 1 (e.g. 3,3,3,1).")
   var sizes: String = "3,3,3,1"
 
-  @Option(help: "Seed for the random weights (ignored with --weights).")
+  @Option(parsing: .unconditional, help: "Seed for the random weights (ignored with --weights).")
   var seed: UInt64 = 2020
 
   @Flag(help: "Give every unit a bias (the assignment's network has none).")
@@ -33,14 +33,15 @@ struct BackpropCommand: ParsableCommand {
   @Option(help: "The sample input x, comma-separated.")
   var input: String = "1,-0.5,2"
 
-  @Option(help: "The sample target t.")
+  @Option(parsing: .unconditional, help: "The sample target t.")
   var target: Double = 0.5
 
   @Option(
+    parsing: .unconditional,
     help: "Also train by gradient descent on a small regression task for N epochs and plot it.")
   var train: Int = 0
 
-  @Option(help: "Learning rate for --train.")
+  @Option(parsing: .unconditional, help: "Learning rate for --train.")
   var learningRate: Double = 0.5
 
   @Option(help: "Folder for figures.")

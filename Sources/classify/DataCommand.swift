@@ -45,7 +45,7 @@ extension DataCommand {
         discussion: TransformPipeline.grammar))
     var augment: String?
 
-    @Option(help: "Seed for --augment.")
+    @Option(parsing: .unconditional, help: "Seed for --augment.")
     var seed: UInt64 = 0
 
     @Flag(help: "Folder datasets: list and skip undecodable images instead of failing.")
@@ -132,7 +132,7 @@ extension DataCommand {
       help: "Fetch the same file names from this base URL instead (a mirror); MD5s still apply.")
     var mirror: String?
 
-    @Option(help: "Retries after connection errors or 5xx answers.")
+    @Option(parsing: .unconditional, help: "Retries after connection errors or 5xx answers.")
     var retries: Int = 3
 
     func validate() throws {

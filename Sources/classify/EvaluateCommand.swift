@@ -72,7 +72,7 @@ struct EvaluateCommand: ParsableCommand {
         ) { done, _ in line.update(done) }.cache
     }
     line.finish()
-    let (result, _) = EvaluationResult.evaluate(
+    let (result, _) = try EvaluationResult.evaluate(
       head: model.head, features: features.features, labels: features.labels,
       classNames: model.classNames, split: split,
       epoch: model.metadata["epoch"].flatMap(Int.init))

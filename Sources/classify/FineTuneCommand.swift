@@ -54,9 +54,10 @@ struct FineTuneCommand: ParsableCommand {
       let formatter = DateFormatter()
       formatter.dateFormat = "yyyyMMdd-HHmmss"
       let folder = runDir ?? "runs/finetune-\(formatter.string(from: Date()))"
+      let current = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
       run = FineTuneRun(
-        configuration: try options.configuration(), directory: URL(fileURLWithPath: folder),
-        stop: stop)
+        configuration: try options.configuration().resolvingPaths(against: current),
+        directory: URL(fileURLWithPath: folder).standardizedFileURL, stop: stop)
     }
     // Unbuffered, so that lines and errors (standard error) appear in order in logs.
     run.output = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
@@ -93,7 +94,10 @@ struct FineTuneCommand: ParsableCommand {
     source.setEventHandler {
       if stop.stopsImmediately || stop.isRequested {
         FileHandle.standardError.write(Data("\ninterrupted; nothing partial was written\n".utf8))
-        Foundation.exit(130)
+        // `_exit`, not `exit`: exit's clean-up (OpenBLAS's destructors among them) would run
+        // while the main thread is still inside a kernel. Every file is written atomically, so
+        // nothing half-written is left behind either way.
+        _exit(130)
       }
       stop.request()
       FileHandle.standardError.write(

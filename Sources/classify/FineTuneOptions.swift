@@ -17,52 +17,62 @@ struct FineTuneOptions: ParsableArguments {
   )
   var weights: String = "resnet50:v1"
 
-  @Option(help: "ResNet depth for --weights random (18, 34, 50, 101, 152).")
+  @Option(
+    parsing: .unconditional, help: "ResNet depth for --weights random (18, 34, 50, 101, 152).")
   var depth: Int = 50
 
-  @Option(help: "ResNet base width for --weights random (64 is torchvision's).")
+  @Option(
+    parsing: .unconditional, help: "ResNet base width for --weights random (64 is torchvision's).")
   var baseWidth: Int = 64
 
   @Option(help: ArgumentHelp("The head's layers.", discussion: HeadSpecification.grammar))
   var head: String = HeadSpecification.assignment.description
 
-  @Option(help: "Head-only epochs on the cached features.")
+  @Option(parsing: .unconditional, help: "Head-only epochs on the cached features.")
   var epochs: Int = 10
 
-  @Option(help: "Images per batch (feature extraction and SGD); 4 in the provided code.")
+  @Option(
+    parsing: .unconditional,
+    help: "Images per batch (feature extraction and SGD); 4 in the provided code.")
   var batchSize: Int = 64
 
-  @Option(help: "The head's SGD learning rate.")
+  @Option(parsing: .unconditional, help: "The head's SGD learning rate.")
   var learningRate: Float = 0.001
 
-  @Option(help: "SGD momentum.")
+  @Option(parsing: .unconditional, help: "SGD momentum.")
   var momentum: Float = 0.9
 
   @Option(
+    parsing: .unconditional,
     help:
       "L2 on the head, as SGD weight decay λ: the gradient gains λ·W, i.e. the penalty (λ/2)‖W‖²."
   )
   var weightDecay: Float = 0
 
-  @Option(help: "Fraction of the training images held out for validation.")
+  @Option(parsing: .unconditional, help: "Fraction of the training images held out for validation.")
   var validation: Double = 0.1
 
-  @Option(help: "Validate every this many epochs (and after the last); the best model is kept.")
+  @Option(
+    parsing: .unconditional,
+    help: "Validate every this many epochs (and after the last); the best model is kept.")
   var validateEvery: Int = 1
 
   @Option(
+    parsing: .unconditional,
     help:
       "Resize the shorter side to this and crop the centre square before normalising (224 as the provided code; needed for images of mixed sizes)."
   )
   var resize: Int?
 
-  @Option(help: "Seed of the split, head initialisation, dropout, shuffling and augmentation.")
+  @Option(
+    parsing: .unconditional,
+    help: "Seed of the split, head initialisation, dropout, shuffling and augmentation.")
   var seed: UInt64 = 0
 
-  @Option(help: "Use only the first N training images (quick runs).")
+  @Option(parsing: .unconditional, help: "Use only the first N training images (quick runs).")
   var limit: Int?
 
-  @Option(help: "Use only the first N test images (quick runs).")
+  @Option(parsing: .unconditional, help: "Use only the first N test images (quick runs).")
   var testLimit: Int?
 
   @Option(
@@ -72,15 +82,20 @@ struct FineTuneOptions: ParsableArguments {
   var augment: String?
 
   @Option(
+    parsing: .unconditional,
     help:
       "With --augment: augmented copies of the training features to cache; epoch e trains on copy (e−1) mod K."
   )
   var augmentCopies: Int = 1
 
-  @Option(help: "After the head epochs, train the whole network for this many epochs.")
+  @Option(
+    parsing: .unconditional,
+    help: "After the head epochs, train the whole network for this many epochs.")
   var unfreezeEpochs: Int = 0
 
-  @Option(help: "The backbone's learning rate when unfrozen (default: a tenth of the head's).")
+  @Option(
+    parsing: .unconditional,
+    help: "The backbone's learning rate when unfrozen (default: a tenth of the head's).")
   var backboneLearningRate: Float?
 
   @Option(

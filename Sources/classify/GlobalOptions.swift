@@ -4,7 +4,8 @@ import Kernels
 /// Options every subcommand accepts.
 struct GlobalOptions: ParsableArguments {
   @Option(
-    name: .long, help: "Threads for numeric work and BLAS (default: CLASSIFY_THREADS or all cores)."
+    name: .long, parsing: .unconditional,
+    help: "Threads for numeric work and BLAS (default: CLASSIFY_THREADS or all cores)."
   )
   var threads: Int?
 

@@ -39,13 +39,14 @@ struct LogisticCommand: ParsableCommand {
       "SGD order file: one permutation of the 0-based row indices per line, used epoch by epoch.")
   var order: String?
 
-  @Option(help: "Seed for reshuffling the SGD order every epoch.")
+  @Option(parsing: .unconditional, help: "Seed for reshuffling the SGD order every epoch.")
   var seed: UInt64 = 0
 
-  @Option(help: "Epoch limit.")
+  @Option(parsing: .unconditional, help: "Epoch limit.")
   var epochs: Int = 500
 
-  @Option(help: "Stop when the NLL changes by less than this between epochs.")
+  @Option(
+    parsing: .unconditional, help: "Stop when the NLL changes by less than this between epochs.")
   var tolerance: Double = 1e-5
 
   @Option(help: "Output folder for figures and the text report.")

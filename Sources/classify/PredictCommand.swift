@@ -31,7 +31,7 @@ struct PredictCommand: ParsableCommand {
   @Option(help: "A fine-tuned model (best.safetensors of a classify finetune run).")
   var checkpoint: String?
 
-  @Option(help: "How many classes to show per image.")
+  @Option(parsing: .unconditional, help: "How many classes to show per image.")
   var top: Int = 5
 
   @Flag(help: "Print JSON instead of a table.")
@@ -56,8 +56,10 @@ struct PredictCommand: ParsableCommand {
       predictions = try Self.predict(
         images, checkpoint: URL(fileURLWithPath: checkpoint), weights: weights, top: top)
     } else {
-      let model = try ResNet.load(from: try WeightsLocator.resolve(weights ?? "resnet50"))
-      let classifier = ImageClassifier(model: model)
+      let file = try WeightsLocator.resolve(weights ?? "resnet50")
+      let model = try ResNet.load(from: file)
+      var classifier = ImageClassifier(model: model)
+      classifier.source = file.path
       predictions = try classifier.classify(images.map { URL(fileURLWithPath: $0) }, top: top)
     }
     if json {
@@ -88,7 +90,9 @@ struct PredictCommand: ParsableCommand {
       let image = try Image.decode(contentsOf: URL(fileURLWithPath: path)).converted(to: 3)
       var generator = SeededGenerator(seed: 0)
       let input = try pipeline.apply(Vision.toTensor(image), generator: &generator)
-      let probabilities = model.probabilities(images: input.reshaped(to: [1] + input.shape)).scalars
+      let probabilities = try model.probabilities(
+        images: input.reshaped(to: [1] + input.shape), names: [path]
+      ).scalars
       let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
       return ImageClassifier.Prediction(
         path: path,

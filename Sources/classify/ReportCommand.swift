@@ -23,7 +23,7 @@ struct ReportCommand: ParsableCommand {
   @Option(help: "Part 4: a `classify finetune` run folder (default: the newest under runs/).")
   var finetuneRun: String?
 
-  @Option(help: "Epochs of the Part 2 training demo.")
+  @Option(parsing: .unconditional, help: "Epochs of the Part 2 training demo.")
   var backpropEpochs: Int = 1000
 
   func run() throws {

@@ -8,7 +8,8 @@ import TensorCore
 public struct FeatureCacheKey: Codable, Sendable, Equatable {
   /// A fingerprint of the backbone weights (SHA-256 of the checkpoint file, or `random:SEED`).
   public var weights: String
-  /// The dataset and its root, e.g. `cifar10:/data`.
+  /// The dataset, its root and a fingerprint of its content, e.g.
+  /// `cifar10:/data#sha256:…` (`DatasetFingerprint`): edited or replaced data gets a new key.
   public var dataset: String
   /// The split, e.g. `train`, `validation`, `test`.
   public var split: String
@@ -45,6 +46,8 @@ public struct FeatureCacheError: Error, CustomStringConvertible, Equatable {
     case notACache
     case truncated(expectedBytes: Int, actualBytes: Int)
     case keyMismatch
+    case checksumMismatch
+    case labelOutOfRange(label: Int, classCount: Int)
     case shardsIncomplete(String)
     case writeFailed(String)
   }
@@ -64,6 +67,12 @@ public struct FeatureCacheError: Error, CustomStringConvertible, Equatable {
         "\(file): feature cache is truncated (\(actual) of \(expected) bytes); delete it to rebuild"
     case .keyMismatch:
       return "\(file): computed from other weights, data or transform; it will be rebuilt"
+    case .checksumMismatch:
+      return
+        "\(file): the feature cache is damaged (its checksum does not match); delete it to rebuild"
+    case .labelOutOfRange(let label, let classCount):
+      return
+        "\(file): the feature cache holds label \(label) outside 0..<\(classCount); delete it to rebuild"
     case .shardsIncomplete(let reason): return "\(file): cannot merge shards: \(reason)"
     case .writeFailed(let reason):
       return
@@ -73,8 +82,10 @@ public struct FeatureCacheError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Backbone features of a whole split (or one shard of it), with labels, in one file:
-/// `CLSFEAT1`, a little-endian UInt32 header length, a JSON header (key, rows, shard), zero
-/// padding to 8 bytes, then Int32 labels and Float32 features row-major. Files are read through a
+/// `CLSFEAT2`, a little-endian UInt32 header length, a JSON header (key, rows, shard, SHA-256 of
+/// the payload), space padding to 8 bytes, then Int32 labels and Float32 features row-major.
+/// Every size in the header is checked against the file's real size with overflow-checked
+/// arithmetic, and the payload against its checksum, so a damaged cache is never reused. Files are read through a
 /// memory map and written atomically (temporary file + rename), so an interrupted run never
 /// leaves a half-written cache behind.
 public struct FeatureCache: Sendable {
@@ -83,9 +94,10 @@ public struct FeatureCache: Sendable {
     var rows: Int
     var firstRow: Int
     var totalRows: Int
+    var payloadSHA256: String
   }
 
-  static let magic = Data("CLSFEAT1".utf8)
+  static let magic = Data("CLSFEAT2".utf8)
 
   /// What the features were computed from.
   public let key: FeatureCacheKey
@@ -127,31 +139,46 @@ public struct FeatureCache: Sendable {
 
   /// Writes the cache atomically.
   public func write(to url: URL) throws {
-    let header = Header(key: key, rows: labels.count, firstRow: firstRow, totalRows: totalRows)
+    var payload = ByteConversions.bytes(of: labels.map { Int32(clamping: $0) })
+    payload.append(ByteConversions.bytes(of: features.scalars))
+    let header = Header(
+      key: key, rows: labels.count, firstRow: firstRow, totalRows: totalRows,
+      payloadSHA256: Self.digest(payload))
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
-    var json = try encoder.encode(header)
+    var json: Data
+    do { json = try encoder.encode(header) } catch {
+      throw FeatureCacheError(file: url.path, kind: .writeFailed("the header cannot be encoded"))
+    }
     while (Self.magic.count + 4 + json.count) % 8 != 0 { json.append(0x20) }
     var data = Self.magic
     data.append(contentsOf: (0..<4).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) })
     data.append(json)
-    data.append(ByteConversions.bytes(of: labels.map { Int32($0) }))
-    data.append(ByteConversions.bytes(of: features.scalars))
+    data.append(payload)
     do {
       try FileManager.default.createDirectory(
         at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
       try data.write(to: url, options: .atomic)
     } catch {
-      throw FeatureCacheError(file: url.path, kind: .writeFailed(error.localizedDescription))
+      throw FeatureCacheError(
+        file: url.path, kind: .writeFailed("the folder is not writable or the disk is full"))
     }
   }
 
-  /// Reads a cache, checking it is whole and, when `expecting` is given, that it was computed
-  /// from exactly that key (`keyMismatch` otherwise: the caller rebuilds it).
-  public static func read(from url: URL, expecting: FeatureCacheKey? = nil) throws -> FeatureCache {
+  /// Hex SHA-256 of `bytes`.
+  static func digest(_ bytes: some DataProtocol) -> String {
+    SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+  }
+
+  /// Reads a cache, checking it is whole and undamaged (sizes, checksum, and labels within
+  /// `0..<classCount` when given) and, when `expecting` is given, that it was computed from
+  /// exactly that key (`keyMismatch` otherwise: the caller rebuilds it).
+  public static func read(
+    from url: URL, expecting: FeatureCacheKey? = nil, classCount: Int? = nil
+  ) throws -> FeatureCache {
     let data: Data
     do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-      throw FeatureCacheError(file: url.path, kind: .unreadable(error.localizedDescription))
+      throw FeatureCacheError(file: url.path, kind: .unreadable("it cannot be opened"))
     }
     guard data.count >= 12, data.prefix(8) == magic else {
       throw FeatureCacheError(file: url.path, kind: .notACache)
@@ -162,25 +189,40 @@ public struct FeatureCache: Sendable {
     guard 12 + length <= data.count,
       let header = try? JSONDecoder().decode(
         Header.self, from: data[(data.startIndex + 12)..<(data.startIndex + 12 + length)]),
-      header.rows >= 0, header.key.featureCount > 0, header.firstRow >= 0,
-      header.firstRow + header.rows <= header.totalRows
+      header.rows >= 0, header.key.featureCount > 0, header.firstRow >= 0, header.totalRows >= 0,
+      case (let end, let endOverflow) = header.firstRow.addingReportingOverflow(header.rows),
+      !endOverflow, end <= header.totalRows
     else { throw FeatureCacheError(file: url.path, kind: .notACache) }
     if let expecting, expecting != header.key {
       throw FeatureCacheError(file: url.path, kind: .keyMismatch)
     }
+    // Every product and sum of header numbers is overflow-checked: a crafted header must give
+    // a clear error, never a trap.
     let labelsOffset = 12 + length
-    let featuresOffset = labelsOffset + 4 * header.rows
-    let (size, overflow) = header.rows.multipliedReportingOverflow(by: header.key.featureCount * 4)
-    guard !overflow, featuresOffset + size == data.count else {
+    let (rowBytes, rowOverflow) = header.key.featureCount.multipliedReportingOverflow(by: 4)
+    let (featureBytes, featureOverflow) = header.rows.multipliedReportingOverflow(by: rowBytes)
+    let (labelBytes, labelOverflow) = header.rows.multipliedReportingOverflow(by: 4)
+    let (payloadBytes, payloadOverflow) = featureBytes.addingReportingOverflow(labelBytes)
+    let (total, totalOverflow) = labelsOffset.addingReportingOverflow(payloadBytes)
+    guard !(rowOverflow || featureOverflow || labelOverflow || payloadOverflow || totalOverflow),
+      total == data.count
+    else {
       throw FeatureCacheError(
         file: url.path,
-        kind: .truncated(
-          expectedBytes: featuresOffset + (overflow ? .max / 2 : size), actualBytes: data.count))
+        kind: .truncated(expectedBytes: totalOverflow ? .max : total, actualBytes: data.count))
+    }
+    let payload = data[(data.startIndex + labelsOffset)...]
+    guard digest(payload) == header.payloadSHA256 else {
+      throw FeatureCacheError(file: url.path, kind: .checksumMismatch)
     }
     let labels = ByteConversions.int32s(from: data, offset: labelsOffset, count: header.rows).map(
       Int.init)
+    if let classCount, let bad = labels.first(where: { !(0..<classCount).contains($0) }) {
+      throw FeatureCacheError(
+        file: url.path, kind: .labelOutOfRange(label: bad, classCount: classCount))
+    }
     let features = ByteConversions.floats(
-      from: data, offset: featuresOffset, count: header.rows * header.key.featureCount)
+      from: data, offset: labelsOffset + labelBytes, count: header.rows * header.key.featureCount)
     return FeatureCache(
       key: header.key,
       features: Tensor(shape: [header.rows, header.key.featureCount], scalars: features),
@@ -229,12 +271,12 @@ extension FeatureCache {
   /// `build` and written atomically. `reused` says which happened.
   /// The caller's `build` closure runs the backbone (Vision's `FeatureExtractor`).
   public static func cached(
-    in folder: URL, key: FeatureCacheKey,
+    in folder: URL, key: FeatureCacheKey, classCount: Int? = nil,
     build: () throws -> (features: Tensor, labels: [Int])
   ) throws -> (cache: FeatureCache, reused: Bool) {
     let file = folder.appendingPathComponent("\(key.fingerprint).features")
     if FileManager.default.fileExists(atPath: file.path),
-      let cache = try? FeatureCache.read(from: file, expecting: key)
+      let cache = try? FeatureCache.read(from: file, expecting: key, classCount: classCount)
     {
       return (cache, true)
     }

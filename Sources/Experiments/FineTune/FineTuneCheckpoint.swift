@@ -130,7 +130,12 @@ public struct FineTuneCheckpoint {
   }
 
   /// Class probabilities `[N, classes]` of preprocessed `images` `[N, 3, H, W]`.
-  public func probabilities(images: Tensor) -> Tensor {
-    Autograd.withoutGradient { head(backbone.features(images)).softmax(alongAxis: 1) }
+  ///
+  /// - Throws: `NonFiniteOutputError` when an output is NaN or infinite (naming `names[i]`).
+  public func probabilities(images: Tensor, names: [String] = []) throws -> Tensor {
+    let logits = Autograd.withoutGradient { head(backbone.features(images)) }
+    try NonFiniteOutputError.check(
+      logits, images: names, source: "backbone \(configuration.weights) and this checkpoint's head")
+    return logits.softmax(alongAxis: 1)
   }
 }

@@ -100,17 +100,28 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
         "--learning-rate must be a positive number, got \(learningRate)"
       ),
       (momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got \(momentum)"),
-      (weightDecay >= 0, "--weight-decay must be ≥ 0, got \(weightDecay)"),
+      (
+        weightDecay >= 0 && weightDecay.isFinite,
+        "--weight-decay must be a finite number ≥ 0, got \(weightDecay)"
+      ),
       ((0..<1).contains(validation), "--validation must be in [0, 1), got \(validation)"),
       (validateEvery >= 1, "--validate-every must be at least 1, got \(validateEvery)"),
       ((resize ?? 1) >= 1, "--resize must be at least 1"),
       ((limit ?? 1) >= 1, "--limit must be at least 1"),
       ((testLimit ?? 1) >= 1, "--test-limit must be at least 1"),
       (augmentCopies >= 1, "--augment-copies must be at least 1, got \(augmentCopies)"),
+      (
+        augmentCopies == 1 || augment != nil,
+        "--augment-copies \(augmentCopies) needs --augment SPEC (copies of what augmentation?)"
+      ),
       (unfreezeEpochs >= 0, "--unfreeze-epochs must be ≥ 0, got \(unfreezeEpochs)"),
       (
-        effectiveBackboneLearningRate > 0 && effectiveBackboneLearningRate.isFinite,
-        "--backbone-learning-rate must be a positive number"
+        backboneLearningRate.map { $0 > 0 && $0.isFinite } ?? true,
+        "--backbone-learning-rate must be a positive number, got \(backboneLearningRate ?? 0)"
+      ),
+      (
+        unfreezeEpochs == 0 || backboneLearningRate != nil || effectiveBackboneLearningRate > 0,
+        "--learning-rate \(learningRate) / 10 is too small for the backbone's default rate; pass --backbone-learning-rate"
       ),
       ([18, 34, 50, 101, 152].contains(depth), "--depth must be 18, 34, 50, 101 or 152"),
       (baseWidth >= 1, "--base-width must be at least 1"),
@@ -125,14 +136,82 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
     return try encoder.encode(self)
   }
 
+  /// Compact JSON with sorted keys: the fingerprint a run records when it starts, so that a
+  /// resumed run can prove its settings are the ones it was started with.
+  public var canonicalJSON: String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+  }
+
+  /// The top-level fields whose values differ between two configurations' JSON (an unreadable
+  /// side counts as every field changed).
+  static func changedFields(from old: String, to new: String) -> [String] {
+    func object(_ text: String) -> [String: Any]? {
+      (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+    }
+    func canonical(_ value: Any) -> Data? {
+      try? JSONSerialization.data(
+        withJSONObject: [value], options: [.sortedKeys, .fragmentsAllowed])
+    }
+    guard let before = object(old), let after = object(new) else { return ["(all)"] }
+    return Set(before.keys).union(after.keys).sorted().filter { key in
+      switch (before[key], after[key]) {
+      case (nil, nil): return false
+      case (let lhs?, let rhs?): return canonical(lhs) != canonical(rhs)
+      default: return true
+      }
+    }
+  }
+
+  /// The same configuration with `root`, `featureCache` and a weights file made absolute
+  /// against `base` (the current folder), so a run folder works from any folder later.
+  public func resolvingPaths(against base: URL) -> FineTuneConfiguration {
+    func absolute(_ path: String) -> String {
+      let expanded = (path as NSString).expandingTildeInPath
+      return URL(fileURLWithPath: expanded, relativeTo: base).standardizedFileURL.path
+    }
+    var resolved = self
+    resolved.root = absolute(root)
+    resolved.featureCache = absolute(featureCache)
+    let weightsFile = absolute(weights)
+    if !usesRandomWeights, FileManager.default.fileExists(atPath: weightsFile) {
+      resolved.weights = weightsFile
+    }
+    return resolved
+  }
+
   /// Reads a `config.json`.
   public static func read(from url: URL) throws(FineTuneError) -> FineTuneConfiguration {
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+      throw FineTuneError("cannot read \(url.path); check that it exists and is readable")
+    }
     do {
-      return try JSONDecoder().decode(Self.self, from: Data(contentsOf: url))
+      return try JSONDecoder().decode(Self.self, from: data)
     } catch {
       throw FineTuneError(
-        "\(url.path) is not a readable fine-tuning configuration (\(error.localizedDescription)); "
-          + "was the run folder written by another version?")
+        "\(url.path) is not a readable fine-tuning configuration (\(describe(error))); "
+          + "restore the file as the run wrote it, or start a new run")
+    }
+  }
+
+  /// A decoding error in words: which field, and what was wrong with it.
+  static func describe(_ error: any Error) -> String {
+    func path(_ keys: [any CodingKey]) -> String {
+      keys.isEmpty ? "the top level" : "'" + keys.map(\.stringValue).joined(separator: ".") + "'"
+    }
+    switch error as? DecodingError {
+    case .keyNotFound(let key, let context)?:
+      return
+        "the field '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))' is missing"
+    case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+      return "\(path(context.codingPath)) has a value of the wrong kind"
+    case .dataCorrupted(let context)?:
+      return context.codingPath.isEmpty
+        ? "it is not valid JSON" : "\(path(context.codingPath)) has an invalid value"
+    default:
+      return "it is not valid JSON"
     }
   }
 

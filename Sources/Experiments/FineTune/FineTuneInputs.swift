@@ -112,14 +112,19 @@ public struct FineTuneInputs {
       augmentedExtractor = nil
     }
 
-    let dataset = "\(kind.rawValue):\(root.path)"
+    // The key names the data's content, not only its path: edited or replaced data is a new
+    // key, so a stale cache is never reused for it.
+    let trainFingerprint = try DatasetFingerprint.of(trainSet)
+    let testFingerprint = try DatasetFingerprint.of(testSet)
+    let dataset = "\(kind.rawValue):\(root.path)#train:\(trainFingerprint)"
+    let testDataset = "\(kind.rawValue):\(root.path)#test:\(testFingerprint)"
     let subset =
       "[first \(used), validation \(configuration.validation), seed \(configuration.seed)]"
     let featureCount = extractor.featureCount
     let (plain, augmenting, fingerprint) = (extractor, augmentedExtractor, weightsFingerprint)
     func job(
       _ name: String, split: String, _ set: any LabeledImageDataset, _ indices: [Int],
-      copy: Int = 0, augmented: Bool = false
+      copy: Int = 0, augmented: Bool = false, dataset: String = dataset
     ) -> FeatureJob {
       let transform = ((augmented ? augmenting : nil) ?? plain).transformDescription(copy: copy)
       return FeatureJob(
@@ -142,7 +147,7 @@ public struct FineTuneInputs {
       ? nil : job("validation", split: "validation" + subset, train, split.validation)
     testJob = job(
       "test", split: configuration.testLimit.map { "test[first \($0)]" } ?? "test", test,
-      testIndices)
+      testIndices, dataset: testDataset)
   }
 
   /// Every job, in the order `classify finetune` runs them.
@@ -156,12 +161,13 @@ public struct FineTuneInputs {
   /// The job's features from the cache in `folder`, computed and written (atomically) when the
   /// file is absent, damaged or from other weights, data or transforms.
   public func features(
-    _ job: FeatureJob, cacheFolder folder: URL, progress: ((Int, Int) -> Void)? = nil
+    _ job: FeatureJob, cacheFolder folder: URL, progress: ((Int, Int) -> Void)? = nil,
+    shouldStop: () -> Bool = { false }
   ) throws -> (cache: FeatureCache, reused: Bool) {
-    try FeatureCache.cached(in: folder, key: job.key) {
+    try FeatureCache.cached(in: folder, key: job.key, classCount: classNames.count) {
       let result = try extractor(for: job).extract(
-        job.dataset, indices: job.indices, copy: job.copy
-      ) { done, total in progress?(done, total) }
+        job.dataset, indices: job.indices, copy: job.copy,
+        progress: { done, total in progress?(done, total) }, shouldStop: shouldStop)
       return (result.features, result.labels)
     }
   }

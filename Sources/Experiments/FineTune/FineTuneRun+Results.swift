@@ -22,18 +22,29 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
   public var epoch: Int?
 
   /// Evaluates `head` on `features` and returns the numbers and each row's probabilities.
+  ///
+  /// - Throws: `FineTuneError` for a label outside the model's classes (features of another
+  ///   dataset), `NonFiniteOutputError` when the head's outputs hold a NaN or an infinity.
   public static func evaluate(
     head: Sequential, features: Tensor, labels: [Int], classNames: [String], split: String,
     epoch: Int?, batchSize: Int = 256
-  ) -> (result: EvaluationResult, probabilities: [[Float]]) {
+  ) throws -> (result: EvaluationResult, probabilities: [[Float]]) {
+    if let bad = labels.firstIndex(where: { !(0..<classNames.count).contains($0) }) {
+      throw FineTuneError(
+        "the \(split) split's image \(bad) has label \(labels[bad]), but the model knows \(classNames.count) classes "
+          + "(\(classNames.prefix(5).joined(separator: ", "))\(classNames.count > 5 ? ", …" : "")); "
+          + "evaluate it on the dataset it was trained on (--root)")
+    }
     head.eval()
     var probabilities: [[Float]] = []
     var lossSum = 0.0
     var predictions: [Int] = []
-    Autograd.withoutGradient {
+    try Autograd.withoutGradient {
       for start in stride(from: 0, to: labels.count, by: batchSize) {
         let range = start..<min(start + batchSize, labels.count)
         let logits = head(features.slice(alongAxis: 0, range))
+        try NonFiniteOutputError.check(
+          logits, images: range.map { "\(split) image \($0)" }, source: "the trained head")
         lossSum +=
           Double(Loss.crossEntropy(logits: logits, labels: Array(labels[range])).item)
           * Double(range.count)
@@ -97,7 +108,7 @@ extension FineTuneRun {
         key: test.key, features: extracted.features, labels: extracted.labels)
     }
     let epoch = best.metadata["epoch"].flatMap(Int.init)
-    let (result, probabilities) = EvaluationResult.evaluate(
+    let (result, probabilities) = try EvaluationResult.evaluate(
       head: best.head, features: features.features, labels: features.labels,
       classNames: inputs.classNames, split: "test", epoch: epoch,
       batchSize: configuration.batchSize)

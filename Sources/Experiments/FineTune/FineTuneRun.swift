@@ -34,6 +34,7 @@ public final class FineTuneRun {
   public var stopAfterBatches: Int?
 
   private var batchesThisProcess = 0
+  private var lock: RunFolderLock?
 
   /// The files of a run folder.
   public enum File {
@@ -49,6 +50,9 @@ public final class FineTuneRun {
     public static let results = "results.html"
     /// Test-set results, machine-readable.
     public static let test = "test.json"
+    /// The configuration the run was started with, canonical JSON: `--resume` compares the
+    /// folder's `config.json` against it (and against the state's copy) and refuses an edit.
+    public static let startedWith = ".config-started.json"
   }
 
   /// A run of `configuration` in `directory`.
@@ -99,20 +103,37 @@ public final class FineTuneRun {
     let fileManager = FileManager.default
     let stateFile = url(File.state)
     if resume {
-      let saved = try FineTuneConfiguration.read(from: url(File.config))
-      guard saved == configuration else {
+      guard fileManager.fileExists(atPath: url(File.config).path) else {
         throw FineTuneError(
-          "\(directory.path) was started with other settings; resume it without changing them "
-            + "(classify finetune --resume \(directory.path)) or start a new --run-dir")
+          "\(directory.path) has no \(File.config): it is not a classify finetune run folder")
       }
     } else {
-      if fileManager.fileExists(atPath: stateFile.path) {
+      do {
+        try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
+      } catch {
         throw FineTuneError(
-          "\(directory.path) already holds a run; continue it with --resume \(directory.path) "
-            + "or choose another --run-dir")
+          "cannot create the run folder \(directory.path); choose another --run-dir")
       }
-      try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
-      try configuration.json().write(to: url(File.config), options: .atomic)
+    }
+    // Held until this run object goes away: no second process writes into the folder meanwhile.
+    lock = try RunFolderLock(folder: directory)
+    if resume {
+      try checkResumable()
+    } else {
+      let earlier = ((try? fileManager.contentsOfDirectory(atPath: directory.path)) ?? [])
+        .filter { $0 != RunFolderLock.fileName }.sorted()
+      guard earlier.isEmpty else {
+        let hint =
+          earlier.contains(File.config)
+          ? "continue that run with --resume \(directory.path) or choose another --run-dir"
+          : "choose another --run-dir (a new or empty folder)"
+        throw FineTuneError(
+          "\(directory.path) already holds files (\(earlier.prefix(4).joined(separator: ", "))\(earlier.count > 4 ? ", …" : "")); "
+            + "a new run never writes into a folder with earlier files: \(hint)")
+      }
+      let json = try configuration.json()
+      try writeAtomically(json, to: url(File.config))
+      try writeAtomically(Data(configuration.canonicalJSON.utf8), to: url(File.startedWith))
     }
     // A run stopped before its first epoch ended (e.g. while computing features) has no state
     // yet: resuming it starts training from the beginning, with the cache it already has.
@@ -130,15 +151,28 @@ public final class FineTuneRun {
 
     let inputs = try FineTuneInputs(configuration)
     let cacheFolder = URL(fileURLWithPath: configuration.featureCache)
-    stop.stopsImmediately = true
+    // From here on every stop waits for a batch boundary (features and training alike): the
+    // main thread may be inside BLAS, and quitting under it is what crashed before.
+    stop.stopsImmediately = false
     var trainCopies: [FeatureCache] = []
     var validation: FeatureCache?
     var test: FeatureCache?
     for job in inputs.allJobs {
       let line = progressLine("\(job.name) features", total: job.indices.count)
-      let (cache, reused) = try inputs.features(job, cacheFolder: cacheFolder) { done, _ in
-        line?.update(done)
+      let computed: (cache: FeatureCache, reused: Bool)
+      do {
+        computed = try inputs.features(
+          job, cacheFolder: cacheFolder, progress: { done, _ in line?.update(done) },
+          shouldStop: { [stop] in stop.isRequested })
+      } catch let stopped as FeatureExtractionStopped {
+        line?.finish()
+        say(
+          "stopped while computing the \(job.name) features (\(stopped.rowsDone) of \(stopped.rows) images); "
+            + "the splits finished before are cached. Continue with: classify finetune --resume \(directory.path)"
+        )
+        return .interrupted(epoch: 0, batch: 0)
       }
+      let (cache, reused) = computed
       line?.finish()
       say(
         "\(job.name) features: \(reused ? "reused" : "computed") \(cache.labels.count) × \(cache.key.featureCount) (\(job.file(in: cacheFolder).lastPathComponent))"
@@ -151,7 +185,6 @@ public final class FineTuneRun {
         trainCopies.append(cache)
       }
     }
-    stop.stopsImmediately = false
     guard let test else { throw FineTuneError("internal: no test features") }
 
     let specification = try HeadSpecification(parsing: configuration.head)
@@ -179,7 +212,8 @@ public final class FineTuneRun {
       phase = configuration.unfreezeEpochs > 0 ? "backbone" : "done"
       state.startEpoch(configuration.epochs + 1)
       try TrainingStateFile.write(
-        to: stateFile, progress: state, phase: phase, modules: [("head", head)],
+        to: stateFile, progress: state, phase: phase, configuration: configuration,
+        modules: [("head", head)],
         optimizers: [optimizer])
     }
     if phase == "backbone" {
@@ -189,6 +223,49 @@ public final class FineTuneRun {
     }
     let accuracy = try finish(inputs: inputs, history: state.history, test: test)
     return .finished(testAccuracy: accuracy)
+  }
+
+  /// Refuses to resume when `config.json` differs from the configuration the run was started
+  /// with (as recorded in the state file, or in `.config-started.json` before the first state),
+  /// naming the changed fields; or when this run's configuration differs from the folder's.
+  func checkResumable() throws {
+    let folderConfiguration = try FineTuneConfiguration.read(from: url(File.config))
+    var recorded: (json: String, source: String)?
+    if let json = try TrainingStateFile.recordedConfiguration(in: url(File.state)) {
+      recorded = (json, File.state)
+    } else if let data = try? Data(contentsOf: url(File.startedWith)) {
+      recorded = (String(decoding: data, as: UTF8.self), File.startedWith)
+    }
+    if let recorded {
+      let changed = FineTuneConfiguration.changedFields(
+        from: recorded.json, to: folderConfiguration.canonicalJSON)
+      guard changed.isEmpty else {
+        throw FineTuneError(
+          "\(url(File.config).path) was edited after the run started (changed: \(changed.joined(separator: ", "))); "
+            + "a resumed run must keep its settings: undo the edit, or start a new --run-dir with the new settings"
+        )
+      }
+    } else {
+      say(
+        "note: \(directory.path) records no starting configuration (an older run folder); resuming with \(File.config) as it is"
+      )
+    }
+    let changed = FineTuneConfiguration.changedFields(
+      from: folderConfiguration.canonicalJSON, to: configuration.canonicalJSON)
+    guard changed.isEmpty else {
+      throw FineTuneError(
+        "\(directory.path) was started with other settings (\(changed.joined(separator: ", "))); "
+          + "resume it without changing them (classify finetune --resume \(directory.path)) or start a new --run-dir"
+      )
+    }
+  }
+
+  /// Writes `data` to `file` atomically, naming the file when it fails.
+  func writeAtomically(_ data: Data, to file: URL) throws {
+    do { try data.write(to: file, options: .atomic) } catch {
+      throw FineTuneError(
+        "cannot write \(file.path); check that the folder is writable and the disk has space")
+    }
   }
 
   private func interrupted(_ state: TrainingProgress) -> FineTuneOutcome {
@@ -239,7 +316,8 @@ public final class FineTuneRun {
       var modules: [(String, any Layer)] = [("head", head)]
       if let backbone { modules.append(("backbone", backbone)) }
       try TrainingStateFile.write(
-        to: url(File.state), progress: progress, phase: phase, modules: modules,
+        to: url(File.state), progress: progress, phase: phase, configuration: configuration,
+        modules: modules,
         optimizers: [optimizer])
       try FineTuneMetrics.writeCSV(progress.history, to: url(File.metrics))
       try FineTuneMetrics.writeJSONLines(progress.history, to: url("metrics.jsonl"))

@@ -11,8 +11,8 @@ enum TrainingStateFile {
 
   /// Writes the state of `modules` and `optimizers` with `progress` and `phase`.
   static func write(
-    to url: URL, progress: TrainingProgress, phase: String, modules: [(String, any Layer)],
-    optimizers: [SGD]
+    to url: URL, progress: TrainingProgress, phase: String,
+    configuration: FineTuneConfiguration, modules: [(String, any Layer)], optimizers: [SGD]
   ) throws {
     var tensors: [String: Tensor] = [:]
     for (prefix, module) in modules {
@@ -26,7 +26,7 @@ enum TrainingStateFile {
       }
     }
     let metadata = [
-      "format": format, "phase": phase,
+      "format": format, "phase": phase, "configuration": configuration.canonicalJSON,
       "progress": String(
         decoding: try FineTuneCheckpoint.sortedEncoder.encode(progress), as: UTF8.self),
     ]
@@ -45,6 +45,13 @@ enum TrainingStateFile {
           + "start a new run instead of --resume")
     }
     return (phase, progress)
+  }
+
+  /// The canonical configuration JSON the state was saved with; nil when there is no state
+  /// file yet, or it predates this record.
+  static func recordedConfiguration(in url: URL) throws -> String? {
+    guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+    return try SafetensorsFile.read(from: url).metadata["configuration"]
   }
 
   /// Loads the weights and momentum of `modules` from `url` (every key must be present).

@@ -33,7 +33,10 @@ public enum DatasetOpener {
           throw DatasetError(
             path: root.path, problem: .notFound, detail: "no train/ + val/ (or test/) sub-folders")
         }
-        return try ImageFolderDataset(root: heldOut, skipBad: skipBad)
+        // Labels follow the training folder's class names, matched by name.
+        return try ImageFolderDataset(
+          root: heldOut, classNames: try ImageFolderDataset.classFolders(of: train),
+          skipBad: skipBad)
       }
     }
   }

@@ -30,22 +30,35 @@ public struct ImageFolderDataset: LabeledImageDataset {
   /// - Throws: `DatasetError`: `.notFound` (no folder or no class folders), `.emptyClassFolder`
   ///   (a class without images, as torchvision's "Found no valid file for the classes …").
   public init(root: URL, skipBad: Bool = false) throws {
-    guard DatasetFiles.isDirectory(root) else {
-      throw DatasetError(path: root.path, problem: .notFound, detail: "folder not found")
-    }
-    let manager = FileManager.default
-    let entries = (try? manager.contentsOfDirectory(atPath: root.path)) ?? []
-    let classes = entries.filter { DatasetFiles.isDirectory(root.appendingPathComponent($0)) }
-      .sorted(by: codePointOrder)
-    guard !classes.isEmpty else {
-      throw DatasetError(
-        path: root.path, problem: .notFound,
-        detail: "no class folders; expected ROOT/<class name>/<image>.png|jpg|jpeg")
+    try self.init(root: root, classNames: nil, skipBad: skipBad)
+  }
+
+  /// Indexes `root`'s class folders against the classes of another split (`classNames`, e.g.
+  /// the training folder's): labels are matched by folder name, never by position, so `val/`
+  /// with `{ant, dog}` against `train/` with `{cat, dog}` is refused instead of scoring ants as
+  /// cats. A class of `classNames` without a folder here simply has no samples.
+  ///
+  /// - Throws: `DatasetError`: `.notFound`, `.emptyClassFolder`, and `.malformed` for a class
+  ///   folder whose name is not in `classNames` (before any image is read).
+  public init(root: URL, classNames known: [String]?, skipBad: Bool = false) throws {
+    let classes = try Self.classFolders(of: root)
+    let classNames = known ?? classes
+    if let known {
+      let unknown = classes.filter { !known.contains($0) }
+      guard unknown.isEmpty else {
+        throw DatasetError(
+          path: root.appendingPathComponent(unknown[0]).path, problem: .malformed,
+          detail: "class folder\(unknown.count > 1 ? "s" : "") \(unknown.joined(separator: ", ")) "
+            + "\(unknown.count > 1 ? "are" : "is") not among the training classes (\(known.joined(separator: ", "))); "
+            + "rename \(unknown.count > 1 ? "them" : "it") to a training class or add \(unknown.count > 1 ? "them" : "it") to train/"
+        )
+      }
     }
     var files = [URL]()
     var labels = [Int]()
     var empty = [String]()
-    for (label, name) in classes.enumerated() {
+    for name in classes {
+      guard let label = classNames.firstIndex(of: name) else { continue }
       let found = Self.images(under: root.appendingPathComponent(name, isDirectory: true))
       if found.isEmpty { empty.append(name) }
       files += found
@@ -57,7 +70,25 @@ public struct ImageFolderDataset: LabeledImageDataset {
         detail: "no .png, .jpg or .jpeg file for the class\(empty.count > 1 ? "es" : "") "
           + empty.joined(separator: ", ") + "; add images or remove the folder")
     }
-    try self.init(files: files, labels: labels, classNames: classes, skipBad: skipBad)
+    try self.init(files: files, labels: labels, classNames: classNames, skipBad: skipBad)
+  }
+
+  /// The class folder names of `root`, sorted as torchvision sorts them.
+  ///
+  /// - Throws: `DatasetError.notFound` when `root` is no folder or has no class folder.
+  public static func classFolders(of root: URL) throws -> [String] {
+    guard DatasetFiles.isDirectory(root) else {
+      throw DatasetError(path: root.path, problem: .notFound, detail: "folder not found")
+    }
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+    let classes = entries.filter { DatasetFiles.isDirectory(root.appendingPathComponent($0)) }
+      .sorted(by: codePointOrder)
+    guard !classes.isEmpty else {
+      throw DatasetError(
+        path: root.path, problem: .notFound,
+        detail: "no class folders; expected ROOT/<class name>/<image>.png|jpg|jpeg")
+    }
+    return classes
   }
 
   /// Reads a CSV of `path,label` rows (an optional `path,label` header; paths relative to the
@@ -90,6 +121,11 @@ public struct ImageFolderDataset: LabeledImageDataset {
           detail: "line \(number + 1): image \(file.path) not found")
       }
       rows.append((file, fields[1]))
+    }
+    guard !rows.isEmpty else {
+      throw DatasetError(
+        path: csv.path, problem: .malformed,
+        detail: "the CSV lists no images; add path,label rows (one image per line)")
     }
     let names = Set(rows.map(\.1))
     let numeric = names.allSatisfy { UInt($0) != nil }
