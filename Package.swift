@@ -47,6 +47,17 @@ let package = Package(
     .target(name: "TensorCore", dependencies: ["Kernels"]),
     .target(name: "NN", dependencies: ["TensorCore", "Kernels"]),
     .target(name: "Plotting", dependencies: ["CSVGRaster"]),
+    // Pango + cairo (with its PDF surface) for typesetting the report as a PDF.
+    .systemLibrary(
+      name: "CPangoCairo",
+      pkgConfig: "pangocairo",
+      providers: [.apt(["libpango1.0-dev"]), .brew(["pango"])]
+    ),
+    // A C shim over cairo's PDF surface, Pango layout and librsvg: an opaque document handle,
+    // so Swift holds no pointers.
+    .target(name: "CTypesetting", dependencies: ["CPangoCairo", "CLibRSVG"]),
+    // The report as a PDF: HTML-fragment parser, document model, paginating renderer.
+    .target(name: "Typesetting", dependencies: ["CTypesetting"]),
     // libpng + libjpeg-turbo behind a C shim; ImageCodecs is the Swift face (no pointers).
     .systemLibrary(
       name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
@@ -88,6 +99,7 @@ let package = Package(
       name: "NNTests", dependencies: ["NN", "TensorCore", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "PlottingTests", dependencies: ["Plotting", "TestSupport"]),
+    .testTarget(name: "TypesettingTests", dependencies: ["Typesetting"]),
     .testTarget(
       name: "DownloaderTests",
       dependencies: [
