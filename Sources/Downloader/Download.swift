@@ -47,6 +47,23 @@ public struct Download: Sendable {
   public var initialBackoff: TimeInterval = 1
   /// Seconds without data before an attempt times out.
   public var timeout: TimeInterval = 60
+  /// The most bytes the file may have. A server announcing more is refused before any byte is
+  /// written; a body that runs on (an endless or wrong response) is cut here, the partial file
+  /// deleted, and `DownloadError.tooLarge` thrown — so the partial file never exceeds it. Set it
+  /// from a catalogue's known size; the default bounds anything else.
+  public var maximumBytes: Int64 = Download.defaultMaximumBytes
+  /// Seconds the whole download (every attempt and backoff together) may take.
+  public var deadline: TimeInterval = 2 * 60 * 60
+  /// The window in seconds over which progress is measured: an attempt whose average speed over
+  /// the last `stallTimeout` seconds falls below `minimumBytesPerSecond` stalls (and is retried,
+  /// resuming). Catches the server that trickles a byte every few seconds, which never trips
+  /// the idle `timeout`.
+  public var stallTimeout: TimeInterval = 60
+  /// The slowest acceptable average speed over `stallTimeout`, in bytes per second.
+  public var minimumBytesPerSecond: Double = 1024
+
+  /// `maximumBytes` when nothing better is known: 8 GiB.
+  public static let defaultMaximumBytes: Int64 = 8 << 30
   /// Minimum seconds between two progress events (the final event is always sent).
   public var progressInterval: TimeInterval = 0.1
 
@@ -65,7 +82,9 @@ public struct Download: Sendable {
 
   /// Whether `destination` already exists and satisfies `checksum` (exists, when there is none).
   public func destinationIsVerified() -> Bool {
-    guard FileManager.default.fileExists(atPath: destination.path) else { return false }
+    guard FileManager.default.fileExists(atPath: destination.path),
+      notRegularFile(destination) == nil
+    else { return false }
     guard let checksum else { return true }
     guard let digests = try? Checksum.digests(ofFileAt: destination) else { return false }
     return checksum.matches(sha256: digests.sha256, md5: digests.md5)
@@ -83,19 +102,25 @@ public struct Download: Sendable {
     do {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     } catch {
-      throw DownloadError.fileSystem(
-        path: folder.path, reason: "cannot create the folder (\(error))")
+      throw DownloadError.fileSystem(path: folder.path, reason: "cannot create the folder")
+    }
+    if let problem = notRegularFile(destination) {
+      throw DownloadError.fileSystem(path: destination.path, reason: "the path \(problem)")
     }
     var resumedBytes: Int64 = 0
     var attempts = 0
     var rangeRestarts = 0
+    let limits = TransferLimits(
+      maximumBytes: maximumBytes, stallTimeout: stallTimeout,
+      minimumBytesPerSecond: minimumBytesPerSecond, deadline: Date() + deadline)
+    if partialSize() > maximumBytes { removePartial() }
     transfer: while true {
       attempts += 1
       try Task.checkCancellation()
       let offset = partialSize()
       do {
         let summary = try await HTTPTransfer.run(
-          url: url, partialURL: partialFile, offset: offset, timeout: timeout,
+          url: url, partialURL: partialFile, offset: offset, timeout: timeout, limits: limits,
           progressInterval: progressInterval, progress: progress)
         resumedBytes = summary.resumed ? offset : 0
         break transfer
@@ -121,6 +146,21 @@ public struct Download: Sendable {
           throw DownloadError.httpStatus(url: url, destination: destination, status: status)
         case .fileSystem(let path, let reason):
           throw DownloadError.fileSystem(path: path, reason: reason)
+        case .tooLarge(let limit, let declared):
+          removePartial()
+          throw DownloadError.tooLarge(
+            url: url, destination: destination, limit: limit, declared: declared)
+        case .deadlineExceeded:
+          throw DownloadError.timedOut(
+            url: url, destination: destination,
+            reason: "it did not finish within the \(Self.seconds(deadline)) deadline"
+              + Self.attemptsNote(attempts))
+        case .stalled(let reason):
+          if attempts > retries {
+            throw DownloadError.timedOut(
+              url: url, destination: destination,
+              reason: "the transfer stalled: \(reason)" + Self.attemptsNote(attempts))
+          }
         case .transient(let reason, let status):
           if attempts > retries {
             if let status {
@@ -141,9 +181,16 @@ public struct Download: Sendable {
         throw error
       } catch {
         throw DownloadError.unreachable(
-          url: url, destination: destination, reason: "\(error)" + Self.attemptsNote(attempts))
+          url: url, destination: destination,
+          reason: "the transfer failed" + Self.attemptsNote(attempts))
       }
       let delay = min(30, initialBackoff * pow(2, Double(attempts - 1)))
+      guard Date() + delay < limits.deadline else {
+        throw DownloadError.timedOut(
+          url: url, destination: destination,
+          reason: "it did not finish within the \(Self.seconds(deadline)) deadline"
+            + Self.attemptsNote(attempts))
+      }
       try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
     }
     return try verifyAndInstall(attempts: attempts, resumedBytes: resumedBytes)
@@ -156,8 +203,7 @@ public struct Download: Sendable {
     do {
       digests = try Checksum.digests(ofFileAt: partialFile)
     } catch {
-      throw DownloadError.fileSystem(
-        path: partialFile.path, reason: "cannot read it back (\(error))")
+      throw DownloadError.fileSystem(path: partialFile.path, reason: "cannot read it back")
     }
     if let checksum, !checksum.matches(sha256: digests.sha256, md5: digests.md5) {
       removePartial()
@@ -184,6 +230,10 @@ public struct Download: Sendable {
 
   private func removePartial() {
     try? FileManager.default.removeItem(at: partialFile)
+  }
+
+  private static func seconds(_ interval: TimeInterval) -> String {
+    interval >= 60 ? "\(Int(interval / 60))-minute" : String(format: "%g-second", interval)
   }
 
   private static func attemptsNote(_ attempts: Int) -> String {

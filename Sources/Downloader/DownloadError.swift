@@ -17,6 +17,11 @@ public enum DownloadError: Error, Sendable, Equatable, CustomStringConvertible {
   case checksumMismatch(url: URL, destination: URL, expected: Checksum, sha256: String, md5: String)
   /// Writing, reading or moving a file failed.
   case fileSystem(path: String, reason: String)
+  /// The server announced, or sent, more than `limit` bytes (the file's known size or the
+  /// download's cap); the partial download was deleted.
+  case tooLarge(url: URL, destination: URL, limit: Int64, declared: Int64?)
+  /// The transfer stalled below the minimum speed, or the overall deadline passed.
+  case timedOut(url: URL, destination: URL, reason: String)
 
   /// The user-facing message.
   public var description: String {
@@ -38,6 +43,16 @@ public enum DownloadError: Error, Sendable, Equatable, CustomStringConvertible {
       return "checksum mismatch for \(url.absoluteString): expected \(expected), got \(actual); "
         + "the partial download was deleted and nothing was written to \(destination.path). "
         + "The file on the server (or mirror) differs from the one expected: check the URL."
+    case .tooLarge(let url, let destination, let limit, let declared):
+      let what =
+        declared.map { "the server announced \($0) bytes" } ?? "the server sent more bytes"
+      return "refused the download of \(url.absoluteString): \(what), more than the "
+        + "\(limit)-byte limit for this file; the partial download was deleted. The server (or "
+        + "mirror) is not serving the expected file: check the URL.\n"
+        + Self.byHand(url, destination)
+    case .timedOut(let url, let destination, let reason):
+      return "could not download \(url.absoluteString): \(reason). The server or the network "
+        + "is too slow; retry later or use a mirror.\n" + Self.byHand(url, destination)
     case .fileSystem(let path, let reason):
       return
         "could not write \(path): \(reason). Check that the folder exists, is writable and the "

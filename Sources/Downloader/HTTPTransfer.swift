@@ -16,6 +16,25 @@ enum TransferFailure: Error, Sendable {
   case rangeMismatch
   /// The partial file could not be opened or written.
   case fileSystem(path: String, reason: String)
+  /// The body (or its declared length) exceeds the download's byte limit; the partial file
+  /// holds at most `limit` bytes.
+  case tooLarge(limit: Int64, declared: Int64?)
+  /// Fewer than the minimum bytes arrived within the stall window (a trickling server).
+  case stalled(reason: String)
+  /// The download's overall deadline passed.
+  case deadlineExceeded
+}
+
+/// The limits one attempt enforces, on top of URLSession's idle timeout.
+struct TransferLimits: Sendable {
+  /// The most bytes the partial file may hold.
+  var maximumBytes: Int64
+  /// The window, in seconds, over which progress is measured.
+  var stallTimeout: TimeInterval
+  /// The least average speed over a window, in bytes per second.
+  var minimumBytesPerSecond: Double
+  /// When the whole download must be finished.
+  var deadline: Date
 }
 
 /// What a completed attempt wrote.
@@ -46,26 +65,31 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
   private var responseAccepted = false
   private var started = Date()
   private var lastReport = Date.distantPast
+  private let limits: TransferLimits
+  private var task: URLSessionTask?
+  private var windowStart = Date()
+  private var windowBytes: Int64 = 0
 
   private init(
-    partialURL: URL, offset: Int64, progressInterval: TimeInterval,
+    partialURL: URL, offset: Int64, progressInterval: TimeInterval, limits: TransferLimits,
     progress: (@Sendable (DownloadProgress) -> Void)?
   ) {
     self.partialURL = partialURL
     self.offset = offset
     self.progressInterval = progressInterval
+    self.limits = limits
     self.progress = progress
   }
 
   /// Runs one attempt; throws `TransferFailure`, `URLError` (connection-level) or
   /// `CancellationError`.
   static func run(
-    url: URL, partialURL: URL, offset: Int64, timeout: TimeInterval,
+    url: URL, partialURL: URL, offset: Int64, timeout: TimeInterval, limits: TransferLimits,
     progressInterval: TimeInterval, progress: (@Sendable (DownloadProgress) -> Void)?
   ) async throws -> TransferSummary {
     let transfer = HTTPTransfer(
-      partialURL: partialURL, offset: offset, progressInterval: progressInterval, progress: progress
-    )
+      partialURL: partialURL, offset: offset, progressInterval: progressInterval, limits: limits,
+      progress: progress)
     let configuration = URLSessionConfiguration.ephemeral
     configuration.timeoutIntervalForRequest = timeout
     configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -80,17 +104,53 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
     if offset > 0 { request.setValue("bytes=\(offset)-", forHTTPHeaderField: "Range") }
     let task = session.dataTask(with: request)
+    // The watchdog: URLSession's timeout only fires when no byte arrives at all, so a server
+    // trickling a byte every few seconds would hold the transfer forever.
+    let watchdog = DispatchSource.makeTimerSource(queue: .global())
+    let tick = max(0.01, min(limits.stallTimeout, 1) / 4)
+    watchdog.schedule(deadline: .now() + tick, repeating: tick)
+    watchdog.setEventHandler { transfer.checkProgress() }
+    defer { watchdog.cancel() }
     return try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { continuation in
         transfer.lock.lock()
         transfer.continuation = continuation
         transfer.started = Date()
+        transfer.windowStart = transfer.started
+        transfer.task = task
         transfer.lock.unlock()
+        watchdog.resume()
         task.resume()
       }
     } onCancel: {
       task.cancel()
     }
+  }
+
+  /// Cancels the attempt once the deadline has passed, or when the last `stallTimeout` seconds
+  /// brought fewer than `minimumBytesPerSecond × stallTimeout` bytes.
+  private func checkProgress() {
+    lock.lock()
+    defer { lock.unlock() }
+    guard failure == nil, continuation != nil else { return }
+    let now = Date()
+    if now >= limits.deadline {
+      failure = .deadlineExceeded
+      task?.cancel()
+      return
+    }
+    let elapsed = now.timeIntervalSince(windowStart)
+    guard elapsed >= limits.stallTimeout else { return }
+    let arrived = bytesThisTransfer - windowBytes
+    if Double(arrived) < limits.minimumBytesPerSecond * elapsed {
+      failure = .stalled(
+        reason: "only \(arrived) bytes arrived in \(String(format: "%.1f", elapsed)) s, below the "
+          + "minimum of \(Int(limits.minimumBytesPerSecond)) bytes/s")
+      task?.cancel()
+      return
+    }
+    windowStart = now
+    windowBytes = bytesThisTransfer
   }
 
   // MARK: URLSessionDataDelegate
@@ -109,10 +169,20 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     lock.lock()
     defer { lock.unlock() }
     guard failure == nil, let handle else { return }
+    let room = limits.maximumBytes - bytesOnDisk
+    let overflow = Int64(data.count) > room
+    let accepted = overflow ? data.prefix(Int(max(0, room))) : data
     do {
-      try handle.write(contentsOf: data)
+      try handle.write(contentsOf: accepted)
     } catch {
-      failure = .fileSystem(path: partialURL.path, reason: "\(error)")
+      failure = .fileSystem(path: partialURL.path, reason: "the disk refused the write")
+      dataTask.cancel()
+      return
+    }
+    if overflow {
+      // An endless or over-long body: the partial file stops at the limit.
+      bytesOnDisk += Int64(accepted.count)
+      failure = .tooLarge(limit: limits.maximumBytes, declared: totalBytes)
       dataTask.cancel()
       return
     }
@@ -133,7 +203,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     var closeFailure: TransferFailure?
     if let handle {
       do { try handle.close() } catch {
-        closeFailure = .fileSystem(path: partialURL.path, reason: "\(error)")
+        closeFailure = .fileSystem(path: partialURL.path, reason: "the file could not be closed")
       }
       self.handle = nil
     }
@@ -202,6 +272,14 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
   }
 
   private func open(truncatingTo length: Int64, total: Int64?) -> URLSession.ResponseDisposition {
+    if let total, total > limits.maximumBytes {
+      failure = .tooLarge(limit: limits.maximumBytes, declared: total)
+      return .cancel
+    }
+    if let problem = notRegularFile(partialURL) {
+      failure = .fileSystem(path: partialURL.path, reason: "the path \(problem)")
+      return .cancel
+    }
     do {
       let manager = FileManager.default
       if !manager.fileExists(atPath: partialURL.path) {
@@ -218,7 +296,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
       totalBytes = total
       return .allow
     } catch {
-      failure = .fileSystem(path: partialURL.path, reason: "\(error)")
+      failure = .fileSystem(path: partialURL.path, reason: "the partial file cannot be created")
       return .cancel
     }
   }
@@ -266,5 +344,21 @@ struct ContentRange: Equatable, Sendable {
       }
       start = value
     }
+  }
+}
+
+/// `nil` when `url` does not exist or is a regular file (after following links), else what it
+/// is. (A copy of ImageCodecs' `RegularFile.problem(at:)`: Downloader cannot import it.)
+func notRegularFile(_ url: URL) -> String? {
+  let resolved = url.resolvingSymlinksInPath()
+  guard let attributes = try? FileManager.default.attributesOfItem(atPath: resolved.path) else {
+    return nil
+  }
+  switch attributes[.type] as? FileAttributeType {
+  case .typeRegular?: return nil
+  case .typeDirectory?: return "is a folder, not a file"
+  case .typeCharacterSpecial?, .typeBlockSpecial?: return "is a device, not a regular file"
+  case .typeSocket?: return "is a socket, not a regular file"
+  default: return "is a named pipe (FIFO) or other special file, not a regular file"
   }
 }

@@ -45,6 +45,10 @@ public struct PretrainedWeights: Sendable, Equatable, Hashable {
     return stem.split(separator: "-").last.map(String.init) ?? ""
   }
 
+  /// The most bytes a download of this file may bring: `fileSizeMB` (MiB, rounded to 0.001 by
+  /// torchvision) plus 1 MiB of slack. A longer body is cut off and refused.
+  public var maximumBytes: Int64 { Int64((fileSizeMB + 1) * 1_048_576) }
+
   /// The checksum a download must satisfy.
   public var checksum: Checksum { .sha256Prefix(sha256Prefix) }
 
@@ -97,8 +101,13 @@ public enum WeightsCatalog {
     return seen
   }
 
+  /// The variant used when none is named: v1, what `finetune`, `predict` and `evaluate` use by
+  /// default and what torchvision's `pretrained=True` means (torchvision's `DEFAULT` is v2 where
+  /// it exists; ask for it with `--variant v2` or `resnet50:v2`).
+  public static let defaultVariant = WeightsVariant.v1
+
   /// The checkpoint of `model` (case-insensitive, `resnet50` or `resnet-50`) in `variant`; without a
-  /// variant, torchvision's `DEFAULT` (the newest: v2 where it exists, else v1).
+  /// variant, `defaultVariant` (v1, which every model has).
   ///
   /// - Throws: `WeightsCatalogError` naming the valid models or variants.
   public static func weights(model: String, variant: WeightsVariant? = nil) throws
@@ -116,8 +125,8 @@ public enum WeightsCatalog {
       }
       return match
     }
-    // Non-empty, checked above.
-    return candidates.max { $0.variant < $1.variant } ?? candidates[0]
+    // Non-empty, checked above; every model has v1.
+    return candidates.first { $0.variant == defaultVariant } ?? candidates[0]
   }
 }
 

@@ -70,8 +70,8 @@ extension WeightsCommand {
 
     @Option(
       help: """
-        v1 (IMAGENET1K_V1) or v2 (IMAGENET1K_V2, ResNet-50/101/152 only); default: torchvision's \
-        DEFAULT (v2 where it exists).
+        v1 (IMAGENET1K_V1) or v2 (IMAGENET1K_V2, ResNet-50/101/152 only); default: v1, the \
+        weights finetune, predict and evaluate use unless told otherwise.
         """)
     var variant: String?
 
@@ -108,6 +108,7 @@ extension WeightsCommand {
         url: url.flatMap { URL(string: $0) } ?? weights.url, destination: destination,
         checksum: weights.checksum)
       download.retries = retries
+      download.maximumBytes = weights.maximumBytes
       let name = "\(weights.model) \(weights.variant.rawValue) (\(weights.torchvisionName))"
       if download.destinationIsVerified() {
         print("\(name) is already cached and verified: \(destination.path)")

@@ -40,10 +40,20 @@ struct WeightsCatalogTests {
     #expect(try WeightsCatalog.weights(model: "ResNet-50", variant: .v2).sha256Prefix == "11ad3fa6")
   }
 
-  @Test("Without a variant: torchvision's DEFAULT (v2 where it exists)")
+  @Test("Without a variant: v1 for every model, the weights finetune's default resnet50:v1 needs")
   func defaults() throws {
-    #expect(try WeightsCatalog.weights(model: "resnet18").variant == .v1)
-    #expect(try WeightsCatalog.weights(model: "resnet152").variant == .v2)
+    for model in WeightsCatalog.models {
+      #expect(try WeightsCatalog.weights(model: model).variant == .v1)
+    }
+    #expect(try WeightsCatalog.weights(model: "resnet50").fileName == "resnet50-0676ba61.pth")
+  }
+
+  @Test("Each checkpoint's download cap is its listed size plus 1 MiB")
+  func caps() throws {
+    let resnet50 = try WeightsCatalog.weights(model: "resnet50", variant: .v1)
+    // torchvision's _file_size 97.781 MB (MiB); the real file is 102,530,333 bytes.
+    #expect(resnet50.maximumBytes > 102_530_333)
+    #expect(resnet50.maximumBytes < 102_530_333 + 2 * 1_048_576)
   }
 
   @Test("Unknown models and missing variants throw errors listing what exists")

@@ -116,6 +116,11 @@ public enum CIFAR {
             "'data' is \(array.dtype.scalarType.rawValue) \(array.shape), expected uint8 [n, 3072]")
       }
       let rows = array.shape[0]
+      guard rows > 0 else {
+        throw DatasetError(
+          path: url.path, problem: .malformed,
+          detail: "'data' holds no images (shape \(array.shape)); re-extract the archive")
+      }
       guard array.data.count == rows * imageBytes else {
         throw DatasetError(
           path: url.path, problem: .truncated,

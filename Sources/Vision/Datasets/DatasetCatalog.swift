@@ -30,6 +30,12 @@ public struct RemoteDatasetFile: Sendable, Equatable {
   /// Whether the file is a `.tar.gz` to unpack into the root (CIFAR, STL-10) rather than a
   /// `.gz` read as is (MNIST family).
   public let isTarball: Bool
+  /// The file's size in bytes on the official servers.
+  public let byteCount: Int64
+
+  /// The most bytes a download of this file may bring: its size plus 1 % (at least 1 MiB) of
+  /// slack. A server that sends more is cut off there, so an endless body cannot fill the disk.
+  public var maximumBytes: Int64 { byteCount + max(1 << 20, byteCount / 100) }
 }
 
 /// What classify knows about a dataset: torchvision's URLs and MD5s, and the files of its
@@ -78,13 +84,17 @@ public enum DatasetCatalog {
     case .cifar10: cifar10
     case .cifar100: cifar100
     case .mnist:
-      idx(kind, "MNIST", base: "https://ossci-datasets.s3.amazonaws.com/mnist/", mnistMD5)
+      idx(
+        kind, "MNIST", base: "https://ossci-datasets.s3.amazonaws.com/mnist/", mnistMD5,
+        mnistBytes)
     case .fashionMNIST:
       idx(
         kind, "FashionMNIST", base: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-        fashionMD5)
+        fashionMD5, fashionBytes)
     case .kmnist:
-      idx(kind, "KMNIST", base: "http://codh.rois.ac.jp/kmnist/dataset/kmnist/", kmnistMD5)
+      idx(
+        kind, "KMNIST", base: "http://codh.rois.ac.jp/kmnist/dataset/kmnist/", kmnistMD5,
+        kmnistBytes)
     case .stl10: stl10
     case .folder:
       DatasetCatalogEntry(kind: .folder, displayName: "image folder", downloads: [], knownFiles: [])
@@ -96,7 +106,7 @@ public enum DatasetCatalog {
     downloads: [
       tarball(
         "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-        md5: "c58f30108f718f92721af3b95e74349a")
+        md5: "c58f30108f718f92721af3b95e74349a", bytes: 170_498_071)
     ],
     knownFiles: [
       ("cifar-10-batches-py/data_batch_1", "c99cafc152244af753f735de768cd75f"),
@@ -114,7 +124,7 @@ public enum DatasetCatalog {
     downloads: [
       tarball(
         "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
-        md5: "eb9058c3a382ffc7106e4002c42a8d85")
+        md5: "eb9058c3a382ffc7106e4002c42a8d85", bytes: 169_001_437)
     ],
     knownFiles: [
       ("cifar-100-python/train", "16019d7e3df5f24257cddd939b257f8d"),
@@ -128,7 +138,7 @@ public enum DatasetCatalog {
     downloads: [
       tarball(
         "http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz",
-        md5: "91f7769df0f17e558f3565bffb0c7dfb")
+        md5: "91f7769df0f17e558f3565bffb0c7dfb", bytes: 2_640_397_119)
     ],
     knownFiles: [
       ("stl10_binary/train_X.bin", "918c2871b30a85fa023e0c44e0bee87f"),
@@ -144,6 +154,10 @@ public enum DatasetCatalog {
     "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
   ]
+  /// Sizes in bytes of the four `.gz` files, in `idxFiles` order.
+  static let mnistBytes: [Int64] = [9_912_422, 28_881, 1_648_877, 4_542]
+  static let fashionBytes: [Int64] = [26_421_880, 29_515, 4_422_102, 5_148]
+  static let kmnistBytes: [Int64] = [18_165_135, 29_497, 3_041_136, 5_120]
   static let mnistMD5 = [
     "f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
     "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c",
@@ -157,18 +171,19 @@ public enum DatasetCatalog {
     "5c965bf0a639b31b8f53240b1b52f4d7", "7320c461ea6c1c855c0b718fb2a4b134",
   ]
 
-  private static func tarball(_ url: String, md5: String) -> RemoteDatasetFile {
+  private static func tarball(_ url: String, md5: String, bytes: Int64) -> RemoteDatasetFile {
     let parsed = URL(string: url) ?? URL(fileURLWithPath: "/")
-    return RemoteDatasetFile(url: parsed, path: parsed.lastPathComponent, md5: md5, isTarball: true)
+    return RemoteDatasetFile(
+      url: parsed, path: parsed.lastPathComponent, md5: md5, isTarball: true, byteCount: bytes)
   }
 
-  private static func idx(_ kind: DatasetKind, _ folder: String, base: String, _ md5s: [String])
-    -> DatasetCatalogEntry
-  {
-    let files = zip(idxFiles, md5s).map { name, md5 in
+  private static func idx(
+    _ kind: DatasetKind, _ folder: String, base: String, _ md5s: [String], _ sizes: [Int64]
+  ) -> DatasetCatalogEntry {
+    let files = zip(idxFiles, zip(md5s, sizes)).map { name, file in
       RemoteDatasetFile(
         url: URL(string: base + name + ".gz") ?? URL(fileURLWithPath: "/"),
-        path: "\(folder)/raw/\(name).gz", md5: md5, isTarball: false)
+        path: "\(folder)/raw/\(name).gz", md5: file.0, isTarball: false, byteCount: file.1)
     }
     let names = [
       DatasetKind.mnist: "MNIST", .fashionMNIST: "Fashion-MNIST", .kmnist: "KMNIST",

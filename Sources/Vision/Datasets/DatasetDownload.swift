@@ -36,6 +36,7 @@ public enum DatasetDownload {
       let url = mirror.map { $0.appendingPathComponent(file.url.lastPathComponent) } ?? file.url
       var download = Download(url: url, destination: destination, checksum: .md5(file.md5))
       download.retries = retries
+      download.maximumBytes = file.maximumBytes
       let cached = download.destinationIsVerified()
       if !cached {
         try FileManager.default.createDirectory(
