@@ -56,6 +56,9 @@ classify_pdf *classify_pdf_open(const char *path, double width, double height, c
   cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
   pango_cairo_context_set_font_options(doc->context, options);
   cairo_font_options_destroy(options);
+  // User space is in points: a 10 pt font is 10 units tall (Pango assumes 96 dpi otherwise).
+  pango_cairo_context_set_resolution(doc->context, 72);
+  pango_context_set_round_glyph_positions(doc->context, FALSE);
   return doc;
 }
 
@@ -68,7 +71,8 @@ int classify_pdf_set_title(classify_pdf *doc, const char *title, char *error, si
 
 // A layout of `markup` at `width` (< 0: unwrapped), or NULL with the markup error in `error`.
 static PangoLayout *make_layout(classify_pdf *doc, const char *markup, const char *font,
-                                double width, int alignment, char *error, size_t error_capacity) {
+                                double width, int alignment, double indent, char *error,
+                                size_t error_capacity) {
   if (!doc) {
     fail(error, error_capacity, 1, "no document");
     return NULL;
@@ -92,6 +96,7 @@ static PangoLayout *make_layout(classify_pdf *doc, const char *markup, const cha
     pango_layout_set_width(layout, (int)(width * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
   }
+  if (indent != 0) pango_layout_set_indent(layout, (int)(indent * PANGO_SCALE));
   switch (alignment) {
   case CLASSIFY_ALIGN_CENTER: pango_layout_set_alignment(layout, PANGO_ALIGN_CENTER); break;
   case CLASSIFY_ALIGN_RIGHT: pango_layout_set_alignment(layout, PANGO_ALIGN_RIGHT); break;
@@ -102,8 +107,9 @@ static PangoLayout *make_layout(classify_pdf *doc, const char *markup, const cha
 }
 
 double classify_pdf_text_height(classify_pdf *doc, const char *markup, const char *font, double width,
-                                int alignment, char *error, size_t error_capacity) {
-  PangoLayout *layout = make_layout(doc, markup, font, width, alignment, error, error_capacity);
+                                int alignment, double indent, char *error, size_t error_capacity) {
+  PangoLayout *layout =
+      make_layout(doc, markup, font, width, alignment, indent, error, error_capacity);
   if (!layout) return -1;
   PangoRectangle logical;
   pango_layout_get_extents(layout, NULL, &logical);
@@ -112,9 +118,10 @@ double classify_pdf_text_height(classify_pdf *doc, const char *markup, const cha
 }
 
 int classify_pdf_text_lines(classify_pdf *doc, const char *markup, const char *font, double width,
-                            int alignment, double *line_bottoms, int capacity, char *error,
-                            size_t error_capacity) {
-  PangoLayout *layout = make_layout(doc, markup, font, width, alignment, error, error_capacity);
+                            int alignment, double indent, double *line_bottoms, int capacity,
+                            char *error, size_t error_capacity) {
+  PangoLayout *layout =
+      make_layout(doc, markup, font, width, alignment, indent, error, error_capacity);
   if (!layout) return -1;
   PangoLayoutIter *iter = pango_layout_get_iter(layout);
   int count = 0;
@@ -131,7 +138,8 @@ int classify_pdf_text_lines(classify_pdf *doc, const char *markup, const char *f
 
 double classify_pdf_text_width(classify_pdf *doc, const char *markup, const char *font, char *error,
                                size_t error_capacity) {
-  PangoLayout *layout = make_layout(doc, markup, font, -1, CLASSIFY_ALIGN_LEFT, error, error_capacity);
+  PangoLayout *layout =
+      make_layout(doc, markup, font, -1, CLASSIFY_ALIGN_LEFT, 0, error, error_capacity);
   if (!layout) return -1;
   PangoRectangle logical;
   pango_layout_get_extents(layout, NULL, &logical);
@@ -140,9 +148,10 @@ double classify_pdf_text_width(classify_pdf *doc, const char *markup, const char
 }
 
 double classify_pdf_draw_text(classify_pdf *doc, const char *markup, const char *font, double x,
-                              double y, double width, int alignment, int first_line, int line_count,
-                              char *error, size_t error_capacity) {
-  PangoLayout *layout = make_layout(doc, markup, font, width, alignment, error, error_capacity);
+                              double y, double width, int alignment, double indent, int first_line,
+                              int line_count, char *error, size_t error_capacity) {
+  PangoLayout *layout =
+      make_layout(doc, markup, font, width, alignment, indent, error, error_capacity);
   if (!layout) return -1;
   PangoLayoutIter *iter = pango_layout_get_iter(layout);
   int index = 0, origin = 0, bottom_drawn = 0, drew = 0;

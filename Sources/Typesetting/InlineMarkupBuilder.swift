@@ -8,6 +8,8 @@ struct InlineMarkupBuilder {
   private var atLineStart = true
   /// True once any visible character was added.
   private(set) var hasText = false
+  /// How many `<sub>`/`<sup>` are open: indices of up to three letters are variables.
+  private var scriptDepth = 0
 
   /// Adds text. `preserve` keeps white space (`<pre>`); `math` applies mathematical conventions.
   mutating func text(_ text: String, preserve: Bool = false, math: Bool = false) {
@@ -32,7 +34,8 @@ struct InlineMarkupBuilder {
         var end = index + 1
         while end < characters.count, characters[end].isLetter { end += 1 }
         let run = String(characters[index..<end])
-        markup += Self.isVariable(run) ? "<i>\(PangoMarkup.escape(run))</i>" : PangoMarkup.escape(run)
+        let isIndex = scriptDepth > 0 && run.count <= 3 && run.allSatisfy(\.isASCII)
+        markup += isIndex || Self.isVariable(run) ? "<i>\(PangoMarkup.escape(run))</i>" : PangoMarkup.escape(run)
         index = end
       } else if math, character == "-", index + 1 < characters.count,
         characters[index + 1].isNumber, index == 0 || !characters[index - 1].isLetter
@@ -49,10 +52,16 @@ struct InlineMarkupBuilder {
   }
 
   /// Opens a Pango tag such as `<b>` (pass the whole tag).
-  mutating func open(_ tag: String) { markup += tag }
+  mutating func open(_ tag: String) {
+    if tag == "<sub>" || tag == "<sup>" { scriptDepth += 1 }
+    markup += tag
+  }
 
   /// Closes a Pango tag such as `</b>`.
-  mutating func close(_ tag: String) { markup += tag }
+  mutating func close(_ tag: String) {
+    if tag == "</sub>" || tag == "</sup>" { scriptDepth = max(0, scriptDepth - 1) }
+    markup += tag
+  }
 
   /// A forced line break (`<br>`); white space around it is dropped.
   mutating func lineBreak() {

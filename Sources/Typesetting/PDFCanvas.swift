@@ -38,12 +38,12 @@ final class PDFCanvas {
     var message = Self.buffer()
     var bottoms = [Double](repeating: 0, count: 64)
     var count = classify_pdf_text_lines(
-      handle, text.markup, text.font, width, text.alignment.code, &bottoms, Int32(bottoms.count),
+      handle, text.markup, text.font, width, text.alignment.code, text.indent, &bottoms, Int32(bottoms.count),
       &message, message.count)
     if count > bottoms.count {
       bottoms = [Double](repeating: 0, count: Int(count))
       count = classify_pdf_text_lines(
-        handle, text.markup, text.font, width, text.alignment.code, &bottoms,
+        handle, text.markup, text.font, width, text.alignment.code, text.indent, &bottoms,
         Int32(bottoms.count), &message, message.count)
     }
     guard count >= 0 else { throw markupError(text, message) }
@@ -54,7 +54,8 @@ final class PDFCanvas {
   func height(_ text: TextRun, width: Double) throws -> Double {
     var message = Self.buffer()
     let height = classify_pdf_text_height(
-      handle, text.markup, text.font, width, text.alignment.code, &message, message.count)
+      handle, text.markup, text.font, width, text.alignment.code, text.indent, &message,
+      message.count)
     guard height >= 0 else { throw markupError(text, message) }
     return height
   }
@@ -71,7 +72,8 @@ final class PDFCanvas {
   func draw(_ text: TextRun, x: Double, y: Double, width: Double, lines: Range<Int>) throws {
     var message = Self.buffer()
     let drawn = classify_pdf_draw_text(
-      handle, text.markup, text.font, x, y, width, text.alignment.code, Int32(lines.lowerBound),
+      handle, text.markup, text.font, x, y, width, text.alignment.code, text.indent,
+      Int32(lines.lowerBound),
       Int32(lines.count), &message, message.count)
     guard drawn >= 0 else { throw markupError(text, message) }
   }
@@ -181,6 +183,8 @@ struct TextRun: Hashable, Sendable {
   var font: String
   /// Horizontal alignment in its box.
   var alignment: TextAlignment = .left
+  /// Indent of each paragraph's first line in points; negative: of the other lines (hanging).
+  var indent: Double = 0
 }
 
 extension TextAlignment {

@@ -11,7 +11,7 @@ extension Paginator {
       case .heading(let level, let text):
         try heading(level: level, text, in: frame, keepingWith: Array(blocks[(index + 1)...]))
       case .paragraph(let text):
-        try place(TextRun(markup: text.markup, font: typeface.body), in: frame)
+        try place(paragraphRun(text), in: frame)
         space(paragraphGap)
       case .box(let style, let content):
         space(paragraphGap)
@@ -82,7 +82,7 @@ extension Paginator {
         + Self.spaceBefore(level: level, body: typeface.bodySize)
         + leadHeight(of: Array(blocks.dropFirst()), in: frame)
     case .paragraph(let text):
-      return try firstLines(TextRun(markup: text.markup, font: typeface.body), width: frame.width)
+      return try firstLines(paragraphRun(text), width: frame.width)
     case .box(_, let content):
       return Self.boxPadding * 2 + (try leadHeight(of: content, in: frame.inset(left: 12, right: 8)))
     case .preformatted(let text):
@@ -97,6 +97,14 @@ extension Paginator {
     case .pageBreak:
       return 0
     }
+  }
+
+  /// A paragraph in the body font. One with forced line breaks is a display of lines (e.g.
+  /// equations): its wrapped continuations get a hanging indent so each line reads as one.
+  func paragraphRun(_ text: RichText) -> TextRun {
+    let display = text.markup.contains("\n")
+    return TextRun(
+      markup: text.markup, font: typeface.body, indent: display ? -typeface.bodySize * 1.5 : 0)
   }
 
   /// The height of the first two lines of `run` (all of it when shorter).

@@ -1,6 +1,6 @@
 extension Paginator {
   /// Horizontal padding inside a table cell.
-  static let cellPaddingX = 4.5
+  static let cellPaddingX = 5.5
   /// Vertical padding inside a table cell.
   static let cellPaddingY = 2.5
 
@@ -36,35 +36,24 @@ extension Paginator {
       }
     }
     let padding = 2 * Self.cellPaddingX
-    var bodyWidths = [Double](repeating: padding, count: count)
-    for row in rows {
+    // As browsers do, with one step more: each column has a natural width (its longest cell
+    // unwrapped), a width where only the header wraps, and a minimum (its longest word). The
+    // widest level that fits is used, the room above it shared in proportion to what each
+    // column wants more, so body cells wrap only when wrapping headers is not enough.
+    var natural = [Double](repeating: padding, count: count)
+    var headerWrapped = natural
+    var minimum = natural
+    for (index, row) in ([header] + rows).enumerated() {
       for (column, cell) in row.enumerated() where column < count {
-        bodyWidths[column] = max(bodyWidths[column], try canvas.naturalWidth(cell) + padding)
+        let width = try canvas.naturalWidth(cell) + padding
+        let word = try longestWord(cell) + padding
+        natural[column] = max(natural[column], width)
+        headerWrapped[column] = max(headerWrapped[column], index == 0 ? word : width)
+        minimum[column] = max(minimum[column], word)
       }
     }
-    var headerWidths = bodyWidths
-    var headerWords = bodyWidths
-    for (column, cell) in header.enumerated() where column < count {
-      headerWidths[column] = max(bodyWidths[column], try canvas.naturalWidth(cell) + padding)
-      let words = cell.markup.split(separator: " ").map {
-        TextRun(markup: balancedTags(String($0)), font: cell.font)
-      }
-      let longest = try words.map { try canvas.naturalWidth($0) }.max() ?? 0
-      headerWords[column] = max(bodyWidths[column], longest + padding)
-    }
-    let available = frame.width
-    var widths: [Double]
-    if headerWidths.reduce(0, +) <= available {
-      widths = headerWidths
-    } else if headerWords.reduce(0, +) <= available {
-      // Headers wrap; the spare room goes to the columns whose headers wrap the most.
-      let spare = available - headerWords.reduce(0, +)
-      let wants = zip(headerWidths, headerWords).map { $0 - $1 }
-      let total = wants.reduce(0, +)
-      widths = zip(headerWords, wants).map { $0 + (total > 0 ? spare * $1 / total : 0) }
-    } else {
-      widths = Self.shareEqually(headerWords, within: available)
-    }
+    let widths = Self.columnWidths(
+      levels: [natural, headerWrapped, minimum], within: frame.width)
     let headerHeight = try rowHeight(header, widths: widths)
     let rowHeights = try rows.map { try rowHeight($0, widths: widths) }
     let caption = table.caption.map {
@@ -74,6 +63,23 @@ extension Paginator {
     return TableGeometry(
       widths: widths, header: header, rows: rows, headerHeight: headerHeight,
       rowHeights: rowHeights, caption: caption, captionHeight: captionHeight)
+  }
+
+  /// Column widths from `levels` (each level narrower than the one before): the first level
+  /// whose total fits, widened towards the level before it in proportion; when none fits, the
+  /// narrowest shared out by `shareEqually`.
+  static func columnWidths(levels: [[Double]], within available: Double) -> [Double] {
+    for (index, level) in levels.enumerated() {
+      let total = level.reduce(0, +)
+      guard total <= available else { continue }
+      guard index > 0 else { return level }
+      let wider = levels[index - 1]
+      let wants = zip(wider, level).map { max(0, $0 - $1) }
+      let wanted = wants.reduce(0, +)
+      let share = wanted > 0 ? min(1, (available - total) / wanted) : 0
+      return zip(level, wants).map { $0 + $1 * share }
+    }
+    return shareEqually(levels.last ?? [], within: available)
   }
 
   /// Widths summing to `available`: columns narrower than an equal share keep their width, the
@@ -94,9 +100,15 @@ extension Paginator {
     return widths
   }
 
-  /// A word of markup with its unclosed or unopened tags dropped, so it can be measured alone.
-  private func balancedTags(_ word: String) -> String {
-    PangoMarkup.escape(PangoMarkup.plainText(of: word))
+  /// The width of the widest word of `cell` (set alone, without its tags).
+  private func longestWord(_ cell: TextRun) throws -> Double {
+    let words = PangoMarkup.plainText(of: cell.markup).split(whereSeparator: \.isWhitespace)
+    var widest = 0.0
+    for word in Set(words) {
+      let run = TextRun(markup: PangoMarkup.escape(String(word)), font: cell.font)
+      widest = max(widest, try canvas.naturalWidth(run))
+    }
+    return widest
   }
 
   private func rowHeight(_ cells: [TextRun], widths: [Double]) throws -> Double {

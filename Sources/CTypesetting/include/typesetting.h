@@ -29,16 +29,20 @@ classify_pdf *classify_pdf_open(const char *path, double width, double height, c
 /// Sets the document's title metadata (and "classify" as its creator). Returns 0 on success.
 int classify_pdf_set_title(classify_pdf *doc, const char *title, char *error, size_t error_capacity);
 
+/// In the calls below, `indent` indents the first line of each paragraph (lines separated by
+/// newlines) by that many points; a negative value indents the other lines instead (a hanging
+/// indent).
+
 /// Lays out `markup` wrapped at `width` and returns its height in points, or a negative
 /// value on a markup error. Draws nothing.
 double classify_pdf_text_height(classify_pdf *doc, const char *markup, const char *font, double width,
-                                int alignment, char *error, size_t error_capacity);
+                                int alignment, double indent, char *error, size_t error_capacity);
 
 /// Lays out `markup` wrapped at `width` and stores the bottom of each line (points from the top
 /// of the layout) into `line_bottoms`, at most `capacity` of them. Returns the number of lines
 /// (which may exceed `capacity`), or a negative value on a markup error. Draws nothing.
 int classify_pdf_text_lines(classify_pdf *doc, const char *markup, const char *font, double width,
-                            int alignment, double *line_bottoms, int capacity, char *error,
+                            int alignment, double indent, double *line_bottoms, int capacity, char *error,
                             size_t error_capacity);
 
 /// The natural (unwrapped) width of `markup` in points, or a negative value on a markup error.
@@ -49,7 +53,7 @@ double classify_pdf_text_width(classify_pdf *doc, const char *markup, const char
 /// the first drawn line at (`x`, `y`); `line_count` < 0 draws to the end. Returns the height drawn,
 /// or a negative value on a markup error.
 double classify_pdf_draw_text(classify_pdf *doc, const char *markup, const char *font, double x,
-                              double y, double width, int alignment, int first_line, int line_count,
+                              double y, double width, int alignment, double indent, int first_line, int line_count,
                               char *error, size_t error_capacity);
 
 /// Strokes a line from (`x0`, `y0`) to (`x1`, `y1`), `line_width` points wide, in colour r, g, b
