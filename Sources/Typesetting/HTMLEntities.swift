@@ -26,7 +26,7 @@ enum HTMLEntities {
       let character = text[index]
       guard character == "&",
         let semicolon = text[index...].prefix(34).firstIndex(of: ";"),
-        let decoded = decodedReference( text[text.index(after: index)..<semicolon])
+        let decoded = decodedReference(text[text.index(after: index)..<semicolon])
       else {
         result.append(character)
         index = text.index(after: index)

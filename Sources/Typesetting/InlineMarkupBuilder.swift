@@ -6,6 +6,7 @@ struct InlineMarkupBuilder {
   private(set) var markup = ""
   private var pendingSpace = false
   private var atLineStart = true
+  private var endsWithSpace = false
   /// True once any visible character was added.
   private(set) var hasText = false
   /// How many `<sub>`/`<sup>` are open: indices of up to three letters are variables.
@@ -18,6 +19,7 @@ struct InlineMarkupBuilder {
       markup += PangoMarkup.escape(text)
       hasText = hasText || !text.isEmpty
       atLineStart = text.last == "\n"
+      endsWithSpace = text.last?.isWhitespace ?? endsWithSpace
       return
     }
     let characters = Array(text)
@@ -25,7 +27,7 @@ struct InlineMarkupBuilder {
     while index < characters.count {
       let character = characters[index]
       if character.isWhitespace && character != "\u{00A0}" {
-        if !atLineStart { pendingSpace = true }
+        if !atLineStart, !endsWithSpace { pendingSpace = true }
         index += 1
         continue
       }
@@ -35,7 +37,9 @@ struct InlineMarkupBuilder {
         while end < characters.count, characters[end].isLetter { end += 1 }
         let run = String(characters[index..<end])
         let isIndex = scriptDepth > 0 && run.count <= 3 && run.allSatisfy(\.isASCII)
-        markup += isIndex || Self.isVariable(run) ? "<i>\(PangoMarkup.escape(run))</i>" : PangoMarkup.escape(run)
+        markup +=
+          isIndex || Self.isVariable(run)
+          ? "<i>\(PangoMarkup.escape(run))</i>" : PangoMarkup.escape(run)
         index = end
       } else if math, character == "-", index + 1 < characters.count,
         characters[index + 1].isNumber, index == 0 || !characters[index - 1].isLetter
@@ -48,11 +52,13 @@ struct InlineMarkupBuilder {
       }
       hasText = true
       atLineStart = false
+      endsWithSpace = false
     }
   }
 
   /// Opens a Pango tag such as `<b>` (pass the whole tag).
   mutating func open(_ tag: String) {
+    flushSpace()
     if tag == "<sub>" || tag == "<sup>" { scriptDepth += 1 }
     markup += tag
   }
@@ -78,7 +84,10 @@ struct InlineMarkupBuilder {
   }
 
   private mutating func flushSpace() {
-    if pendingSpace { markup += " " }
+    if pendingSpace {
+      markup += " "
+      endsWithSpace = true
+    }
     pendingSpace = false
   }
 }

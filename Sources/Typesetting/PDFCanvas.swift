@@ -38,7 +38,8 @@ final class PDFCanvas {
     var message = Self.buffer()
     var bottoms = [Double](repeating: 0, count: 64)
     var count = classify_pdf_text_lines(
-      handle, text.markup, text.font, width, text.alignment.code, text.indent, &bottoms, Int32(bottoms.count),
+      handle, text.markup, text.font, width, text.alignment.code, text.indent, &bottoms,
+      Int32(bottoms.count),
       &message, message.count)
     if count > bottoms.count {
       bottoms = [Double](repeating: 0, count: Int(count))
@@ -79,8 +80,11 @@ final class PDFCanvas {
   }
 
   /// Strokes a line.
-  func line(from start: (x: Double, y: Double), to end: (x: Double, y: Double), width: Double, color: RGB) {
-    classify_pdf_draw_line(handle, start.x, start.y, end.x, end.y, width, color.red, color.green, color.blue)
+  func line(
+    from start: (x: Double, y: Double), to end: (x: Double, y: Double), width: Double, color: RGB
+  ) {
+    classify_pdf_draw_line(
+      handle, start.x, start.y, end.x, end.y, width, color.red, color.green, color.blue)
   }
 
   /// Fills a rectangle.
@@ -156,7 +160,8 @@ final class PDFCanvas {
     TypesettingError(
       path: path,
       reason: "invalid Pango markup \"\(text.markup.prefix(120))\" (\(Self.string(message)))",
-      fix: "This is a bug in the HTML-to-markup conversion; please report it with the section's HTML.")
+      fix:
+        "This is a bug in the HTML-to-markup conversion; please report it with the section's HTML.")
   }
 
   private static func buffer() -> [CChar] { [CChar](repeating: 0, count: 512) }

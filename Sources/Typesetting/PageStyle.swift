@@ -50,7 +50,9 @@ public struct Typeface: Hashable, Sendable {
   public var bodySize: Double
 
   /// Creates a typeface.
-  public init(serif: String = "DejaVu Serif", monospace: String = "DejaVu Sans Mono", bodySize: Double = 10) {
+  public init(
+    serif: String = "DejaVu Serif", monospace: String = "DejaVu Sans Mono", bodySize: Double = 10
+  ) {
     self.serif = serif
     self.monospace = monospace
     self.bodySize = bodySize

@@ -84,10 +84,12 @@ extension Paginator {
     case .paragraph(let text):
       return try firstLines(paragraphRun(text), width: frame.width)
     case .box(_, let content):
-      return Self.boxPadding * 2 + (try leadHeight(of: content, in: frame.inset(left: 12, right: 8)))
+      return Self.boxPadding * 2
+        + (try leadHeight(of: content, in: frame.inset(left: 12, right: 8)))
     case .preformatted(let text):
       return Self.boxPadding * 2
-        + (try firstLines(TextRun(markup: text.markup, font: typeface.code), width: frame.width - 16))
+        + (try firstLines(
+          TextRun(markup: text.markup, font: typeface.code), width: frame.width - 16))
     case .list(_, let items):
       return try leadHeight(of: items.first ?? [], in: frame.inset(left: listIndent))
     case .table(let table):

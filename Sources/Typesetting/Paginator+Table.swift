@@ -26,8 +26,10 @@ extension Paginator {
     func padded(_ cells: [RichText]) -> [RichText] {
       cells + Array(repeating: RichText(markup: ""), count: max(0, count - cells.count))
     }
-    let header = table.header.isEmpty
-      ? [] : padded(table.header).enumerated().map { column, cell in
+    let header =
+      table.header.isEmpty
+      ? []
+      : padded(table.header).enumerated().map { column, cell in
         TextRun(markup: cell.markup, font: typeface.tableHeader, alignment: alignment(column))
       }
     let rows = table.rows.map { row in
@@ -120,11 +122,12 @@ extension Paginator {
     return height + 2 * Self.cellPaddingY
   }
 
-  /// The caption, the header and the first row: what a heading must keep with it.
+  /// The caption, the header and the first two rows: what must fit for a table to start on
+  /// this page, and what a heading must keep with it.
   func tableLeadHeight(_ table: TableBlock, in frame: Frame) throws -> Double {
     let geometry = try tableGeometry(table, in: frame)
     return geometry.captionHeight + (geometry.caption == nil ? 0 : Self.captionGap)
-      + geometry.headerHeight + (geometry.rowHeights.first ?? 0)
+      + geometry.headerHeight + geometry.rowHeights.prefix(2).reduce(0, +)
   }
 
   /// Places a table centred in `frame`. Rows are never split: a row that does not fit starts a
@@ -164,14 +167,20 @@ extension Paginator {
       rule(light)
     }
     drawHeader()
+    var rowsOnPage = 0
     for (index, cells) in geometry.rows.enumerated() {
       let height = geometry.rowHeights[index]
-      if y + height > bottom + 0.01 {
+      // The last row never stands alone on a page: the row before it goes along.
+      let lastTwo =
+        index == geometry.rows.count - 2 ? height + geometry.rowHeights[index + 1] : height
+      if y + height > bottom + 0.01 || (rowsOnPage >= 2 && y + lastTwo > bottom + 0.01) {
+        rowsOnPage = 0
         rule(heavy)
         newPage()
         drawHeader()
       }
       drawRow(cells, height: height, shade: index % 2 == 1 ? .gray(0.97) : nil)
+      rowsOnPage += 1
     }
     rule(heavy)
     space(paragraphGap * 1.6)

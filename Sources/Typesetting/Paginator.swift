@@ -207,7 +207,8 @@ struct Paginator {
     case .code:
       shading = [
         .fill(
-          x: box.frame.x, y: box.startY, width: box.frame.width, height: height, color: .gray(0.965))
+          x: box.frame.x, y: box.startY, width: box.frame.width, height: height, color: .gray(0.965)
+        )
       ]
     }
     let index = min(box.operationIndex, pages[box.page].count)
