@@ -44,16 +44,22 @@ public struct ReportWriter {
     guard isDirectory.boolValue else {
       throw refuse("it is a file, not a report folder, and classify never overwrites it")
     }
+    guard let listed = Self.manifest(in: folder) else {
+      // Not ours: only the top level is listed (the folder may be large, e.g. `--output .`).
+      let entries: [String]
+      do { entries = try fileManager.contentsOfDirectory(atPath: folder.path).sorted() } catch {
+        throw WriteError(path: folder.path, reason: "the folder cannot be listed")
+      }
+      if entries.isEmpty { return }
+      let examples = entries.prefix(3).joined(separator: ", ")
+      throw refuse(
+        "the folder holds files that classify did not write (\(examples)\(entries.count > 3 ? ", …" : "")) "
+          + "and has no \(Self.manifestName) manifest, so it is not replaced "
+          + "(a report folder from a classify before 0.2 has none either: remove it yourself once)")
+    }
     let present: Set<String>
     do { present = try Self.files(under: folder) } catch {
       throw WriteError(path: folder.path, reason: "the folder cannot be listed")
-    }
-    if present.isEmpty { return }
-    guard let listed = Self.manifest(in: folder) else {
-      let examples = present.sorted().prefix(3).joined(separator: ", ")
-      throw refuse(
-        "the folder holds files that classify did not write (\(examples)\(present.count > 3 ? ", …" : "")) "
-          + "and has no \(Self.manifestName) manifest, so it is not replaced")
     }
     let foreign = present.subtracting(listed).subtracting([Self.manifestName])
     guard foreign.isEmpty else {

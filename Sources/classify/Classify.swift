@@ -21,9 +21,15 @@ struct Classify: ParsableCommand {
   /// Foundation or Swift error) is shown as what it means and how to go on, never as its
   /// internal description.
   static func main() {
+    var command: any ParsableCommand
+    do { command = try parseAsRoot() } catch { exit(withError: error) }
     do {
-      var command = try parseAsRoot()
       try command.run()
+    } catch let invalid as ValidationError {
+      // A bad value found while running: the message names the option; the root's usage
+      // screen would only bury it.
+      FileHandle.standardError.write(Data("Error: \(invalid.message)\n".utf8))
+      Foundation.exit(ExitCode.validationFailure.rawValue)
     } catch {
       exit(withError: UserFacingError.presentable(error))
     }

@@ -74,14 +74,14 @@ struct FineTuneCommand: ParsableCommand {
     if let kind = DatasetKind(rawValue: options.dataset), kind != .folder,
       (try? DatasetOpener.open(kind, root: root, split: .test)) == nil
     {
-      var fetch = try DataCommand.Fetch.parse(["--dataset", options.dataset, "--root", root.path])
+      let fetch = try DataCommand.Fetch.parse(["--dataset", options.dataset, "--root", root.path])
       try fetch.run()
     }
     if options.weights != "random", (try? WeightsLocator.resolve(options.weights)) == nil {
       let parts = options.weights.split(separator: ":").map(String.init)
       var arguments = [parts[0]]
       if parts.count == 2 { arguments += ["--variant", parts[1]] }
-      var fetch = try WeightsCommand.Fetch.parse(arguments)
+      let fetch = try WeightsCommand.Fetch.parse(arguments)
       try fetch.run()
     }
   }

@@ -87,3 +87,95 @@ struct FeatureCacheTests {
     }
   }
 }
+
+/// The cache's trust rules: a damaged file is never reused, and changed data is a new key.
+@Suite("Feature cache integrity")
+struct FeatureCacheIntegrityTests {
+  let folder: URL
+  let key = FeatureCacheKey(
+    weights: "random:0", dataset: "d", split: "train", transform: "t", featureCount: 2)
+
+  init() throws {
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "classify-cache-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  }
+
+  func written() throws -> URL {
+    let url = folder.appendingPathComponent("c.features")
+    try FeatureCache(
+      key: key, features: Tensor(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6]), labels: [0, 1, 2]
+    ).write(to: url)
+    return url
+  }
+
+  @Test("a flipped payload byte fails the checksum; cached() rebuilds instead of reusing")
+  func checksum() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let url = try written()
+    var bytes = try Data(contentsOf: url)
+    bytes[bytes.count - 3] ^= 0x40
+    try bytes.write(to: url)
+    #expect(throws: FeatureCacheError(file: url.path, kind: .checksumMismatch)) {
+      try FeatureCache.read(from: url)
+    }
+    var built = false
+    let file = folder.appendingPathComponent("\(key.fingerprint).features")
+    try bytes.write(to: file)
+    let (cache, reused) = try FeatureCache.cached(in: folder, key: key) {
+      built = true
+      return (Tensor(shape: [1, 2], scalars: [7, 8]), [1])
+    }
+    #expect(built && !reused && cache.labels == [1])
+  }
+
+  @Test("labels outside the classes are refused")
+  func labelRange() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let url = try written()
+    #expect(
+      throws: FeatureCacheError(file: url.path, kind: .labelOutOfRange(label: 2, classCount: 2))
+    ) {
+      try FeatureCache.read(from: url, classCount: 2)
+    }
+    #expect(try FeatureCache.read(from: url, classCount: 3).labels == [0, 1, 2])
+  }
+
+  /// A cache file with a hand-made header (the format's own fields) and `payload` bytes.
+  func crafted(rows: Int, featureCount: Int, firstRow: Int = 0, totalRows: Int, payload: Int)
+    throws -> URL
+  {
+    let header: [String: Any] = [
+      "key": [
+        "weights": "w", "dataset": "d", "split": "s", "transform": "t",
+        "featureCount": featureCount,
+      ],
+      "rows": rows, "firstRow": firstRow, "totalRows": totalRows, "payloadSHA256": "00",
+    ]
+    var json = try JSONSerialization.data(withJSONObject: header, options: .sortedKeys)
+    while (12 + json.count) % 8 != 0 { json.append(0x20) }
+    var file = Data("CLSFEAT2".utf8)
+    file.append(contentsOf: (0..<4).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) })
+    file.append(json)
+    file.append(Data(count: payload))
+    let url = folder.appendingPathComponent("crafted-\(UUID().uuidString).features")
+    try file.write(to: url)
+    return url
+  }
+
+  @Test("headers whose sizes overflow are refused as damaged, never trapped on")
+  func overflowingHeaders() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let cases = [
+      (rows: 2, featureCount: Int.max / 2, firstRow: 0, totalRows: 2),  // featureCount × 4
+      (rows: Int.max / 4, featureCount: 3, firstRow: 0, totalRows: Int.max),  // rows × row bytes
+      (rows: 5, featureCount: 1, firstRow: Int.max - 2, totalRows: Int.max),  // firstRow + rows
+    ]
+    for item in cases {
+      let url = try crafted(
+        rows: item.rows, featureCount: item.featureCount, firstRow: item.firstRow,
+        totalRows: item.totalRows, payload: 64)
+      #expect(throws: FeatureCacheError.self) { try FeatureCache.read(from: url) }
+    }
+  }
+}

@@ -22,13 +22,6 @@ private func blobs(rows: Int, seed: UInt64, split: String) -> FeatureCache {
     features: Tensor(shape: [rows, 16], scalars: scalars), labels: labels)
 }
 
-private func temporaryFolder() throws -> URL {
-  let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-    "classify-finetune-\(UUID().uuidString)", isDirectory: true)
-  try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-  return folder
-}
-
 @Suite("Fine-tune head trainer")
 struct FineTuneHeadTrainerTests {
   func trainer(epochs: Int = 6) throws -> HeadTrainer {

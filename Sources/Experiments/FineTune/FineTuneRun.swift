@@ -108,6 +108,8 @@ public final class FineTuneRun {
           "\(directory.path) has no \(File.config): it is not a classify finetune run folder")
       }
     } else {
+      // Refused before anything is written: not even a lock file goes into someone's folder.
+      try checkNoEarlierFiles()
       do {
         try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
       } catch {
@@ -115,22 +117,14 @@ public final class FineTuneRun {
           "cannot create the run folder \(directory.path); choose another --run-dir")
       }
     }
-    // Held until this run object goes away: no second process writes into the folder meanwhile.
+    // Held while this call runs: no second process writes into the folder meanwhile.
     lock = try RunFolderLock(folder: directory)
+    defer { lock = nil }
     if resume {
       try checkResumable()
     } else {
-      let earlier = ((try? fileManager.contentsOfDirectory(atPath: directory.path)) ?? [])
-        .filter { $0 != RunFolderLock.fileName }.sorted()
-      guard earlier.isEmpty else {
-        let hint =
-          earlier.contains(File.config)
-          ? "continue that run with --resume \(directory.path) or choose another --run-dir"
-          : "choose another --run-dir (a new or empty folder)"
-        throw FineTuneError(
-          "\(directory.path) already holds files (\(earlier.prefix(4).joined(separator: ", "))\(earlier.count > 4 ? ", …" : "")); "
-            + "a new run never writes into a folder with earlier files: \(hint)")
-      }
+      // Again under the lock: another run may have started between the check and the lock.
+      try checkNoEarlierFiles()
       let json = try configuration.json()
       try writeAtomically(json, to: url(File.config))
       try writeAtomically(Data(configuration.canonicalJSON.utf8), to: url(File.startedWith))
@@ -257,6 +251,21 @@ public final class FineTuneRun {
         "\(directory.path) was started with other settings (\(changed.joined(separator: ", "))); "
           + "resume it without changing them (classify finetune --resume \(directory.path)) or start a new --run-dir"
       )
+    }
+  }
+
+  /// A new run writes only into an absent or empty folder (its own lock file aside).
+  func checkNoEarlierFiles() throws {
+    let earlier = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+      .filter { $0 != RunFolderLock.fileName }.sorted()
+    guard earlier.isEmpty else {
+      let hint =
+        earlier.contains(File.config)
+        ? "continue that run with --resume \(directory.path) or choose another --run-dir"
+        : "choose another --run-dir (a new or empty folder)"
+      throw FineTuneError(
+        "\(directory.path) already holds files (\(earlier.prefix(4).joined(separator: ", "))\(earlier.count > 4 ? ", …" : "")); "
+          + "a new run never writes into a folder with earlier files: \(hint)")
     }
   }
 

@@ -56,12 +56,13 @@ public struct BestEpoch: Codable, Equatable, Sendable {
   public var epoch: Int
   /// Validation loss (training loss without validation).
   public var loss: Double
-  /// Validation accuracy (NaN without validation).
-  public var accuracy: Double
+  /// Validation accuracy (nil without validation: never a NaN, which no JSON can hold).
+  public var accuracy: Double?
 
   /// Whether this beats `result`: higher accuracy, ties to the lower loss.
   func isBetter(than result: (loss: Double, accuracy: Double, predictions: [Int])) -> Bool {
-    accuracy > result.accuracy || (accuracy == result.accuracy && loss <= result.loss)
+    guard let accuracy else { return false }
+    return accuracy > result.accuracy || (accuracy == result.accuracy && loss <= result.loss)
   }
 }
 
@@ -210,7 +211,8 @@ public struct HeadTrainer {
       classCount: classCount, state: &state, hooks: hooks)
     return HeadTrainingResult(
       epochs: state.history, bestEpoch: state.best?.epoch ?? configuration.epochs,
-      bestValidation: validation == nil ? nil : state.best.map { ($0.loss, $0.accuracy) })
+      bestValidation: validation == nil
+        ? nil : state.best.flatMap { best in best.accuracy.map { (best.loss, $0) } })
   }
 
   /// PyTorch's `optim.SGD(head.parameters(), lr, momentum, weight_decay)` for `head`.
@@ -345,7 +347,7 @@ public struct HeadTrainer {
         try hooks.saveBest(head, metrics)
       }
     } else if validate == nil, isLast {
-      state.best = BestEpoch(epoch: epoch, loss: metrics.trainLoss, accuracy: .nan)
+      state.best = BestEpoch(epoch: epoch, loss: metrics.trainLoss, accuracy: nil)
       try hooks.saveBest(head, metrics)
     }
     state.history.append(metrics)
