@@ -264,12 +264,6 @@ private struct ArchiveReader {
   /// Streams the bytes of `entry` into `consumer`, checked against its declared size (never
   /// inflating past it), the inflation-ratio bound and its CRC-32.
   func extract(_ entry: Entry, consumer: (Data) throws -> Void) throws {
-    guard entry.uncompressedSize <= maximumEntrySize else {
-      throw fail(
-        .corruptEntry(
-          path: entry.path,
-          reason: "it claims \(entry.uncompressedSize) bytes, more than the file can hold"))
-    }
     let (bound, overflow) = entry.compressedSize.multipliedReportingOverflow(
       by: Self.maximumInflationRatio)
     if entry.isCompressed, entry.uncompressedSize > 1 << 20, !overflow,
@@ -282,6 +276,12 @@ private struct ArchiveReader {
             "it inflates \(entry.compressedSize) bytes to \(entry.uncompressedSize), more than "
             + "\(Self.maximumInflationRatio)× (torch.save never compresses; a decompression bomb?)"
         ))
+    }
+    guard entry.uncompressedSize <= maximumEntrySize else {
+      throw fail(
+        .corruptEntry(
+          path: entry.path,
+          reason: "it claims \(entry.uncompressedSize) bytes, more than the file can hold"))
     }
     var received: UInt64 = 0
     do {

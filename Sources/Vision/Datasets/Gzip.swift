@@ -73,7 +73,8 @@ enum Gzip {
               path: path, problem: .tooLarge,
               detail: "inflates past \(limit) bytes, more than "
                 + (declared == limit ? "its header declares" : "the \(ceiling)-byte limit")
-                + "; a corrupt file or a decompression bomb. Delete it and download it again")
+                + " (stopped after \(output.count)); a corrupt file or a decompression bomb. "
+                + "Delete it and download it again")
           }
         })
     } catch let error as DatasetError {

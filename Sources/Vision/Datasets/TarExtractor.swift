@@ -1,4 +1,5 @@
 import Foundation
+import ImageCodecs
 
 /// A minimal streaming ustar (POSIX tar) extractor: fed the archive's bytes in chunks, it writes
 /// regular files and folders under `destination`. Enough for the CIFAR and STL-10 archives
@@ -49,10 +50,10 @@ final class TarExtractor {
       case .file(let handle, let remaining, let padding):
         let take = min(remaining + padding, bytes.count)
         let data = min(take, remaining)
-        if data > 0 { try handle?.write(contentsOf: Data(bytes.prefix(data))) }
+        if data > 0 { try writing { try handle?.write(contentsOf: Data(bytes.prefix(data))) } }
         bytes = bytes.dropFirst(take)
         if take == remaining + padding {
-          try handle?.close()
+          try writing { try handle?.close() }
           state = .header
         } else {
           state = .file(handle, remaining: remaining - data, padding: padding - (take - data))
@@ -70,6 +71,18 @@ final class TarExtractor {
           state = .longName(remaining: remaining - data, padding: padding - (take - data))
         }
       }
+    }
+  }
+
+  /// Runs a file-system step, turning its failure into a `DatasetError` naming the folder.
+  private func writing<T>(_ step: () throws -> T) throws -> T {
+    do {
+      return try step()
+    } catch {
+      throw DatasetError(
+        path: archive, problem: .badArchive,
+        detail: "cannot write its files under \(destination.path); check that the folder is "
+          + "writable and the disk has space, or that the archive is not damaged")
     }
   }
 
@@ -116,20 +129,28 @@ final class TarExtractor {
     guard !name.hasPrefix("/"), !components.contains("..") else {
       throw failure("refusing the unsafe path '\(name)'")
     }
+    guard type == UInt8(ascii: "5") || !components.allSatisfy({ $0 == "." }) else {
+      throw failure("a file entry has the empty name '\(name)'")
+    }
     let target = destination.appendingPathComponent(name)
     let manager = FileManager.default
     switch type {
     case UInt8(ascii: "5"):
-      try manager.createDirectory(at: target, withIntermediateDirectories: true)
+      try writing { try manager.createDirectory(at: target, withIntermediateDirectories: true) }
       state = .file(nil, remaining: size, padding: padding)
     case UInt8(ascii: "0"), 0:
-      try manager.createDirectory(
-        at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-      _ = manager.createFile(atPath: target.path, contents: nil)
-      let handle = try FileHandle(forWritingTo: target)
+      let handle = try writing {
+        try manager.createDirectory(
+          at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if let problem = RegularFile.problem(at: target), manager.fileExists(atPath: target.path) {
+          throw DatasetError(path: target.path, problem: .notRegularFile, detail: problem)
+        }
+        _ = manager.createFile(atPath: target.path, contents: nil)
+        return try FileHandle(forWritingTo: target)
+      }
       extracted.append(name)
       if size == 0 {
-        try handle.close()
+        try writing { try handle.close() }
         state = .header
       } else {
         state = .file(handle, remaining: size, padding: padding)

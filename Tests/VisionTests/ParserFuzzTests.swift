@@ -1,0 +1,172 @@
+import Foundation
+import NN
+import Testing
+import ZIPFoundation
+
+@testable import Vision
+
+/// A seeded byte mutator (SplitMix64): flips bits, overwrites with boundary values, inserts,
+/// deletes, duplicates and truncates. The same seed gives the same mutants everywhere, so a
+/// failure reproduces from its seed file and iteration.
+struct ByteMutator {
+  private var state: UInt64
+
+  init(seed: UInt64) { state = seed }
+
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(bound, 1))) }
+
+  /// `bytes` with one to four random edits.
+  mutating func mutate(_ bytes: [UInt8]) -> [UInt8] {
+    var result = bytes
+    for _ in 0...below(4) {
+      let at = below(result.count + 1)
+      switch below(6) {
+      case 0 where !result.isEmpty: result[min(at, result.count - 1)] ^= 1 << UInt8(below(8))
+      case 1 where !result.isEmpty:
+        result[min(at, result.count - 1)] = [0, 0xFF, 0x7F, 0x80, UInt8(below(256))][below(5)]
+      case 2: result.insert(contentsOf: (0...below(8)).map { _ in UInt8(below(256)) }, at: at)
+      case 3 where at < result.count:
+        result.removeSubrange(at..<min(result.count, at + below(16) + 1))
+      case 4 where at < result.count:
+        result.insert(contentsOf: result[at..<min(result.count, at + below(32) + 1)], at: at)
+      default: result = Array(result.prefix(at))
+      }
+    }
+    return result
+  }
+}
+
+/// Mutants per seed file: `CLASSIFY_FUZZ_ITERATIONS` (default 300).
+let parserFuzzIterations =
+  ProcessInfo.processInfo.environment["CLASSIFY_FUZZ_ITERATIONS"].flatMap { Int($0) } ?? 300
+
+/// `Fixtures/<path>`'s bytes.
+private func fixtureBytes(_ path: String) throws -> [UInt8] {
+  let url = try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/" + path)
+  return [UInt8](try Data(contentsOf: url))
+}
+
+/// Runs `parse` on `iterations` mutants of `seed`; any error other than one of the parser's
+/// typed errors (`accepts`) is recorded as a failure. Traps would end the test process.
+private func fuzz(
+  _ seed: [UInt8], seed value: UInt64, accepts: (any Error) -> Bool,
+  _ parse: ([UInt8]) throws -> Void
+) {
+  var mutator = ByteMutator(seed: value)
+  for iteration in 0..<parserFuzzIterations {
+    let mutant = mutator.mutate(seed)
+    do {
+      try parse(mutant)
+    } catch  where accepts(error) {
+      continue
+    } catch {
+      Issue.record(
+        "seed \(value), iteration \(iteration): untyped error \(type(of: error)): \(error)")
+    }
+  }
+}
+
+@Suite("Parsers: seeded mutation fuzzing")
+struct ParserFuzzTests {
+  @Test("IDX images and labels: parse or DatasetError")
+  func idx() throws {
+    for (name, magic, dimensions) in [
+      ("train-images-idx3-ubyte", 2051, 3), ("train-labels-idx1-ubyte", 2049, 1),
+    ] {
+      let seed = try fixtureBytes("datasets/mnist/MNIST/raw/\(name)")
+      fuzz(seed, seed: 11, accepts: { $0 is DatasetError }) { bytes in
+        let parsed = try MNIST.parse(
+          bytes, url: URL(fileURLWithPath: name), magic: magic, dimensions: dimensions)
+        #expect(parsed.body.count == parsed.sizes.reduce(1, *))
+      }
+    }
+  }
+
+  @Test("gzip members (Fashion-MNIST .gz): inflate or DatasetError")
+  func gzip() throws {
+    let seed = try fixtureBytes("datasets/fashion/FashionMNIST/raw/train-images-idx3-ubyte.gz")
+    fuzz(seed, seed: 12, accepts: { $0 is DatasetError }) { bytes in
+      let url = URL(fileURLWithPath: "train-images-idx3-ubyte.gz")
+      _ = try Gzip.decompress(bytes, path: url.path) { prefix in
+        try MNIST.declaredSize(prefix, url: url, magic: 2051, dimensions: 3)
+      }
+    }
+  }
+
+  @Test("pickles (CIFAR batches, numpy arrays): load or PickleError")
+  func pickles() throws {
+    for (index, name) in [
+      "pickle_cifar_py3.pkl", "pickle_cifar_py2.pkl", "pickle_numpy_arrays.pkl",
+    ]
+    .enumerated() {
+      let seed = try fixtureBytes(name)
+      fuzz(seed, seed: 13 + UInt64(index), accepts: { $0 is PickleError }) { bytes in
+        _ = try Unpickler.load(bytes, allowing: .numpyArrays)
+      }
+    }
+  }
+
+  @Test("torch.save archives: a mutated data.pkl, and mutated archive bytes, read or throw typed")
+  func checkpoints() throws {
+    let original = try fixtureBytes("checkpoint_state_dict.pth")
+    let folder = try badInputFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let source = folder.appendingPathComponent("seed.pth")
+    try Data(original).write(to: source)
+    // The archive's entries, to rebuild it around a mutated pickle.
+    let archive = try Archive(url: source, accessMode: .read)
+    var entries: [(String, [UInt8])] = []
+    for entry in archive {
+      var bytes = [UInt8]()
+      _ = try archive.extract(entry) { bytes.append(contentsOf: $0) }
+      entries.append((entry.path, bytes))
+    }
+    let pickleIndex = try #require(entries.firstIndex { $0.0.hasSuffix("/data.pkl") })
+    let typed: (any Error) -> Bool = { $0 is TorchCheckpointError }
+    let target = folder.appendingPathComponent("mutant.pth")
+    fuzz(entries[pickleIndex].1, seed: 21, accepts: typed) { pickle in
+      try? FileManager.default.removeItem(at: target)
+      let rebuilt = try Archive(url: target, accessMode: .create)
+      for (index, (path, bytes)) in entries.enumerated() {
+        let content = index == pickleIndex ? pickle : bytes
+        try rebuilt.addEntry(
+          with: path, type: .file, uncompressedSize: Int64(content.count),
+          provider: { position, size in Data(content[Int(position)..<(Int(position) + size)]) })
+      }
+      _ = try TorchCheckpoint.read(from: target)
+    }
+    fuzz(original, seed: 22, accepts: { typed($0) || $0 is SafetensorsError }) { bytes in
+      try Data(bytes).write(to: target)
+      _ = try loadCheckpoint(from: target)
+    }
+  }
+
+  @Test("tar streams (the dataset archive fixture): extract or DatasetError")
+  func tar() throws {
+    let compressed = try fixtureBytes("datasets/archive.tar.gz")
+    let seed = try Gzip.decompress(compressed, path: "archive.tar.gz")
+    let folder = try badInputFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var round = 0
+    fuzz(seed, seed: 31, accepts: { $0 is DatasetError }) { bytes in
+      round += 1
+      let destination = folder.appendingPathComponent("\(round)", isDirectory: true)
+      defer { try? FileManager.default.removeItem(at: destination) }
+      let extractor = TarExtractor(destination: destination, archive: "archive.tar")
+      try extractor.feed(Data(bytes))
+      try extractor.finish()
+      for path in extractor.extracted {
+        let written = destination.appendingPathComponent(path).standardizedFileURL.path
+        #expect(written.hasPrefix(destination.standardizedFileURL.path))
+      }
+    }
+  }
+}
