@@ -11,12 +11,18 @@ public struct ReportSection: Sendable {
   public var text: String
   /// File names (relative to the report folder) of the figures this section refers to.
   public var figures: [String]
+  /// Whether the part is answered in full; false for a section that says what is missing
+  /// (Part 4 without a finished run). The console shows ✓ only for complete parts.
+  public var isComplete: Bool
 
   /// Creates a section.
-  public init(title: String, html: String, text: String, figures: [String] = []) {
+  public init(
+    title: String, html: String, text: String, figures: [String] = [], isComplete: Bool = true
+  ) {
     self.title = title
     self.html = html
     self.text = text
     self.figures = figures
+    self.isComplete = isComplete
   }
 }

@@ -47,9 +47,16 @@ struct ReportCommand: ParsableCommand {
       sections.append(
         try LogisticExperiment.assignment(data: data).run().section(figuresIn: staging))
       report(sections)
-      if let run = finetuneRun.map({ URL(fileURLWithPath: $0) })
-        ?? FineTuneReport.latestRun(in: URL(fileURLWithPath: "runs"))
-      {
+      var run = finetuneRun.map { URL(fileURLWithPath: $0) }
+      if run == nil {
+        let choice = FineTuneReport.chooseRun(in: URL(fileURLWithPath: "runs"))
+        for (folder, reason) in choice.skipped {
+          print("  skipped \(folder.path): \(reason)")
+        }
+        if let chosen = choice.run { print("  Part 4 uses \(chosen.path)") }
+        run = choice.run
+      }
+      if let run {
         sections.append(try FineTuneReport.section(run: run, figuresIn: staging))
       } else {
         sections.append(FineTuneReport.noRunSection())
@@ -60,9 +67,15 @@ struct ReportCommand: ParsableCommand {
     print("Report written to \(page.path)")
   }
 
-  /// Prints the title of the section just finished.
+  /// Prints the title of the section just finished: ✓ only when it is complete.
   private func report(_ sections: [ReportSection]) {
-    if let last = sections.last { print("✓ \(last.title)") }
+    guard let last = sections.last else { return }
+    if last.isComplete {
+      print("✓ \(last.title)")
+    } else {
+      print("✗ \(last.title) — incomplete:")
+      print(last.text.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+    }
   }
 
 }

@@ -109,7 +109,10 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
       ((resize ?? 1) >= 1, "--resize must be at least 1"),
       ((limit ?? 1) >= 1, "--limit must be at least 1"),
       ((testLimit ?? 1) >= 1, "--test-limit must be at least 1"),
-      (augmentCopies >= 1, "--augment-copies must be at least 1, got \(augmentCopies)"),
+      (
+        (1...1000).contains(augmentCopies),
+        "--augment-copies must be between 1 and 1000, got \(augmentCopies)"
+      ),
       (
         augmentCopies == 1 || augment != nil,
         "--augment-copies \(augmentCopies) needs --augment SPEC (copies of what augmentation?)"

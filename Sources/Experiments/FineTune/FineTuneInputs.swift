@@ -86,6 +86,14 @@ public struct FineTuneInputs {
       throw FineTuneError("\(root.path): the training or test split is empty")
     }
 
+    // Before the backbone, the head or any feature is allocated.
+    let copies = configuration.augment == nil ? 1 : configuration.augmentCopies
+    try MemoryEstimate(
+      configuration, classCount: classNames.count,
+      rows: Double(split.train.count) * Double(copies) + Double(split.validation.count)
+        + Double(testIndices.count)
+    ).check()
+
     let model: ResNet
     if configuration.usesRandomWeights {
       model = try ResNet(
@@ -134,7 +142,6 @@ public struct FineTuneInputs {
           featureCount: featureCount),
         dataset: set, indices: indices, copy: copy, augmented: augmented)
     }
-    let copies = augmenting == nil ? 1 : configuration.augmentCopies
     let (train, trainIndices, test) = (trainSet, split.train, testSet)
     trainJobs = (0..<copies).map { copy in
       job(

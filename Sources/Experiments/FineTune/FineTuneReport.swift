@@ -13,19 +13,51 @@ public enum FineTuneReport {
 
   static let title = "Part 4 — Fine-tuning a pre-trained network"
 
-  /// The newest run under `runs` (the folder whose `metrics.csv` changed last), if any.
-  public static func latestRun(in runs: URL) -> URL? {
-    let folders =
-      (try? FileManager.default.contentsOfDirectory(at: runs, includingPropertiesForKeys: nil))
-      ?? []
-    return folders.compactMap { folder -> (URL, Date)? in
-      let metrics = folder.appendingPathComponent("metrics.csv")
-      guard let attributes = try? FileManager.default.attributesOfItem(atPath: metrics.path),
-        let date = attributes[.modificationDate] as? Date
-      else { return nil }
-      return (folder, date)
-    }.max { $0.1 < $1.1 }?.0
+  /// The run `classify report` uses, and the newer runs it passed over.
+  public struct RunChoice: Sendable {
+    /// The newest complete run (its test results and results page written), if any.
+    public let run: URL?
+    /// Newer run folders that are not complete, each with the reason and the fix.
+    public let skipped: [(folder: URL, reason: String)]
   }
+
+  /// Whether `folder` holds a finished run: `test.json` and `results.html` are the last files
+  /// a run writes.
+  public static func isComplete(_ folder: URL) -> Bool {
+    ["test.json", "results.html", "best.safetensors", "config.json"].allSatisfy {
+      FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+    }
+  }
+
+  /// The newest complete run under `runs` (by when its files last changed), and every newer
+  /// folder that is not complete (interrupted, failed, or still running), so the report can say
+  /// which run it used and which it skipped.
+  public static func chooseRun(in runs: URL) -> RunChoice {
+    let manager = FileManager.default
+    let folders =
+      (try? manager.contentsOfDirectory(at: runs, includingPropertiesForKeys: nil)) ?? []
+    let dated = folders.compactMap { folder -> (URL, Date)? in
+      let dates = ["metrics.csv", "test.json", "config.json"].compactMap {
+        (try? manager.attributesOfItem(atPath: folder.appendingPathComponent($0).path))?[
+          .modificationDate] as? Date
+      }
+      return dates.max().map { (folder, $0) }
+    }.sorted { $0.1 > $1.1 }
+    var skipped: [(URL, String)] = []
+    for (folder, _) in dated {
+      if isComplete(folder) { return RunChoice(run: folder, skipped: skipped) }
+      skipped.append(
+        (
+          folder,
+          "not finished (no test results): it was interrupted, failed or is still running; "
+            + "continue it with `classify finetune --resume \(folder.path)`"
+        ))
+    }
+    return RunChoice(run: nil, skipped: skipped)
+  }
+
+  /// The newest complete run under `runs`, if any.
+  public static func latestRun(in runs: URL) -> URL? { chooseRun(in: runs).run }
 
   /// The section saying how to make a run, when there is none yet.
   public static func noRunSection() -> ReportSection {
@@ -36,7 +68,7 @@ public enum FineTuneReport {
         "<p>No fine-tuning run was found under <code>runs/</code>. Run <code>\(escapeMarkup(command))</code> "
         + "(it fetches CIFAR-10 into <code>data/cifar10</code> and torchvision's ResNet-50 weights when missing), "
         + "then <code>classify report</code> again.</p>",
-      text: "No fine-tuning run found under runs/. Run: \(command)\n")
+      text: "No fine-tuning run found under runs/. Run: \(command)\n", isComplete: false)
   }
 
   /// The section for the run in `run`, copying its curves into `folder`.

@@ -100,6 +100,9 @@ public final class FineTuneRun {
   ///   stays in `best.safetensors`), write errors naming the file.
   public func run(resume: Bool = false) throws -> FineTuneOutcome {
     try configuration.validate()
+    // Datasets, weights and the memory check first: a configuration that cannot run leaves no
+    // run folder behind.
+    let inputs = try FineTuneInputs(configuration)
     let fileManager = FileManager.default
     let stateFile = url(File.state)
     if resume {
@@ -143,7 +146,6 @@ public final class FineTuneRun {
       say("note: the backbone has random (seeded) weights, not ImageNet weights")
     }
 
-    let inputs = try FineTuneInputs(configuration)
     let cacheFolder = URL(fileURLWithPath: configuration.featureCache)
     // From here on every stop waits for a batch boundary (features and training alike): the
     // main thread may be inside BLAS, and quitting under it is what crashed before.
