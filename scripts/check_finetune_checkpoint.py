@@ -51,15 +51,29 @@ def main():
     if config.get("baseWidth", 64) != 64:
         sys.exit("only torchvision's standard widths can be rebuilt in PyTorch")
 
-    # The three lines of the README.
-    net = getattr(torchvision.models, f"resnet{config['depth'] if config['weights'] == 'random' else config['weights'].split(':')[0][6:]}")()
-    net.fc = build_head(config["head"], int(meta["input_features"]), len(names))
     state = load_file(path)
+    backbone_state = {}
     if meta["includes_backbone"] != "true":
         backbone = args.weights or sys.exit("pass --weights FILE: the head was trained on a frozen backbone")
         backbone_state = load_file(backbone) if backbone.endswith(".safetensors") else torch.load(backbone)
         backbone_state = {k: v for k, v in backbone_state.items() if not k.startswith("fc.")}
-        state = {**backbone_state, **state}
+    # The architecture: from a catalogue name (resnet50:v1), the random depth, or else the
+    # weights themselves (a file path says nothing about the depth).
+    weights = config["weights"]
+    if weights == "random":
+        depth = config["depth"]
+    elif weights.startswith("resnet") and not weights.endswith((".pth", ".safetensors")):
+        depth = int(weights.split(":")[0][len("resnet"):])
+    else:
+        keys = {**backbone_state, **state}.keys()
+        blocks = len({k.split(".")[1] for k in keys if k.startswith("layer3.")})
+        bottleneck = any(k.startswith("layer1.0.conv3.") for k in keys)
+        depth = {(False, 2): 18, (False, 6): 34, (True, 6): 50, (True, 23): 101, (True, 36): 152}[(bottleneck, blocks)]
+
+    # The three lines of the README.
+    net = getattr(torchvision.models, f"resnet{depth}")()
+    net.fc = build_head(config["head"], int(meta["input_features"]), len(names))
+    state = {**backbone_state, **state}
     missing, unexpected = net.load_state_dict(state, strict=False)
     assert not unexpected and not [k for k in missing if not k.endswith("num_batches_tracked")], (missing, unexpected)
     net.eval()
@@ -67,11 +81,13 @@ def main():
     steps = [torchvision.transforms.ToTensor()]
     if config.get("resize"):
         steps.append(torchvision.transforms.Resize(config["resize"], antialias=True))
+        steps.append(torchvision.transforms.CenterCrop(config["resize"]))
     steps.append(torchvision.transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)))
     transform = torchvision.transforms.Compose(steps)
 
+    weights_option = ["--weights", args.weights] if args.weights else []
     ours = json.loads(subprocess.check_output(
-        [args.classify, "predict", "--checkpoint", path, "--top", str(len(names)), "--json", *args.images]))
+        [args.classify, "predict", "--checkpoint", path, *weights_option, "--top", str(len(names)), "--json", *args.images]))
     worst = 0.0
     for prediction, image in zip(ours, args.images):
         with torch.no_grad():

@@ -83,3 +83,11 @@ struct UserFacingError: Error, CustomStringConvertible {
     }
   }
 }
+
+/// A command that could not do its job for a reason outside the user's options (the network,
+/// an unreadable file): "Error: <message>" with exit status 1, saying what to do.
+struct CommandFailure: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+  init(description: String) { self.description = description }
+}

@@ -41,7 +41,7 @@ extension DataCommand {
 
     @Option(
       help: ArgumentHelp(
-        "Show the grid's samples augmented by this pipeline, e.g. \"crop:32:pad4,flip,blur:3:0.1-2.0\".",
+        "Show the grid's samples augmented by this pipeline, e.g. \"\(TransformPipeline.example)\".",
         discussion: TransformPipeline.grammar))
     var augment: String?
 
@@ -68,11 +68,23 @@ extension DataCommand {
       print("classes: \(inspection.classNames.count)")
       for split in inspection.splits {
         print(
-          "\(split.split.rawValue): \(split.count) images, size \(split.imageShapes.joined(separator: ", "))"
+          "\(split.split.rawValue): \(split.count) images, \(Self.describeSizes(split.imageShapes))"
         )
       }
       for failure in inspection.failures {
         print("\(failure.split.rawValue): unreadable — \(failure.error)")
+      }
+      for split in inspection.splits where split.classesPresent.count < inspection.classNames.count
+      {
+        let missing = inspection.classNames.filter { !split.classesPresent.contains($0) }
+        print(
+          "\(split.split.rawValue): no images of \(missing.prefix(10).joined(separator: ", "))\(missing.count > 10 ? ", …" : "") (labels follow the training classes, matched by name)"
+        )
+      }
+      for split in inspection.splits where !split.skipped.isEmpty {
+        print("\(split.split.rawValue): skipped \(split.skipped.count) undecodable image(s):")
+        for skipped in split.skipped.prefix(20) { print("  \(skipped)") }
+        if split.skipped.count > 20 { print("  … and \(split.skipped.count - 20) more") }
       }
       let width = inspection.classNames.map(\.count).max() ?? 5
       let header =
@@ -98,14 +110,24 @@ extension DataCommand {
       }
       if let output {
         let train = try DatasetOpener.open(kind, root: rootURL, split: .train, skipBad: skipBad)
-        if let folder = train as? ImageFolderDataset {
-          for skipped in folder.skipped { print("skipped: \(skipped)") }
-        }
         let pipeline = try augment.map { try TransformPipeline.parse($0) }
         let grid = try DatasetInspection.sampleGrid(train, augment: pipeline, seed: seed)
         try grid.encodePNG(to: URL(fileURLWithPath: output))
         print("sample grid (train, 8 per class): \(output)")
       }
+      if !inspection.failures.isEmpty {
+        throw CommandFailure(
+          description:
+            "\(inspection.failures.count) split(s) could not be read (see above); fix or replace those files"
+        )
+      }
+    }
+
+    /// `size 32×32×3`, or for many distinct sizes a summary instead of a list on one line.
+    static func describeSizes(_ shapes: [String]) -> String {
+      if shapes.count <= 4 { return "size " + shapes.joined(separator: ", ") }
+      return "\(shapes.count) distinct sizes among the images sampled (e.g. "
+        + shapes.prefix(3).joined(separator: ", ") + "); pass --resize N to finetune"
     }
   }
 
@@ -169,7 +191,13 @@ extension DataCommand {
           print("\(outcome.path): \(state)\(unpacked)")
         }
       } catch let error as DownloadError {
-        throw ValidationError("\(error)\n" + entry.offlineHint(root: rootURL))
+        // A network failure is no usage error: exit 1 with the URL, the target and the steps.
+        let unpack = entry.downloads.filter(\.isTarball).map {
+          "then unpack it: tar -xzf '\(rootURL.appendingPathComponent($0.path).path)' -C '\(rootURL.path)'"
+        }
+        throw CommandFailure(
+          description: (["\(error)"] + unpack + ["and run this command again to verify the MD5s."])
+            .joined(separator: "\n"))
       }
     }
   }

@@ -38,12 +38,7 @@ struct EvaluateCommand: ParsableCommand {
 
   func run() throws {
     try global.apply()
-    var file = URL(fileURLWithPath: checkpoint)
-    var isFolder: ObjCBool = false
-    if FileManager.default.fileExists(atPath: file.path, isDirectory: &isFolder), isFolder.boolValue
-    {
-      file = file.appendingPathComponent(FineTuneRun.File.best)
-    }
+    let file = FineTuneCheckpoint.file(forRunOrFile: checkpoint)
     let model = try FineTuneCheckpoint.load(from: file, weights: weights)
     var configuration = model.configuration
     if let root { configuration.root = root }

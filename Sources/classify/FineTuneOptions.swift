@@ -77,7 +77,7 @@ struct FineTuneOptions: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
-      "Training augmentation, e.g. \"flip,crop:32:4,blur:3:0.1-2\".",
+      "Training augmentation, e.g. \"\(TransformPipeline.example)\".",
       discussion: TransformPipeline.grammar))
   var augment: String?
 

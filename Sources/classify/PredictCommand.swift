@@ -28,7 +28,7 @@ struct PredictCommand: ParsableCommand {
       "Checkpoint: a .pth/.safetensors file, or a cached model name like resnet50 or resnet50:v1.")
   var weights: String?
 
-  @Option(help: "A fine-tuned model (best.safetensors of a classify finetune run).")
+  @Option(help: "A fine-tuned model: a classify finetune run folder, or its best.safetensors.")
   var checkpoint: String?
 
   @Option(parsing: .unconditional, help: "How many classes to show per image.")
@@ -54,9 +54,15 @@ struct PredictCommand: ParsableCommand {
     let predictions: [ImageClassifier.Prediction]
     if let checkpoint {
       predictions = try Self.predict(
-        images, checkpoint: URL(fileURLWithPath: checkpoint), weights: weights, top: top)
+        images, checkpoint: FineTuneCheckpoint.file(forRunOrFile: checkpoint), weights: weights,
+        top: top)
     } else {
       let file = try WeightsLocator.resolve(weights ?? "resnet50")
+      if FineTuneCheckpoint.isCheckpoint(file) {
+        throw ValidationError(
+          "\(file.path) is a model kept by classify finetune, not backbone weights; pass it as --checkpoint \(file.path)"
+        )
+      }
       let model = try ResNet.load(from: file)
       var classifier = ImageClassifier(model: model)
       classifier.source = file.path

@@ -54,9 +54,3 @@ struct SoftmaxCommand: ParsableCommand {
     }
   }
 }
-
-/// A failure reported as "Error: <message>" with exit status 1.
-private struct CommandFailure: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
-}

@@ -76,6 +76,13 @@ struct FineTuneRunTests {
     }
     #expect(best.metadata["epoch"] == top.map { "\($0.epoch)" })
     #expect(best.names.allSatisfy { $0.hasPrefix("fc.") })
+    // `predict`/`evaluate` take the run folder or the file; a backbone file is no checkpoint.
+    let bestFile = whole.directory.appendingPathComponent("best.safetensors")
+    #expect(FineTuneCheckpoint.file(forRunOrFile: whole.directory.path).path == bestFile.path)
+    #expect(FineTuneCheckpoint.file(forRunOrFile: bestFile.path).path == bestFile.path)
+    #expect(FineTuneCheckpoint.isCheckpoint(bestFile))
+    #expect(
+      !FineTuneCheckpoint.isCheckpoint(whole.directory.appendingPathComponent("state.safetensors")))
     let checkpoint = try FineTuneCheckpoint.load(
       from: whole.directory.appendingPathComponent("best.safetensors"))
     #expect(checkpoint.classNames.prefix(4) == ["red", "green", "blue", "gray"])

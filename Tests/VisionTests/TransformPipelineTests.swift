@@ -91,4 +91,10 @@ struct TransformPipelineTests {
       standardDeviation: Vision.imageNetStandardDeviation)
     #expect(output == expected)
   }
+
+  @Test("the example the help texts show parses (a documented example was once rejected)")
+  func helpExample() throws {
+    let pipeline = try TransformPipeline.parse(TransformPipeline.example)
+    #expect(pipeline.description == TransformPipeline.example)
+  }
 }

@@ -51,6 +51,26 @@ public struct FineTuneCheckpoint {
     ]
   }
 
+  /// The model file of `path`: `RUN/best.safetensors` for a run folder, else `path` itself, so
+  /// `evaluate` and `predict` accept either.
+  public static func file(forRunOrFile path: String) -> URL {
+    let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue
+    {
+      return url.appendingPathComponent("best.safetensors")
+    }
+    return url
+  }
+
+  /// Whether `url` is a model kept by `classify finetune` (read from its metadata only).
+  public static func isCheckpoint(_ url: URL) -> Bool {
+    guard url.pathExtension.lowercased() == "safetensors",
+      let file = try? SafetensorsFile.read(from: url)
+    else { return false }
+    return file.metadata["format"] == format
+  }
+
   /// Loads `url`. Without a trained backbone inside, the backbone comes from the run's
   /// `weights` (or `weights`, when given) and must have the fingerprint the head was trained on.
   ///

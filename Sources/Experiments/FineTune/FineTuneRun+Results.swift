@@ -119,7 +119,7 @@ extension FineTuneRun {
       samples.append(
         ResultsPageSample(
           image: try inputs.testSet.image(at: index), label: features.labels[row],
-          probabilities: probabilities[row], name: "test #\(index)"))
+          probabilities: probabilities[row], name: sampleName(inputs.testSet, index)))
     }
     var notes: [String] = []
     if configuration.usesRandomWeights {
@@ -160,5 +160,18 @@ extension FineTuneRun {
       "wrote \(directory.path): best.safetensors, metrics.csv, curves.png, test.md, results.html"
     )
     return result.accuracy
+  }
+}
+
+extension FineTuneRun {
+  /// How the results page names test image `index`: its file path under the dataset root for
+  /// image folders and CSVs, else `test #N`.
+  func sampleName(_ dataset: any LabeledImageDataset, _ index: Int) -> String {
+    guard let folder = dataset as? ImageFolderDataset, index < folder.files.count else {
+      return "test #\(index)"
+    }
+    let path = folder.files[index].standardizedFileURL.path
+    let root = URL(fileURLWithPath: configuration.root).standardizedFileURL.path + "/"
+    return path.hasPrefix(root) ? String(path.dropFirst(root.count)) : path
   }
 }

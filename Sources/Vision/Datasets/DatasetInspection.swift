@@ -61,6 +61,10 @@ public struct DatasetInspection: Sendable {
     /// Distinct image sizes seen, as `width×height×channels` (all images of in-memory sets;
     /// the first 64 of file-backed ones).
     public let imageShapes: [String]
+    /// The classes that have samples in this split (an image folder's `val/` may lack some).
+    public let classesPresent: [String]
+    /// Undecodable images left out (image folders with `skipBad`), one error each.
+    public let skipped: [String]
   }
 
   /// Whether a file torchvision lists has its MD5.
@@ -136,8 +140,11 @@ public struct DatasetInspection: Sendable {
         if !shapes.contains(shape) { shapes.append(shape) }
       }
     }
+    let present = zip(dataset.classNames, counts).filter { $0.1 > 0 }.map(\.0)
+    let skipped = (dataset as? ImageFolderDataset)?.skipped.map { "\($0)" } ?? []
     return SplitSummary(
-      split: split, count: dataset.count, classCounts: counts, imageShapes: shapes)
+      split: split, count: dataset.count, classCounts: counts, imageShapes: shapes,
+      classesPresent: present, skipped: skipped)
   }
 
   /// A grid of samples: one row per class (the first `maximumClasses`), up to `perClass` images
