@@ -52,7 +52,8 @@ public struct LogisticData: Sendable, Equatable {
     do {
       text = try String(contentsOf: url, encoding: .utf8)
     } catch {
-      throw LogisticDataError.unreadable(path: url.path, reason: "\(error.localizedDescription)")
+      throw LogisticDataError.unreadable(
+        path: url.path, reason: "it does not exist or cannot be read")
     }
     try self.init(parsing: text, source: url.path)
   }

@@ -16,7 +16,8 @@ public enum LogisticSampleOrder: Sendable, Equatable {
     do {
       text = try String(contentsOf: url, encoding: .utf8)
     } catch {
-      throw LogisticDataError.unreadable(path: url.path, reason: "\(error.localizedDescription)")
+      throw LogisticDataError.unreadable(
+        path: url.path, reason: "it does not exist or cannot be read")
     }
     return try parse(text, source: url.path, rowCount: rowCount)
   }

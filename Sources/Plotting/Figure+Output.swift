@@ -15,7 +15,8 @@ extension Figure {
       do {
         try Data(svg().utf8).write(to: temporary)
       } catch {
-        throw PlotError(path: url.path, reason: "writing failed (\(error.localizedDescription))")
+        throw PlotError(
+          path: url.path, reason: "writing failed (the folder is not writable or the disk is full)")
       }
     }
   }
@@ -77,7 +78,8 @@ enum AtomicFile {
       do {
         try Data(text.utf8).write(to: temporary)
       } catch {
-        throw PlotError(path: url.path, reason: "writing failed (\(error.localizedDescription))")
+        throw PlotError(
+          path: url.path, reason: "writing failed (the folder is not writable or the disk is full)")
       }
     }
   }

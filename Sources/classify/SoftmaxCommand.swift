@@ -40,7 +40,8 @@ struct SoftmaxCommand: ParsableCommand {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     } catch {
       throw CommandFailure(
-        "cannot create the output folder \(folder.path): \(error.localizedDescription)")
+        "cannot create the output folder \(folder.path): check the path and that its parent is writable"
+      )
     }
     let section = try result.section(figuresIn: folder)
     if json {

@@ -13,7 +13,7 @@ extension LogisticNetwork {
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
       throw .unreadableWeights(
-        file: url.path, reason: "the file cannot be read (\(error.localizedDescription))")
+        file: url.path, reason: "the file does not exist or cannot be read")
     }
     let format: FileFormat
     do { format = try JSONDecoder().decode(FileFormat.self, from: data) } catch {

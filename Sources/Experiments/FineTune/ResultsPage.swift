@@ -185,7 +185,9 @@ public struct ResultsPage: Sendable {
     } catch {
       try? FileManager.default.removeItem(at: temporary)
       throw ResultsPageError(
-        description: "\(url.path): cannot write the results page (\(error.localizedDescription))")
+        description:
+          "\(url.path): cannot write the results page (the folder is not writable or the disk is full)"
+      )
     }
     if rename(temporary.path, url.path) != 0 {
       let reason = String(cString: strerror(errno))
