@@ -54,11 +54,13 @@ public enum MNIST {
     }
     let prefix = split == .train ? "train" : "t10k"
     let hint = entry.offlineHint(root: root)
+    // Each file is validated as soon as it is read: a bad images header is reported as such,
+    // before the labels file is even looked for.
     let (imagesURL, imageBytes) = try readIDX(
       folder, "\(prefix)-images-idx3-ubyte", hint: hint, magic: 2051, dimensions: 3)
+    let images = try parse(imageBytes, url: imagesURL, magic: 2051, dimensions: 3)
     let (labelsURL, labelBytes) = try readIDX(
       folder, "\(prefix)-labels-idx1-ubyte", hint: hint, magic: 2049, dimensions: 1)
-    let images = try parse(imageBytes, url: imagesURL, magic: 2051, dimensions: 3)
     let labels = try parse(labelBytes, url: labelsURL, magic: 2049, dimensions: 1)
     guard images.sizes[0] == labels.sizes[0] else {
       throw DatasetError(
