@@ -9,7 +9,9 @@ let package = Package(
     .executable(name: "classify", targets: ["classify"]),
     .library(
       name: "ClassifyKit",
-      targets: ["TensorCore", "NN", "ImageCodecs", "Vision", "Plotting", "Experiments"]),
+      targets: [
+        "TensorCore", "NN", "ImageCodecs", "Vision", "Plotting", "Typesetting", "Experiments",
+      ]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -77,7 +79,7 @@ let package = Package(
     .target(
       name: "Experiments",
       dependencies: [
-        "Kernels", "TensorCore", "NN", "Plotting", "ImageCodecs", "Vision",
+        "Kernels", "TensorCore", "NN", "Plotting", "ImageCodecs", "Vision", "Typesetting",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .executableTarget(

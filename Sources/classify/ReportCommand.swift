@@ -23,6 +23,9 @@ struct ReportCommand: ParsableCommand {
   @Option(help: "Part 4: a `classify finetune` run folder (default: the newest under runs/).")
   var finetuneRun: String?
 
+  @Option(help: "Paper size of report.pdf: a4 or letter.")
+  var paper: String = "a4"
+
   @Option(parsing: .unconditional, help: "Epochs of the Part 2 training demo.")
   var backpropEpochs: Int = 1000
 
@@ -30,12 +33,18 @@ struct ReportCommand: ParsableCommand {
     try global.apply()
     let folder = URL(fileURLWithPath: output)
     guard backpropEpochs >= 0 else { throw ValidationError("--backprop-epochs must be ≥ 0") }
+    guard let paperSize = ReportPDF.paper(named: paper) else {
+      throw ValidationError("--paper must be a4 or letter, got '\(paper)'")
+    }
     // Read user input before any work, so a bad file fails fast.
     let data =
       try logisticData.map { try LogisticData(contentsOf: URL(fileURLWithPath: $0)) }
       ?? LogisticData.builtIn()
     let writer = ReportWriter(folder: folder)
-    let page = try writer.write(title: "Assignment 2 — Classification and deep learning") {
+    // Refused before minutes of work when the folder is not ours to replace.
+    try writer.checkReplaceable()
+    let title = "Assignment 2 — Classification and deep learning"
+    let page = try writer.write(title: title) {
       staging in
       var sections: [ReportSection] = []
       sections.append(try SoftmaxRegions.assignment.analyze().section(figuresIn: staging))
@@ -63,8 +72,12 @@ struct ReportCommand: ParsableCommand {
       }
       report(sections)
       return sections
+    } finish: { staging, sections in
+      try ReportPDF.write(title: title, sections: sections, paper: paperSize, folder: staging)
     }
-    print("Report written to \(page.path)")
+    print(
+      "Report written to \(page.path) and \(page.deletingLastPathComponent().appendingPathComponent(ReportPDF.fileName).path)"
+    )
   }
 
   /// Prints the title of the section just finished: ✓ only when it is complete.
