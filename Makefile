@@ -6,9 +6,10 @@ all: setup report
 setup:
 	@scripts/setup.sh
 
-# The main job on built-in defaults: every part of the assignment into report/index.html.
+# The main job on built-in defaults: every part of the assignment into report/ (index.html and
+# report.pdf); without a finished Part 4 run it first makes one when the network is reachable.
 report: setup
-	swift run -c release classify report
+	swift run -c release classify report --finetune-if-missing
 
 test: setup
 	swift test

@@ -79,7 +79,8 @@ let package = Package(
     .target(
       name: "Experiments",
       dependencies: [
-        "Kernels", "TensorCore", "NN", "Plotting", "ImageCodecs", "Vision", "Typesetting",
+        "Kernels", "TensorCore", "NN", "Plotting", "ImageCodecs", "Downloader", "Vision",
+        "Typesetting",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .executableTarget(
@@ -101,7 +102,7 @@ let package = Package(
       name: "NNTests", dependencies: ["NN", "TensorCore", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "PlottingTests", dependencies: ["Plotting", "TestSupport"]),
-    .testTarget(name: "TypesettingTests", dependencies: ["Typesetting"]),
+    .testTarget(name: "TypesettingTests", dependencies: ["Typesetting", "TestSupport"]),
     .testTarget(
       name: "DownloaderTests",
       dependencies: [

@@ -23,6 +23,12 @@ struct ReportCommand: ParsableCommand {
   @Option(help: "Part 4: a `classify finetune` run folder (default: the newest under runs/).")
   var finetuneRun: String?
 
+  @Flag(
+    help:
+      "Without a finished finetune run, first make one on the defaults (classify finetune --download) when the network is reachable; offline, say what is missing."
+  )
+  var finetuneIfMissing = false
+
   @Option(help: "Paper size of report.pdf: a4 or letter.")
   var paper: String = "a4"
 
@@ -43,46 +49,58 @@ struct ReportCommand: ParsableCommand {
     let writer = ReportWriter(folder: folder)
     // Refused before minutes of work when the folder is not ours to replace.
     try writer.checkReplaceable()
-    let title = "Assignment 2 — Classification and deep learning"
-    let page = try writer.write(title: title) {
-      staging in
-      var sections: [ReportSection] = []
-      sections.append(try SoftmaxRegions.assignment.analyze().section(figuresIn: staging))
-      report(sections)
-      var backprop = BackpropExperiment.assignmentDefault()
-      backprop.trainingEpochs = backpropEpochs
-      sections.append(try backprop.run().section(figuresIn: staging))
-      report(sections)
-      sections.append(
-        try LogisticExperiment.assignment(data: data).run().section(figuresIn: staging))
-      report(sections)
-      var run = finetuneRun.map { URL(fileURLWithPath: $0) }
-      if run == nil {
-        let choice = FineTuneReport.chooseRun(in: URL(fileURLWithPath: "runs"))
-        for (folder, reason) in choice.skipped {
-          print("  skipped \(folder.path): \(reason)")
-        }
-        if let chosen = choice.run { print("  Part 4 uses \(chosen.path)") }
-        run = choice.run
-      }
-      if let run {
-        sections.append(try FineTuneReport.section(run: run, figuresIn: staging))
-      } else {
-        sections.append(FineTuneReport.noRunSection())
-      }
-      report(sections)
-      return sections
-    } finish: { staging, sections in
-      try ReportPDF.write(title: title, sections: sections, paper: paperSize, folder: staging)
+    var part4Problem: String?
+    if finetuneIfMissing, finetuneRun == nil,
+      FineTuneReport.chooseRun(in: URL(fileURLWithPath: "runs")).run == nil
+    {
+      part4Problem = makeFineTuneRun()
+    }
+    var report = AssignmentReport(
+      folder: folder, logisticData: data, runs: URL(fileURLWithPath: "runs"))
+    report.finetuneRun = finetuneRun.map { URL(fileURLWithPath: $0) }
+    report.backpropEpochs = backpropEpochs
+    report.paper = paperSize
+    report.part4Problem = part4Problem
+    try report.write { section, note in
+      if let note { print("  \(note)") }
+      if let section { self.report(section) }
     }
     print(
-      "Report written to \(page.path) and \(page.deletingLastPathComponent().appendingPathComponent(ReportPDF.fileName).path)"
+      "Report written to \(folder.appendingPathComponent("index.html").path) and \(folder.appendingPathComponent(ReportPDF.fileName).path)"
     )
   }
 
+  /// Runs `classify finetune --download` on the defaults when what it needs can be fetched;
+  /// returns why Part 4 is still missing otherwise (offline, or the run failed), never throwing:
+  /// Parts 1–3 are written either way.
+  private func makeFineTuneRun() -> String? {
+    let missing = FineTuneReport.missingInputs()
+    if !missing.isEmpty {
+      let hosts = ["download.pytorch.org", "www.cs.toronto.edu"]
+      let offline = hosts.contains { Host(name: $0).address == nil }
+      if offline {
+        print("Part 4: no finished finetune run, and the network is not reachable to fetch:")
+        for item in missing { print("  missing: \(item)") }
+        return "this machine is offline, so nothing could be fetched"
+      }
+    }
+    print(
+      "Part 4: no finished finetune run yet; running `classify finetune --download` on the defaults"
+    )
+    do {
+      let command = try FineTuneCommand.parse(["--download"])
+      try command.run()
+      return nil
+    } catch let exit as ExitCode where exit.rawValue == 130 {
+      return "the fine-tuning run was interrupted; resume it with classify finetune --resume"
+    } catch {
+      print("Part 4: the fine-tuning run failed: \(UserFacingError.presentable(error))")
+      return "the fine-tuning run failed: \(UserFacingError.presentable(error))"
+    }
+  }
+
   /// Prints the title of the section just finished: ✓ only when it is complete.
-  private func report(_ sections: [ReportSection]) {
-    guard let last = sections.last else { return }
+  private func report(_ last: ReportSection) {
     if last.isComplete {
       print("✓ \(last.title)")
     } else {

@@ -75,6 +75,13 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
   /// The backbone's learning rate in the unfrozen phase.
   public var effectiveBackboneLearningRate: Float { backboneLearningRate ?? learningRate / 10 }
 
+  /// The backbone's rate as a person writes it: as entered, or the tenth of the head's rate
+  /// computed in decimal (`0.0001`, not Float's `0.000100000005`).
+  public var backboneLearningRateText: String {
+    backboneLearningRate.map { "\($0)" }
+      ?? String(format: "%g", Double("\(learningRate)").map { $0 / 10 } ?? 0)
+  }
+
   /// Whether `weights` asks for a seeded random initialisation.
   public var usesRandomWeights: Bool { weights == "random" }
 
@@ -246,7 +253,7 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
       rows.append(
         (
           "unfrozen epochs",
-          "\(unfreezeEpochs) (backbone lr \(effectiveBackboneLearningRate), batch norm \(backboneBatchNorm.rawValue))"
+          "\(unfreezeEpochs) (backbone lr \(backboneLearningRateText), batch norm \(backboneBatchNorm.rawValue))"
         ))
     }
     return rows

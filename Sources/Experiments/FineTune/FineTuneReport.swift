@@ -1,5 +1,7 @@
+import Downloader
 import Foundation
 import Plotting
+import Vision
 
 /// Part 4 of the report, read from a `classify finetune` run folder: the configuration, the
 /// per-epoch metrics, the training curves and the test results (per-class accuracy and confusion
@@ -59,16 +61,64 @@ public enum FineTuneReport {
   /// The newest complete run under `runs`, if any.
   public static func latestRun(in runs: URL) -> URL? { chooseRun(in: runs).run }
 
-  /// The section saying how to make a run, when there is none yet.
-  public static func noRunSection() -> ReportSection {
+  /// What a default `classify finetune` run still needs on this machine: each missing input
+  /// with where it goes and where it comes from (empty when both are there).
+  public static func missingInputs(dataRoot: URL = URL(fileURLWithPath: "data/cifar10")) -> [String]
+  {
+    var missing: [String] = []
+    if (try? DatasetOpener.open(.cifar10, root: dataRoot, split: .test)) == nil {
+      missing.append(
+        "CIFAR-10 in \(dataRoot.path) (from https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz, "
+          + "unpacked there: tar -xzf cifar-10-python.tar.gz -C \(dataRoot.path))")
+    }
+    if (try? WeightsLocator.resolve("resnet50:v1")) == nil,
+      let weights = try? WeightsCatalog.weights(model: "resnet50", variant: .v1)
+    {
+      missing.append(
+        "torchvision's ResNet-50 ImageNet weights (v1) at \(weights.cachedFile(in: .current).path) "
+          + "(from \(weights.url.absoluteString))")
+    }
+    return missing
+  }
+
+  /// The section saying how to make a run, when there is none yet: exactly what is missing,
+  /// where it goes, and the one command that finishes the job. Writes the P4 readme saying so.
+  public static func noRunSection(figuresIn folder: URL? = nil, reason: String? = nil) throws
+    -> ReportSection
+  {
     let command = "classify finetune --download"
+    let missing = missingInputs()
+    var html = "<p>No finished fine-tuning run was found under <code>runs/</code>"
+    var text = "No finished fine-tuning run under runs/"
+    if let reason {
+      html += " (\(escapeMarkup(reason)))"
+      text += " (\(reason))"
+    }
+    html += ".</p>\n"
+    text += ".\n"
+    if missing.isEmpty {
+      html += "<p>The dataset and the weights are already here.</p>\n"
+    } else {
+      html +=
+        "<p>Missing on this machine:</p>\n<ul>"
+        + missing.map { "<li>\(escapeMarkup($0))</li>" }.joined() + "</ul>\n"
+      text += missing.map { "  missing: \($0)\n" }.joined()
+    }
+    html +=
+      "<p>One command finishes the job: <code>\(escapeMarkup(command))</code> (it fetches what is missing, "
+      + "with progress bars, and trains the assignment's head), then <code>make</code> (or "
+      + "<code>classify report</code>) again.</p>"
+    text += "Finish with: \(command), then make (or classify report) again.\n"
+    if let folder {
+      try writeReadme(
+        "# Problem 4 — fine-tuning ResNet-50 (classify)\n\nNo finished run yet. "
+          + (missing.isEmpty ? "" : "Missing:\n\n" + missing.map { "- \($0)\n" }.joined() + "\n")
+          + "Run `\(command)`, then `make` again: this file then describes the run.\n",
+        in: folder)
+    }
     return ReportSection(
-      title: title,
-      html:
-        "<p>No fine-tuning run was found under <code>runs/</code>. Run <code>\(escapeMarkup(command))</code> "
-        + "(it fetches CIFAR-10 into <code>data/cifar10</code> and torchvision's ResNet-50 weights when missing), "
-        + "then <code>classify report</code> again.</p>",
-      text: "No fine-tuning run found under runs/. Run: \(command)\n", isComplete: false)
+      title: title, html: html, text: text, figures: folder == nil ? [] : [readmeName],
+      isComplete: false)
   }
 
   /// The section for the run in `run`, copying its curves into `folder`.
@@ -143,7 +193,98 @@ public enum FineTuneReport {
       html += "<h3>Test set</h3>\n<pre>\(escapeMarkup(results))</pre>\n"
       text += "\n" + results
     }
+    let configuration = try? FineTuneConfiguration.read(from: configFile)
+    let testResult = (try? Data(contentsOf: run.appendingPathComponent("test.json"))).flatMap {
+      try? JSONDecoder().decode(EvaluationResult.self, from: $0)
+    }
+    if let configuration {
+      let sheets = try sampleSheets(run: run, configuration: configuration, folder: folder)
+      html += sheets.html
+      figures += sheets.figures
+      let narrative = FineTuneNarrative(
+        configuration: configuration, history: history(run), result: testResult, run: run)
+      html += narrative.html
+      text += "\n" + narrative.text
+      try writeReadme(narrative.readme, in: folder)
+      figures.append(readmeName)
+    }
     return ReportSection(title: title, html: html, text: text, figures: figures)
+  }
+
+  /// The P4 readme's name in the report folder.
+  static let readmeName = "P4-README.md"
+
+  static func writeReadme(_ text: String, in folder: URL) throws {
+    do {
+      try Data(text.utf8).write(to: folder.appendingPathComponent(readmeName), options: .atomic)
+    } catch {
+      throw MissingRun(
+        description:
+          "cannot write \(folder.appendingPathComponent(readmeName).path); check free disk space")
+    }
+  }
+
+  /// The run's per-epoch metrics (`metrics.jsonl`), empty when unreadable.
+  static func history(_ run: URL) -> [HeadEpochMetrics] {
+    guard
+      let text = try? String(
+        contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+    else { return [] }
+    return text.split(separator: "\n").compactMap {
+      try? JSONDecoder().decode(HeadEpochMetrics.self, from: Data($0.utf8))
+    }
+  }
+
+  /// Two sheets of test images with their top-3 scores: the most confident mistakes and a
+  /// seeded sample of the rest (from `test-predictions.csv` and the run's test images). Empty
+  /// when the run predates that file or its images are gone, with a note saying so.
+  static func sampleSheets(run: URL, configuration: FineTuneConfiguration, folder: URL) throws
+    -> (html: String, figures: [String])
+  {
+    guard
+      let predictions = TestPredictions.read(
+        from: run.appendingPathComponent(TestPredictions.fileName))
+    else { return ("", []) }
+    guard let kind = configuration.datasetKind,
+      let dataset = try? DatasetOpener.open(
+        kind, root: URL(fileURLWithPath: configuration.root), split: .test)
+    else {
+      return (
+        "<p>The test images are no longer at <code>\(escapeMarkup(configuration.root))</code>, so no example sheets are shown; every score is in <code>test-predictions.csv</code>.</p>\n",
+        []
+      )
+    }
+    let mistakes = predictions.confidentMistakes(12)
+    let sample = predictions.sample(
+      16, excluding: Set(mistakes.map(\.index)), seed: configuration.seed)
+    var html = "<h3>Test images and their top-3 scores</h3>\n"
+    var figures: [String] = []
+    for (name, rows, caption) in [
+      (
+        "finetune_mistakes", mistakes,
+        "The most confident mistakes: true class in red, the true class's score in green when it is in the top 3."
+      ),
+      (
+        "finetune_sample", sample,
+        "A seeded sample of the other test images, with their top-3 scores."
+      ),
+    ] where !rows.isEmpty {
+      let images = rows.compactMap { row in
+        row.index < dataset.count ? try? dataset.image(at: row.index) : nil
+      }
+      guard images.count == rows.count else { continue }
+      let svg = try SampleSheet.svg(
+        title: caption.components(separatedBy: ":").first ?? name, rows: rows, images: images,
+        classNames: predictions.classNames)
+      let file = folder.appendingPathComponent("\(name).svg")
+      do { try Data(svg.utf8).write(to: file, options: .atomic) } catch {
+        throw MissingRun(description: "cannot write \(file.path); check free disk space")
+      }
+      figures.append(file.lastPathComponent)
+      html +=
+        "<figure><img src=\"\(name).svg\" width=\"672\" alt=\"\(escapeMarkup(caption))\"><figcaption>\(escapeMarkup(caption))</figcaption></figure>\n"
+    }
+    return (html, figures)
   }
 
   /// metrics.csv (`epoch,train_loss,train_accuracy,validation_loss,validation_accuracy`) as a

@@ -49,7 +49,7 @@ extension FineTuneRun {
       rows: source.count)
     hooks.checkpoint = directory.appendingPathComponent(File.best)
     say(
-      "unfreezing the backbone: \(backboneParameters.count) tensors at learning rate \(settings.effectiveBackboneLearningRate), batch norm \(settings.backboneBatchNorm.rawValue)"
+      "unfreezing the backbone: \(backboneParameters.count) tensors at learning rate \(settings.backboneLearningRateText), batch norm \(settings.backboneBatchNorm.rawValue)"
     )
 
     while state.epoch <= lastEpoch {

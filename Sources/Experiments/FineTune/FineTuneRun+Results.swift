@@ -140,7 +140,9 @@ extension FineTuneRun {
       try FineTuneMetrics.writeCSV(history, to: directory.appendingPathComponent(File.metrics))
       try FineTuneMetrics.writeJSONLines(
         history, to: directory.appendingPathComponent("metrics.jsonl"))
-      try FineTuneMetrics.writeCurves(history, to: directory.appendingPathComponent("curves"))
+      try FineTuneMetrics.writeCurves(
+        history, to: directory.appendingPathComponent("curves"), keptEpoch: epoch,
+        unfreezeEpoch: configuration.unfreezeEpochs > 0 ? configuration.epochs + 1 : nil)
       try Data(result.markdown.utf8).write(
         to: directory.appendingPathComponent("test.md"), options: .atomic)
       let encoder = JSONEncoder()
@@ -148,6 +150,16 @@ extension FineTuneRun {
       try encoder.encode(result).write(
         to: directory.appendingPathComponent(File.test), options: .atomic)
 
+      let predictions = TestPredictions(
+        classNames: inputs.classNames,
+        rows: samples.enumerated().map { row, sample in
+          TestPredictions.Row(
+            index: inputs.testIndices[row], name: sample.name ?? "test #\(inputs.testIndices[row])",
+            label: sample.label,
+            probabilities: sample.probabilities.map(Double.init))
+        })
+      try Data(predictions.csv.utf8).write(
+        to: directory.appendingPathComponent(TestPredictions.fileName), options: .atomic)
       try page.write(to: directory.appendingPathComponent(File.results))
     } catch {
       throw FineTuneError(

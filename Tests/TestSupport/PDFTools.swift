@@ -1,11 +1,10 @@
 import Foundation
-import Typesetting
 
 /// Reads PDFs back with poppler-utils (`pdftotext`, `pdfinfo`, `pdffonts`, `pdfimages`,
 /// `pdftoppm`): independent of our renderer, so the tests check what a reader sees.
-enum PDFTools {
+public enum PDFTools {
   /// The folder holding the poppler tools, when they are installed.
-  static let folder: String? = {
+  public static let folder: String? = {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/usr/local/bin"
     let folders = path.split(separator: ":").map(String.init) + ["/usr/bin", "/opt/homebrew/bin"]
     return folders.first { folder in
@@ -16,10 +15,10 @@ enum PDFTools {
   }()
 
   /// True when every tool is installed; the rendering tests are skipped otherwise.
-  static var available: Bool { folder != nil }
+  public static var available: Bool { folder != nil }
 
   /// Runs `tool` with `arguments` and returns its standard output.
-  static func run(_ tool: String, _ arguments: [String]) throws -> String {
+  public static func run(_ tool: String, _ arguments: [String]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: (folder ?? "/usr/bin") + "/" + tool)
     process.arguments = arguments
@@ -33,13 +32,13 @@ enum PDFTools {
   }
 
   /// The text of page `page` (1-based), or of every page when nil.
-  static func text(_ pdf: URL, page: Int? = nil) throws -> String {
+  public static func text(_ pdf: URL, page: Int? = nil) throws -> String {
     let range = page.map { ["-f", "\($0)", "-l", "\($0)"] } ?? []
     return try run("pdftotext", range + ["-layout", pdf.path, "-"])
   }
 
   /// `pdfinfo`'s fields, e.g. "Pages" → "3".
-  static func info(_ pdf: URL) throws -> [String: String] {
+  public static func info(_ pdf: URL) throws -> [String: String] {
     var fields: [String: String] = [:]
     for line in try run("pdfinfo", [pdf.path]).split(separator: "\n") {
       guard let colon = line.firstIndex(of: ":") else { continue }
@@ -50,10 +49,10 @@ enum PDFTools {
   }
 
   /// The number of pages.
-  static func pageCount(_ pdf: URL) throws -> Int { Int(try info(pdf)["Pages"] ?? "") ?? 0 }
+  public static func pageCount(_ pdf: URL) throws -> Int { Int(try info(pdf)["Pages"] ?? "") ?? 0 }
 
   /// Each font's name and whether it is embedded ("emb" column).
-  static func fonts(_ pdf: URL) throws -> [(name: String, embedded: Bool)] {
+  public static func fonts(_ pdf: URL) throws -> [(name: String, embedded: Bool)] {
     let lines = try run("pdffonts", [pdf.path]).split(separator: "\n").dropFirst(2)
     return lines.map { line in
       let fields = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -64,12 +63,12 @@ enum PDFTools {
   }
 
   /// The number of raster images in the PDF.
-  static func rasterImageCount(_ pdf: URL) throws -> Int {
+  public static func rasterImageCount(_ pdf: URL) throws -> Int {
     try run("pdfimages", ["-list", pdf.path]).split(separator: "\n").count - 2
   }
 
   /// Page `page` rendered in grey at `dpi`: rows of lightness 0 (black) … 255 (white).
-  static func grayPixels(_ pdf: URL, page: Int, dpi: Int) throws -> [[UInt8]] {
+  public static func grayPixels(_ pdf: URL, page: Int, dpi: Int) throws -> [[UInt8]] {
     let stem = FileManager.default.temporaryDirectory
       .appendingPathComponent("typesetting-\(UUID().uuidString)")
     _ = try run(
@@ -98,42 +97,5 @@ enum PDFTools {
     return (0..<height).map { row in
       Array(bytes[(index + row * width)..<(index + (row + 1) * width)])
     }
-  }
-}
-
-/// A scratch folder for one test, removed when the test ends.
-final class ScratchFolder {
-  /// The folder.
-  let url: URL
-
-  /// Creates an empty folder under the temporary directory.
-  init() throws {
-    url = FileManager.default.temporaryDirectory
-      .appendingPathComponent("typesetting-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  }
-
-  deinit { try? FileManager.default.removeItem(at: url) }
-
-  /// Writes `text` to `name` in the folder.
-  func write(_ text: String, to name: String) throws {
-    try Data(text.utf8).write(to: url.appendingPathComponent(name))
-  }
-
-  /// Renders `sections` to `name` in the folder (figures looked up there) and returns its URL.
-  func render(
-    _ sections: [(title: String, html: String)], paper: PaperSize = .a4,
-    missingImages: MissingImagePolicy = .fail, name: String = "out.pdf"
-  ) throws -> URL {
-    let pdf = url.appendingPathComponent(name)
-    try PDFDocumentRenderer(paper: paper, missingImages: missingImages).render(
-      title: "Test report", subtitle: "Rendered by the tests", sections: sections,
-      resourcesFolder: url, to: pdf)
-    return pdf
-  }
-
-  /// The names of the files in the folder.
-  func contents() throws -> [String] {
-    try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
   }
 }
