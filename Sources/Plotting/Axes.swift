@@ -12,6 +12,9 @@ public enum LegendPlacement: Sendable, Hashable {
   case bottomLeft
   /// To the right of the plot area (the figure width is kept; the plot area shrinks).
   case outsideRight
+  /// Below the plot area and its x label, entries side by side in as many rows as needed (the
+  /// figure height is kept; the plot area shrinks).
+  case outsideBottom
 }
 
 /// One coordinate system: labels, limits, ticks, grid, legend and the marks drawn in it.
@@ -127,6 +130,39 @@ public struct Axes: Sendable {
       .text(
         TextAnnotation(
           text, at: position, anchor: anchor, fontSize: fontSize, color: color, bold: bold)))
+  }
+
+  /// Appends a vertical line across the plot area at `x` (dashed dark grey by default), with
+  /// an optional text at its top and an optional legend label.
+  public mutating func addVerticalLine(
+    at x: Double, text: String? = nil, color: Color = .darkGray, width: Double = 1.5,
+    dash: DashStyle = .dashed, label: String? = nil
+  ) {
+    add(
+      .reference(
+        ReferenceLine(
+          .vertical, at: x, color: color, width: width, dash: dash, text: text, label: label)))
+  }
+
+  /// Appends a horizontal line across the plot area at `y`.
+  public mutating func addHorizontalLine(
+    at y: Double, text: String? = nil, color: Color = .darkGray, width: Double = 1.5,
+    dash: DashStyle = .dashed, label: String? = nil
+  ) {
+    add(
+      .reference(
+        ReferenceLine(
+          .horizontal, at: y, color: color, width: width, dash: dash, text: text, label: label)))
+  }
+
+  /// Appends a faint band between `lower` and `upper` over `x`.
+  public mutating func addBand(
+    x: [Double], lower: [Double], upper: [Double], color: Color? = nil, opacity: Double = 0.2,
+    label: String? = nil
+  ) {
+    add(
+      .band(
+        BandSeries(x: x, lower: lower, upper: upper, color: color, opacity: opacity, label: label)))
   }
 
   /// Appends a raster image.

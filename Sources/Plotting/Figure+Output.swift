@@ -7,7 +7,19 @@ import Foundation
   import Darwin
 #endif
 
-extension Figure {
+/// Anything drawn as one standalone SVG document of a fixed size: a `Figure` or a `FigureGrid`.
+public protocol SVGDocument: Sendable {
+  /// Canvas width in SVG user units (pixels at PNG scale 1).
+  var width: Double { get }
+  /// Canvas height in SVG user units.
+  var height: Double { get }
+  /// The standalone SVG document.
+  func svg() -> String
+}
+
+extension Figure: SVGDocument {}
+
+extension SVGDocument {
   /// Writes `svg()` to `url` atomically (temporary file in the same folder, then rename).
   /// - Throws: `PlotError` naming the file when the folder is missing or the write fails.
   public func writeSVG(to url: URL) throws {

@@ -19,23 +19,32 @@ extension Figure {
       case .point(let p): return p.color
       case .text(let t): return t.color
       case .image: return .white
+      case .reference(let r): return r.color
+      case .band(let b): return take(b.color)
       }
     }
   }
 
   /// The figure as a standalone SVG document (width, height and viewBox set; sans-serif text).
   public func svg() -> String {
+    var out = [SVG.documentStart(width: width, height: height)]
+    out.append(
+      "<rect width=\"\(SVG.number(width))\" height=\"\(SVG.number(height))\" fill=\"#ffffff\"/>")
+    out += svgElements(clipID: "plot-area")
+    out.append("</svg>")
+    return out.joined(separator: "\n") + "\n"
+  }
+
+  /// The figure's elements in its own coordinates, without the `<svg>` wrapper and background,
+  /// clipping its marks with a clip path named `clipID` (unique within the document).
+  func svgElements(clipID: String) -> [String] {
     let layout = layout()
     let area = layout.plotArea
     let colors = resolvedColors()
     let n = SVG.number
     var out: [String] = []
     out.append(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(n(width))\" height=\"\(n(height))\" "
-        + "viewBox=\"0 0 \(n(width)) \(n(height))\" font-family=\"sans-serif\">")
-    out.append("<rect width=\"\(n(width))\" height=\"\(n(height))\" fill=\"#ffffff\"/>")
-    out.append(
-      "<defs><clipPath id=\"plot-area\"><rect x=\"\(n(area.x))\" y=\"\(n(area.y))\" width=\"\(n(area.width))\" "
+      "<defs><clipPath id=\"\(clipID)\"><rect x=\"\(n(area.x))\" y=\"\(n(area.y))\" width=\"\(n(area.width))\" "
         + "height=\"\(n(area.height))\"/></clipPath></defs>")
     if !title.isEmpty {
       out.append(
@@ -53,7 +62,7 @@ extension Figure {
       out.append(grid + "</g>")
     }
     // Clipped marks.
-    out.append("<g clip-path=\"url(#plot-area)\">")
+    out.append("<g clip-path=\"url(#\(clipID))\">")
     for (mark, color) in zip(axes.marks, colors) {
       switch mark {
       case .line(let s): out.append(render(s, color: color, layout))
@@ -62,6 +71,8 @@ extension Figure {
       case .polygon(let p): out.append(render(p, layout))
       case .segment(let s): out.append(render(s, layout))
       case .image(let i): out.append(render(i, layout))
+      case .reference(let r): out.append(render(r, layout))
+      case .band(let b): out.append(render(b, color: color, layout))
       case .point, .text: break
       }
     }
@@ -111,12 +122,12 @@ extension Figure {
       case .path(let p): out.append(pathLabels(p, color: color, layout))
       case .point(let p): out.append(render(p, layout))
       case .text(let t): out.append(render(t, layout))
+      case .reference(let r): out.append(referenceText(r, layout))
       default: break
       }
     }
     out.append(legend(layout))
-    out.append("</svg>")
-    return out.joined(separator: "\n") + "\n"
+    return out
   }
 
   private func vertical(_ px: Double, _ area: Rect) -> String {
@@ -141,6 +152,12 @@ extension Figure {
   }
 
   func polyline(_ run: [(Double, Double)], stroke: Color, width: Double, dash: DashStyle)
+    -> String
+  {
+    Figure.polyline(run, stroke: stroke, width: width, dash: dash)
+  }
+
+  static func polyline(_ run: [(Double, Double)], stroke: Color, width: Double, dash: DashStyle)
     -> String
   {
     let points = run.map { "\(SVG.number($0.0)),\(SVG.number($0.1))" }.joined(separator: " ")
@@ -242,6 +259,63 @@ extension Figure {
     var attributes = " fill=\"\(p.fill.hexString)\" fill-opacity=\"\(SVG.number(p.opacity))\""
     if let stroke = p.stroke { attributes += " stroke=\"\(stroke.hexString)\" stroke-width=\"1\"" }
     return SVG.polygon(pixels, attributes: attributes)
+  }
+
+  private func render(_ r: ReferenceLine, _ layout: FigureLayout) -> String {
+    let area = layout.plotArea
+    switch r.orientation {
+    case .vertical:
+      guard let px = layout.x(r.value) else { return "" }
+      return polyline(
+        [(px, area.y), (px, area.maxY)], stroke: r.color, width: r.width, dash: r.dash)
+    case .horizontal:
+      guard let py = layout.y(r.value) else { return "" }
+      return polyline(
+        [(area.x, py), (area.maxX, py)], stroke: r.color, width: r.width, dash: r.dash)
+    }
+  }
+
+  /// A reference line's text: beside a vertical line at the top of the plot area (on its left
+  /// when it would run past the right edge), above a horizontal line at its right end.
+  private func referenceText(_ r: ReferenceLine, _ layout: FigureLayout) -> String {
+    guard let text = r.text else { return "" }
+    let area = layout.plotArea
+    switch r.orientation {
+    case .vertical:
+      guard let px = layout.x(r.value), px >= area.x - 0.5, px <= area.maxX + 0.5 else {
+        return ""
+      }
+      let flip = px + 5 + Figure.textWidth(text, fontSize: fonts.tick) > area.maxX
+      return haloText(
+        text, x: flip ? px - 5 : px + 5, y: area.y + 4 + fonts.tick, color: r.color,
+        size: fonts.tick, anchor: flip ? .end : .start, bold: false)
+    case .horizontal:
+      guard let py = layout.y(r.value), py >= area.y - 0.5, py <= area.maxY + 0.5 else {
+        return ""
+      }
+      return haloText(
+        text, x: area.maxX - 5, y: py - 5, color: r.color, size: fonts.tick, anchor: .end,
+        bold: false)
+    }
+  }
+
+  /// A band as one filled polygon per run of finite values (upper edge forwards, lower back).
+  private func render(_ b: BandSeries, color: Color, _ layout: FigureLayout) -> String {
+    var pieces: [[(upper: (Double, Double), lower: (Double, Double))]] = [[]]
+    for index in 0..<Swift.min(b.x.count, b.lower.count, b.upper.count) {
+      if let px = layout.x(b.x[index]), let low = layout.y(b.lower[index]),
+        let high = layout.y(b.upper[index])
+      {
+        pieces[pieces.count - 1].append(((px, high), (px, low)))
+      } else if !(pieces.last?.isEmpty ?? true) {
+        pieces.append([])
+      }
+    }
+    let attributes =
+      " fill=\"\(color.hexString)\" fill-opacity=\"\(SVG.number(b.opacity))\" stroke=\"none\""
+    return pieces.filter { $0.count > 1 }.map { piece in
+      SVG.polygon(piece.map(\.upper) + piece.reversed().map(\.lower), attributes: attributes)
+    }.joined(separator: "\n")
   }
 
   private func render(_ s: LineSegment, _ layout: FigureLayout) -> String {

@@ -87,14 +87,19 @@ extension Figure {
   /// Computes limits, ticks and the plot area.
   public func layout() -> FigureLayout {
     let xDomain = Figure.domain(
-      axes.xLimits, values: axes.marks.flatMap { $0.dataPoints.map(\.x) }, scale: axes.xScale,
+      axes.xLimits, values: axes.marks.flatMap(\.xValues), scale: axes.xScale,
       padding: axes.padding, nice: axes.niceLimits)
     let yDomain = Figure.domain(
-      axes.yLimits, values: axes.marks.flatMap { $0.dataPoints.map(\.y) }, scale: axes.yScale,
+      axes.yLimits, values: axes.marks.flatMap(\.yValues), scale: axes.yScale,
       padding: axes.padding, nice: axes.niceLimits)
 
     let entries = legendEntries()
-    let legendSize = Figure.legendSize(entries, fontSize: fonts.legend)
+    let legendSize =
+      axes.legend == .outsideBottom
+      ? Figure.horizontalLegendSize(
+        Figure.legendRows(entries, fontSize: fonts.legend, maxWidth: width),
+        fontSize: fonts.legend)
+      : Figure.legendSize(entries, fontSize: fonts.legend)
     let showLegend = axes.legend != .hidden && !entries.isEmpty
 
     // First guess of the plot size, to choose tick densities.
@@ -108,6 +113,7 @@ extension Figure {
     let top = title.isEmpty ? 16 : 16 + fonts.title + 14
     var bottom = 9 + fonts.tick + 8
     if !axes.xLabel.isEmpty { bottom += fonts.label + 10 }
+    if showLegend && axes.legend == .outsideBottom { bottom += legendSize.height + 12 }
     var right = 22.0
     if showLegend && axes.legend == .outsideRight { right += legendSize.width + 12 }
 

@@ -298,6 +298,79 @@ public struct RasterImage: Sendable {
   }
 }
 
+/// A straight line across the whole plot area at one data value (e.g. "the kept epoch"): a
+/// vertical rule at `x = value` or a horizontal one at `y = value`. It widens the automatic
+/// limits only along its own axis, so it never stretches the other one.
+public struct ReferenceLine: Sendable {
+  /// Which axis the value is on.
+  public enum Orientation: Sendable, Hashable {
+    /// A vertical line at an x value.
+    case vertical
+    /// A horizontal line at a y value.
+    case horizontal
+  }
+
+  /// Vertical or horizontal.
+  public var orientation: Orientation
+  /// The data value (x for a vertical line, y for a horizontal one).
+  public var value: Double
+  /// Stroke colour.
+  public var color: Color
+  /// Stroke width in pixels.
+  public var width: Double
+  /// Dash pattern.
+  public var dash: DashStyle
+  /// Text written beside the line, inside the plot area at its top (vertical) or right end
+  /// (horizontal); nil for none.
+  public var text: String?
+  /// Legend label; nil leaves the line out of the legend.
+  public var label: String?
+
+  /// Creates a reference line.
+  public init(
+    _ orientation: Orientation, at value: Double, color: Color = .darkGray, width: Double = 1.5,
+    dash: DashStyle = .dashed, text: String? = nil, label: String? = nil
+  ) {
+    self.orientation = orientation
+    self.value = value
+    self.color = color
+    self.width = width
+    self.dash = dash
+    self.text = text
+    self.label = label
+  }
+}
+
+/// A filled band between `lower[i]` and `upper[i]` over `x[i]` (e.g. the spread of noisy
+/// values around their mean); a non-finite value breaks the band into separate pieces.
+public struct BandSeries: Sendable {
+  /// Horizontal data values.
+  public var x: [Double]
+  /// The lower edge, index-aligned with `x`.
+  public var lower: [Double]
+  /// The upper edge, index-aligned with `x`.
+  public var upper: [Double]
+  /// Fill colour; nil takes the next palette colour.
+  public var color: Color?
+  /// Fill opacity, `0...1` (faint by default).
+  public var opacity: Double
+  /// Legend label.
+  public var label: String?
+
+  /// Creates a band.
+  public init(
+    x: [Double], lower: [Double], upper: [Double], color: Color? = nil, opacity: Double = 0.2,
+    label: String? = nil
+  ) {
+    self.x = x
+    self.lower = lower
+    self.upper = upper
+    self.color = color
+    self.opacity = opacity
+    self.label = label
+  }
+}
+
 /// One drawable element of an `Axes`, drawn in insertion order.
 public enum Mark: Sendable {
   /// A line series.
@@ -316,6 +389,10 @@ public enum Mark: Sendable {
   case text(TextAnnotation)
   /// A raster image.
   case image(RasterImage)
+  /// A line across the plot area at one x or y value.
+  case reference(ReferenceLine)
+  /// A filled band between two curves.
+  case band(BandSeries)
 
   /// The data points this mark covers, for automatic limits (text contributes its anchor).
   var dataPoints: [Point] {
@@ -329,6 +406,21 @@ public enum Mark: Sendable {
     case .text(let t): return [t.position]
     case .image(let i):
       return [Point(i.x.lowerBound, i.y.lowerBound), Point(i.x.upperBound, i.y.upperBound)]
+    case .reference: return []
+    case .band(let b):
+      return zip(b.x, b.lower).map { Point($0, $1) } + zip(b.x, b.upper).map { Point($0, $1) }
     }
+  }
+
+  /// The x values this mark covers, for automatic x limits.
+  var xValues: [Double] {
+    if case .reference(let r) = self { return r.orientation == .vertical ? [r.value] : [] }
+    return dataPoints.map(\.x)
+  }
+
+  /// The y values this mark covers, for automatic y limits.
+  var yValues: [Double] {
+    if case .reference(let r) = self { return r.orientation == .horizontal ? [r.value] : [] }
+    return dataPoints.map(\.y)
   }
 }

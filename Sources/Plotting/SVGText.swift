@@ -22,6 +22,12 @@ enum SVG {
     return out
   }
 
+  /// The opening `<svg>` tag of a standalone document of the given size (sans-serif text).
+  static func documentStart(width: Double, height: Double) -> String {
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(number(width))\" height=\"\(number(height))\" "
+      + "viewBox=\"0 0 \(number(width)) \(number(height))\" font-family=\"sans-serif\">"
+  }
+
   /// A coordinate with at most two decimals and no trailing zeros ("12.5", "3", "-0.25").
   static func number(_ value: Double) -> String {
     guard value.isFinite else { return "0" }

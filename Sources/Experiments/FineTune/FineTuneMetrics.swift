@@ -95,33 +95,63 @@ public enum FineTuneMetrics {
     try Data(text.utf8).write(to: url, options: .atomic)
   }
 
-  /// Training and validation loss and accuracy per epoch on one axes (accuracy is a fraction,
-  /// so both fit the same scale for cross-entropy losses of a few nats).
-  public static func curvesFigure(_ epochs: [HeadEpochMetrics], title: String = "Fine-tuning")
-    -> Figure
-  {
-    var axes = Axes(xLabel: "epoch", yLabel: "loss / accuracy")
+  /// Training curves in two panels: loss per epoch above, accuracy (%) per epoch below, train
+  /// and validation in each, with the kept (best-validation) epoch and the first epoch of the
+  /// backbone phase marked by vertical lines and one legend below both panels, off the data.
+  /// `keptEpoch` and `unfreezeEpoch` are left out when nil (or outside the epochs shown).
+  public static func curvesFigure(
+    _ epochs: [HeadEpochMetrics], title: String = "Fine-tuning", keptEpoch: Int? = nil,
+    unfreezeEpoch: Int? = nil
+  ) -> FigureGrid {
+    var loss = Figure(width: 640, height: 250, title: "Loss (cross-entropy)")
+    loss.axes = Axes(xLabel: "", yLabel: "loss")
+    var accuracy = Figure(width: 640, height: 270, title: "Accuracy")
+    accuracy.axes = Axes(xLabel: "epoch", yLabel: "accuracy (%)")
     let x = epochs.map { Double($0.epoch) }
-    axes.addLine(x: x, y: epochs.map(\.trainLoss), label: "train loss", color: .palette(0))
-    axes.addLine(
-      x: x, y: epochs.map(\.trainAccuracy), label: "train accuracy", color: .palette(1),
-      dash: .dashed)
     let validated = epochs.filter { $0.validationLoss != nil && $0.validationAccuracy != nil }
+    let vx = validated.map { Double($0.epoch) }
+    // Markers where the epochs are few enough to tell apart.
+    let marker: MarkerShape? = epochs.count <= 30 ? .circle : nil
+    loss.axes.addLine(
+      x: x, y: epochs.map(\.trainLoss), label: "train", color: .palette(0), marker: marker)
+    accuracy.axes.addLine(
+      x: x, y: epochs.map { 100 * $0.trainAccuracy }, label: "train", color: .palette(0),
+      marker: marker)
     if !validated.isEmpty {
-      let vx = validated.map { Double($0.epoch) }
-      axes.addLine(
-        x: vx, y: validated.compactMap(\.validationLoss), label: "validation loss",
-        color: .palette(2), marker: .circle)
-      axes.addLine(
-        x: vx, y: validated.compactMap(\.validationAccuracy), label: "validation accuracy",
-        color: .palette(3), dash: .dashed, marker: .circle)
+      loss.axes.addLine(
+        x: vx, y: validated.compactMap(\.validationLoss), label: "validation", color: .palette(1),
+        dash: .dashed, marker: .square)
+      accuracy.axes.addLine(
+        x: vx, y: validated.compactMap { $0.validationAccuracy.map { 100 * $0 } },
+        label: "validation", color: .palette(1), dash: .dashed, marker: .square)
     }
-    return Figure(title: title, axes: axes)
+    let shown = (epochs.map(\.epoch).min() ?? 0)...(epochs.map(\.epoch).max() ?? 0)
+    for panel in [0, 1] {
+      var axes = panel == 0 ? loss.axes : accuracy.axes
+      axes.legend = .hidden
+      if let unfreezeEpoch, shown.contains(unfreezeEpoch) {
+        // The backbone phase starts with this epoch: the line sits half an epoch before it.
+        axes.addVerticalLine(
+          at: Double(unfreezeEpoch) - 0.5, text: panel == 0 ? "unfreezing" : nil,
+          color: .palette(3), dash: .dotted, label: "backbone unfrozen from epoch \(unfreezeEpoch)")
+      }
+      if let keptEpoch, shown.contains(keptEpoch) {
+        axes.addVerticalLine(
+          at: Double(keptEpoch), text: panel == 0 ? "kept" : nil, color: .palette(2),
+          label: "kept model (epoch \(keptEpoch), best validation)")
+      }
+      if epochs.count <= 12 { axes.xTicks = x }
+      if panel == 0 { loss.axes = axes } else { accuracy.axes = axes }
+    }
+    return FigureGrid(title: title, panels: [loss, accuracy], columns: 1, legend: .bottom)
   }
 
-  /// Writes `curvesFigure` as `<base>.svg` and `<base>.png`.
-  public static func writeCurves(_ epochs: [HeadEpochMetrics], to base: URL) throws {
-    let figure = curvesFigure(epochs)
+  /// Writes `curvesFigure` as `<base>.svg` and `<base>.png`, marking the kept epoch and the
+  /// first epoch of the backbone phase when given.
+  public static func writeCurves(
+    _ epochs: [HeadEpochMetrics], to base: URL, keptEpoch: Int? = nil, unfreezeEpoch: Int? = nil
+  ) throws {
+    let figure = curvesFigure(epochs, keptEpoch: keptEpoch, unfreezeEpoch: unfreezeEpoch)
     try FileManager.default.createDirectory(
       at: base.deletingLastPathComponent(), withIntermediateDirectories: true)
     try figure.writeSVG(to: base.appendingPathExtension("svg"))
