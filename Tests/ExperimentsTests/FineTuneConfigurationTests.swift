@@ -27,8 +27,29 @@ struct FineTuneConfigurationTests {
     }
     var copies = defaults
     copies.augmentCopies = 0
-    #expect(throws: FineTuneError("--augment-copies must be at least 1, got 0")) {
+    #expect(throws: FineTuneError("--augment-copies must be between 1 and 1000, got 0")) {
       try copies.validate()
+    }
+    // Copies of no augmentation were once silently ignored.
+    copies.augmentCopies = 3
+    #expect(throws: FineTuneError("--augment-copies 3 needs --augment SPEC (copies of what augmentation?)")) {
+      try copies.validate()
+    }
+    copies.augment = "flip"
+    try copies.validate()
+    // An infinite weight decay once passed and ended the run with a raw EncodingError.
+    var decay = defaults
+    decay.weightDecay = .infinity
+    #expect(throws: FineTuneError.self) { try decay.validate() }
+    // A tiny head rate is fine; only the derived backbone rate of an unfrozen run can underflow.
+    var tiny = defaults
+    tiny.learningRate = 1e-45
+    try tiny.validate()
+    tiny.unfreezeEpochs = 1
+    #expect {
+      try tiny.validate()
+    } throws: { error in
+      "\(error)".contains("--backbone-learning-rate") && "\(error)".contains("--learning-rate")
     }
     var augment = defaults
     augment.augment = "flip,rotate:10"

@@ -58,7 +58,7 @@ struct ImageFuzzTests {
   func mutants(seed name: String) throws {
     let original = [UInt8](try Data(contentsOf: try fixtureURL(name)))
     var mutator = ImageMutator(
-      seed: 0x1D_2024 ^ UInt64(name.utf8.reduce(0) { $0 &* 31 &+ Int($1) }))
+      seed: 0x1D_2024 ^ UInt64(bitPattern: Int64(name.utf8.reduce(0) { $0 &* 31 &+ Int($1) })))
     for _ in 0..<fuzzIterations {
       let mutant = mutator.mutate(original)
       do {
