@@ -32,7 +32,10 @@ struct FineTuneConfigurationTests {
     }
     // Copies of no augmentation were once silently ignored.
     copies.augmentCopies = 3
-    #expect(throws: FineTuneError("--augment-copies 3 needs --augment SPEC (copies of what augmentation?)")) {
+    #expect(
+      throws: FineTuneError(
+        "--augment-copies 3 needs --augment SPEC (copies of what augmentation?)")
+    ) {
       try copies.validate()
     }
     copies.augment = "flip"
