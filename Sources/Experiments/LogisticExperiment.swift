@@ -17,10 +17,12 @@ public struct LogisticExperiment: Sendable {
   public var maxEpochs: Int
   /// Stopping tolerance on the NLL change (1e-5).
   public var tolerance: Double
-  /// Slope axis of the separator-path figure (the provided code's [−5, 5]).
-  public var slopeLimits: ClosedRange<Double>
-  /// Intercept axis of the separator-path figure (the provided code's [−10, 0]).
-  public var interceptLimits: ClosedRange<Double>
+  /// Slope axis of the separator-path figure (the provided code used [−5, 5]); nil follows the
+  /// path, so the figure is never empty on other data.
+  public var slopeLimits: ClosedRange<Double>?
+  /// Intercept axis of the separator-path figure (the provided code used [−10, 0]); nil follows
+  /// the path.
+  public var interceptLimits: ClosedRange<Double>?
 
   /// The rates the assignment asks for: 0.5, 0.3, 0.1, 0.05, 0.01.
   public static let assignmentRates: [Double] = [0.5, 0.3, 0.1, 0.05, 0.01]
@@ -30,8 +32,8 @@ public struct LogisticExperiment: Sendable {
   public init(
     data: LogisticData = .builtIn(), learningRate: Double = 0.5, rates: [Double] = [],
     stochastic: Bool = false, order: LogisticSampleOrder = .shuffled(seed: 0), maxEpochs: Int = 500,
-    tolerance: Double = 1e-5, slopeLimits: ClosedRange<Double> = -5...5,
-    interceptLimits: ClosedRange<Double> = -10...0
+    tolerance: Double = 1e-5, slopeLimits: ClosedRange<Double>? = nil,
+    interceptLimits: ClosedRange<Double>? = nil
   ) throws {
     try LogisticOptionError.validate(
       learningRate: learningRate, maxEpochs: maxEpochs, tolerance: tolerance)
@@ -62,8 +64,9 @@ public struct LogisticExperiment: Sendable {
     try LogisticExperiment(data: data, rates: assignmentRates, stochastic: true)
   }
 
-  /// Full-data NLL recordings per SGD curve in the iteration figure (about this many points).
-  static let iterationPoints = 2_000
+  /// Full-data NLL recordings per SGD epoch in the iteration figure (their spread is the band
+  /// around each epoch's mean).
+  static let recordingsPerEpoch = 20
 
   /// Runs everything (timed), deterministic apart from the recorded seconds.
   public func run() -> LogisticResult {
@@ -78,7 +81,7 @@ public struct LogisticExperiment: Sendable {
     let rateRuns = rates.map { $0 == learningRate ? main : gradientDescent($0) }
     var stochasticRuns: [LogisticTrajectory] = []
     if stochastic {
-      let recordEvery = max(1, maxEpochs * data.count / Self.iterationPoints)
+      let recordEvery = max(1, data.count / Self.recordingsPerEpoch)
       for rate in rates {
         guard
           let timed = try? StochasticGradientDescent(

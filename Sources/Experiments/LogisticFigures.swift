@@ -2,11 +2,15 @@ import Foundation
 import Plotting
 
 extension LogisticResult {
+  /// Width of every Part 3 figure in pixels: the report's column, so that no figure is scaled
+  /// and all share one font size on the page and in the PDF.
+  static let figureWidth = 640.0
+
   /// The figures of Part 3 by file stem: the separator path in slope–intercept space, NLL per
   /// epoch, the data with the final separator, and (when run) the rate comparison, SGD per
   /// iteration, and GD versus SGD.
-  public func figures() -> [(name: String, figure: Figure)] {
-    var list: [(String, Figure)] = [
+  public func figures() -> [(name: String, figure: any SVGDocument)] {
+    var list: [(String, any SVGDocument)] = [
       ("logistic_separator_path", separatorPathFigure()),
       ("logistic_nll", nllFigure()),
       ("logistic_data", dataFigure()),
@@ -33,18 +37,22 @@ extension LogisticResult {
     return names
   }
 
-  /// Figure 2 of the provided code: (m, b) = (−w1/w2, −w3/w2) after every epoch.
+  /// The separator's points (m, b) = (−w1/w2, −w3/w2) after every epoch where they are finite.
+  var separatorPath: [Point] {
+    main.weights.map { Point($0.slope, $0.intercept) }.filter { $0.x.isFinite && $0.y.isFinite }
+  }
+
+  /// Figure 2 of the provided code: (m, b) = (−w1/w2, −w3/w2) after every epoch. The axes
+  /// follow the path unless the experiment fixes them.
   func separatorPathFigure() -> Figure {
     var axes = Axes(xLabel: "slope m = −w₁/w₂", yLabel: "intercept b = −w₃/w₂")
     axes.xLimits = experiment.slopeLimits
     axes.yLimits = experiment.interceptLimits
     axes.legend = .hidden
-    let points = main.weights.map { Point($0.slope, $0.intercept) }.filter {
-      $0.x.isFinite && $0.y.isFinite
-    }
-    axes.add(.path(PathSeries(points: points, color: .palette(0), width: 1, markerSize: 3)))
+    axes.add(.path(PathSeries(points: separatorPath, color: .palette(0), width: 1, markerSize: 3)))
     return Figure(
-      title: "Separator in slope–intercept space (η = \(logisticFormat(main.learningRate, 2)))",
+      width: Self.figureWidth, height: 440,
+      title: "Separator in slope–intercept space (η = \(LogisticProse.rate(main.learningRate)))",
       axes: axes)
   }
 
@@ -54,13 +62,15 @@ extension LogisticResult {
     axes.legend = .hidden
     axes.addLine(y: main.negativeLogLikelihood, color: .palette(0))
     return Figure(
-      title: "Negative log-likelihood (η = \(logisticFormat(main.learningRate, 2)))", axes: axes)
+      width: Self.figureWidth, height: 400,
+      title: "Negative log-likelihood (η = \(LogisticProse.rate(main.learningRate)))", axes: axes)
   }
 
   /// The data with the final separator `w1·x1 + w2·x2 + w3 = 0`.
   func dataFigure() -> Figure {
     let data = experiment.data
     var axes = Axes(xLabel: "x₁", yLabel: "x₂")
+    axes.legend = .outsideBottom
     let classes = [0.0, 1.0].map { label in
       data.targets.indices.filter { data.targets[$0] == label }
     }
@@ -87,61 +97,121 @@ extension LogisticResult {
       axes.addLine(
         x: [x, x], y: [lowY - padY, highY + padY], label: "final separator", color: .red)
     }
-    return Figure(title: "Data and the final separator (\(main.epochs) epochs)", axes: axes)
+    return Figure(
+      width: Self.figureWidth, height: 480,
+      title: "Data and the final separator (\(main.epochs) epochs)", axes: axes)
   }
 
   /// NLL per epoch for every compared rate.
   func ratesFigure() -> Figure {
     var axes = Axes(xLabel: "epoch", yLabel: "negative log-likelihood")
+    axes.legend = .outsideBottom
     for (index, run) in rateRuns.enumerated() {
       axes.addLine(
-        y: run.negativeLogLikelihood, label: "η = \(logisticFormat(run.learningRate, 2))",
+        y: run.negativeLogLikelihood, label: "η = \(LogisticProse.rate(run.learningRate))",
         color: .palette(index))
     }
-    return Figure(title: "Gradient descent: NLL per epoch for each learning rate", axes: axes)
+    return Figure(
+      width: Self.figureWidth, height: 440,
+      title: "Gradient descent: NLL per epoch for each learning rate", axes: axes)
   }
 
-  /// SGD: full-data NLL against the number of per-sample updates.
-  func stochasticIterationFigure() -> Figure {
-    var axes = Axes(
-      xLabel: "iteration (per-sample updates)", yLabel: "negative log-likelihood (all data)")
-    axes.yScale = .log10
-    axes.legend = .outsideRight
-    for (index, run) in stochasticRuns.enumerated() {
-      let values = run.iterationNegativeLogLikelihood
-      let every = Double(max(1, run.recordEvery))
-      axes.addLine(
-        x: values.indices.map { Double($0) * every }, y: values,
-        label: "η = \(logisticFormat(run.learningRate, 2))",
-        color: .palette(index), width: 1.2)
+  /// One SGD run's full-data NLL recordings grouped by epoch: x = epochs of updates done
+  /// (0 for the start), the mean of the epoch's recordings, and their lowest and highest.
+  static func epochSpread(_ run: LogisticTrajectory) -> (
+    x: [Double], mean: [Double], low: [Double], high: [Double]
+  ) {
+    let values = run.iterationNegativeLogLikelihood
+    guard let first = values.first, run.recordEvery > 0, run.rowCount > 0 else {
+      return ([], [], [], [])
     }
-    return Figure(
-      width: 860, height: 480, title: "Stochastic gradient descent: NLL per iteration", axes: axes)
+    var groups: [[Double]] = []
+    for index in values.indices.dropFirst() {
+      let epoch = (index * run.recordEvery - 1) / run.rowCount
+      while groups.count <= epoch { groups.append([]) }
+      groups[epoch].append(values[index])
+    }
+    var result = (x: [0.0], mean: [first], low: [first], high: [first])
+    for (epoch, group) in groups.enumerated() where !group.isEmpty {
+      result.x.append(Double(epoch + 1))
+      result.mean.append(group.reduce(0, +) / Double(group.count))
+      result.low.append(group.min() ?? .nan)
+      result.high.append(group.max() ?? .nan)
+    }
+    return result
   }
 
-  /// GD (solid) against SGD (dashed) per epoch, one colour per rate.
-  func gdVersusSGDFigure() -> Figure {
-    var axes = Axes(
-      xLabel: "epoch (200 gradient evaluations each)", yLabel: "negative log-likelihood")
-    axes.xScale = .log10
-    // SGD at large η spikes to several times the GD values; a log NLL axis keeps both readable.
-    axes.yScale = .log10
-    axes.legend = .outsideRight
-    for (index, run) in rateRuns.enumerated() {
-      let nll = run.negativeLogLikelihood
+  /// Shared log-scale NLL limits for small multiples, covering every value in `series`.
+  static func sharedLimits(_ series: [[Double]]) -> ClosedRange<Double>? {
+    let values = series.joined().filter { $0.isFinite && $0 > 0 }
+    guard let low = values.min(), let high = values.max(), low < high else { return nil }
+    return (low / 1.15)...(high * 1.15)
+  }
+
+  /// SGD: one panel per rate, the full-data NLL during each epoch — its mean as a line and its
+  /// range over the epoch's per-sample updates as a faint band — on a shared log axis.
+  func stochasticIterationFigure() -> FigureGrid {
+    let spreads = stochasticRuns.map(Self.epochSpread)
+    let limits = Self.sharedLimits(spreads.map(\.low) + spreads.map(\.high))
+    let columns = stochasticRuns.count > 1 ? 2 : 1
+    let lastEpoch = Double(stochasticRuns.map(\.epochs).max() ?? 1)
+    let panels = zip(stochasticRuns, spreads).map { run, spread -> Figure in
+      var axes = Axes(xLabel: "epoch", yLabel: "NLL (all data)")
+      axes.yScale = .log10
+      axes.yLimits = limits
+      axes.xLimits = 0...lastEpoch
+      axes.addBand(
+        x: spread.x, lower: spread.low, upper: spread.high, color: .palette(0), opacity: 0.25,
+        label: "range over the epoch's \(run.rowCount) updates")
       axes.addLine(
-        x: nll.indices.map { Double($0 + 1) }, y: nll,
-        label: "GD η = \(logisticFormat(run.learningRate, 2))",
-        color: .palette(index))
+        x: spread.x, y: spread.mean, label: "mean over the epoch", color: .palette(0), width: 1.5)
+      return Figure(
+        width: Self.figureWidth / Double(columns), height: 230,
+        title: "η = \(LogisticProse.rate(run.learningRate))", axes: axes)
     }
-    for (index, run) in stochasticRuns.enumerated() {
-      let nll = run.negativeLogLikelihood
+    return FigureGrid(
+      title: "SGD: full-data NLL within each epoch",
+      panels: panels, columns: columns, legend: .bottom)
+  }
+
+  /// GD against SGD per epoch: one panel per rate with both methods and the comparison's
+  /// target NLL, on shared log axes.
+  func gdVersusSGDFigure() -> FigureGrid {
+    let target = comparison.target
+    let pairs = rateRuns.map { gd in
+      (gd, stochasticRuns.first { $0.learningRate == gd.learningRate })
+    }
+    let limits = Self.sharedLimits(
+      pairs.flatMap { [$0.0.negativeLogLikelihood, $0.1?.negativeLogLikelihood ?? []] } + [[target]]
+    )
+    let columns = pairs.count > 1 ? 2 : 1
+    let lastEpoch = Double(
+      max(1, pairs.map { max($0.0.epochs, $0.1?.epochs ?? 0) }.max() ?? 1))
+    let panels = pairs.map { gd, sgd -> Figure in
+      var axes = Axes(xLabel: "epoch", yLabel: "NLL")
+      axes.xScale = .log10
+      axes.yScale = .log10
+      axes.yLimits = limits
+      axes.xLimits = 1...lastEpoch
+      // SGD first, so that the smoother GD curve stays visible on top of its spikes.
+      if let sgd {
+        let values = sgd.negativeLogLikelihood
+        axes.addLine(
+          x: values.indices.map { Double($0 + 1) }, y: values, label: "SGD", color: .palette(1),
+          width: 1.2)
+      }
+      let nll = gd.negativeLogLikelihood
       axes.addLine(
-        x: nll.indices.map { Double($0 + 1) }, y: nll,
-        label: "SGD η = \(logisticFormat(run.learningRate, 2))",
-        color: .palette(index), width: 1.5, dash: .dashed)
+        x: nll.indices.map { Double($0 + 1) }, y: nll, label: "GD", color: .palette(0), width: 1.8)
+      axes.addHorizontalLine(
+        at: target, color: .darkGray, width: 1, dash: .dashed,
+        label: "target NLL ≤ \(LogisticProse.number(target, 4))")
+      return Figure(
+        width: Self.figureWidth / Double(columns), height: 230,
+        title: "η = \(LogisticProse.rate(gd.learningRate))", axes: axes)
     }
-    return Figure(
-      width: 760, height: 480, title: "Gradient descent (solid) vs SGD (dashed)", axes: axes)
+    return FigureGrid(
+      title: "Gradient descent vs SGD: NLL at the start of each epoch", panels: panels,
+      columns: columns, legend: .bottom)
   }
 }

@@ -134,9 +134,12 @@ public struct FigureGrid: SVGDocument {
       "<rect width=\"\(SVG.number(layout.width))\" height=\"\(SVG.number(layout.height))\" fill=\"#ffffff\"/>"
     )
     if !title.isEmpty {
+      // A title wider than the canvas is set smaller rather than cut off.
+      let fitting = Swift.min(
+        fonts.title, 0.95 * layout.width / (Double(Swift.max(1, title.count)) * 0.6))
       out.append(
         SVG.text(
-          title, x: layout.width / 2, y: 16 + fonts.title, size: fonts.title, anchor: .middle,
+          title, x: layout.width / 2, y: 16 + fonts.title, size: fitting, anchor: .middle,
           bold: true))
     }
     for (index, var panel) in panels.enumerated() {

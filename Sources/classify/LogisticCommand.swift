@@ -54,9 +54,9 @@ struct LogisticCommand: ParsableCommand {
 
   @Option(
     help:
-      "Axes of the separator-path figure as m_min,m_max,b_min,b_max (use --separator-axes=-5,5,-10,0)."
+      "Fixed axes of the separator-path figure as m_min,m_max,b_min,b_max (the provided code's are --separator-axes=-5,5,-10,0; default: follow the path)."
   )
-  var separatorAxes: String = "-5,5,-10,0"
+  var separatorAxes: String?
 
   @Flag(help: "Do not print the per-epoch lines.")
   var quiet = false
@@ -75,9 +75,15 @@ struct LogisticCommand: ParsableCommand {
     }
     let rateList = try rates.map { try Self.numbers($0, option: "--rates") } ?? []
     if rates != nil, rateList.isEmpty { throw LogisticOptionError.noRates }
-    let axes = try Self.numbers(separatorAxes, option: "--separator-axes")
-    guard axes.count == 4, axes[0] < axes[1], axes[2] < axes[3] else {
-      throw LogisticCommandError.badAxes(separatorAxes)
+    var slopeLimits: ClosedRange<Double>?
+    var interceptLimits: ClosedRange<Double>?
+    if let separatorAxes {
+      let axes = try Self.numbers(separatorAxes, option: "--separator-axes")
+      guard axes.count == 4, axes[0] < axes[1], axes[2] < axes[3] else {
+        throw LogisticCommandError.badAxes(separatorAxes)
+      }
+      slopeLimits = axes[0]...axes[1]
+      interceptLimits = axes[2]...axes[3]
     }
     let sampleOrder =
       try order.map {
@@ -87,7 +93,7 @@ struct LogisticCommand: ParsableCommand {
     let experiment = try LogisticExperiment(
       data: dataSet, learningRate: rate, rates: rateList, stochastic: sgd, order: sampleOrder,
       maxEpochs: epochs,
-      tolerance: tolerance, slopeLimits: axes[0]...axes[1], interceptLimits: axes[2]...axes[3])
+      tolerance: tolerance, slopeLimits: slopeLimits, interceptLimits: interceptLimits)
     let result = experiment.run()
     if !quiet { for line in result.logLines { print(line) } }
     let folder = URL(fileURLWithPath: output)
