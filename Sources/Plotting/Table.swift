@@ -108,22 +108,31 @@ public struct Table: Sendable, Hashable {
   }
 
   /// An HTML `<table>` (escaped cells; non-left columns get `style="text-align:…"`).
-  public func html() -> String {
+  public func html() -> String { html(captionHTML: nil) { _, _ in nil } }
+
+  /// An HTML `<table>` whose caption and cells may be given as trusted HTML (e.g. `w<sub>11</sub>`
+  /// for mathematics): `captionHTML` replaces the escaped caption when not nil, and
+  /// `cellHTML(row, column)` replaces the escaped cell when it returns a value.
+  public func html(captionHTML: String?, cellHTML: (_ row: Int, _ column: Int) -> String?)
+    -> String
+  {
     func style(_ alignment: Alignment) -> String {
       alignment == .left ? "" : " style=\"text-align:\(alignment.rawValue)\""
     }
     var lines = ["<table>"]
-    if let caption { lines.append("<caption>\(SVG.escape(caption))</caption>") }
+    if let caption = captionHTML ?? caption.map(SVG.escape) {
+      lines.append("<caption>\(caption)</caption>")
+    }
     lines.append(
       "<thead><tr>"
         + columns.map { "<th\(style($0.alignment))>\(SVG.escape($0.title))</th>" }.joined()
         + "</tr></thead>")
     lines.append("<tbody>")
-    for row in rows {
-      lines.append(
-        "<tr>"
-          + zip(row, columns).map { "<td\(style($1.alignment))>\(SVG.escape($0))</td>" }.joined()
-          + "</tr>")
+    for (rowIndex, row) in rows.enumerated() {
+      let cells = zip(row, columns).enumerated().map { columnIndex, pair in
+        "<td\(style(pair.1.alignment))>\(cellHTML(rowIndex, columnIndex) ?? SVG.escape(pair.0))</td>"
+      }
+      lines.append("<tr>" + cells.joined() + "</tr>")
     }
     lines.append("</tbody>")
     lines.append("</table>")

@@ -11,9 +11,12 @@ struct BackpropDerivation {
     let index: String
     let layer: Int?
 
-    var text: String { "\(base)_\(index)" + (layer.map { "^(\($0))" } ?? "") }
+    var text: String {
+      base + (index.isEmpty ? "" : "_\(index)") + (layer.map { "^(\($0))" } ?? "")
+    }
     var html: String {
-      "\(base)<sub>\(index)</sub>" + (layer.map { "<sup>(\($0))</sup>" } ?? "")
+      base + (index.isEmpty ? "" : "<sub>\(index)</sub>")
+        + (layer.map { "<sup>(\($0))</sup>" } ?? "")
     }
   }
 
@@ -53,6 +56,13 @@ struct BackpropDerivation {
             : Symbol(base: "z", index: "\(j + 1)", layer: layer - 1)
           return ("\(w.text) \(input.text)", "\(w.html) \(input.html)")
         }
+        var sumText = terms.map(\.0).joined(separator: " + ")
+        var sumHTML = terms.map(\.1).joined(separator: " + ")
+        if network.biases != nil {
+          let b = Symbol(base: "b", index: "\(k + 1)", layer: layer)
+          sumText += " + \(b.text)"
+          sumHTML += " + \(b.html)"
+        }
         let value = result.trace.activations[layer - 1][k]
         let output = result.trace.outputs[layer][k]
         let function = layer == depth ? "y = \(z.text) = \(a.text)" : "\(z.text) = h(\(a.text))"
@@ -60,9 +70,9 @@ struct BackpropDerivation {
         forward.append(
           Line(
             text:
-              "\(a.text) = \(terms.map(\.0).joined(separator: " + ")) = \(Self.number(value));  \(function) = \(Self.number(output))",
+              "\(a.text) = \(sumText) = \(Self.number(value));  \(function) = \(Self.number(output))",
             html:
-              "\(a.html) = \(terms.map(\.1).joined(separator: " + ")) = \(Self.number(value)); &nbsp; \(functionHTML) = \(Self.number(output))"
+              "\(a.html) = \(sumHTML) = \(Self.number(value)); &nbsp; \(functionHTML) = \(Self.number(output))"
           ))
       }
     }
@@ -133,6 +143,23 @@ struct BackpropDerivation {
           Self.number(result.gradients.weights[layer - 1][k][j])
         }
         let row = Symbol(base: "∂E/∂w", index: "\(k + 1)·", layer: layer)
+        lines.append(
+          Line(
+            text: "  \(row.text) = (\(values.joined(separator: ", ")))",
+            html: "\(row.html) = (\(values.joined(separator: ", ")))"))
+      }
+      if let biasGradients = result.gradients.biases {
+        let b = Symbol(base: "b", index: "k", layer: layer)
+        let ak = Symbol(base: "a", index: "k", layer: layer)
+        lines.append(
+          Line(
+            text:
+              "∂E_n/∂\(b.text) = (∂E_n/∂\(ak.text)) (∂\(ak.text)/∂\(b.text)) = \(delta.text) · 1 = \(delta.text)",
+            html:
+              "∂E<sub>n</sub>/∂\(b.html) = (∂E<sub>n</sub>/∂\(ak.html))(∂\(ak.html)/∂\(b.html)) = \(delta.html) · 1 = \(delta.html)"
+          ))
+        let values = biasGradients[layer - 1].map(Self.number)
+        let row = Symbol(base: "∂E/∂b", index: "", layer: layer)
         lines.append(
           Line(
             text: "  \(row.text) = (\(values.joined(separator: ", ")))",

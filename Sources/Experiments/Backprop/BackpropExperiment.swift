@@ -52,7 +52,12 @@ public struct BackpropExperiment: Sendable {
     public let finiteDifferences: [[[Double]]]
     /// The tensor engine's autograd gradients.
     public let autograd: [[[Double]]]
-    /// Largest relative difference to the finite differences and to autograd.
+    /// Central finite differences of E with respect to every bias (nil without biases).
+    public let biasFiniteDifferences: [[Double]]?
+    /// The tensor engine's autograd gradients of the biases (nil without biases).
+    public let biasAutograd: [[Double]]?
+    /// Largest relative difference to the finite differences and to autograd, over every
+    /// weight and bias.
     public let maximumErrorFiniteDifferences: Double
     public let maximumErrorAutograd: Double
     /// The training demo's curve: mean E per epoch (empty without training).
@@ -71,20 +76,27 @@ public struct BackpropExperiment: Sendable {
     let trace = network.forward(input)
     let gradients = network.backward(trace, target: target)
     let numeric = network.finiteDifferenceGradients(input, target: target)
-    let engine = AutogradCrossCheck.weightGradients(of: network, x: input, target: target)
+    let numericBiases = network.finiteDifferenceBiasGradients(input, target: target)
+    let engine = AutogradCrossCheck.gradients(of: network, x: input, target: target)
+    // ∂E/∂b as a one-column matrix per layer, so biases join the weights in the error maxima.
+    func columns(_ values: [[Double]]?) -> [[[Double]]] { (values ?? []).map { $0.map { [$0] } } }
+    let ours = gradients.weights + columns(gradients.biases)
     let curve =
       trainingEpochs > 0
       ? BackpropTraining.train(
         network, epochs: trainingEpochs, learningRate: learningRate, seed: seed) : []
     return Result(
       network: network, input: input, target: target, trace: trace, gradients: gradients,
-      finiteDifferences: numeric, autograd: engine,
-      maximumErrorFiniteDifferences: Self.maximumRelativeError(gradients.weights, numeric),
-      maximumErrorAutograd: Self.maximumRelativeError(gradients.weights, engine),
+      finiteDifferences: numeric, autograd: engine.weights, biasFiniteDifferences: numericBiases,
+      biasAutograd: engine.biases,
+      maximumErrorFiniteDifferences: Self.maximumRelativeError(
+        ours, numeric + columns(numericBiases)),
+      maximumErrorAutograd: Self.maximumRelativeError(
+        ours, engine.weights + columns(engine.biases)),
       learningCurve: curve)
   }
 
-  /// max |a − b| / max(|a|, |b|, 10⁻⁴) over all weights: relative for ordinary gradients,
+  /// max |a − b| / max(|a|, |b|, 10⁻⁴) over all entries (weights, then biases): relative for ordinary gradients,
   /// absolute for near-zero ones, whose finite differences carry only rounding noise.
   static func maximumRelativeError(_ a: [[[Double]]], _ b: [[[Double]]]) -> Double {
     var worst = 0.0

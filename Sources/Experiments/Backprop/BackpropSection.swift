@@ -2,34 +2,86 @@ import Foundation
 import Plotting
 
 extension BackpropExperiment.Result {
-  /// The table comparing every ∂E/∂w from back-propagation with both independent checks.
+  /// The symbol of every checked parameter, in table order: `w_kj^(l)` layer by layer, then
+  /// `b_k^(l)` when the network has biases.
+  var checkedParameters: [BackpropDerivation.Symbol] {
+    var symbols: [BackpropDerivation.Symbol] = []
+    for layer in 1...network.depth {
+      for k in 0..<network.sizes[layer] {
+        for j in 0..<network.sizes[layer - 1] {
+          symbols.append(.init(base: "w", index: "\(k + 1)\(j + 1)", layer: layer))
+        }
+      }
+    }
+    if network.biases != nil {
+      for layer in 1...network.depth {
+        for k in 0..<network.sizes[layer] {
+          symbols.append(.init(base: "b", index: "\(k + 1)", layer: layer))
+        }
+      }
+    }
+    return symbols
+  }
+
+  /// The sample as "x = (1, −0.5, 2), t = 0.5".
+  var sampleDescription: String {
+    "x = (\(input.map { String(format: "%g", $0) }.joined(separator: ", "))), t = \(String(format: "%g", target))"
+  }
+
+  /// The table comparing every ∂E/∂w (and ∂E/∂b with biases) from back-propagation with both
+  /// independent checks.
   public var checkTable: Table {
     var table = Table(
       columns: [
-        Table.Column("weight"), Table.Column("backprop", alignment: .right),
+        Table.Column("parameter"), Table.Column("backprop", alignment: .right),
         Table.Column("finite difference", alignment: .right),
         Table.Column("autograd (Float)", alignment: .right),
         Table.Column("rel. error", alignment: .right),
       ],
-      caption:
-        "∂E_n/∂w for x = (\(input.map { String(format: "%g", $0) }.joined(separator: ", "))), t = \(String(format: "%g", target))"
+      caption: (network.biases == nil ? "∂E_n/∂w" : "∂E_n/∂w and ∂E_n/∂b")
+        + " for \(sampleDescription)"
     )
+    var values: [(ours: Double, numeric: Double, engine: Double)] = []
     for layer in 1...network.depth {
       for k in 0..<network.sizes[layer] {
         for j in 0..<network.sizes[layer - 1] {
-          let ours = gradients.weights[layer - 1][k][j]
-          let numeric = finiteDifferences[layer - 1][k][j]
-          let engine = autograd[layer - 1][k][j]
-          let error = Swift.abs(ours - numeric) / max(Swift.abs(ours), Swift.abs(numeric), 1e-4)
-          table.append([
-            "w_\(k + 1)\(j + 1)^(\(layer))", String(format: "%.8f", ours),
-            String(format: "%.8f", numeric),
-            String(format: "%.8f", engine), String(format: "%.1e", error),
-          ])
+          values.append(
+            (
+              gradients.weights[layer - 1][k][j], finiteDifferences[layer - 1][k][j],
+              autograd[layer - 1][k][j]
+            ))
         }
       }
     }
+    if let ours = gradients.biases, let numeric = biasFiniteDifferences, let engine = biasAutograd {
+      for layer in 1...network.depth {
+        for k in 0..<network.sizes[layer] {
+          values.append((ours[layer - 1][k], numeric[layer - 1][k], engine[layer - 1][k]))
+        }
+      }
+    }
+    for (symbol, value) in zip(checkedParameters, values) {
+      let error =
+        Swift.abs(value.ours - value.numeric)
+        / max(Swift.abs(value.ours), Swift.abs(value.numeric), 1e-4)
+      table.append([
+        symbol.text, String(format: "%.8f", value.ours), String(format: "%.8f", value.numeric),
+        String(format: "%.8f", value.engine), String(format: "%.1e", error),
+      ])
+    }
     return table
+  }
+
+  /// The check table as HTML, the parameters and the caption with sub- and superscripts.
+  var checkTableHTML: String {
+    let symbols = checkedParameters
+    let caption =
+      (network.biases == nil
+        ? "∂E<sub>n</sub>/∂w" : "∂E<sub>n</sub>/∂w and ∂E<sub>n</sub>/∂b")
+      + " for \(escapeHTML(sampleDescription))"
+    return checkTable.html(captionHTML: caption) { row, column in
+      column == 0 && row < symbols.count ? symbols[row].html : nil
+    }
   }
 
   /// "3 inputs → 3 logistic → 3 logistic → 1 identity output".
@@ -59,18 +111,34 @@ extension BackpropExperiment.Result {
         """
     }
     let summary = """
-      Back-propagated derivatives agree with central finite differences to \(String(format: "%.1e", maximumErrorFiniteDifferences)) \
+      Back-propagated derivatives (\(network.biases == nil ? "every weight" : "every weight and bias")) agree with central finite differences to \(String(format: "%.1e", maximumErrorFiniteDifferences)) \
       and with the tensor engine's autograd (Float32) to \(String(format: "%.1e", maximumErrorAutograd)) (max relative error).
       """
+    let hasBiases = network.biases != nil
     var html =
       "<p>Network: \(escapeHTML(architectureDescription)); h(a) = 1/(1 + e<sup>−a</sup>) in hidden layers, "
     html +=
-      "identity at the output; E<sub>n</sub>(w) = ½(y(x<sub>n</sub>, w) − t<sub>n</sub>)<sup>2</sup>.</p>\n"
+      "identity at the output; E<sub>n</sub>(w) = ½(y(x<sub>n</sub>, w) − t<sub>n</sub>)<sup>2</sup>. "
+      + "Layer l computes a<sub>k</sub><sup>(l)</sup> = Σ<sub>j</sub> w<sub>kj</sub><sup>(l)</sup> z<sub>j</sub><sup>(l−1)</sup>"
+      + (hasBiases ? " + b<sub>k</sub><sup>(l)</sup>" : "")
+      + " and z<sub>k</sub><sup>(l)</sup> = h(a<sub>k</sub><sup>(l)</sup>), with z<sup>(0)</sup> = x.</p>\n"
     html += """
       <div class="answer"><p><b>Output layer.</b> ∂E<sub>n</sub>/∂a<sub>1</sub><sup>(L)</sup> ≡ δ<sub>1</sub><sup>(L)</sup> = y − t, and ∂E<sub>n</sub>/∂w<sub>1j</sub><sup>(L)</sup> = δ<sub>1</sub><sup>(L)</sup> z<sub>j</sub><sup>(L−1)</sup>.</p>
       <p><b>Penultimate layer.</b> ∂E<sub>n</sub>/∂a<sub>j</sub><sup>(L−1)</sup> ≡ δ<sub>j</sub><sup>(L−1)</sup> = h′(a<sub>j</sub><sup>(L−1)</sup>) w<sub>1j</sub><sup>(L)</sup> δ<sub>1</sub><sup>(L)</sup> with h′(a) = h(a)(1 − h(a)), and ∂E<sub>n</sub>/∂w<sub>jk</sub><sup>(L−1)</sup> = δ<sub>j</sub><sup>(L−1)</sup> z<sub>k</sub><sup>(L−2)</sup>.</p>
-      <p><b>Weights from the inputs.</b> δ<sub>k</sub><sup>(1)</sup> = h′(a<sub>k</sub><sup>(1)</sup>) Σ<sub>j</sub> w<sub>jk</sub><sup>(2)</sup> δ<sub>j</sub><sup>(2)</sup>, and ∂E<sub>n</sub>/∂w<sub>ki</sub><sup>(1)</sup> = δ<sub>k</sub><sup>(1)</sup> x<sub>i</sub>.</p></div>
+      <p><b>Weights from the inputs.</b> δ<sub>k</sub><sup>(1)</sup> = h′(a<sub>k</sub><sup>(1)</sup>) Σ<sub>j</sub> w<sub>jk</sub><sup>(2)</sup> δ<sub>j</sub><sup>(2)</sup>, and ∂E<sub>n</sub>/∂w<sub>ki</sub><sup>(1)</sup> = δ<sub>k</sub><sup>(1)</sup> x<sub>i</sub>.</p>
+
       """
+    if hasBiases {
+      html +=
+        "<p><b>Biases.</b> a<sub>k</sub><sup>(l)</sup> depends on b<sub>k</sub><sup>(l)</sup> with "
+        + "∂a<sub>k</sub><sup>(l)</sup>/∂b<sub>k</sub><sup>(l)</sup> = 1, and b<sub>k</sub><sup>(l)</sup> "
+        + "enters E<sub>n</sub> only through a<sub>k</sub><sup>(l)</sup>, so "
+        + "∂E<sub>n</sub>/∂b<sub>k</sub><sup>(l)</sup> = (∂E<sub>n</sub>/∂a<sub>k</sub><sup>(l)</sup>)"
+        + "(∂a<sub>k</sub><sup>(l)</sup>/∂b<sub>k</sub><sup>(l)</sup>) = δ<sub>k</sub><sup>(l)</sup>: "
+        + "the δ of the unit itself, in every layer (a weight from a unit that always outputs 1). The δ "
+        + "recursion is unchanged, since b does not depend on the units below.</p>\n"
+    }
+    html += "</div>\n"
     html +=
       "<p>For the sample x = (\(input.map { String(format: "%g", $0) }.joined(separator: ", "))), t = \(String(format: "%g", target)):</p>\n"
     for (heading, lines) in derivation {
@@ -79,9 +147,14 @@ extension BackpropExperiment.Result {
         + lines.map(\.html).joined(separator: "<br>\n") + "</p>\n"
     }
     html +=
-      "<h3>Checks</h3>\n<p>\(escapeHTML(summary))</p>\n" + checkTable.html() + "\n" + figureHTML
+      "<h3>Checks</h3>\n<p>\(escapeHTML(summary))</p>\n" + checkTableHTML + "\n" + figureHTML
     var text =
       "Network: \(architectureDescription)\nE_n = ½(y − t)², h = logistic, identity output\n"
+      + "a_k^(l) = Σ_j w_kj^(l) z_j^(l−1)\(hasBiases ? " + b_k^(l)" : ""), z_k^(l) = h(a_k^(l)), z^(0) = x\n"
+    if hasBiases {
+      text +=
+        "Biases: ∂a_k^(l)/∂b_k^(l) = 1, so ∂E_n/∂b_k^(l) = (∂E_n/∂a_k^(l)) (∂a_k^(l)/∂b_k^(l)) = δ_k^(l)\n"
+    }
     for (heading, lines) in derivation {
       text += "\n\(heading)\n" + lines.map { "  " + $0.text }.joined(separator: "\n") + "\n"
     }

@@ -154,6 +154,25 @@ public struct LogisticNetwork: Sendable, Equatable {
   }
 }
 
+extension LogisticNetwork {
+  /// `∂E/∂b_k^(l)` by central differences, the independent check of `δ_k^(l)`; nil without
+  /// biases.
+  public func finiteDifferenceBiasGradients(_ x: [Double], target: Double, step: Double = 1e-6)
+    -> [[Double]]?
+  {
+    guard let biases else { return nil }
+    return biases.indices.map { layer in
+      biases[layer].indices.map { k in
+        var plus = self
+        var minus = self
+        plus.biases?[layer][k] += step
+        minus.biases?[layer][k] -= step
+        return (plus.error(x, target: target) - minus.error(x, target: target)) / (2 * step)
+      }
+    }
+  }
+}
+
 /// A tiny seeded generator of Doubles for weight initialisation and synthetic data.
 struct DoubleGenerator {
   private var state: UInt64

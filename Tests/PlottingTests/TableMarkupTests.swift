@@ -1,0 +1,22 @@
+import Plotting
+import Testing
+
+@Suite("Table HTML with trusted markup")
+struct TableMarkupTests {
+  @Test("given cells and caption are inserted as HTML; every other cell is still escaped")
+  func markup() {
+    let table = Table(
+      columns: [.init("parameter"), .init("value", alignment: .right)],
+      rows: [["w_11^(1)", "<1"], ["b_1^(1)", "2 & 3"]], caption: "∂E_n/∂w <all>")
+    let html = table.html(captionHTML: "∂E<sub>n</sub>/∂w") { row, column in
+      column == 0 && row == 0 ? "w<sub>11</sub><sup>(1)</sup>" : nil
+    }
+    #expect(html.contains("<caption>∂E<sub>n</sub>/∂w</caption>"))
+    #expect(html.contains("<td>w<sub>11</sub><sup>(1)</sup></td>"))
+    #expect(html.contains("<td>b_1^(1)</td>"))
+    #expect(html.contains("<td style=\"text-align:right\">&lt;1</td>"))
+    #expect(html.contains("<td style=\"text-align:right\">2 &amp; 3</td>"))
+    // Without markup the plain rendering is unchanged.
+    #expect(table.html().contains("<caption>∂E_n/∂w &lt;all&gt;</caption>"))
+  }
+}
