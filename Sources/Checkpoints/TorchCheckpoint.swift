@@ -1,5 +1,4 @@
 import Foundation
-import ImageCodecs
 import TensorCore
 import ZIPFoundation
 
@@ -27,7 +26,7 @@ public enum TorchCheckpoint {
     func fail(_ kind: TorchCheckpointError.Kind) -> TorchCheckpointError {
       TorchCheckpointError(file: file, kind: kind)
     }
-    if let problem = RegularFile.problem(at: url) {
+    if let problem = notRegularFile(url) {
       throw fail(.unreadable(reason: "the path \(problem)"))
     }
     let fileSize: Int

@@ -1,6 +1,4 @@
 import Foundation
-import ImageCodecs
-import NN
 import TensorCore
 
 /// The state dict in a checkpoint file of either supported format, chosen by content, not by
@@ -19,7 +17,7 @@ import TensorCore
 /// Only a regular file (or a link to one) is opened: a FIFO, device, socket or folder is refused
 /// with `.unreadable` naming what it is, instead of blocking on it.
 public func loadCheckpoint(from url: URL) throws -> [String: Tensor] {
-  if let problem = RegularFile.problem(at: url) {
+  if let problem = notRegularFile(url) {
     throw TorchCheckpointError(file: url.path, kind: .unreadable(reason: "the path \(problem)"))
   }
   let head: [UInt8]

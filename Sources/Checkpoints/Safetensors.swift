@@ -199,8 +199,9 @@ public struct SafetensorsFile {
 
 }
 
-/// `nil` when `url` is a regular file after following links, else what it is. (A copy of
-/// ImageCodecs' `RegularFile.problem(at:)`: NN cannot import that target.)
+/// `nil` when `url` is a regular file after following links, else what it is: every checkpoint
+/// reader checks this before opening (a FIFO would block forever). (The same check as
+/// ImageCodecs' `RegularFile.problem(at:)`, which this target sits beside, not above.)
 func notRegularFile(_ url: URL) -> String? {
   let resolved = url.resolvingSymlinksInPath()
   guard let attributes = try? FileManager.default.attributesOfItem(atPath: resolved.path) else {
@@ -211,6 +212,7 @@ func notRegularFile(_ url: URL) -> String? {
   case .typeDirectory?: return "is a folder, not a file"
   case .typeCharacterSpecial?, .typeBlockSpecial?: return "is a device, not a regular file"
   case .typeSocket?: return "is a socket, not a regular file"
+  case .typeSymbolicLink?: return "is a symbolic link that leads nowhere"
   default: return "is a named pipe (FIFO) or other special file, not a regular file"
   }
 }
