@@ -10,7 +10,8 @@ let package = Package(
     .library(
       name: "ClassifyKit",
       targets: [
-        "TensorCore", "NN", "ImageCodecs", "Vision", "Plotting", "Typesetting", "Experiments",
+        "TensorCore", "NN", "Checkpoints", "ImageCodecs", "Vision", "Plotting", "Typesetting",
+        "Experiments",
       ]),
   ],
   dependencies: [
@@ -48,6 +49,12 @@ let package = Package(
     ),
     .target(name: "TensorCore", dependencies: ["Kernels"]),
     .target(name: "NN", dependencies: ["TensorCore", "Kernels"]),
+    // Checkpoint formats: safetensors, the allow-list unpickler and torch.save's .pth zip.
+    .target(
+      name: "Checkpoints",
+      dependencies: [
+        "NN", "TensorCore", "Kernels", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+      ]),
     .target(name: "Plotting", dependencies: ["CSVGRaster"]),
     // Pango + cairo (with its PDF surface) for typesetting the report as a PDF.
     .systemLibrary(
@@ -73,25 +80,26 @@ let package = Package(
     .target(
       name: "Vision",
       dependencies: [
-        "NN", "TensorCore", "ImageCodecs", "Downloader",
+        "NN", "Checkpoints", "TensorCore", "ImageCodecs", "Downloader",
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]),
     .target(
       name: "Experiments",
       dependencies: [
-        "Kernels", "TensorCore", "NN", "Plotting", "ImageCodecs", "Downloader", "Vision",
-        "Typesetting",
+        "Kernels", "TensorCore", "NN", "Checkpoints", "Plotting", "ImageCodecs", "Downloader",
+        "Vision", "Typesetting",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .executableTarget(
       name: "classify",
       dependencies: [
-        "Experiments", "NN", "TensorCore", "Vision", "Downloader",
+        "Experiments", "NN", "Checkpoints", "TensorCore", "Vision", "Downloader",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .executableTarget(
-      name: "Benchmarks", dependencies: ["Kernels", "TensorCore", "NN", "Vision", "Experiments"]),
+      name: "Benchmarks",
+      dependencies: ["Kernels", "TensorCore", "NN", "Checkpoints", "Vision", "Experiments"]),
     .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
     .target(
       name: "LoopbackSupport", dependencies: [.product(name: "FlyingFox", package: "FlyingFox")],
@@ -99,7 +107,7 @@ let package = Package(
     .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
     .testTarget(
-      name: "NNTests", dependencies: ["NN", "TensorCore", "TestSupport"],
+      name: "NNTests", dependencies: ["NN", "Checkpoints", "TensorCore", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "PlottingTests", dependencies: ["Plotting", "TestSupport"]),
     .testTarget(name: "TypesettingTests", dependencies: ["Typesetting", "TestSupport"]),
@@ -114,10 +122,10 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "VisionTests",
-      dependencies: ["Vision", "NN", "TensorCore", "Downloader", "TestSupport"],
+      dependencies: ["Vision", "NN", "Checkpoints", "TensorCore", "Downloader", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "ExperimentsTests", dependencies: ["Experiments", "TestSupport"],
+      name: "ExperimentsTests", dependencies: ["Experiments", "Checkpoints", "TestSupport"],
       resources: [.copy("Fixtures")]),
   ]
 )

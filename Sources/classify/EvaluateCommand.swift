@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoints
 import Experiments
 import Foundation
 import Vision

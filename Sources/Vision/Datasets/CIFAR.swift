@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 
 /// Readers for CIFAR-10 and CIFAR-100 in both official layouts, giving what torchvision's
