@@ -571,45 +571,6 @@ enum LogisticProse {
       .replacingOccurrences(of: ">", with: "&gt;")
   }
 
-  /// The plain-text reading of an answer's HTML: `<sub>max</sub>` → `_max` (digits as ₀…₉),
-  /// `<sup>−3</sup>` → `^−3`, other tags dropped, `&amp; &lt; &gt; &nbsp;` decoded.
-  static func plainText(_ html: String) -> String {
-    var out = ""
-    var rest = Substring(html)
-    let subscripts: [Character: Character] = [
-      "0": "₀", "1": "₁", "2": "₂", "3": "₃", "4": "₄", "5": "₅", "6": "₆", "7": "₇", "8": "₈",
-      "9": "₉",
-    ]
-    while let open = rest.firstIndex(of: "<") {
-      out += rest[..<open]
-      guard let close = rest[open...].firstIndex(of: ">") else {
-        out += rest[open...]
-        rest = ""
-        break
-      }
-      let tag = rest[rest.index(after: open)..<close]
-      rest = rest[rest.index(after: close)...]
-      if tag == "sub" || tag == "sup", let end = rest.range(of: "</\(tag)>") {
-        let inner = String(rest[..<end.lowerBound])
-        rest = rest[end.upperBound...]
-        if tag == "sub" {
-          out +=
-            inner.allSatisfy({ subscripts[$0] != nil })
-            ? String(inner.compactMap { subscripts[$0] }) : "_" + inner
-        } else {
-          out += "^" + inner
-        }
-      }
-    }
-    out += rest
-    return out.replacingOccurrences(of: "&nbsp;", with: " ").replacingOccurrences(
-      of: "&lt;", with: "<"
-    )
-    .replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
-  }
-}
-
-/// `value` with `digits` decimals (or in scientific notation).
-func logisticFormat(_ value: Double, _ digits: Int, exponent: Bool = false) -> String {
-  String(format: exponent ? "%.\(digits)e" : "%.\(digits)f", value)
+  /// The plain-text reading of an answer's HTML (`MarkupText.plainText(fromHTML:)`).
+  static func plainText(_ html: String) -> String { MarkupText.plainText(fromHTML: html) }
 }

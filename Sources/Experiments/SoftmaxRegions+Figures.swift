@@ -81,7 +81,7 @@ extension SoftmaxRegionsResult {
   /// The decision regions in soft colours, the boundaries in red and the common point in green.
   public func regionsFigure(halfWidth: Double = 3) -> Figure {
     let (xs, ys) = viewLimits(halfWidth: halfWidth)
-    var figure = Figure(width: 700, height: 540, title: "Softmax decision regions")
+    var figure = Figure(width: 640, height: 520, title: "Softmax decision regions")
     figure.axes.xLabel = "x₁"
     figure.axes.yLabel = "x₂"
     figure.axes.xLimits = xs
@@ -130,7 +130,7 @@ extension SoftmaxRegionsResult {
         colors.append(Color.white.mixed(with: Self.classColor(top), fraction: 0.1 + 0.8 * level))
       }
     }
-    var figure = Figure(width: 700, height: 540, title: "Winning class and max p(Cₖ|x)")
+    var figure = Figure(width: 640, height: 520, title: "Winning class and max p(Cₖ|x)")
     figure.axes.xLabel = "x₁"
     figure.axes.yLabel = "x₂"
     figure.axes.xLimits = xs
@@ -156,7 +156,7 @@ extension SoftmaxRegionsResult {
     let ts = (0...Swift.max(1, steps)).map {
       Double($0) * maxDistance / Double(Swift.max(1, steps))
     }
-    var figure = Figure(width: 700, height: 440, title: "Probabilities moving away from the centre")
+    var figure = Figure(width: 640, height: 420, title: "Probabilities moving away from the centre")
     figure.axes.xLabel =
       "distance from \(commonPoint == nil ? "the start point" : "the common point")"
     figure.axes.yLabel = "p(Cₖ|x)"

@@ -24,19 +24,23 @@ extension SoftmaxRegionsResult {
     activations.indices.map { "a\(Self.subscripted($0 + 1)) = \(activations[$0].formula)" }
   }
 
-  /// Answers to the assignment's three questions, built from the computed numbers.
-  public func answers() -> [String] {
+  /// Answers to the assignment's three questions, built from the computed numbers, as plain
+  /// text (`e^a`, `e^(−gap)`).
+  public func answers() -> [String] { answersHTML().map { MarkupText.plainText(fromHTML: $0) } }
+
+  /// The answers as HTML fragments, exponents as superscripts.
+  public func answersHTML() -> [String] {
     let k = activations.count
     var q1: String
     if let common = commonPoint {
       q1 =
         "At the green point x* = \(pointText(common.point)) all \(k) activations are equal, "
         + "a = \(S.format(common.activation)). Softmax depends only on differences of activations, so "
-        + "p(Cₖ|x*) = e^a / (\(k)·e^a) = 1/\(k) ≈ \(S.formatProbability(1 / Double(k))) for every class "
+        + "p(Cₖ|x*) = e<sup>a</sup> / (\(k)·e<sup>a</sup>) = 1/\(k) ≈ \(S.formatProbability(1 / Double(k))) for every class "
         + "(computed: \(probabilityList(common.probabilities)))."
     } else {
       q1 =
-        "There is no single point where all \(k) activations are equal. \(noCommonPointReason ?? "")"
+        "There is no single point where all \(k) activations are equal. \(Self.escape(noCommonPointReason ?? ""))"
     }
     let far = distances.last ?? 0
     let near = distances.first { $0 >= 1 } ?? far
@@ -44,7 +48,7 @@ extension SoftmaxRegionsResult {
     for b in boundaries {
       let (i, j) = (Self.className(b.first), Self.className(b.second))
       var text =
-        "On the red \(b.kind.rawValue) between \(i) and \(j) (\(b.equation), heading "
+        "On the red \(b.kind.rawValue) between \(i) and \(j) (\(Self.escape(b.equation)), heading "
         + "\(pointText(b.direction, decimals: 3))) a\(Self.subscripted(b.first + 1)) = "
         + "a\(Self.subscripted(b.second + 1)), so p(\(i)|x) = p(\(j)|x) everywhere on it."
       if !b.losingRates.isEmpty {
@@ -55,7 +59,7 @@ extension SoftmaxRegionsResult {
         text +=
           " Moving away from \(commonPoint == nil ? "its start" : "the green point"), the tied pair pulls "
           + "ahead of the others linearly (per unit distance: \(rates)), so the other probabilities decay "
-          + "like e^(−rate·t) and the tied two "
+          + "like e<sup>−rate·t</sup> and the tied two "
           + (commonPoint == nil ? "approach 1/2 each" : "rise from 1/\(k) to 1/2 each")
         if let s1 = sample(b.samples, at: near), let s2 = sample(b.samples, at: far) {
           text +=
@@ -81,7 +85,7 @@ extension SoftmaxRegionsResult {
           "\(Self.className($0.classIndex)): \(S.format($0.rate, decimals: 3))"
         }
         .joined(separator: ", ")
-        + " per unit), so p(\(name)|x) = 1/(1 + Σ e^(−gap)) → 1 and the other probabilities → 0: "
+        + " per unit), so p(\(name)|x) = 1/(1 + Σ e<sup>−gap</sup>) → 1 and the other probabilities → 0: "
         + "softmax saturates towards a hard (one-hot) decision"
       if let s1 = sample(r.samples, at: near), let s2 = sample(r.samples, at: far) {
         text +=
@@ -200,11 +204,11 @@ extension SoftmaxRegionsResult {
       let svg = linkPrefix + item.name + ".svg"
       names += [svg, png]
       html +=
-        "<figure><a href=\"\(Self.escape(svg))\"><img src=\"\(Self.escape(png))\" width=\"700\" "
-        + "alt=\"\(Self.escape(item.caption))\"></a><figcaption>\(Self.escape(item.caption))</figcaption></figure>\n"
+        "<figure><a href=\"\(Self.escape(svg))\"><img src=\"\(Self.escape(png))\" width=\"\(Int(item.figure.width))\" "
+        + "height=\"\(Int(item.figure.height))\" alt=\"\(Self.escape(item.caption))\"></a><figcaption>\(Self.escape(item.caption))</figcaption></figure>\n"
     }
     html +=
-      "<h3>Answers</h3>\n" + answers().map { "<p>\(Self.escape($0))</p>" }.joined(separator: "\n")
+      "<h3>Answers</h3>\n" + answersHTML().map { "<p>\($0)</p>" }.joined(separator: "\n")
       + "\n"
     html += "<h3>Numbers</h3>\n" + boundaryTable().html() + tables().map { $0.html() }.joined()
     return ReportSection(

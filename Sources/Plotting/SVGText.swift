@@ -47,8 +47,8 @@ enum SVG {
     case .dotted: values = [Swift.max(1, width * 0.1), Swift.max(3, 2 * width)]
     case .pattern(let p): values = p
     }
-    let extra = style == .dotted ? " stroke-linecap=\"round\"" : ""
-    return " stroke-dasharray=\"\(values.map(number).joined(separator: " "))\"" + extra
+    // Dots need round caps; every stroke that takes a dash already has them.
+    return " stroke-dasharray=\"\(values.map(number).joined(separator: " "))\""
   }
 
   /// An SVG element for a marker of `shape` centred at `(x, y)` with diameter `size`.

@@ -45,6 +45,27 @@ struct ReferenceMarkTests {
     #expect(svg.contains(">kept</text>"))
   }
 
+  @Test("every dash style gives well-formed SVG (no attribute written twice) and renders")
+  func dashStyles() throws {
+    var figure = Figure(width: 200, height: 150)
+    for (index, dash) in [DashStyle.solid, .dashed, .dotted, .pattern([2, 3])].enumerated() {
+      figure.axes.addLine(y: [0, Double(index)], dash: dash)
+      figure.axes.addVerticalLine(at: Double(index) / 4, dash: dash)
+    }
+    let svg = figure.svg()
+    let parsed = SVGCollector.parse(svg)
+    #expect(parsed.error == nil, "\(String(describing: parsed.error))")
+    for element in svg.components(separatedBy: "<polyline").dropFirst() {
+      let tag = element.prefix { $0 != ">" }
+      #expect(tag.components(separatedBy: "stroke-linecap=").count <= 2)
+    }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "dash-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try figure.writePNG(to: folder.appendingPathComponent("dash.png"), scale: 1)
+  }
+
   @Test("a horizontal line widens only the y limits")
   func horizontalLine() {
     var figure = Figure()

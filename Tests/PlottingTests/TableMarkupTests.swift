@@ -20,3 +20,16 @@ struct TableMarkupTests {
     #expect(table.html().contains("<caption>∂E_n/∂w &lt;all&gt;</caption>"))
   }
 }
+
+@Suite("MarkupText")
+struct MarkupTextTests {
+  @Test("sub- and superscripts read as plain text; entities decoded; other tags dropped")
+  func plainText() {
+    #expect(MarkupText.plainText(fromHTML: "η·λ<sub>max</sub> &lt; 1") == "η·λ_max < 1")
+    #expect(MarkupText.plainText(fromHTML: "w<sub>12</sub><sup>(1)</sup>") == "w₁₂^(1)")
+    #expect(MarkupText.plainText(fromHTML: "e<sup>a</sup> / (3·e<sup>a</sup>)") == "e^a / (3·e^a)")
+    #expect(MarkupText.plainText(fromHTML: "Σ e<sup>−gap</sup>") == "Σ e^(−gap)")
+    #expect(MarkupText.plainText(fromHTML: "10<sup>−12</sup> &amp; <b>x</b>") == "10^−12 & x")
+    #expect(MarkupText.plainText(fromHTML: "a<br>b&nbsp;c") == "ab c")
+  }
+}

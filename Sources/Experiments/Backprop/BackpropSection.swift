@@ -100,12 +100,14 @@ extension BackpropExperiment.Result {
     if !learningCurve.isEmpty {
       var axes = Axes(xLabel: "epoch", yLabel: "mean squared error ½(y − t)²")
       axes.addLine(y: learningCurve, label: "gradient descent with back-propagated gradients")
-      let figure = Figure(title: "Part 2: training the network by back-propagation", axes: axes)
+      let figure = Figure(
+        width: 640, height: 420, title: "Part 2: training the network by back-propagation",
+        axes: axes)
       try figure.writeSVG(to: folder.appendingPathComponent("backprop_learning_curve.svg"))
       try figure.writePNG(to: folder.appendingPathComponent("backprop_learning_curve.png"))
       figures = ["backprop_learning_curve.png", "backprop_learning_curve.svg"]
       figureHTML = """
-        <figure><img src="backprop_learning_curve.png" alt="learning curve">
+        <figure><img src="backprop_learning_curve.png" width="640" height="420" alt="learning curve">
         <figcaption>Mean error per epoch over \(learningCurve.count) epochs of full-batch gradient descent on a
         synthetic regression task (t = sin 2x₁ + x₂x₃/2), using only the derivatives above.</figcaption></figure>
         """
