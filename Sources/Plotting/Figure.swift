@@ -20,6 +20,9 @@ public struct Figure: Sendable {
   public var axes: Axes
   /// Font sizes in pixels.
   public var fonts = Fonts()
+  /// The least distance from the left edge to the plot area (`FigureGrid` sets it so that
+  /// panels stacked in a column share their plot areas' left edge).
+  public var minimumLeftMargin: Double = 0
 
   /// Font sizes in pixels.
   public struct Fonts: Sendable, Hashable {
@@ -104,12 +107,14 @@ extension Figure {
 
     // First guess of the plot size, to choose tick densities.
     let roughHeight = height - 100 - (title.isEmpty ? 0 : 30)
+    // At least four y ticks, so that a short panel still reads off its values.
     let yTicks = ticks(
-      axes.yTicks, domain: yDomain, scale: axes.yScale, target: Int(roughHeight / 55))
+      axes.yTicks, domain: yDomain, scale: axes.yScale, target: Swift.max(4, Int(roughHeight / 55)))
     let yLabelWidth = yTicks.map { Figure.textWidth($0.label, fontSize: fonts.tick) }.max() ?? 0
 
     var left = 12 + yLabelWidth + 9
     if !axes.yLabel.isEmpty { left += fonts.label + 10 }
+    left = Swift.max(left, minimumLeftMargin)
     let top = title.isEmpty ? 16 : 16 + fonts.title + 14
     var bottom = 9 + fonts.tick + 8
     if !axes.xLabel.isEmpty { bottom += fonts.label + 10 }

@@ -82,6 +82,18 @@ public struct FigureGrid: SVGDocument {
     return panels.flatMap { $0.legendEntries() }.filter { seen.insert($0.label).inserted }
   }
 
+  /// The panels with the plot areas of each column starting at the same distance from the
+  /// column's left edge (the widest tick labels of the column decide it).
+  public var alignedPanels: [Figure] {
+    var result = panels
+    for column in 0..<Swift.min(columns, panels.count) {
+      let members = Array(stride(from: column, to: panels.count, by: columns))
+      let left = members.map { panels[$0].layout().plotArea.x }.max() ?? 0
+      for index in members { result[index].minimumLeftMargin = left }
+    }
+    return result
+  }
+
   /// Panel positions, the canvas size and the legend position.
   public func layout() -> Layout {
     let widths = columnWidths
@@ -142,7 +154,8 @@ public struct FigureGrid: SVGDocument {
           title, x: layout.width / 2, y: 16 + fonts.title, size: fitting, anchor: .middle,
           bold: true))
     }
-    for (index, var panel) in panels.enumerated() {
+    let aligned = alignedPanels
+    for (index, var panel) in aligned.enumerated() {
       if legend != .perPanel { panel.axes.legend = .hidden }
       let origin = layout.origins[index]
       out.append(

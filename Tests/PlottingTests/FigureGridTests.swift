@@ -216,3 +216,30 @@ enum SVGNumber {
     return text
   }
 }
+
+@Suite("FigureGrid alignment")
+struct FigureGridAlignmentTests {
+  @Test("panels in one column share the left edge of their plot areas")
+  func alignedColumns() {
+    var narrow = Figure(width: 400, height: 200)
+    narrow.axes.yLabel = "loss"
+    narrow.axes.addLine(y: [1, 2])
+    var wide = Figure(width: 400, height: 200)
+    wide.axes.yLabel = "accuracy (%)"
+    wide.axes.addLine(y: [10_000, 20_000])
+    #expect(narrow.layout().plotArea.x < wide.layout().plotArea.x)
+    let grid = FigureGrid(panels: [narrow, wide], columns: 1)
+    let areas = grid.alignedPanels.map { $0.layout().plotArea }
+    #expect(areas[0].x == areas[1].x)
+    #expect(areas[0].x == wide.layout().plotArea.x)
+    // The right edges stay where they were: only the left margin grows.
+    #expect(areas[0].maxX == narrow.layout().plotArea.maxX)
+  }
+
+  @Test("a short panel still gets at least three labelled y ticks")
+  func shortPanelTicks() {
+    var figure = Figure(width: 300, height: 180)
+    figure.axes.addLine(y: [35, 92])
+    #expect(figure.layout().yTicks.count >= 3)
+  }
+}

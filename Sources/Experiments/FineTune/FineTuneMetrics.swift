@@ -132,12 +132,12 @@ public enum FineTuneMetrics {
       if let unfreezeEpoch, shown.contains(unfreezeEpoch) {
         // The backbone phase starts with this epoch: the line sits half an epoch before it.
         axes.addVerticalLine(
-          at: Double(unfreezeEpoch) - 0.5, text: panel == 0 ? "unfreezing" : nil,
-          color: .palette(3), dash: .dotted, label: "backbone unfrozen from epoch \(unfreezeEpoch)")
+          at: Double(unfreezeEpoch) - 0.5, color: .palette(3), dash: .dotted,
+          label: "backbone unfrozen from epoch \(unfreezeEpoch)")
       }
       if let keptEpoch, shown.contains(keptEpoch) {
         axes.addVerticalLine(
-          at: Double(keptEpoch), text: panel == 0 ? "kept" : nil, color: .palette(2),
+          at: Double(keptEpoch), color: .palette(2),
           label: "kept model (epoch \(keptEpoch), best validation)")
       }
       if epochs.count <= 12 { axes.xTicks = x }
