@@ -60,7 +60,7 @@ public enum PickleCallable: String, CaseIterable, Hashable, Sendable {
   }
 
   /// The storage element type, for the `torch.*Storage` classes.
-  public var storageType: PickleScalarType? {
+  public var storageType: StoredScalarType? {
     switch self {
     case .floatStorage: .float32
     case .halfStorage: .float16

@@ -24,15 +24,24 @@ public enum SafetensorsDType: String, CaseIterable, Sendable {
   /// Booleans, one byte each.
   case bool = "BOOL"
 
-  /// Bytes per element.
-  public var byteCount: Int {
+  /// The element type, shared with the other formats' decoders.
+  public var stored: StoredScalarType {
     switch self {
-    case .float64, .int64: 8
-    case .float32, .int32: 4
-    case .float16, .bfloat16, .int16: 2
-    case .int8, .uint8, .bool: 1
+    case .float64: .float64
+    case .float32: .float32
+    case .float16: .float16
+    case .bfloat16: .bfloat16
+    case .int64: .int64
+    case .int32: .int32
+    case .int16: .int16
+    case .int8: .int8
+    case .uint8: .uint8
+    case .bool: .bool
     }
   }
+
+  /// Bytes per element.
+  public var byteCount: Int { stored.byteCount }
 
   /// Whether the elements are floating point.
   public var isFloatingPoint: Bool { [.float64, .float32, .float16, .bfloat16].contains(self) }
@@ -150,13 +159,7 @@ public struct SafetensorsFile {
         file: source,
         kind: .wrongDType(tensor: name, dtype: entry.dtype.rawValue, requested: "integers"))
     }
-    switch entry.dtype {
-    case .int64: return decode(entry) { Int64(bitPattern: $0) }
-    case .int32: return decode(entry) { Int64(Int32(bitPattern: UInt32(truncatingIfNeeded: $0))) }
-    case .int16: return decode(entry) { Int64(Int16(bitPattern: UInt16(truncatingIfNeeded: $0))) }
-    case .int8: return decode(entry) { Int64(Int8(bitPattern: UInt8(truncatingIfNeeded: $0))) }
-    default: return decode(entry) { Int64($0) }
-    }
+    return entry.dtype.stored.integers(bytes(of: entry)) ?? []
   }
 
   /// The header entry for `name`.
@@ -167,36 +170,16 @@ public struct SafetensorsFile {
     return entry
   }
 
-  /// The elements of `entry` decoded to `Float`; the dtype is chosen once, outside the loop.
+  /// The elements of `entry` decoded to `Float`.
   private func floats(of entry: SafetensorsEntry) -> [Float] {
-    switch entry.dtype {
-    case .float64: decode(entry) { Float(Double(bitPattern: $0)) }
-    case .float32: decode(entry) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
-    case .float16: decode(entry) { Float(halfBits: UInt16(truncatingIfNeeded: $0)) }
-    case .bfloat16: decode(entry) { Float(bfloat16Bits: UInt16(truncatingIfNeeded: $0)) }
-    case .int64: decode(entry) { Float(Int64(bitPattern: $0)) }
-    case .int32: decode(entry) { Float(Int32(bitPattern: UInt32(truncatingIfNeeded: $0))) }
-    case .int16: decode(entry) { Float(Int16(bitPattern: UInt16(truncatingIfNeeded: $0))) }
-    case .int8: decode(entry) { Float(Int8(bitPattern: UInt8(truncatingIfNeeded: $0))) }
-    case .uint8, .bool: decode(entry) { Float($0) }
-    }
+    entry.dtype.stored.floats(bytes(of: entry))
   }
 
-  /// Each little-endian element of `entry` (zero-extended to 64 bits) passed through `convert`.
-  /// The byte range was validated against the buffer when the header was parsed.
-  private func decode<Element>(_ entry: SafetensorsEntry, _ convert: (UInt64) -> Element)
-    -> [Element]
-  {
+  /// The stored bytes of `entry` (its range was validated against the buffer with the header).
+  private func bytes(of entry: SafetensorsEntry) -> [UInt8] {
     let start = buffer.startIndex + entry.byteRange.lowerBound
-    let bytes = [UInt8](buffer[start..<(start + entry.byteRange.count)])
-    let size = entry.dtype.byteCount
-    return (0..<(bytes.count / size)).map { index in
-      var bits: UInt64 = 0
-      for byte in 0..<size { bits |= UInt64(bytes[index * size + byte]) << (8 * UInt64(byte)) }
-      return convert(bits)
-    }
+    return [UInt8](buffer[start..<(start + entry.byteRange.count)])
   }
-
 }
 
 /// `nil` when `url` is a regular file after following links, else what it is: every checkpoint
