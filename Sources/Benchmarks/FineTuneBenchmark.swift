@@ -79,13 +79,13 @@ func runFineTuneBenchmark(quick: Bool) -> String {
   }
   // The batches are small enough that threads may not pay: the same epoch on one thread.
   let threads = ComputeThreads.count
-  ComputeThreads.set(1)
+  ProcessSettings.applyForThisProcess(threads: 1)
   let headEpochSingle = medianSeconds(repetitions: quick ? 1 : 3, warmup: 1) {
     do {
       _ = try trainer.train(train: cache, validation: nil, classCount: 10, checkpoint: nil)
     } catch { failure = error }
   }
-  ComputeThreads.set(threads)
+  ProcessSettings.applyForThisProcess(threads: threads)
   if let failure { return "head epoch failed: \(failure)" }
 
   // 3. The unfrozen train step: the whole ResNet-50 and a head in train mode.

@@ -4,8 +4,9 @@ import NN
 import TensorCore
 import Vision
 
-/// `Benchmarks forward-loop [SIZE] [BATCH] [ITERATIONS]`: the frozen ResNet-50 forward alone, in
-/// a loop, for profilers (`perf record`); prints images per second.
+/// `Benchmarks forward-loop [SIZE] [BATCH] [ITERATIONS] [PIXELS_PER_PASS]`: the frozen ResNet-50
+/// forward alone, in a loop, for profilers (`perf record`); prints images per second.
+/// `PIXELS_PER_PASS` overrides `ResNetInference.pixelsPerPass` (the sub-batch size) for A/B runs.
 func runForwardLoop(_ arguments: [String]) -> String {
   let values = arguments.compactMap { Int($0) }
   let size = values.count > 0 ? values[0] : 32
@@ -18,12 +19,7 @@ func runForwardLoop(_ arguments: [String]) -> String {
     return ResNetInference(model)
   }()
   guard var inference = built else { return "ResNet-50 could not be built" }
-  if let pixels = ProcessInfo.processInfo.environment["CLASSIFY_PASS_PIXELS"].flatMap(Int.init) {
-    inference.pixelsPerPass = pixels
-  }
-  if ProcessInfo.processInfo.environment["CLASSIFY_NCHW"] != nil {
-    ResNetInference.usesChannelMajorLayout = false
-  }
+  if values.count > 3 { inference.pixelsPerPass = values[3] }
   var generator = SeededGenerator(seed: 3)
   let input = Tensor.randomNormal([batch, 3, size, size], using: &generator)
   _ = inference.features(input)

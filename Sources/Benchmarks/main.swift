@@ -3,13 +3,17 @@ import Kernels
 
 // Release-mode benchmarks, each side by side with its reference script in the same run.
 // Usage: swift run -c release Benchmarks [foundation|logistic|all] [--threads N]
+// Threads: --threads N, else CLASSIFY_THREADS, else every core; applied, with BLAS
+// single-threaded and the allocator thresholds, before any work (as the classify CLI does).
 var arguments = Array(CommandLine.arguments.dropFirst())
+var threads = ProcessInfo.processInfo.environment["CLASSIFY_THREADS"].flatMap(Int.init)
 if let index = arguments.firstIndex(of: "--threads"), index + 1 < arguments.count,
-  let threads = Int(arguments[index + 1])
+  let value = Int(arguments[index + 1])
 {
-  ComputeThreads.set(threads)
+  threads = value
   arguments.removeSubrange(index...(index + 1))
 }
+ProcessSettings.applyForThisProcess(threads: threads.map { max(1, $0) })
 if arguments.first == "check-resnet" {
   do { print(try runResNetCheck(Array(arguments.dropFirst()))) } catch {
     print("check-resnet: \(error)")

@@ -19,6 +19,22 @@ public enum BLAS {
     c: UnsafeMutablePointer<Float>, cCount: Int,
     alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
   ) {
+    sgemm(
+      m: m, n: n, k: k, a: a, aCount: aCount, transposeA: transposeA, b: b, bCount: bCount,
+      transposeB: transposeB, c: c, cCount: cCount, alpha: alpha, beta: beta, lda: lda,
+      ldb: ldb, ldc: ldc, threads: ComputeThreads.count)
+  }
+
+  /// `sgemm` on up to `threads` threads; returns the number of blocks C was split into (1: one
+  /// BLAS call), so that tests can check that a product really split.
+  @discardableResult
+  static func sgemm(
+    m: Int, n: Int, k: Int,
+    a: UnsafePointer<Float>, aCount: Int, transposeA: Bool,
+    b: UnsafePointer<Float>, bCount: Int, transposeB: Bool,
+    c: UnsafeMutablePointer<Float>, cCount: Int,
+    alpha: Float, beta: Float, lda: Int?, ldb: Int?, ldc: Int?, threads: Int
+  ) -> Int {
     precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
     let lda = lda ?? (transposeA ? m : k)
     let ldb = ldb ?? (transposeB ? k : n)
@@ -31,36 +47,37 @@ public enum BLAS {
         && bCount >= (transposeB ? (n - 1) * ldb + k : (k - 1) * ldb + n)
         && cCount >= (m - 1) * ldc + n || m == 0 || n == 0 || k == 0,
       "sgemm: buffer too small")
-    if m == 0 || n == 0 { return }
+    if m == 0 || n == 0 { return 0 }
     if k == 0 {
       for row in 0..<m {
         for index in (row * ldc)..<(row * ldc + n) { c[index] = beta == 0 ? 0 : beta * c[index] }
       }
-      return
+      return 0
     }
     #if canImport(Accelerate)
       cblas_sgemm(
         CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
         transposeB ? CblasTrans : CblasNoTrans,
         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+      return 1
     #else
-      let threads = min(ComputeThreads.count, m * n * k / minimumWorkPerThread)
+      let threads = min(threads, m * n * k / minimumWorkPerThread)
       guard threads > 1 else {
         callSgemm(
           m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb,
           transposeB: transposeB, c: c, ldc: ldc, alpha: alpha, beta: beta)
-        return
+        return 1
       }
       // Split C into `threads` blocks of whole 16-wide column (or row) panels, one single-threaded
-      // OpenBLAS call each (see `ComputeThreads` for why OpenBLAS does not thread itself).
+      // OpenBLAS call each (see `ProcessSettings` for why OpenBLAS does not thread itself).
       let splitColumns = n >= m
       let extent = splitColumns ? n : m
       let panels = (extent + 15) / 16
       let perThread = (panels + threads - 1) / threads * 16
-      parallelFor(iterations: threads) { index in
+      let blocks = (extent + perThread - 1) / perThread
+      parallelFor(iterations: blocks, threads: threads) { index in
         let start = index * perThread
         let end = min(extent, start + perThread)
-        guard start < end else { return }
         if splitColumns {
           callSgemm(
             m: m, n: end - start, k: k, a: a, lda: lda, transposeA: transposeA,
@@ -73,14 +90,14 @@ public enum BLAS {
             c: c + start * ldc, ldc: ldc, alpha: alpha, beta: beta)
         }
       }
+      return blocks
     #endif
   }
 
-  /// Multiply-adds per thread below which a GEMM is not split (`CLASSIFY_GEMM_SPLIT_MIN`
-  /// overrides it for A/B runs): every ResNet-50 product is ≥ 16 M, while splitting the 4 M
-  /// products of a head trained on cached features gains nothing (0.30 s an epoch either way).
-  static let minimumWorkPerThread =
-    ProcessInfo.processInfo.environment["CLASSIFY_GEMM_SPLIT_MIN"].flatMap(Int.init) ?? 1 << 22
+  /// Multiply-adds per thread below which a GEMM is not split: every ResNet-50 product is
+  /// ≥ 16 M, while splitting the 4 M products of a head trained on cached features gains nothing
+  /// (0.30 s an epoch either way).
+  static let minimumWorkPerThread = 1 << 22
 
   #if !canImport(Accelerate)
     @inline(__always)

@@ -24,7 +24,7 @@ extension ConvolutionKernels {
         input: input, weight: cropWeight(weight, geometry: g, rows: rows, columns: columns),
         bias: bias, geometry: smaller, fusedReLU: fusedReLU)
     }
-    if useWinograd && winogradApplies(g) {
+    if winogradApplies(g) {
       return winogradForward(
         input: input, weight: weight, bias: bias, geometry: g, fusedReLU: fusedReLU,
         channelMajor: true, filterCache: filterCache)

@@ -1,12 +1,10 @@
 // MARK: - Winograd F(2×2, 3×3) forward
 
 extension ConvolutionKernels {
-  /// Whether 3×3 stride-1 convolutions run forward through Winograd F(2×2, 3×3) (16 GEMMs on
-  /// transformed tiles: 2.25× fewer multiplications than im2col). Backward always uses im2col.
-  nonisolated(unsafe) public static var useWinograd = true
-
-  /// 3×3, stride 1, no dilation, one group, an even output of at least 8×8 (odd sizes waste a
-  /// row and a column of tiles) and `Ho·Wo·min(C, C_out) ≥ 8192`. Measured (2 cores, batch 16
+  /// Whether a convolution runs forward through Winograd F(2×2, 3×3) (16 GEMMs on transformed
+  /// tiles: 2.25× fewer multiplications than im2col; backward always uses im2col): 3×3,
+  /// stride 1, no dilation, one group, an even output of at least 8×8 (odd sizes waste a row
+  /// and a column of tiles) and `Ho·Wo·min(C, C_out) ≥ 8192`. Measured (2 cores, batch 16
   /// or 64): ×1.35 at 128@28² and 256@14², ×1.15 at 64@16², ×1.1 at 64@56² and 128@8²; slower
   /// at 64@8² (×0.85) and on 4×4 maps (×0.7–0.9), where the transforms outweigh the GEMMs.
   static func winogradApplies(_ g: ConvolutionGeometry) -> Bool {

@@ -7,7 +7,7 @@
 /// when images are large. A chunk of one image writes the GEMM straight into the NCHW output.
 public enum ConvolutionKernels {
   /// Columns of the im2col matrix per GEMM (images are grouped until they reach it).
-  nonisolated(unsafe) public static var targetColumns = 2048
+  static let targetColumns = 2048
 
   static func imagesPerChunk(_ g: ConvolutionGeometry) -> Int {
     let spatial = g.outputHeight * g.outputWidth
@@ -159,7 +159,7 @@ public enum ConvolutionKernels {
         input: input, weight: cropWeight(weight, geometry: g, rows: rows, columns: columns),
         bias: bias, geometry: smaller, fusedReLU: fusedReLU)
     }
-    if useWinograd && winogradApplies(g) {
+    if winogradApplies(g) {
       return winogradForward(
         input: input, weight: weight, bias: bias, geometry: g, fusedReLU: fusedReLU)
     }

@@ -10,6 +10,7 @@ import Foundation
 /// 512 MiB of freed memory for reuse made the step 15 % faster at the same peak memory.
 /// Setting both matters: a trim threshold alone pins the mmap threshold at 128 KiB, which is
 /// 30 % slower than the default. Users' own `MALLOC_*_` or `GLIBC_TUNABLES` settings win.
+/// Applied by `ProcessSettings.applyForThisProcess(threads:)`, never implicitly.
 enum MemoryPolicy {
   static func apply() {
     let environment = ProcessInfo.processInfo.environment

@@ -31,11 +31,6 @@ extension Optimizer {
   public func zeroGradients() {
     for group in groups { for parameter in group.parameters { parameter.zeroGradient() } }
   }
-
-  /// Sets the learning rate of every group (schedulers call this).
-  public func setLearningRate(_ learningRate: Float) {
-    for index in groups.indices { groups[index].learningRate = learningRate }
-  }
 }
 
 /// Per-parameter optimizer state keyed by the parameter's identity.

@@ -6,13 +6,26 @@ import Kernels
 /// maps the gradient of the result to the gradients of the inputs. `backward()` walks the nodes
 /// in reverse topological order. Leaves (tensors made with `requiringGradient()` and layer
 /// parameters) keep their gradient; intermediate gradients are dropped as soon as they are used.
+///
+/// A finished backward releases the graph it walked, as PyTorch does without `retain_graph`:
+/// each node drops its pullback (and with it every tensor the pullback captured, weights
+/// included) and its inputs once its gradient has been propagated. So after `loss.backward()`
+/// no parameter's storage is shared with the tape, even while `loss` or the logits are alive,
+/// and an in-place optimizer step does not copy the weights. Walking a released graph again is
+/// a programmer error and traps with a message saying so.
 final class GradNode {
-  /// The nodes of the inputs, in the order the pullback returns their gradients.
-  let inputs: [GradNode]
-  /// Maps the result's gradient to one gradient per input (nil where an input needs none).
-  let pullback: ((Tensor) -> [Tensor?])?
+  /// The nodes of the inputs, in the order the pullback returns their gradients; emptied when
+  /// the node is released.
+  private(set) var inputs: [GradNode]
+  /// Maps the result's gradient to one gradient per input (nil where an input needs none);
+  /// nil for leaves and for released nodes.
+  private(set) var pullback: ((Tensor) -> [Tensor?])?
   /// The operation's name, for error messages.
   let operation: String
+  /// Whether the node is a leaf (its gradient is kept), as opposed to an operation's result.
+  let isLeaf: Bool
+  /// Whether a backward pass has released this (non-leaf) node.
+  private(set) var isReleased = false
   /// Accumulated gradient: final for leaves, transient for intermediate nodes.
   var gradient: Tensor?
 
@@ -20,9 +33,17 @@ final class GradNode {
     self.inputs = inputs
     self.operation = operation
     self.pullback = pullback
+    self.isLeaf = pullback == nil
   }
 
-  var isLeaf: Bool { pullback == nil }
+  /// Drops the pullback, its captured tensors and the inputs (non-leaf nodes only).
+  func release() {
+    guard !isLeaf else { return }
+    pullback = nil
+    inputs = []
+    gradient = nil
+    isReleased = true
+  }
 
   func accumulate(_ incoming: Tensor) {
     if let existing = gradient {
@@ -97,6 +118,11 @@ extension Tensor {
 
   /// Back-propagates from this scalar: every leaf it depends on accumulates ∂self/∂leaf.
   /// Gradients accumulate across calls, as in PyTorch; clear them with `zeroGradient()`.
+  ///
+  /// The pass then releases the graph (every saved tensor, see `GradNode`): calling `backward`
+  /// again on this result, or on another result whose graph shares an operation with it, is a
+  /// programmer error that traps ("backward through the graph a second time"); run the forward
+  /// pass again instead.
   public func backward() {
     precondition(count == 1, "backward: needs a one-element tensor, got shape \(shape)")
     backward(seed: Tensor(shape: shape, scalars: [1]))
@@ -116,6 +142,11 @@ extension Tensor {
         continue
       }
       if !visited.insert(ObjectIdentifier(current)).inserted { continue }
+      precondition(
+        !current.isReleased,
+        "backward: trying to backward through the graph a second time: the result of "
+          + "'\(current.operation)' was already back-propagated and its saved tensors released; "
+          + "run the forward pass again")
       stack.append((current, true))
       for input in current.inputs where !visited.contains(ObjectIdentifier(input)) {
         stack.append((input, false))
@@ -127,8 +158,11 @@ extension Tensor {
     }
   }
 
+  /// Runs each node's pullback in reverse topological order, then releases the node: its
+  /// gradient has reached every input, so nothing needs what it captured any more.
   private func propagate(_ order: [GradNode]) {
     for current in order.reversed() {
+      defer { current.release() }
       guard let pullback = current.pullback, let gradient = current.gradient else { continue }
       current.gradient = nil
       let inputGradients = pullback(gradient)

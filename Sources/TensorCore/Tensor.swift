@@ -92,6 +92,9 @@ public struct Tensor: CustomStringConvertible, @unchecked Sendable {
     return result
   }
 
+  /// The address of the storage (tests: an in-place update keeps it, a copy changes it).
+  var storageAddress: UInt { StorageIdentity.address(of: scalars) }
+
   /// Row-major strides.
   public var strides: [Int] { ElementwiseKernels.contiguousStrides(shape) }
 

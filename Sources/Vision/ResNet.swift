@@ -104,14 +104,6 @@ public final class ResNet: Layer {
     return x.reshaped(to: [x.shape[0], batch, -1]).mean(alongAxis: 2).transposed()
   }
 
-  /// The same features with NCHW activations throughout, through the layers' own
-  /// `callAsFunction`: the reference the channel-major path is tested against.
-  func batchMajorFeatures(_ input: Tensor) -> Tensor {
-    var x = bn1(conv1(input)).relu().maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
-    for stage in stages { x = stage(x) }
-    return x.adaptiveAveragePooled2d(outputHeight: 1, outputWidth: 1).flattened(from: 1)
-  }
-
   /// Logits: `fc(features(x))`.
   public func callAsFunction(_ input: Tensor) -> Tensor { fc(features(input)) }
 }

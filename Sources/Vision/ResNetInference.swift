@@ -55,7 +55,6 @@ public struct ResNetInference: @unchecked Sendable {
   /// 224×224 images): the activations of a ResNet-50 at 224×224 take ~19 MB per image, and the
   /// GEMMs are already large at that size, so splitting costs no speed and bounds the memory.
   public func features(_ input: Tensor) -> Tensor {
-    guard Self.usesChannelMajorLayout else { return batchMajorFeatures(input) }
     let (batch, pixels) = (input.shape[0], input.shape[2] * input.shape[3])
     let perPass = Swift.max(1, pixelsPerPass / Swift.max(pixels, 1))
     guard batch > perPass else { return channelMajorFeatures(input) }
@@ -90,23 +89,6 @@ public struct ResNetInference: @unchecked Sendable {
         x = out
       }
       return x.mean(alongAxes: [2, 3]).transposed()
-    }
-  }
-
-  /// Whether `features` keeps activations channel-major (the fast path); false runs the
-  /// NCHW path, kept as the reference the tests and the benchmarks' A/B runs compare against.
-  nonisolated(unsafe) public static var usesChannelMajorLayout = true
-
-  /// The same features with NCHW activations throughout.
-  func batchMajorFeatures(_ input: Tensor) -> Tensor {
-    Autograd.withoutGradient {
-      var x = stem(input).maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
-      for block in blocks {
-        var out = x
-        for conv in block.body { out = conv(out) }
-        x = out.addingReLU(block.shortcut.map { $0(x) } ?? x)
-      }
-      return x.adaptiveAveragePooled2d(outputHeight: 1, outputWidth: 1).flattened(from: 1)
     }
   }
 }

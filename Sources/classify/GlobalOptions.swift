@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Kernels
 
 /// Options every subcommand accepts.
@@ -9,13 +10,18 @@ struct GlobalOptions: ParsableArguments {
   )
   var threads: Int?
 
-  /// Applies the options; call first in `run()`.
+  /// Applies the options and the process-wide settings for numeric work (thread count, BLAS
+  /// single-threaded, allocator thresholds: `ProcessSettings`); call first in `run()`.
   func apply() throws {
-    if let threads {
-      guard threads >= 1 else {
-        throw ValidationError("--threads must be at least 1, got \(threads)")
-      }
-      ComputeThreads.set(threads)
+    if let threads, threads < 1 {
+      throw ValidationError("--threads must be at least 1, got \(threads)")
     }
+    ProcessSettings.applyForThisProcess(threads: threads ?? Self.environmentThreads)
+  }
+
+  /// `CLASSIFY_THREADS` when it is a whole number (values below 1 count as 1), else nil (every
+  /// active core).
+  static var environmentThreads: Int? {
+    ProcessInfo.processInfo.environment["CLASSIFY_THREADS"].flatMap(Int.init).map { max(1, $0) }
   }
 }

@@ -157,33 +157,45 @@ struct ChannelMajorConvolutionTests {
     #expect(weightOnly.input == nil && weightOnly.bias == nil && weightOnly.weight == result.weight)
   }
 
-  @Test("sgemm split over threads equals one call, for column and row splits and transposes")
+  @Test(
+    "sgemm split over threads equals the naive product, for column and row splits and transposes")
   func threadSplitGemm() {
-    let previous = ComputeThreads.count
-    defer { ComputeThreads.set(previous) }
-    // Above the one-thread threshold (2^20 multiply-adds), odd sizes so the panels are uneven.
-    for (m, n, k) in [(37, 300, 400), (300, 37, 400)] {
+    // At least 3 × 2^22 multiply-adds (`BLAS.minimumWorkPerThread`), so 3 threads take a block
+    // each; odd sizes so the panels are uneven. Threads are passed, not set process-wide.
+    for (m, n, k) in [(37, 700, 500), (700, 37, 500)] {
+      #expect(m * n * k >= 3 * BLAS.minimumWorkPerThread)
       for (transposeA, transposeB) in [(false, false), (true, true)] {
         let a = convolutionTestValues(m * k, seed: 9)
         let b = convolutionTestValues(k * n, seed: 10)
-        func product(threads: Int) -> [Float] {
-          ComputeThreads.set(threads)
+        func product(threads: Int) -> (c: [Float], blocks: Int) {
           var c = [Float](repeating: 0, count: m * n)
-          a.withUnsafeBufferPointer { pa in
+          let blocks = a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
               c.withUnsafeMutableBufferPointer { pc in
                 BLAS.sgemm(
                   m: m, n: n, k: k, a: pa.baseAddress!, aCount: a.count, transposeA: transposeA,
                   b: pb.baseAddress!, bCount: b.count, transposeB: transposeB,
-                  c: pc.baseAddress!, cCount: m * n)
+                  c: pc.baseAddress!, cCount: m * n, alpha: 1, beta: 0, lda: nil, ldb: nil,
+                  ldc: nil, threads: threads)
               }
             }
           }
-          return c
+          return (c, blocks)
         }
+        let naive = MatMulKernels.naiveMatmul(
+          a, batchA: 1, b, batchB: 1, m: m, k: k, n: n, transposeA: transposeA,
+          transposeB: transposeB)
         let single = product(threads: 1)
-        #expect(single.contains { $0 != 0 })
-        #expect(product(threads: 3) == single, "m \(m), n \(n), transposed \(transposeA)")
+        #expect(single.blocks == 1)
+        let split = product(threads: 3)
+        #if !canImport(Accelerate)
+          #expect(split.blocks == 3, "m \(m), n \(n): split into \(split.blocks) blocks")
+        #endif
+        // Not bit-equal to one call: OpenBLAS takes other code paths for the narrower blocks.
+        for c in [single.c, split.c] {
+          expectClose(
+            c, naive, absolute: 1e-4, relative: 1e-5, "m \(m), n \(n), transposed \(transposeA)")
+        }
       }
     }
   }

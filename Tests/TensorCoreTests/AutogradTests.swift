@@ -26,6 +26,47 @@ struct AutogradTests {
     #expect(x.gradient == nil)
   }
 
+  @Test("a finished backward releases the graph: no saved tensor keeps a leaf's storage shared")
+  func backwardReleasesGraph() {
+    var x = Tensor([1, 2, 3]).requiringGradient()
+    let y = x * x
+    let loss = (y * 2).sum()
+    loss.backward()
+    #expect(x.gradient?.scalars == [4, 8, 12])
+    for node in [loss.node, y.node].compactMap({ $0 }) {
+      #expect(node.pullback == nil && node.inputs.isEmpty && node.isReleased, "\(node.operation)")
+    }
+    // `x * x` saved `x` for its pullback; released, an in-place update finds `x` unshared.
+    let before = x.storageAddress
+    x.withMutableScalars { $0[0] = 10 }
+    #expect(x.storageAddress == before)
+    #expect(x.gradient?.scalars == [4, 8, 12], "the leaf keeps its gradient")
+    withExtendedLifetime((y, loss)) {}
+  }
+
+  @Test("backward through a released graph traps with a message saying so")
+  func secondBackwardTraps() async {
+    let sameResult = await #expect(
+      processExitsWith: .failure, observing: [\.standardErrorContent]
+    ) {
+      let loss = (Tensor([1, 2]).requiringGradient() * 2).sum()
+      loss.backward()
+      loss.backward()
+    }
+    // A second result that shares an operation (`y`) with the first one.
+    let sharedOperation = await #expect(
+      processExitsWith: .failure, observing: [\.standardErrorContent]
+    ) {
+      let y = Tensor([1, 2]).requiringGradient().squared()
+      y.sum().backward()
+      (y * 3).sum().backward()
+    }
+    for result in [sameResult, sharedOperation] {
+      let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+      #expect(message.contains("backward through the graph a second time"), "\(message)")
+    }
+  }
+
   @Test("no-grad scopes and detached tensors record nothing")
   func noGradient() {
     let x = Tensor([1, 2]).requiringGradient()

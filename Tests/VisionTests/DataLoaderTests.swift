@@ -7,16 +7,18 @@ import Testing
 @testable import Vision
 
 /// A synthetic source: image `i` is `height × width` RGB with sample `(i·7 + y·3 + x + c) mod 256`,
-/// label `i mod 10`; optionally slow, optionally failing at one index; counts its reads.
+/// label `i mod 10`; optionally slow, optionally failing at one index; counts its reads and
+/// remembers which samples were read.
 final class SyntheticSource: ImageSource, @unchecked Sendable {
-  // @unchecked: `reads` is guarded by `lock`; everything else is immutable.
+  // @unchecked: `reads` and `readIndices` are guarded by `condition`; the rest is immutable.
   let count: Int
   let height: Int
   let width: Int
   let delay: TimeInterval
   let failingIndex: Int?
-  private let lock = NSLock()
+  private let condition = NSCondition()
   private var reads = 0
+  private var readIndices = Set<Int>()
 
   init(
     count: Int, height: Int = 6, width: Int = 5, delay: TimeInterval = 0, failingIndex: Int? = nil
@@ -34,15 +36,28 @@ final class SyntheticSource: ImageSource, @unchecked Sendable {
   }
 
   var readCount: Int {
-    lock.lock()
-    defer { lock.unlock() }
+    condition.lock()
+    defer { condition.unlock() }
     return reads
   }
 
+  /// Waits until every sample in `indices` has been read; false if that has not happened by
+  /// `deadline` (a guard against hanging on a broken loader, not a measurement).
+  func waitForReads(of indices: Range<Int>, deadline: Date) -> Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    while !indices.allSatisfy(readIndices.contains) {
+      if !condition.wait(until: deadline) { return indices.allSatisfy(readIndices.contains) }
+    }
+    return true
+  }
+
   func image(at index: Int) throws -> Image {
-    lock.lock()
+    condition.lock()
     reads += 1
-    lock.unlock()
+    readIndices.insert(index)
+    condition.broadcast()
+    condition.unlock()
     if delay > 0 { Thread.sleep(forTimeInterval: delay) }
     if index == failingIndex { throw Failure(index: index) }
     var pixels = [UInt8](repeating: 0, count: height * width * 3)
@@ -218,23 +233,25 @@ struct DataLoaderTests {
     #expect(source.readCount == 15)
   }
 
-  @Test("prefetching overlaps with the consumer's work", .timeLimit(.minutes(1)))
+  @Test(
+    "workers build batch k + 1 while the consumer still holds batch k", .timeLimit(.minutes(1)))
   func overlap() throws {
-    // Building a batch takes ≈ 4 × 2 ms per worker; the consumer "trains" 40 ms per batch, so
-    // after the first batch every request should find its batch already built.
-    let source = SyntheticSource(count: 32, delay: 0.002)
-    let loader = try DataLoader(source: source, batchSize: 4, workerCount: 2, prefetchCount: 2)
+    let source = SyntheticSource(count: 32)
+    let loader = try DataLoader(
+      source: source, batchSize: 4, shuffle: false, workerCount: 2, prefetchCount: 2)
     let batches = loader.epoch(0)
-    var count = 0
-    while try batches.next() != nil {
-      count += 1
-      Thread.sleep(forTimeInterval: 0.04)
+    var positions: [Int] = []
+    while let batch = try batches.next() {
+      positions.append(batch.position)
+      // The consumer has not asked for more: only prefetching reads the next batch's samples
+      // now. Without it this waits out the deadline and fails.
+      let next = (batch.position + 1) * 4
+      guard next < source.count else { continue }
+      #expect(
+        source.waitForReads(of: next..<(next + 4), deadline: Date().addingTimeInterval(30)),
+        "batch \(batch.position + 1) was not read while the consumer held \(batch.position)")
     }
-    #expect(count == 8)
-    let statistics = batches.statistics
-    #expect(statistics.ready + statistics.waited == 8)
-    // Generous: only the first request must wait; allow two more for a loaded machine.
-    #expect(statistics.ready >= 5, "ready \(statistics.ready), waited \(statistics.waited)")
+    #expect(positions == Array(0..<8))
   }
 
   @Test("invalid settings throw")

@@ -1,3 +1,4 @@
+import Checkpoints
 import Downloader
 import Foundation
 import NN
@@ -72,8 +73,6 @@ struct ResNetTests {
     #expect(x.shape[0] > 1, "the fixture batch must hold several images for the split to split")
     engine.pixelsPerPass = x.shape[2] * x.shape[3]
     try expectMatches(engine.features(x).scalars, "r50.eval.features")
-    // The NCHW path the channel-major one replaced, kept as a reference for tests and benchmarks.
-    try expectMatches(engine.batchMajorFeatures(x).scalars, "r50.eval.features")
   }
 
   @Test("a torch.save .pth and a safetensors file of the same weights load identically")

@@ -1,0 +1,46 @@
+import Foundation
+
+#if canImport(Accelerate)
+  import Accelerate
+#else
+  import CBLAS
+#endif
+
+/// The process-wide settings numeric work wants, applied by one explicit call: the classify CLI
+/// and the Benchmarks make it before any work; a program that only links the library keeps its
+/// own settings unless it makes it too.
+public enum ProcessSettings {
+  /// Sets, for the whole process:
+  /// - the compute pool's thread count (`threads`, at least 1; nil: every active core);
+  /// - OpenBLAS single-threaded: `BLAS.sgemm` splits large products over the compute pool
+  ///   instead, because OpenBLAS's workers spin in `sched_yield` for a while after every call
+  ///   and then compete with our element-wise kernels for the cores (15 % of a ResNet training
+  ///   step went there);
+  /// - the glibc allocator thresholds of `MemoryPolicy` (unless the user set `MALLOC_*_` or
+  ///   `GLIBC_TUNABLES`).
+  ///
+  /// Call it before any numeric work; calling it again changes only the thread count.
+  public static func applyForThisProcess(threads: Int? = nil) {
+    #if !canImport(Accelerate)
+      openblas_set_num_threads(1)
+    #endif
+    MemoryPolicy.apply()
+    ComputeThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+  }
+
+  /// OpenBLAS's own thread count (1 under Accelerate, which this does not configure).
+  static var blasThreadCount: Int {
+    #if canImport(Accelerate)
+      return 1
+    #else
+      return Int(openblas_get_num_threads())
+    #endif
+  }
+
+  /// Sets OpenBLAS's own thread count (tests restore the value they found).
+  static func setBLASThreadCount(_ count: Int) {
+    #if !canImport(Accelerate)
+      openblas_set_num_threads(Int32(count))
+    #endif
+  }
+}
