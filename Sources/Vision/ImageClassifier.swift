@@ -61,6 +61,12 @@ public struct ImageClassifier {
     }
   }
 
+  /// The indices of `scores`, best first; equal scores keep the lower index first. The one
+  /// ranking every prediction uses (ImageNet, fine-tuned heads, the report's examples).
+  public static func ranked<Score: Comparable>(_ scores: [Score]) -> [Int] {
+    scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+  }
+
   /// The `top` most probable classes for each image, decoding and preprocessing each file.
   /// Throws `ImageCodecError` naming the first file that cannot be decoded.
   public func classify(_ files: [URL], top: Int = 5, batchSize: Int = 16) throws -> [Prediction] {
@@ -79,9 +85,7 @@ public struct ImageClassifier {
       let classes = probabilities.shape[1]
       for (row, url) in batch.enumerated() {
         let values = Array(probabilities.scalars[(row * classes)..<((row + 1) * classes)])
-        let best = values.indices.sorted {
-          values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1)
-        }
+        let best = Self.ranked(values)
         predictions.append(
           Prediction(
             path: url.path,

@@ -100,7 +100,7 @@ struct PredictCommand: ParsableCommand {
       let probabilities = try model.probabilities(
         images: input.reshaped(to: [1] + input.shape), names: [path]
       ).scalars
-      let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
+      let ranked = ImageClassifier.ranked(probabilities)
       return ImageClassifier.Prediction(
         path: path,
         top: ranked.prefix(top).map {

@@ -29,6 +29,9 @@ public struct FeatureCacheKey: Codable, Sendable, Equatable {
     self.featureCount = featureCount
   }
 
+  /// The cache file's name: `<fingerprint>.features`.
+  public var fileName: String { "\(fingerprint).features" }
+
   /// A short hex digest of the whole key: the cache's file name.
   public var fingerprint: String {
     let encoder = JSONEncoder()
@@ -274,7 +277,7 @@ extension FeatureCache {
     in folder: URL, key: FeatureCacheKey, classCount: Int? = nil,
     build: () throws -> (features: Tensor, labels: [Int])
   ) throws -> (cache: FeatureCache, reused: Bool) {
-    let file = folder.appendingPathComponent("\(key.fingerprint).features")
+    let file = folder.appendingPathComponent(key.fileName)
     if FileManager.default.fileExists(atPath: file.path),
       let cache = try? FeatureCache.read(from: file, expecting: key, classCount: classCount)
     {

@@ -119,16 +119,7 @@ public struct FineTuneCheckpoint {
       fingerprint = "finetuned:" + (meta["weights_fingerprint"] ?? "")
     } else {
       let source = weights ?? configuration.weights
-      if source == "random" {
-        model = try ResNet(
-          depth: configuration.depth, baseWidth: configuration.baseWidth, seed: configuration.seed)
-        fingerprint = FeatureExtractor.randomFingerprint(
-          depth: configuration.depth, baseWidth: configuration.baseWidth, seed: configuration.seed)
-      } else {
-        let weightsFile = try WeightsLocator.resolve(source)
-        model = try ResNet.load(from: weightsFile)
-        fingerprint = try FeatureExtractor.fingerprint(weightsFile: weightsFile)
-      }
+      (model, fingerprint) = try FineTuneInputs.backbone(configuration, weights: source)
       if let expected = meta["weights_fingerprint"], expected != fingerprint {
         throw FineTuneError(
           "\(url.path) was trained on the features of backbone weights \(expected), but '\(source)' "

@@ -22,7 +22,7 @@ public struct FeatureJob: Sendable {
 
   /// The cache file in `folder`.
   public func file(in folder: URL) -> URL {
-    folder.appendingPathComponent("\(key.fingerprint).features")
+    folder.appendingPathComponent(key.fileName)
   }
 
   /// Shard `index` of `count` in `folder`.
@@ -95,16 +95,7 @@ public struct FineTuneInputs {
     ).check()
 
     let model: ResNet
-    if configuration.usesRandomWeights {
-      model = try ResNet(
-        depth: configuration.depth, baseWidth: configuration.baseWidth, seed: configuration.seed)
-      weightsFingerprint = FeatureExtractor.randomFingerprint(
-        depth: configuration.depth, baseWidth: configuration.baseWidth, seed: configuration.seed)
-    } else {
-      let file = try WeightsLocator.resolve(configuration.weights)
-      model = try ResNet.load(from: file)
-      weightsFingerprint = try FeatureExtractor.fingerprint(weightsFile: file)
-    }
+    (model, weightsFingerprint) = try Self.backbone(configuration)
     model.eval()
     let backbone = ResNetInference(model)
     self.model = configuration.unfreezeEpochs > 0 ? model : nil
@@ -155,6 +146,25 @@ public struct FineTuneInputs {
     testJob = job(
       "test", split: configuration.testLimit.map { "test[first \($0)]" } ?? "test", test,
       testIndices, dataset: testDataset)
+  }
+
+  /// The backbone `weights` name (default: the configuration's) and its fingerprint: a seeded
+  /// random ResNet of the configuration's depth and width (`random:…`), or a checkpoint file or
+  /// catalogue name (`sha256:…` of the file). The one place a run, `evaluate` and `predict`
+  /// turn weights into a model.
+  static func backbone(_ configuration: FineTuneConfiguration, weights: String? = nil) throws
+    -> (model: ResNet, fingerprint: String)
+  {
+    let source = weights ?? configuration.weights
+    if source == "random" {
+      let (depth, width, seed) = (configuration.depth, configuration.baseWidth, configuration.seed)
+      return (
+        try ResNet(depth: depth, baseWidth: width, seed: seed),
+        FeatureExtractor.randomFingerprint(depth: depth, baseWidth: width, seed: seed)
+      )
+    }
+    let file = try WeightsLocator.resolve(source)
+    return (try ResNet.load(from: file), try FeatureExtractor.fingerprint(weightsFile: file))
   }
 
   /// Every job, in the order `classify finetune` runs them.

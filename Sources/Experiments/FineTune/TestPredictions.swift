@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import Vision
 
 /// Every test image's class probabilities, `test-predictions.csv` in the run folder: what the
 /// report's Part 4 picks its example images from (the most confident mistakes and a seeded
@@ -18,17 +19,11 @@ public struct TestPredictions: Sendable, Equatable {
     public var probabilities: [Double]
 
     /// The most probable class (the lowest index among ties).
-    public var predicted: Int {
-      probabilities.indices.max {
-        probabilities[$0] < probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 > $1)
-      } ?? 0
-    }
+    public var predicted: Int { ImageClassifier.ranked(probabilities).first ?? 0 }
 
     /// The `count` most probable classes, best first (ties to the lower index).
     public func top(_ count: Int) -> [(index: Int, probability: Double)] {
-      probabilities.indices.sorted {
-        probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1)
-      }.prefix(count).map { ($0, probabilities[$0]) }
+      ImageClassifier.ranked(probabilities).prefix(count).map { ($0, probabilities[$0]) }
     }
   }
 
