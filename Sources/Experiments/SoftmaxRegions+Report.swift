@@ -10,7 +10,7 @@ extension SoftmaxRegionsResult {
 
   private func probabilityList(_ probabilities: [Double]) -> String {
     probabilities.indices.map {
-      "p(\(Self.className($0))) = \(S.formatProbability(probabilities[$0]))"
+      "p(\(Self.className($0))) = \(Self.probabilityHTML(probabilities[$0]))"
     }
     .joined(separator: ", ")
   }
@@ -36,7 +36,7 @@ extension SoftmaxRegionsResult {
       q1 =
         "At the green point x* = \(pointText(common.point)) all \(k) activations are equal, "
         + "a = \(S.format(common.activation)). Softmax depends only on differences of activations, so "
-        + "p(Cₖ|x*) = e<sup>a</sup> / (\(k)·e<sup>a</sup>) = 1/\(k) ≈ \(S.formatProbability(1 / Double(k))) for every class "
+        + "p(Cₖ|x*) = e<sup>a</sup> / (\(k)·e<sup>a</sup>) = 1/\(k) ≈ \(Self.probabilityHTML(1 / Double(k))) for every class "
         + "(computed: \(probabilityList(common.probabilities)))."
     } else {
       q1 =
@@ -90,8 +90,8 @@ extension SoftmaxRegionsResult {
       if let s1 = sample(r.samples, at: near), let s2 = sample(r.samples, at: far) {
         text +=
           ". At distance \(S.format(s1.distance)) p(\(name)|x) = "
-          + "\(S.formatProbability(s1.probabilities[r.classIndex])); at distance \(S.format(s2.distance)) it is "
-          + "\(S.formatProbability(s2.probabilities[r.classIndex]))."
+          + "\(Self.probabilityHTML(s1.probabilities[r.classIndex])); at distance \(S.format(s2.distance)) it is "
+          + "\(Self.probabilityHTML(s2.probabilities[r.classIndex]))."
       }
       q3.append(text)
     }
@@ -210,11 +210,22 @@ extension SoftmaxRegionsResult {
     html +=
       "<h3>Answers</h3>\n" + answersHTML().map { "<p>\($0)</p>" }.joined(separator: "\n")
       + "\n"
-    html += "<h3>Numbers</h3>\n" + boundaryTable().html() + tables().map { $0.html() }.joined()
+    // Tables with powers of ten and true minus signs.
+    func numbers(_ table: Table) -> String {
+      table.html(captionHTML: table.caption.map(MarkupText.numbersHTML)) { row, column in
+        MarkupText.numbersHTML(table.rows[row][column])
+      }
+    }
+    html += "<h3>Numbers</h3>\n" + numbers(boundaryTable()) + tables().map(numbers).joined()
     return ReportSection(
       title: "Part 1 — Softmax for multi-class classification", html: html,
       text: text(figures: names),
       figures: names)
+  }
+
+  /// A probability for the answers' HTML: `6.8 × 10<sup>−17</sup>` rather than `6.8e-17`.
+  static func probabilityHTML(_ p: Double) -> String {
+    MarkupText.numbersHTML(SoftmaxRegions.formatProbability(p))
   }
 
   static func escape(_ text: String) -> String {

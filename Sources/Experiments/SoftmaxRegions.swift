@@ -23,13 +23,13 @@ public struct LinearActivation: Sendable, Hashable, Codable {
   /// The weight vector as a point `(w1, w2)`.
   var weight: Point { Point(w1, w2) }
 
-  /// "3 x1 + x2 + 1" with true minus signs; zero terms and unit coefficients omitted.
+  /// "3x₁ + x₂ + 1" with true minus signs; zero terms and unit coefficients omitted.
   public var formula: String {
     var text = ""
-    for (value, name) in [(w1, "x1"), (w2, "x2"), (b, "")] where value != 0 {
+    for (value, name) in [(w1, "x₁"), (w2, "x₂"), (b, "")] where value != 0 {
       let magnitude =
         Swift.abs(value) == 1 && !name.isEmpty ? "" : SoftmaxRegions.format(Swift.abs(value))
-      let term = [magnitude, name].filter { !$0.isEmpty }.joined(separator: " ")
+      let term = magnitude + name
       if text.isEmpty {
         text = (value < 0 ? "\u{2212}" : "") + term
       } else {

@@ -42,4 +42,46 @@ public enum MarkupText {
       .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
       .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
   }
+
+  /// Numbers in `text` as HTML: `1.8e-09` → `1.8 × 10<sup>−9</sup>`, `-0.5` → `−0.5`
+  /// (a hyphen before a digit becomes a true minus sign); everything else escaped.
+  public static func numbersHTML(_ text: String) -> String {
+    let characters = Array(text)
+    var out = ""
+    var index = 0
+    func isDigit(_ i: Int) -> Bool {
+      i < characters.count && characters[i].isASCII && characters[i].isNumber
+    }
+    while index < characters.count {
+      let c = characters[index]
+      // An exponent: digit, then e or E, an optional sign, then digits.
+      if c == "e" || c == "E", index > 0, isDigit(index - 1) {
+        var end = index + 1
+        var negative = false
+        if end < characters.count, characters[end] == "-" || characters[end] == "+" {
+          negative = characters[end] == "-"
+          end += 1
+        }
+        let start = end
+        while isDigit(end) { end += 1 }
+        if end > start, let exponent = Int(String(characters[start..<end])) {
+          out += " × 10<sup>\(negative && exponent != 0 ? "−" : "")\(exponent)</sup>"
+          index = end
+          continue
+        }
+      }
+      switch c {
+      case "-"
+      where isDigit(index + 1) || (index + 1 < characters.count && characters[index + 1] == "."):
+        out += "−"
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      default: out.append(c)
+      }
+      index += 1
+    }
+    return out
+  }
 }

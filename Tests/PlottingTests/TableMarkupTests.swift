@@ -32,4 +32,15 @@ struct MarkupTextTests {
     #expect(MarkupText.plainText(fromHTML: "10<sup>−12</sup> &amp; <b>x</b>") == "10^−12 & x")
     #expect(MarkupText.plainText(fromHTML: "a<br>b&nbsp;c") == "ab c")
   }
+
+  @Test("numbers as HTML: scientific notation as powers of ten, true minus signs")
+  func numbers() {
+    #expect(MarkupText.numbersHTML("1.8e-09") == "1.8 × 10<sup>−9</sup>")
+    #expect(MarkupText.numbersHTML("6.4e-18") == "6.4 × 10<sup>−18</sup>")
+    #expect(MarkupText.numbersHTML("2.5e+03") == "2.5 × 10<sup>3</sup>")
+    #expect(MarkupText.numbersHTML("-0.00051238") == "−0.00051238")
+    #expect(MarkupText.numbersHTML("x = (1, -0.5, 2) & t") == "x = (1, −0.5, 2) &amp; t")
+    #expect(MarkupText.numbersHTML("name-1e") == "name−1e")
+    #expect(MarkupText.numbersHTML("w_11^(1)") == "w_11^(1)")
+  }
 }

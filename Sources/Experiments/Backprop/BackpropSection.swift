@@ -78,9 +78,12 @@ extension BackpropExperiment.Result {
     let caption =
       (network.biases == nil
         ? "∂E<sub>n</sub>/∂w" : "∂E<sub>n</sub>/∂w and ∂E<sub>n</sub>/∂b")
-      + " for \(escapeHTML(sampleDescription))"
-    return checkTable.html(captionHTML: caption) { row, column in
-      column == 0 && row < symbols.count ? symbols[row].html : nil
+      + " for \(MarkupText.numbersHTML(sampleDescription))"
+    let table = checkTable
+    return table.html(captionHTML: caption) { row, column in
+      column == 0
+        ? (row < symbols.count ? symbols[row].html : nil)
+        : MarkupText.numbersHTML(table.rows[row][column])
     }
   }
 
@@ -99,6 +102,7 @@ extension BackpropExperiment.Result {
     var figureHTML = ""
     if !learningCurve.isEmpty {
       var axes = Axes(xLabel: "epoch", yLabel: "mean squared error ½(y − t)²")
+      axes.legend = .hidden
       axes.addLine(y: learningCurve, label: "gradient descent with back-propagated gradients")
       let figure = Figure(
         width: 640, height: 420, title: "Part 2: training the network by back-propagation",
@@ -142,14 +146,15 @@ extension BackpropExperiment.Result {
     }
     html += "</div>\n"
     html +=
-      "<p>For the sample x = (\(input.map { String(format: "%g", $0) }.joined(separator: ", "))), t = \(String(format: "%g", target)):</p>\n"
+      "<p>For the sample \(MarkupText.numbersHTML(sampleDescription)):</p>\n"
     for (heading, lines) in derivation {
       html +=
         "<h3>\(escapeHTML(heading))</h3>\n<p class=\"math\">"
         + lines.map(\.html).joined(separator: "<br>\n") + "</p>\n"
     }
     html +=
-      "<h3>Checks</h3>\n<p>\(escapeHTML(summary))</p>\n" + checkTableHTML + "\n" + figureHTML
+      "<h3>Checks</h3>\n<p>\(MarkupText.numbersHTML(summary))</p>\n" + checkTableHTML + "\n"
+      + figureHTML
     var text =
       "Network: \(architectureDescription)\nE_n = ½(y − t)², h = logistic, identity output\n"
       + "a_k^(l) = Σ_j w_kj^(l) z_j^(l−1)\(hasBiases ? " + b_k^(l)" : ""), z_k^(l) = h(a_k^(l)), z^(0) = x\n"
