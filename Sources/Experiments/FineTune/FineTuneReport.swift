@@ -161,7 +161,7 @@ public enum FineTuneReport {
     }
     if figures.contains("finetune_curves.png") {
       html +=
-        "<figure><img src=\"finetune_curves.png\" alt=\"training curves\"><figcaption>Loss and accuracy per epoch (train, validation).</figcaption></figure>\n"
+        "<figure><img src=\"finetune_curves.png\" width=\"640\" alt=\"training curves\"><figcaption>Loss and accuracy (in %) per epoch, train and validation; the dashed line is the kept epoch, the dotted one the start of unfreezing.</figcaption></figure>\n"
     }
     let page = run.appendingPathComponent("results.html")
     if FileManager.default.fileExists(atPath: page.path) {

@@ -129,11 +129,13 @@ extension FineTuneRun {
     if let epoch {
       notes.append("The model kept is the one of epoch \(epoch) (best validation).")
     }
-    let page = ResultsPage(
+    var page = ResultsPage(
       title: "classify finetune — \(configuration.dataset) test results",
       classNames: inputs.classNames,
       samples: samples, history: history,
       settings: configuration.rows.map { ResultsPage.Setting($0.name, $0.value) }, notes: notes)
+    page.keptEpoch = epoch
+    page.unfreezeEpoch = configuration.unfreezeEpochs > 0 ? configuration.epochs + 1 : nil
 
     // A write that fails (a full disk) leaves the trained model and the earlier files as they
     // were; resuming the finished run writes the results again.

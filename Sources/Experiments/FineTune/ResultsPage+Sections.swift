@@ -40,7 +40,8 @@ extension ResultsPage {
   /// The loss and accuracy curves as inline SVG, with the numbers in a folded table.
   func curvesSection() -> String {
     guard !history.isEmpty else { return "" }
-    let figure = FineTuneMetrics.curvesFigure(history, title: "Training curves")
+    let figure = FineTuneMetrics.curvesFigure(
+      history, title: "Training curves", keptEpoch: keptEpoch, unfreezeEpoch: unfreezeEpoch)
     var table = Table(
       columns: [
         .init("epoch", alignment: .right), .init("train loss", alignment: .right),

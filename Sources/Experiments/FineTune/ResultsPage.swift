@@ -80,6 +80,10 @@ public struct ResultsPage: Sendable {
   public var settings: [Setting]
   /// Caveats shown prominently under the title (e.g. random backbone weights).
   public var notes: [String]
+  /// The kept epoch and the first unfrozen epoch, marked on the curves (nil: not marked).
+  public var keptEpoch: Int?
+  /// The first epoch that trained the backbone, when the run unfroze it.
+  public var unfreezeEpoch: Int?
   /// Longest thumbnail side in pixels: larger images are shrunk (area averaging), smaller ones
   /// kept and enlarged on screen by whole factors. A 64-pixel photo thumbnail costs about 8 KB
   /// of page and a 32×32 CIFAR image about 2.5 KB, so lower it for 10,000 large images.
