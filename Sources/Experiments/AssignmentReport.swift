@@ -49,7 +49,7 @@ public struct AssignmentReport {
         progress(section, nil)
       }
       add(try SoftmaxRegions.assignment.analyze().section(figuresIn: staging))
-      var backprop = BackpropExperiment.assignmentDefault()
+      var backprop = try BackpropExperiment.assignmentDefault()
       backprop.trainingEpochs = backpropEpochs
       add(try backprop.run().section(figuresIn: staging))
       add(try LogisticExperiment.assignment(data: logisticData).run().section(figuresIn: staging))

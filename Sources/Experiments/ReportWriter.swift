@@ -27,6 +27,7 @@ public struct ReportWriter {
     public let reason: String
     /// The fix.
     public var fix = "Check that the folder is writable and the disk has space."
+    /// The path, the reason and the fix.
     public var description: String { "cannot write the report at \(path): \(reason). \(fix)" }
   }
 

@@ -295,6 +295,7 @@ extension ElementwiseKernels {
     }
   }
 
+  /// `max(a + b, 0)` element by element: the residual add and ReLU in one pass.
   public static func addReLU(_ a: [Float], _ b: [Float]) -> [Float] {
     precondition(a.count == b.count, "addReLU: \(a.count) vs \(b.count) elements")
     let count = a.count

@@ -7,6 +7,7 @@
 /// subnormals down to −103.9; those are below every tolerance that matters here). NaN inputs give
 /// an unspecified value (callers never pass NaN on purpose; libm would return NaN).
 public enum VectorMath {
+  /// `eˣ` of eight lanes at once (the method above).
   @inline(__always)
   public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let low = SIMD8<Float>(repeating: -87.33654)

@@ -10,6 +10,7 @@ import TensorCore
 /// Defaults equal PyTorch's: η = 1e-3, β = (0.9, 0.999), ε = 1e-8, λ = 0 for Adam and 1e-2
 /// for AdamW.
 public final class Adam: Optimizer {
+  /// The parameter groups, each with its own rate and decay.
   public var groups: [ParameterGroup]
   /// Default learning rate η.
   public let learningRate: Float
@@ -67,6 +68,7 @@ public final class Adam: Optimizer {
       weightDecay: weightDecay, decoupledWeightDecay: true, amsgrad: amsgrad)
   }
 
+  /// One update of every parameter that has a gradient.
   public func step() {
     let (beta1, beta2) = betas
     for group in groups {

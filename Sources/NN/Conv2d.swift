@@ -73,7 +73,8 @@ public final class Conv2d: Layer {
     precondition(
       weight.rank == 4, "Conv2d: weight must be [out, in/groups, kH, kW], got \(weight.shape)")
     precondition(
-      bias == nil || bias!.shape == [weight.shape[0]], "Conv2d: bias must be [\(weight.shape[0])]")
+      bias.map { $0.shape == [weight.shape[0]] } ?? true,
+      "Conv2d: bias must be [\(weight.shape[0])]")
     self.weight = Parameter(weight)
     self.bias = bias.map { Parameter($0) }
     self.stride = stride

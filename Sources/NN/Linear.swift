@@ -37,11 +37,13 @@ public final class Linear: Layer {
   public init(weight: Tensor, bias: Tensor?) {
     precondition(weight.rank == 2, "Linear: weight must be [out, in], got \(weight.shape)")
     precondition(
-      bias == nil || bias!.shape == [weight.shape[0]], "Linear: bias must be [\(weight.shape[0])]")
+      bias.map { $0.shape == [weight.shape[0]] } ?? true,
+      "Linear: bias must be [\(weight.shape[0])]")
     self.weight = Parameter(weight)
     self.bias = bias.map { Parameter($0) }
   }
 
+  /// The weight, then the bias when there is one, under PyTorch's keys.
   public var ownParameters: [(String, Parameter)] {
     [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
   }

@@ -11,6 +11,7 @@ import TensorCore
 ///
 /// Defaults equal PyTorch's: no momentum, dampening 0, no weight decay, no Nesterov.
 public final class SGD: Optimizer {
+  /// The parameter groups, each with its own rate and decay.
   public var groups: [ParameterGroup]
   /// Default learning rate η for groups that set none.
   public let learningRate: Float
@@ -62,6 +63,7 @@ public final class SGD: Optimizer {
     buffers[parameter] = buffer
   }
 
+  /// One update of every parameter that has a gradient.
   public func step() {
     for group in groups {
       let rate = group.learningRate ?? learningRate

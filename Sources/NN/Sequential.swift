@@ -13,6 +13,7 @@ public final class Sequential: Layer {
   /// Creates the chain.
   public convenience init(_ layers: any Layer...) { self.init(layers) }
 
+  /// The layers under their positions (`0`, `1`, …), as `nn.Sequential` names them.
   public var children: [(String, any Layer)] {
     layers.enumerated().map { ("\($0.offset)", $0.element) }
   }

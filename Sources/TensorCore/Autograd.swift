@@ -93,8 +93,8 @@ extension Tensor {
   public func setGradient(_ gradient: Tensor?) {
     guard let node, node.isLeaf else { return }
     precondition(
-      gradient == nil || gradient!.shape == shape,
-      "setGradient: shape \(gradient!.shape) ≠ \(shape)")
+      gradient.map { $0.shape == shape } ?? true,
+      "setGradient: shape \(gradient?.shape ?? []) ≠ \(shape)")
     node.gradient = gradient?.detached
   }
 

@@ -18,7 +18,7 @@ extension Tensor {
       weight.rank == 4 && weight.shape[1] == shape[0],
       "conv2d (channel-major): input has \(shape[0]) channels, weight is \(weight.shape)")
     precondition(
-      bias == nil || bias!.shape == [weight.shape[0]],
+      bias.map { $0.shape == [weight.shape[0]] } ?? true,
       "conv2d (channel-major): bias must be [\(weight.shape[0])]")
     let geometry = ConvolutionGeometry(
       batch: shape[1], inputChannels: shape[0], inputHeight: shape[2], inputWidth: shape[3],

@@ -27,8 +27,8 @@ extension Tensor {
       "conv2d: input has \(shape[1]) channels; weight \(weight.shape) with groups=\(groups) expects \(weight.shape[1] * groups)"
     )
     precondition(
-      bias == nil || bias!.shape == [weight.shape[0]],
-      "conv2d: bias must be [\(weight.shape[0])], got \(bias!.shape)")
+      bias.map { $0.shape == [weight.shape[0]] } ?? true,
+      "conv2d: bias must be [\(weight.shape[0])], got \(bias?.shape ?? [])")
     let geometry = ConvolutionGeometry(
       batch: shape[0], inputChannels: shape[1], inputHeight: shape[2], inputWidth: shape[3],
       outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],

@@ -63,13 +63,21 @@ extension Tensor {
   }
 
   // Scalar conveniences (the scalar is a constant).
+  /// `tensor + scalar`, broadcast.
   public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs + Tensor(rhs) }
+  /// `scalar + tensor`, broadcast.
   public static func + (lhs: Float, rhs: Tensor) -> Tensor { Tensor(lhs) + rhs }
+  /// `tensor − scalar`, broadcast.
   public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs - Tensor(rhs) }
+  /// `scalar − tensor`, broadcast.
   public static func - (lhs: Float, rhs: Tensor) -> Tensor { Tensor(lhs) - rhs }
+  /// `tensor × scalar`, broadcast.
   public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs * Tensor(rhs) }
+  /// `scalar × tensor`, broadcast.
   public static func * (lhs: Float, rhs: Tensor) -> Tensor { Tensor(lhs) * rhs }
+  /// `tensor ÷ scalar`, broadcast.
   public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs / Tensor(rhs) }
+  /// `scalar ÷ tensor`, broadcast.
   public static func / (lhs: Float, rhs: Tensor) -> Tensor { Tensor(lhs) / rhs }
 
   /// Applies a unary kernel without recording (used inside pullbacks and for masks).

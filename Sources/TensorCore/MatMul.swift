@@ -35,13 +35,13 @@ extension Tensor {
         let gradA = MatMulKernels.matmul(
           g.scalars, batchA: batch, b.scalars, batchB: batchB, m: m, k: n, n: k, transposeB: true)
         ga = Tensor(shape: [batch, m, k], scalars: gradA)
-        if batchA == 1 && batch > 1 { ga = ga!.sum(alongAxis: 0) }
+        if batchA == 1 && batch > 1 { ga = ga?.sum(alongAxis: 0) }
       }
       if needsB {
         let gradB = MatMulKernels.matmul(
           a.scalars, batchA: batchA, g.scalars, batchB: batch, m: k, k: m, n: n, transposeA: true)
         gb = Tensor(shape: [batch, k, n], scalars: gradB)
-        if batchB == 1 && batch > 1 { gb = gb!.sum(alongAxis: 0) }
+        if batchB == 1 && batch > 1 { gb = gb?.sum(alongAxis: 0) }
       }
       return [ga?.reshaped(to: shapeA), gb?.reshaped(to: shapeB)]
     }
@@ -57,7 +57,7 @@ extension Tensor {
     precondition(rank == 2 && weight.rank == 2, "linear: needs [m, in] and [out, in]")
     let (m, k, n) = (shape[0], shape[1], weight.shape[0])
     precondition(weight.shape[1] == k, "linear: input \(shape), weight \(weight.shape)")
-    precondition(bias == nil || bias!.shape == [n], "linear: bias must be [\(n)]")
+    precondition(bias.map { $0.shape == [n] } ?? true, "linear: bias must be [\(n)]")
     var values = MatMulKernels.matmul(
       scalars, batchA: 1, weight.scalars, batchB: 1, m: m, k: k, n: n, transposeB: true)
     if let bias {

@@ -168,6 +168,7 @@ public struct FeatureExtractionStopped: Error, CustomStringConvertible, Equatabl
   public let rowsDone: Int
   /// The rows asked for.
   public let rows: Int
+  /// How far the extraction got before it stopped.
   public var description: String {
     "feature extraction stopped after \(rowsDone) of \(rows) images, as requested"
   }

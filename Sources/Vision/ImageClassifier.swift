@@ -106,6 +106,7 @@ public struct NonFiniteOutputError: Error, CustomStringConvertible, Equatable {
   /// The weights (file or model name).
   public let source: String
 
+  /// The image, the weights and the likely cause.
   public var description: String {
     "the model's outputs for \(image) are not finite numbers (NaN or infinity), so no result is "
       + "shown; the weights (\(source)) are most likely damaged or come from a diverged training "

@@ -75,6 +75,7 @@ public final class ResNet: Layer {
   /// The width of `features(_:)`: 2048 for ResNet-50/101/152, 512 for ResNet-18/34.
   public var featureCount: Int { fc.inputFeatures }
 
+  /// The stem, the four stages and `fc` under torchvision's names.
   public var children: [(String, any Layer)] {
     [("conv1", conv1), ("bn1", bn1)]
       + stages.enumerated().map { ("layer\($0.offset + 1)", $0.element) }

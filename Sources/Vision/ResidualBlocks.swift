@@ -91,6 +91,7 @@ public final class ResidualBlock: Layer {
     }
   }
 
+  /// The block's layers under torchvision's names.
   public var children: [(String, any Layer)] {
     var named: [(String, any Layer)] = []
     for (index, (conv, norm)) in zip(convolutions, batchNorms).enumerated() {

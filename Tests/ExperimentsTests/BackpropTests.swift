@@ -57,7 +57,7 @@ struct BackpropTests {
 
   @Test("gradient descent with these derivatives reduces the error")
   func training() throws {
-    var experiment = BackpropExperiment.assignmentDefault()
+    var experiment = try BackpropExperiment.assignmentDefault()
     experiment.trainingEpochs = 300
     let curve = try experiment.run().learningCurve
     #expect(curve.count == 300)
@@ -73,7 +73,7 @@ struct BackpropTests {
       try LogisticNetwork(sizes: [2, 1], weights: [[[1, 2, 3]]])
     }
     #expect(throws: BackpropError.self) { try LogisticNetwork(sizes: [1, 1], weights: [[[.nan]]]) }
-    var experiment = BackpropExperiment.assignmentDefault()
+    var experiment = try BackpropExperiment.assignmentDefault()
     experiment.input = [1, 2]
     #expect(throws: BackpropError.invalidSample("x has 2 values but the network has 3 inputs")) {
       try experiment.run()

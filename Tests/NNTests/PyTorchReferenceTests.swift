@@ -55,16 +55,17 @@ struct PyTorchReferenceTests {
     let optimizer = makeOptimizer(layer.parameters)
     let gradWeight = try tensor("grad.weight")
     let gradBias = try tensor("grad.bias")
+    let bias = try #require(layer.bias)
     for step in 1...3 {
       layer.weight.setGradient(gradWeight * scales[step - 1])
-      layer.bias!.setGradient(gradBias * scales[step - 1])
+      bias.setGradient(gradBias * scales[step - 1])
       optimizer.step()
       expectClose(
         layer.weight.value.scalars, try tensor("\(name).step\(step).weight").scalars,
         absolute: 1e-7,
         relative: 1e-5, "\(name) step \(step) weight")
       expectClose(
-        layer.bias!.value.scalars, try tensor("\(name).step\(step).bias").scalars, absolute: 1e-7,
+        bias.value.scalars, try tensor("\(name).step\(step).bias").scalars, absolute: 1e-7,
         relative: 1e-5, "\(name) step \(step) bias")
     }
   }

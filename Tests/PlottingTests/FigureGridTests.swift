@@ -10,9 +10,11 @@ import Testing
 private func legendBoxes(_ svg: String) -> [(x: Double, y: Double, width: Double, height: Double)] {
   svg.components(separatedBy: "<g class=\"legend\"><rect ").dropFirst().map { rest in
     func value(_ name: String) -> Double {
-      let start = rest.range(of: "\(name)=\"")!.upperBound
-      let end = rest[start...].firstIndex(of: "\"")!
-      return Double(rest[start..<end])!
+      guard let open = rest.range(of: "\(name)=\""),
+        let end = rest[open.upperBound...].firstIndex(of: "\""),
+        let number = Double(rest[open.upperBound..<end])
+      else { return .nan }
+      return number
     }
     return (value("x"), value("y"), value("width"), value("height"))
   }

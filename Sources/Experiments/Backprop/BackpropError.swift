@@ -7,6 +7,7 @@ public enum BackpropError: Error, CustomStringConvertible, Equatable {
   /// A sample whose length does not match the input layer.
   case invalidSample(String)
 
+  /// The defect, naming the file or option and the fix.
   public var description: String {
     switch self {
     case .invalidArchitecture(let reason): return "invalid network: \(reason)"

@@ -18,9 +18,8 @@ public struct BackpropExperiment: Sendable {
 
   /// The default: 3 inputs, two hidden layers of 3 logistic units, one identity output, no biases
   /// (as the assignment's figure), weights from seed 2020, sample x = (1, −0.5, 2), t = 0.5.
-  public static func assignmentDefault() -> BackpropExperiment {
-    // The architecture and seed are fixed constants, so this cannot fail.
-    let network = (try? LogisticNetwork.random(sizes: [3, 3, 3, 1], seed: 2020))!
+  public static func assignmentDefault() throws(BackpropError) -> BackpropExperiment {
+    let network = try LogisticNetwork.random(sizes: [3, 3, 3, 1], seed: 2020)
     return BackpropExperiment(network: network, input: [1, -0.5, 2], target: 0.5)
   }
 
@@ -43,6 +42,7 @@ public struct BackpropExperiment: Sendable {
     public let network: LogisticNetwork
     /// x and t.
     public let input: [Double]
+    /// The sample's target t.
     public let target: Double
     /// The forward pass.
     public let trace: LogisticNetwork.Trace
@@ -59,6 +59,7 @@ public struct BackpropExperiment: Sendable {
     /// Largest relative difference to the finite differences and to autograd, over every
     /// weight and bias.
     public let maximumErrorFiniteDifferences: Double
+    /// The largest difference between back-propagation and autograd.
     public let maximumErrorAutograd: Double
     /// The training demo's curve: mean E per epoch (empty without training).
     public let learningCurve: [Double]
@@ -135,8 +136,9 @@ enum BackpropTraining {
             for j in sum[l][k].indices { sum[l][k][j] += gradients.weights[l][k][j] }
           }
         }
-        if let deltas = gradients.biases {
-          for l in deltas.indices { for k in deltas[l].indices { biasSum![l][k] += deltas[l][k] } }
+        if let deltas = gradients.biases, var sums = biasSum {
+          for l in deltas.indices { for k in deltas[l].indices { sums[l][k] += deltas[l][k] } }
+          biasSum = sums
         }
       }
       curve.append(total / Double(samples.count))
@@ -146,10 +148,11 @@ enum BackpropTraining {
           for j in sum[l][k].indices { network.weights[l][k][j] -= scale * sum[l][k][j] }
         }
       }
-      if let biasSum {
+      if let biasSum, var biases = network.biases {
         for l in biasSum.indices {
-          for k in biasSum[l].indices { network.biases![l][k] -= scale * biasSum[l][k] }
+          for k in biasSum[l].indices { biases[l][k] -= scale * biasSum[l][k] }
         }
+        network.biases = biases
       }
     }
     return curve

@@ -20,7 +20,7 @@ public struct LogisticNetwork: Sendable, Equatable {
     /// `outputs[l][k]` is `z_k^(l)`; `outputs[0]` is the input x.
     public let outputs: [[Double]]
     /// The network output y.
-    public var prediction: Double { outputs.last![0] }
+    public var prediction: Double { outputs.last?.first ?? 0 }
   }
 
   /// The result of back-propagation for one sample.
@@ -40,7 +40,7 @@ public struct LogisticNetwork: Sendable, Equatable {
       throw .invalidArchitecture("sizes must be at least two positive layer sizes, got \(sizes)")
     }
     guard sizes.last == 1 else {
-      throw .invalidArchitecture("the output layer must have one unit, got \(sizes.last!)")
+      throw .invalidArchitecture("the output layer must have one unit, got \(sizes.last ?? 0)")
     }
     guard weights.count == sizes.count - 1 else {
       throw .invalidArchitecture(

@@ -30,6 +30,7 @@ final class BatchPrefetch: @unchecked Sendable {
   /// The gathered rows, waiting for them if they are not ready yet.
   func wait() -> Tensor {
     group.wait()
-    return rows!
+    // `rows` is set before `leave()`; the empty fallback is never taken.
+    return rows ?? Tensor.zeros([0])
   }
 }

@@ -60,6 +60,7 @@ public struct FeatureCacheError: Error, CustomStringConvertible, Equatable {
   /// The defect.
   public let kind: Kind
 
+  /// The defect and the file, with the fix.
   public var description: String {
     switch kind {
     case .unreadable(let reason): return "\(file): cannot read the feature cache (\(reason))"

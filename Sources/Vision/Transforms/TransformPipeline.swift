@@ -36,6 +36,7 @@ public struct TransformPipeline: Transform {
   /// A pipeline the help texts show (tested to parse, so the documented example always works).
   public static let example = "flip,crop:32:pad4,blur:3:0.1-2.0"
 
+  /// The specification grammar, for `--help`.
   public static let grammar = """
     SPEC := STEP[,STEP...]  (or "none"); steps run left to right on the [C, H, W] float image
       crop:SIZE[:padP][:reflect|:edge|:fillV]  random SIZE crop after padding P per side
