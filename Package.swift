@@ -39,6 +39,8 @@ let package = Package(
     // The kernels' C runtime: a fork-join thread pool (pthreads + C11 atomics) and the
     // allocator policy (mallopt).
     .target(name: "CKernelSupport"),
+    // Safe file access for every reader and writer: regular files only, atomic writes.
+    .target(name: "FileSafety"),
     // The only Swift target with unsafe pointers and BLAS calls.
     .target(
       name: "Kernels",
@@ -53,9 +55,10 @@ let package = Package(
     .target(
       name: "Checkpoints",
       dependencies: [
-        "NN", "TensorCore", "Kernels", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        "NN", "TensorCore", "Kernels", "FileSafety",
+        .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]),
-    .target(name: "Plotting", dependencies: ["CSVGRaster"]),
+    .target(name: "Plotting", dependencies: ["CSVGRaster", "FileSafety"]),
     // Pango + cairo (with its PDF surface) for typesetting the report as a PDF.
     .systemLibrary(
       name: "CPangoCairo",
@@ -66,7 +69,7 @@ let package = Package(
     // so Swift holds no pointers.
     .target(name: "CTypesetting", dependencies: ["CPangoCairo", "CLibRSVG"]),
     // The report as a PDF: HTML-fragment parser, document model, paginating renderer.
-    .target(name: "Typesetting", dependencies: ["CTypesetting"]),
+    .target(name: "Typesetting", dependencies: ["CTypesetting", "FileSafety"]),
     // libpng + libjpeg-turbo behind a C shim; ImageCodecs is the Swift face (no pointers).
     .systemLibrary(
       name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
@@ -74,13 +77,15 @@ let package = Package(
       name: "CLibJPEG", pkgConfig: "libjpeg",
       providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
     .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
-    .target(name: "ImageCodecs", dependencies: ["CImageCodecs"]),
+    .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "FileSafety"]),
     // Resumable, verified HTTP downloads with progress (weights and datasets).
-    .target(name: "Downloader", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+    .target(
+      name: "Downloader",
+      dependencies: ["FileSafety", .product(name: "Crypto", package: "swift-crypto")]),
     .target(
       name: "Vision",
       dependencies: [
-        "NN", "Checkpoints", "TensorCore", "ImageCodecs", "Downloader",
+        "NN", "Checkpoints", "TensorCore", "ImageCodecs", "Downloader", "FileSafety",
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]),
     .target(
@@ -118,11 +123,13 @@ let package = Package(
         .product(name: "FlyingFox", package: "FlyingFox"),
       ]),
     .testTarget(
-      name: "ImageCodecsTests", dependencies: ["ImageCodecs", "TestSupport"],
+      name: "ImageCodecsTests", dependencies: ["ImageCodecs", "FileSafety", "TestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "VisionTests",
-      dependencies: ["Vision", "NN", "Checkpoints", "TensorCore", "Downloader", "TestSupport"],
+      dependencies: [
+        "Vision", "NN", "Checkpoints", "TensorCore", "Downloader", "FileSafety", "TestSupport",
+      ],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "ExperimentsTests", dependencies: ["Experiments", "Checkpoints", "TestSupport"],

@@ -1,3 +1,4 @@
+import FileSafety
 import Foundation
 import TensorCore
 
@@ -17,7 +18,7 @@ import TensorCore
 /// Only a regular file (or a link to one) is opened: a FIFO, device, socket or folder is refused
 /// with `.unreadable` naming what it is, instead of blocking on it.
 public func loadCheckpoint(from url: URL) throws -> [String: Tensor] {
-  if let problem = notRegularFile(url) {
+  if let problem = RegularFile.problem(at: url) {
     throw TorchCheckpointError(file: url.path, kind: .unreadable(reason: "the path \(problem)"))
   }
   let head: [UInt8]

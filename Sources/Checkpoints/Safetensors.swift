@@ -1,3 +1,4 @@
+import FileSafety
 import Foundation
 import TensorCore
 
@@ -83,7 +84,7 @@ public struct SafetensorsFile {
   /// Only a regular file (or a link to one) is opened: a FIFO, device, socket or folder is
   /// refused with `.unreadable` before anything blocks on it.
   public static func read(from url: URL) throws -> SafetensorsFile {
-    if let problem = notRegularFile(url) {
+    if let problem = RegularFile.problem(at: url) {
       throw SafetensorsError(file: url.path, kind: .unreadable(reason: "the path \(problem)"))
     }
     let data: Data
@@ -179,24 +180,6 @@ public struct SafetensorsFile {
   private func bytes(of entry: SafetensorsEntry) -> [UInt8] {
     let start = buffer.startIndex + entry.byteRange.lowerBound
     return [UInt8](buffer[start..<(start + entry.byteRange.count)])
-  }
-}
-
-/// `nil` when `url` is a regular file after following links, else what it is: every checkpoint
-/// reader checks this before opening (a FIFO would block forever). (The same check as
-/// ImageCodecs' `RegularFile.problem(at:)`, which this target sits beside, not above.)
-func notRegularFile(_ url: URL) -> String? {
-  let resolved = url.resolvingSymlinksInPath()
-  guard let attributes = try? FileManager.default.attributesOfItem(atPath: resolved.path) else {
-    return "does not exist (or cannot be examined)"
-  }
-  switch attributes[.type] as? FileAttributeType {
-  case .typeRegular?: return nil
-  case .typeDirectory?: return "is a folder, not a file"
-  case .typeCharacterSpecial?, .typeBlockSpecial?: return "is a device, not a regular file"
-  case .typeSocket?: return "is a socket, not a regular file"
-  case .typeSymbolicLink?: return "is a symbolic link that leads nowhere"
-  default: return "is a named pipe (FIFO) or other special file, not a regular file"
   }
 }
 

@@ -1,3 +1,4 @@
+import FileSafety
 import Foundation
 import TensorCore
 import ZIPFoundation
@@ -26,7 +27,7 @@ public enum TorchCheckpoint {
     func fail(_ kind: TorchCheckpointError.Kind) -> TorchCheckpointError {
       TorchCheckpointError(file: file, kind: kind)
     }
-    if let problem = notRegularFile(url) {
+    if let problem = RegularFile.problem(at: url) {
       throw fail(.unreadable(reason: "the path \(problem)"))
     }
     let fileSize: Int

@@ -1,3 +1,4 @@
+import FileSafety
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -347,18 +348,9 @@ struct ContentRange: Equatable, Sendable {
   }
 }
 
-/// `nil` when `url` does not exist or is a regular file (after following links), else what it
-/// is. (A copy of ImageCodecs' `RegularFile.problem(at:)`: Downloader cannot import it.)
+/// `nil` when `url` does not exist yet or is a regular file (after following links), else what
+/// it is: a download never writes into a FIFO, device or folder.
 func notRegularFile(_ url: URL) -> String? {
-  let resolved = url.resolvingSymlinksInPath()
-  guard let attributes = try? FileManager.default.attributesOfItem(atPath: resolved.path) else {
-    return nil
-  }
-  switch attributes[.type] as? FileAttributeType {
-  case .typeRegular?: return nil
-  case .typeDirectory?: return "is a folder, not a file"
-  case .typeCharacterSpecial?, .typeBlockSpecial?: return "is a device, not a regular file"
-  case .typeSocket?: return "is a socket, not a regular file"
-  default: return "is a named pipe (FIFO) or other special file, not a regular file"
-  }
+  FileManager.default.fileExists(atPath: url.resolvingSymlinksInPath().path)
+    ? RegularFile.problem(at: url) : nil
 }

@@ -1,4 +1,5 @@
 import CImageCodecs
+import FileSafety
 import Foundation
 
 extension Image {

@@ -1,4 +1,5 @@
 import CSVGRaster
+import FileSafety
 import Foundation
 
 #if canImport(Glibc)
@@ -56,31 +57,21 @@ extension SVGDocument {
   }
 }
 
-/// Writes files atomically: a hidden temporary file beside the target, then `rename(2)`.
+/// Plotting's atomic writes: `FileSafety.AtomicFile`, its failures worded as `PlotError`s.
 enum AtomicFile {
   /// Calls `body` with a temporary URL in the target's folder, then renames it onto `url`.
-  /// The temporary file is removed on failure.
   static func write(to url: URL, _ body: (URL) throws -> Void) throws {
-    let folder = url.deletingLastPathComponent()
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
-      throw PlotError(path: url.path, reason: "the folder \(folder.path) does not exist")
-    }
-    guard isDirectory.boolValue else {
-      throw PlotError(path: url.path, reason: "\(folder.path) is not a folder")
-    }
-    let temporary = folder.appendingPathComponent(
-      ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
     do {
-      try body(temporary)
-    } catch {
-      try? FileManager.default.removeItem(at: temporary)
-      throw error
-    }
-    if rename(temporary.path, url.path) != 0 {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: temporary)
-      throw PlotError(path: url.path, reason: "renaming the temporary file failed (\(reason))")
+      try FileSafety.AtomicFile.write(to: url, body)
+    } catch let failure as AtomicWriteFailure {
+      switch failure {
+      case .missingFolder(let folder):
+        throw PlotError(path: url.path, reason: "the folder \(folder) does not exist")
+      case .notAFolder(let folder):
+        throw PlotError(path: url.path, reason: "\(folder) is not a folder")
+      case .renameFailed(let reason):
+        throw PlotError(path: url.path, reason: "renaming the temporary file failed (\(reason))")
+      }
     }
   }
 

@@ -5,9 +5,8 @@ import Foundation
 /// `--weights some-fifo` — and a device such as `/dev/zero` never ends, so they are refused up
 /// front with a message naming what the path is.
 ///
-/// Shared by ImageCodecs and the readers in Vision (datasets, `.pth` checkpoints); NN's
-/// safetensors reader and the Downloader sit beside or below this target and keep a copy of
-/// the same few lines.
+/// Every reader of user files uses it: images (ImageCodecs), checkpoints (Checkpoints),
+/// datasets (Vision) and download targets (Downloader).
 public enum RegularFile {
   /// `nil` when `url` names a regular file (after following symbolic links); otherwise what it
   /// is instead: "does not exist", "is a folder", "is a named pipe (FIFO)", "is a device",
