@@ -86,7 +86,7 @@ extension DataCommand {
         for skipped in split.skipped.prefix(20) { print("  \(skipped)") }
         if split.skipped.count > 20 { print("  … and \(split.skipped.count - 20) more") }
       }
-      let width = inspection.classNames.map(\.count).max() ?? 5
+      let width = max(5, inspection.classNames.map(\.count).max() ?? 5)
       let header =
         ["class".padding(toLength: width, withPad: " ", startingAt: 0)]
         + inspection.splits.map { $0.split.rawValue }
