@@ -65,8 +65,8 @@ struct AssignmentReportTests {
     defer { try? FileManager.default.removeItem(at: root) }
     try writeColourCIFAR(to: root.appendingPathComponent("data"), perTrainBatch: 8, testCount: 24)
     var configuration = smallConfiguration(in: root)
-    configuration.epochs = 2
-    configuration.weightDecay = 0.001
+    configuration.training.epochs = 2
+    configuration.training.weightDecay = 0.001
     let directory = root.appendingPathComponent("runs/first")
     let run = FineTuneRun(configuration: configuration, directory: directory)
     run.output = { _ in }

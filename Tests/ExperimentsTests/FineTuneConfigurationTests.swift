@@ -8,8 +8,10 @@ struct FineTuneConfigurationTests {
   @Test("defaults are the provided code's; bad values name the option")
   func validation() throws {
     let defaults = FineTuneConfiguration()
-    #expect(defaults.head == "32,dropout:0.5" && defaults.learningRate == 0.001)
-    #expect(defaults.momentum == 0.9 && defaults.epochs == 10 && defaults.weights == "resnet50:v1")
+    #expect(defaults.head == "32,dropout:0.5" && defaults.training.learningRate == 0.001)
+    #expect(
+      defaults.training.momentum == 0.9 && defaults.training.epochs == 10
+        && defaults.weights == "resnet50:v1")
     #expect(defaults.effectiveBackboneLearningRate == Float(0.001) / 10)
     try defaults.validate()
     let cases: [(WritableKeyPath<FineTuneConfiguration, String>, String, String)] = [
@@ -42,11 +44,11 @@ struct FineTuneConfigurationTests {
     try copies.validate()
     // An infinite weight decay once passed and ended the run with a raw EncodingError.
     var decay = defaults
-    decay.weightDecay = .infinity
+    decay.training.weightDecay = .infinity
     #expect(throws: FineTuneError.self) { try decay.validate() }
     // A tiny head rate is fine; only the derived backbone rate of an unfrozen run can underflow.
     var tiny = defaults
-    tiny.learningRate = 1e-45
+    tiny.training.learningRate = 1e-45
     try tiny.validate()
     tiny.unfreezeEpochs = 1
     #expect {
@@ -101,5 +103,32 @@ struct FineTuneConfigurationTests {
     } throws: { error in
       "\(error)".contains(file.path) && "\(error)".contains("not a checkpoint written by classify")
     }
+  }
+
+  @Test(
+    "config.json stays one flat object: a file written before the training settings were grouped reads back"
+  )
+  func flatJSON() throws {
+    // config.json as every earlier run folder holds it (keys sorted, training settings at the top level).
+    let earlier = """
+      {"augmentCopies":1,"backboneBatchNorm":"frozen","baseWidth":64,"batchSize":32,"dataset":"cifar10",
+       "depth":50,"epochs":7,"featureCache":"/c","head":"32,dropout:0.5","learningRate":0.01,
+       "momentum":0.8,"resize":224,"root":"/d","seed":5,"unfreezeEpochs":0,"validateEvery":2,
+       "validation":0.1,"weightDecay":0.0001,"weights":"resnet50:v1"}
+      """
+    let decoded = try JSONDecoder().decode(FineTuneConfiguration.self, from: Data(earlier.utf8))
+    #expect(decoded.training.epochs == 7 && decoded.training.batchSize == 32)
+    #expect(decoded.training.learningRate == 0.01 && decoded.training.momentum == 0.8)
+    #expect(decoded.training.weightDecay == 0.0001 && decoded.training.validateEvery == 2)
+    #expect(decoded.training.seed == 5 && decoded.resize == 224 && decoded.root == "/d")
+    // And it writes the same flat keys back.
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: try decoded.json()) as? [String: Any])
+    #expect(object["epochs"] as? Int == 7 && object["training"] == nil)
+    #expect(
+      Set(object.keys)
+        == Set(
+          (try JSONSerialization.jsonObject(
+            with: Data(earlier.utf8)) as? [String: Any] ?? [:]).keys))
   }
 }

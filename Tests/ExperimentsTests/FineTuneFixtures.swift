@@ -49,12 +49,12 @@ func smallConfiguration(in folder: URL) -> FineTuneConfiguration {
   configuration.depth = 18
   configuration.baseWidth = 8
   configuration.head = "16,relu,dropout:0.1"
-  configuration.epochs = 5
-  configuration.batchSize = 16
-  configuration.learningRate = 0.5
+  configuration.training.epochs = 5
+  configuration.training.batchSize = 16
+  configuration.training.learningRate = 0.5
   configuration.validation = 0.2
-  configuration.validateEvery = 2
-  configuration.seed = 3
+  configuration.training.validateEvery = 2
+  configuration.training.seed = 3
   configuration.featureCache = folder.appendingPathComponent("cache").path
   return configuration
 }

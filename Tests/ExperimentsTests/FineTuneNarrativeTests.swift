@@ -19,7 +19,7 @@ struct FineTuneNarrativeTests {
   )
   func observations() {
     var configuration = FineTuneConfiguration()
-    configuration.weightDecay = 0.001
+    configuration.training.weightDecay = 0.001
     let narrative = FineTuneNarrative(
       configuration: configuration, history: history(validated: true), result: nil,
       run: URL(fileURLWithPath: "/runs/x"))
@@ -53,7 +53,7 @@ struct FineTuneNarrativeTests {
     var configuration = FineTuneConfiguration()
     configuration.root = "/data/my photos"
     configuration.head = "512,relu"
-    configuration.learningRate = 0.01
+    configuration.training.learningRate = 0.01
     configuration.unfreezeEpochs = 2
     let command = FineTuneNarrative(
       configuration: configuration, history: [], result: nil, run: URL(fileURLWithPath: "/r")

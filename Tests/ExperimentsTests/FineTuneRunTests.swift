@@ -125,7 +125,7 @@ struct FineTuneRunTests {
     // A folder holding a run is not overwritten; resuming with other settings is refused.
     #expect(throws: FineTuneError.self) { _ = try run(configuration(), "whole") }
     var changed = configuration()
-    changed.learningRate = 0.01
+    changed.training.learningRate = 0.01
     #expect(throws: FineTuneError.self) {
       _ = try execute(
         FineTuneRun(configuration: changed, directory: whole.directory), resume: true)
@@ -161,13 +161,13 @@ struct FineTuneRunTests {
   func unfreezing() throws {
     defer { try? FileManager.default.removeItem(at: folder) }
     var configuration = configuration()
-    configuration.epochs = 2
+    configuration.training.epochs = 2
     configuration.unfreezeEpochs = 1
     configuration.backboneBatchNorm = .train
     configuration.backboneLearningRate = 0.01
     configuration.limit = 64
     configuration.testLimit = 16
-    configuration.validateEvery = 1
+    configuration.training.validateEvery = 1
     let (whole, outcome, lines) = try run(configuration, "whole")
     guard case .finished = outcome else {
       Issue.record("the run did not finish: \(outcome)")

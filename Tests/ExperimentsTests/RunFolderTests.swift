@@ -19,7 +19,7 @@ struct RunFolderTests {
 
   func configuration() -> FineTuneConfiguration {
     var configuration = smallConfiguration(in: folder)
-    configuration.epochs = 2
+    configuration.training.epochs = 2
     return configuration
   }
 
@@ -101,8 +101,8 @@ struct RunFolderTests {
       let configFile = directory.appendingPathComponent("config.json")
       let original = try Data(contentsOf: configFile)
       var edited = configuration()
-      edited.learningRate = 0.01
-      edited.seed = 9
+      edited.training.learningRate = 0.01
+      edited.training.seed = 9
       try edited.json().write(to: configFile)
       let error = try #require(throws: FineTuneError.self) { try resume(directory) }
       #expect(error.description.contains("learningRate") && error.description.contains("seed"))

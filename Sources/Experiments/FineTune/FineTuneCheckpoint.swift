@@ -137,7 +137,7 @@ public struct FineTuneCheckpoint {
       configuration: configuration, classNames: classNames, head: head, backbone: backbone,
       extractor: FeatureExtractor(
         backbone: backbone, weightsFingerprint: fingerprint, resize: configuration.resize,
-        batchSize: configuration.batchSize),
+        batchSize: configuration.training.batchSize),
       metadata: meta)
   }
 

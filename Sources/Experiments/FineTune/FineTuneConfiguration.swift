@@ -31,24 +31,14 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
   public var baseWidth: Int = 64
   /// The head, in `HeadSpecification` grammar.
   public var head: String = HeadSpecification.assignment.description
-  /// Head-only epochs on cached features.
-  public var epochs: Int = 10
-  /// Images (or feature rows) per step.
-  public var batchSize: Int = 64
-  /// The head's SGD learning rate.
-  public var learningRate: Float = 0.001
-  /// SGD momentum (head and backbone).
-  public var momentum: Float = 0.9
-  /// L2 on the head, as SGD weight decay: the gradient gains λ·W (the penalty (λ/2)‖W‖²).
-  public var weightDecay: Float = 0
+  /// The head's SGD settings: epochs, batch size (also the backbone's), learning rate, momentum
+  /// (also the backbone's), L2 as weight decay, validation cadence, and the seed of the split,
+  /// initialisation, dropout, shuffling and augmentation. In `config.json` at the top level.
+  public var training = HeadTrainingConfiguration()
   /// Fraction of the training images held out for validation (0: none).
   public var validation: Double = 0.1
-  /// Validate every this many epochs (and after the last).
-  public var validateEvery: Int = 1
   /// Resize the shorter side to this and crop the centre square (nil: native size).
   public var resize: Int?
-  /// Seeds the split, head initialisation, dropout, shuffling and augmentation.
-  public var seed: UInt64 = 0
   /// Use only the first N training images.
   public var limit: Int?
   /// Use only the first N test images.
@@ -69,17 +59,78 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
   /// The assignment's settings on CIFAR-10 under `data/cifar10`.
   public init() {}
 
+  private enum CodingKeys: String, CodingKey {
+    case dataset, root, weights, depth, baseWidth, head, validation, resize, limit, testLimit
+    case augment, augmentCopies, unfreezeEpochs, backboneLearningRate, backboneBatchNorm
+    case featureCache
+  }
+
+  /// Reads `config.json`: the training settings and the rest side by side in one object, as
+  /// every run folder has stored them.
+  public init(from decoder: any Decoder) throws {
+    let defaults = FineTuneConfiguration()
+    let values = try decoder.container(keyedBy: CodingKeys.self)
+    training = try HeadTrainingConfiguration(from: decoder)
+    dataset = try values.decodeIfPresent(String.self, forKey: .dataset) ?? defaults.dataset
+    root = try values.decodeIfPresent(String.self, forKey: .root) ?? defaults.root
+    weights = try values.decodeIfPresent(String.self, forKey: .weights) ?? defaults.weights
+    depth = try values.decodeIfPresent(Int.self, forKey: .depth) ?? defaults.depth
+    baseWidth = try values.decodeIfPresent(Int.self, forKey: .baseWidth) ?? defaults.baseWidth
+    head = try values.decodeIfPresent(String.self, forKey: .head) ?? defaults.head
+    validation =
+      try values.decodeIfPresent(Double.self, forKey: .validation) ?? defaults.validation
+    resize = try values.decodeIfPresent(Int.self, forKey: .resize)
+    limit = try values.decodeIfPresent(Int.self, forKey: .limit)
+    testLimit = try values.decodeIfPresent(Int.self, forKey: .testLimit)
+    augment = try values.decodeIfPresent(String.self, forKey: .augment)
+    augmentCopies =
+      try values.decodeIfPresent(Int.self, forKey: .augmentCopies) ?? defaults.augmentCopies
+    unfreezeEpochs =
+      try values.decodeIfPresent(Int.self, forKey: .unfreezeEpochs) ?? defaults.unfreezeEpochs
+    backboneLearningRate = try values.decodeIfPresent(Float.self, forKey: .backboneLearningRate)
+    backboneBatchNorm =
+      try values.decodeIfPresent(BackboneBatchNorm.self, forKey: .backboneBatchNorm)
+      ?? defaults.backboneBatchNorm
+    featureCache =
+      try values.decodeIfPresent(String.self, forKey: .featureCache) ?? defaults.featureCache
+  }
+
+  /// Writes one flat object (the training settings beside the rest), as `config.json` has
+  /// always been.
+  public func encode(to encoder: any Encoder) throws {
+    try training.encode(to: encoder)
+    var values = encoder.container(keyedBy: CodingKeys.self)
+    try values.encode(dataset, forKey: .dataset)
+    try values.encode(root, forKey: .root)
+    try values.encode(weights, forKey: .weights)
+    try values.encode(depth, forKey: .depth)
+    try values.encode(baseWidth, forKey: .baseWidth)
+    try values.encode(head, forKey: .head)
+    try values.encode(validation, forKey: .validation)
+    try values.encodeIfPresent(resize, forKey: .resize)
+    try values.encodeIfPresent(limit, forKey: .limit)
+    try values.encodeIfPresent(testLimit, forKey: .testLimit)
+    try values.encodeIfPresent(augment, forKey: .augment)
+    try values.encode(augmentCopies, forKey: .augmentCopies)
+    try values.encode(unfreezeEpochs, forKey: .unfreezeEpochs)
+    try values.encodeIfPresent(backboneLearningRate, forKey: .backboneLearningRate)
+    try values.encode(backboneBatchNorm, forKey: .backboneBatchNorm)
+    try values.encode(featureCache, forKey: .featureCache)
+  }
+
   /// The parsed kind.
   public var datasetKind: DatasetKind? { DatasetKind(rawValue: dataset) }
 
   /// The backbone's learning rate in the unfrozen phase.
-  public var effectiveBackboneLearningRate: Float { backboneLearningRate ?? learningRate / 10 }
+  public var effectiveBackboneLearningRate: Float {
+    backboneLearningRate ?? training.learningRate / 10
+  }
 
   /// The backbone's rate as a person writes it: as entered, or the tenth of the head's rate
   /// computed in decimal (`0.0001`, not Float's `0.000100000005`).
   public var backboneLearningRateText: String {
     backboneLearningRate.map { "\($0)" }
-      ?? String(format: "%g", Double("\(learningRate)").map { $0 / 10 } ?? 0)
+      ?? String(format: "%g", Double("\(training.learningRate)").map { $0 / 10 } ?? 0)
   }
 
   /// Whether `weights` asks for a seeded random initialisation.
@@ -87,6 +138,10 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
 
   /// Checks every value, naming the option and the fix.
   public func validate() throws(FineTuneError) {
+    let (epochs, batchSize, learningRate, momentum) =
+      (training.epochs, training.batchSize, training.learningRate, training.momentum)
+    let (weightDecay, validateEvery, seed) =
+      (training.weightDecay, training.validateEvery, training.seed)
     func fail(_ message: String) -> FineTuneError { FineTuneError(message) }
     guard datasetKind != nil else {
       throw fail(
@@ -227,6 +282,10 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
 
   /// The settings as (name, value) rows for reports, in a fixed order.
   public var rows: [(name: String, value: String)] {
+    let (epochs, batchSize, learningRate, momentum) =
+      (training.epochs, training.batchSize, training.learningRate, training.momentum)
+    let (weightDecay, validateEvery, seed) =
+      (training.weightDecay, training.validateEvery, training.seed)
     var rows: [(String, String)] = [
       ("dataset", "\(dataset) (\(root))"),
       (

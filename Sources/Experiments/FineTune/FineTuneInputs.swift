@@ -80,7 +80,7 @@ public struct FineTuneInputs {
     }
     let used = min(configuration.limit ?? trainSet.count, trainSet.count)
     split = ValidationSplit(
-      count: used, fraction: configuration.validation, seed: configuration.seed)
+      count: used, fraction: configuration.validation, seed: configuration.training.seed)
     testIndices = Array(0..<min(configuration.testLimit ?? testSet.count, testSet.count))
     guard !split.train.isEmpty, !testIndices.isEmpty else {
       throw FineTuneError("\(root.path): the training or test split is empty")
@@ -101,12 +101,13 @@ public struct FineTuneInputs {
     self.model = configuration.unfreezeEpochs > 0 ? model : nil
     extractor = FeatureExtractor(
       backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize,
-      batchSize: configuration.batchSize)
+      batchSize: configuration.training.batchSize)
     if let augment = configuration.augment {
       augmentedExtractor = FeatureExtractor(
         backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize,
-        batchSize: configuration.batchSize, augmentation: try TransformPipeline.parse(augment),
-        augmentationSeed: configuration.seed)
+        batchSize: configuration.training.batchSize,
+        augmentation: try TransformPipeline.parse(augment),
+        augmentationSeed: configuration.training.seed)
     } else {
       augmentedExtractor = nil
     }
@@ -118,7 +119,7 @@ public struct FineTuneInputs {
     let dataset = "\(kind.rawValue):\(root.path)#train:\(trainFingerprint)"
     let testDataset = "\(kind.rawValue):\(root.path)#test:\(testFingerprint)"
     let subset =
-      "[first \(used), validation \(configuration.validation), seed \(configuration.seed)]"
+      "[first \(used), validation \(configuration.validation), seed \(configuration.training.seed)]"
     let featureCount = extractor.featureCount
     let (plain, augmenting, fingerprint) = (extractor, augmentedExtractor, weightsFingerprint)
     func job(
@@ -157,7 +158,9 @@ public struct FineTuneInputs {
   {
     let source = weights ?? configuration.weights
     if source == "random" {
-      let (depth, width, seed) = (configuration.depth, configuration.baseWidth, configuration.seed)
+      let (depth, width, seed) = (
+        configuration.depth, configuration.baseWidth, configuration.training.seed
+      )
       return (
         try ResNet(depth: depth, baseWidth: width, seed: seed),
         FeatureExtractor.randomFingerprint(depth: depth, baseWidth: width, seed: seed)

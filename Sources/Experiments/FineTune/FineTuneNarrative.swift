@@ -38,12 +38,12 @@ struct FineTuneNarrative {
         "2. Validation and best model",
         "validation every k epochs; the best model kept with its metrics",
         c.validation > 0
-          ? "yes: \(percent(c.validation)) of the training images held out, every \(c.validateEvery) epoch(s)"
+          ? "yes: \(percent(c.validation)) of the training images held out, every \(c.training.validateEvery) epoch(s)"
           : "no (--validation 0): the last head epoch's model is kept"
       ),
       (
         "3. L2 on the head", "SGD weight decay λ (the gradient gains λ·W)",
-        c.weightDecay > 0 ? "yes: λ = \(c.weightDecay)" : "no (--weight-decay 0)"
+        c.training.weightDecay > 0 ? "yes: λ = \(c.training.weightDecay)" : "no (--weight-decay 0)"
       ),
       (
         "4. Other datasets, own loader",
@@ -106,8 +106,8 @@ struct FineTuneNarrative {
         )
       }
     }
-    let headEpochs = history.filter { $0.epoch <= c.epochs }
-    let backboneEpochs = history.filter { $0.epoch > c.epochs }
+    let headEpochs = history.filter { $0.epoch <= c.training.epochs }
+    let backboneEpochs = history.filter { $0.epoch > c.training.epochs }
     if c.unfreezeEpochs > 0, let before = headEpochs.last, let after = backboneEpochs.last {
       if let a = before.validationAccuracy, let b = after.validationAccuracy {
         let change = (b - a) * 100
@@ -126,7 +126,7 @@ struct FineTuneNarrative {
     if let kept = keptEpoch, let validation = kept.validationAccuracy {
       let gap = (kept.trainAccuracy - validation) * 100
       let regularised = [
-        c.weightDecay > 0 ? "L2 (λ = \(c.weightDecay))" : nil,
+        c.training.weightDecay > 0 ? "L2 (λ = \(c.training.weightDecay))" : nil,
         c.augment != nil
           ? "augmentation (\(c.augmentCopies) cached cop\(c.augmentCopies == 1 ? "y" : "ies"))"
           : nil,
@@ -182,15 +182,20 @@ struct FineTuneNarrative {
       add("base-width", "\(c.baseWidth)", c.baseWidth == d.baseWidth)
     }
     add("head", c.head, c.head == d.head)
-    add("epochs", "\(c.epochs)", c.epochs == d.epochs)
-    add("batch-size", "\(c.batchSize)", c.batchSize == d.batchSize)
-    add("learning-rate", "\(c.learningRate)", c.learningRate == d.learningRate)
-    add("momentum", "\(c.momentum)", c.momentum == d.momentum)
-    add("weight-decay", "\(c.weightDecay)", c.weightDecay == d.weightDecay)
+    add("epochs", "\(c.training.epochs)", c.training.epochs == d.training.epochs)
+    add("batch-size", "\(c.training.batchSize)", c.training.batchSize == d.training.batchSize)
+    add(
+      "learning-rate", "\(c.training.learningRate)",
+      c.training.learningRate == d.training.learningRate)
+    add("momentum", "\(c.training.momentum)", c.training.momentum == d.training.momentum)
+    add(
+      "weight-decay", "\(c.training.weightDecay)", c.training.weightDecay == d.training.weightDecay)
     add("validation", "\(c.validation)", c.validation == d.validation)
-    add("validate-every", "\(c.validateEvery)", c.validateEvery == d.validateEvery)
+    add(
+      "validate-every", "\(c.training.validateEvery)",
+      c.training.validateEvery == d.training.validateEvery)
     add("resize", c.resize.map(String.init) ?? "", c.resize == nil)
-    add("seed", "\(c.seed)", c.seed == d.seed)
+    add("seed", "\(c.training.seed)", c.training.seed == d.training.seed)
     add("limit", c.limit.map(String.init) ?? "", c.limit == nil)
     add("test-limit", c.testLimit.map(String.init) ?? "", c.testLimit == nil)
     add("augment", c.augment ?? "", c.augment == nil)

@@ -256,7 +256,7 @@ public enum FineTuneReport {
     }
     let mistakes = predictions.confidentMistakes(12)
     let sample = predictions.sample(
-      16, excluding: Set(mistakes.map(\.index)), seed: configuration.seed)
+      16, excluding: Set(mistakes.map(\.index)), seed: configuration.training.seed)
     var html = "<h3>Test images and their top-3 scores</h3>\n"
     var figures: [String] = []
     for (name, rows, caption) in [

@@ -32,8 +32,8 @@ extension FineTuneRun {
           backboneParameters, learningRate: settings.effectiveBackboneLearningRate,
           weightDecay: 0),
         ParameterGroup(head.parameters),
-      ], learningRate: settings.learningRate, momentum: settings.momentum,
-      weightDecay: settings.weightDecay)
+      ], learningRate: settings.training.learningRate, momentum: settings.training.momentum,
+      weightDecay: settings.training.weightDecay)
     if resumingFrom {
       try TrainingStateFile.restore(
         from: directory.appendingPathComponent(File.state),
@@ -41,9 +41,10 @@ extension FineTuneRun {
     }
     let source = SubsetImageSource(base: inputs.trainSet, indices: inputs.split.train)
     let loader = try DataLoader(
-      source: source, batchSize: settings.batchSize, shuffle: true, seed: settings.seed,
+      source: source, batchSize: settings.training.batchSize, shuffle: true,
+      seed: settings.training.seed,
       transform: (inputs.augmentedExtractor ?? inputs.extractor).pipeline, channels: 3)
-    let lastEpoch = settings.epochs + settings.unfreezeEpochs
+    let lastEpoch = settings.training.epochs + settings.unfreezeEpochs
     var hooks = hooks(
       phase: "backbone", head: head, backbone: model, optimizer: optimizer, inputs: inputs,
       rows: source.count)
@@ -59,7 +60,8 @@ extension FineTuneRun {
       head.train()
       let batches = loader.epoch(epoch, startingAt: state.batch)
       while let batch = try batches.next() {
-        HeadTrainer.reseedDropouts(in: head, seed: settings.seed, epoch: epoch, batch: state.batch)
+        HeadTrainer.reseedDropouts(
+          in: head, seed: settings.training.seed, epoch: epoch, batch: state.batch)
         optimizer.zeroGradients()
         let (value, predictions) = HeadTrainer.lossAndGradients(labels: batch.labels) {
           head(model.features(batch.images))
@@ -86,15 +88,15 @@ extension FineTuneRun {
         {
           let extractor = FeatureExtractor(
             backbone: ResNetInference(model), weightsFingerprint: "unfrozen",
-            resize: settings.resize, batchSize: settings.batchSize)
+            resize: settings.resize, batchSize: settings.training.batchSize)
           let features = try extractor.extract(job.dataset, indices: job.indices)
           return HeadTrainer.evaluate(
             head, features: features.features, labels: features.labels,
-            batchSize: settings.batchSize)
+            batchSize: settings.training.batchSize)
         }
       }
       try HeadTrainer.closeEpoch(
-        head, state: &state, lastEpoch: lastEpoch, validateEvery: settings.validateEvery,
+        head, state: &state, lastEpoch: lastEpoch, validateEvery: settings.training.validateEvery,
         validate: validate, hooks: hooks)
       if state.epoch <= lastEpoch, hooks.shouldStop() { return .interrupted }
     }

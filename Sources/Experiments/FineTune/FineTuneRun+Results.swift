@@ -112,7 +112,7 @@ extension FineTuneRun {
     let (result, probabilities) = try EvaluationResult.evaluate(
       head: best.head, features: features.features, labels: features.labels,
       classNames: inputs.classNames, split: "test", epoch: epoch,
-      batchSize: configuration.batchSize)
+      batchSize: configuration.training.batchSize)
 
     var samples: [ResultsPageSample] = []
     samples.reserveCapacity(inputs.testIndices.count)
@@ -135,7 +135,7 @@ extension FineTuneRun {
       samples: samples, history: history,
       settings: configuration.rows.map { ResultsPage.Setting($0.name, $0.value) }, notes: notes)
     page.keptEpoch = epoch
-    page.unfreezeEpoch = configuration.unfreezeEpochs > 0 ? configuration.epochs + 1 : nil
+    page.unfreezeEpoch = configuration.unfreezeEpochs > 0 ? configuration.training.epochs + 1 : nil
 
     // A write that fails (a full disk) leaves the trained model and the earlier files as they
     // were; resuming the finished run writes the results again.
@@ -145,7 +145,7 @@ extension FineTuneRun {
         history, to: directory.appendingPathComponent("metrics.jsonl"))
       try FineTuneMetrics.writeCurves(
         history, to: directory.appendingPathComponent("curves"), keptEpoch: epoch,
-        unfreezeEpoch: configuration.unfreezeEpochs > 0 ? configuration.epochs + 1 : nil)
+        unfreezeEpoch: configuration.unfreezeEpochs > 0 ? configuration.training.epochs + 1 : nil)
       try Data(result.markdown.utf8).write(
         to: directory.appendingPathComponent("test.md"), options: .atomic)
       let encoder = JSONEncoder()

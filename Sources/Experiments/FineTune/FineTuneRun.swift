@@ -187,13 +187,13 @@ public final class FineTuneRun {
     let specification = try HeadSpecification(parsing: configuration.head)
     let head = specification.build(
       inputFeatures: inputs.extractor.featureCount, classCount: inputs.classNames.count,
-      seed: configuration.seed)
+      seed: configuration.training.seed)
     var state = saved?.progress ?? TrainingProgress()
     var phase = saved?.phase ?? "head"
 
     if phase == "head" {
       let trainer = HeadTrainer(
-        specification: specification, configuration: headTrainingConfiguration)
+        specification: specification, configuration: configuration.training)
       let optimizer = trainer.makeOptimizer(for: head)
       if saved != nil {
         try TrainingStateFile.restore(
@@ -207,7 +207,7 @@ public final class FineTuneRun {
           rows: trainCopies[0].labels.count))
       if outcome == .interrupted { return interrupted(state) }
       phase = configuration.unfreezeEpochs > 0 ? "backbone" : "done"
-      state.startEpoch(configuration.epochs + 1)
+      state.startEpoch(configuration.training.epochs + 1)
       try TrainingStateFile.write(
         to: stateFile, progress: state, phase: phase, configuration: configuration,
         modules: [("head", head)],
@@ -287,18 +287,6 @@ public final class FineTuneRun {
     return .interrupted(epoch: state.epoch, batch: state.batch)
   }
 
-  var headTrainingConfiguration: HeadTrainingConfiguration {
-    var settings = HeadTrainingConfiguration()
-    settings.epochs = configuration.epochs
-    settings.batchSize = configuration.batchSize
-    settings.learningRate = configuration.learningRate
-    settings.momentum = configuration.momentum
-    settings.weightDecay = configuration.weightDecay
-    settings.validateEvery = configuration.validateEvery
-    settings.seed = configuration.seed
-    return settings
-  }
-
   /// The loop's hooks: progress line, stop checks, best and state files, metrics files.
   func hooks(
     phase: String, head: Sequential, backbone: ResNet?, optimizer: SGD, inputs: FineTuneInputs,
@@ -312,7 +300,7 @@ public final class FineTuneRun {
       if let limit = stopAfterBatches, batchesThisProcess >= limit { return true }
       return stop.isRequested
     }
-    let batchSize = configuration.batchSize
+    let batchSize = configuration.training.batchSize
     hooks.batchFinished = { [unowned self] done, total in
       if line == nil {
         line = progressLine("\(phase) epoch", total: rows)

@@ -41,12 +41,12 @@ public struct MemoryEstimate: Sendable {
     // An inference pass holds a few stem-sized maps (64·w channels at half resolution) plus the
     // im2col scratch; larger inputs go through in passes of about four 224×224 images.
     let perImage = 4 * 64 * width * pixels / 4 * 12
-    let perPass = min(Double(configuration.batchSize), max(1, 4 * 224 * 224 / pixels))
+    let perPass = min(Double(configuration.training.batchSize), max(1, 4 * 224 * 224 / pixels))
     parts.append(("backbone activations", perImage * perPass))
     if configuration.unfreezeEpochs > 0 {
       // Training keeps every activation of the batch for the backward pass.
       parts.append(
-        ("backbone training activations", perImage * 6 * Double(configuration.batchSize)))
+        ("backbone training activations", perImage * 6 * Double(configuration.training.batchSize)))
     }
     // Each split's features are gathered, then copied once into their tensor.
     parts.append(("cached features", 4 * featureCount * rows * 2))
