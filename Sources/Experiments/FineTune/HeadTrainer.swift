@@ -219,11 +219,7 @@ public struct HeadTrainer {
   /// The row order of `epoch`: a permutation drawn from `(seed, epoch)` alone.
   public static func shuffledOrder(rows: Int, seed: UInt64, epoch: Int) -> [Int] {
     var generator = SeededGenerator(seed: SeededGenerator.mix(seed, UInt64(epoch), 0x5348_5546))
-    var order = Array(0..<rows)
-    for index in stride(from: rows - 1, to: 0, by: -1) {
-      order.swapAt(index, Int(generator.next(upperBound: UInt64(index + 1))))
-    }
-    return order
+    return generator.permutation(rows)
   }
 
   /// Loads a head written by `train` (same specification, feature width and class count).

@@ -80,14 +80,10 @@ public struct DataLoader<Source: ImageSource>: Sendable {
   /// The order in which epoch `epoch` visits the sample indices: a permutation of
   /// `0..<count`, a function of `(seed, epoch)` only.
   public func order(epoch: Int) -> [Int] {
-    var order = Array(0..<source.count)
-    guard shuffle else { return order }
+    guard shuffle else { return Array(0..<source.count) }
     var generator = SeededGenerator(
       seed: SeededGenerator.mix(seed, UInt64(bitPattern: Int64(epoch)), 0))
-    for index in stride(from: order.count - 1, to: 0, by: -1) {
-      order.swapAt(index, Int(generator.next(upperBound: UInt64(index + 1))))
-    }
-    return order
+    return generator.permutation(source.count)
   }
 
   /// The generator that augments sample `index` in epoch `epoch`.

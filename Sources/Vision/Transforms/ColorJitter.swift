@@ -64,9 +64,7 @@ public struct ColorJitter: Transform {
     order: [Adjustment], factors: [Adjustment: Float]
   ) {
     var order = Adjustment.allCases
-    for index in stride(from: order.count - 1, to: 0, by: -1) {
-      order.swapAt(index, uniformInteger(through: index, using: &generator))
-    }
+    generator.shuffle(&order)
     var factors: [Adjustment: Float] = [:]
     for (adjustment, strength) in zip(Adjustment.allCases, [brightness, contrast, saturation])
     where strength > 0 {
