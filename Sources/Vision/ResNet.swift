@@ -23,7 +23,7 @@ public final class ResNet: Layer {
   /// The stem batch norm.
   public let bn1: BatchNorm2d
   /// The four residual stages.
-  public let stages: [Sequential]
+  public let stages: [ResidualStage]
   /// The classifier.
   public let fc: Linear
   /// Training mode; set with `train()`/`eval()`.
@@ -55,18 +55,18 @@ public final class ResNet: Layer {
     kaimingNormalFanOut(conv1, generator: &generator)
     bn1 = BatchNorm2d(featureCount: baseWidth)
     var channels = baseWidth
-    var built: [Sequential] = []
+    var built: [ResidualStage] = []
     for (index, count) in blocks.enumerated() {
       let planes = baseWidth << index
-      var layers: [any Layer] = []
+      var blocks: [ResidualBlock] = []
       for block in 0..<count {
         let residual = ResidualBlock(
           kind: kind, inputChannels: channels, planes: planes,
           stride: block == 0 && index > 0 ? 2 : 1, generator: &generator)
         channels = planes * kind.expansion
-        layers.append(residual)
+        blocks.append(residual)
       }
-      built.append(Sequential(layers))
+      built.append(ResidualStage(blocks))
     }
     stages = built
     fc = Linear(inputFeatures: channels, outputFeatures: classCount, generator: &generator)
@@ -94,14 +94,7 @@ public final class ResNet: Layer {
     x = x.reshaped(to: [1, channels * batch, x.shape[2], x.shape[3]])
       .maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
     x = x.reshaped(to: [channels, batch, x.shape[2], x.shape[3]])
-    for stage in stages {
-      for layer in stage.layers {
-        guard let block = layer as? ResidualBlock else {
-          preconditionFailure("ResNet: a stage holds \(type(of: layer)), not residual blocks")
-        }
-        x = block.channelMajor(x)
-      }
-    }
+    for block in stages.flatMap(\.blocks) { x = block.channelMajor(x) }
     return x.reshaped(to: [x.shape[0], batch, -1]).mean(alongAxis: 2).transposed()
   }
 

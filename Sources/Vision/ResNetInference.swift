@@ -24,18 +24,13 @@ public struct ResNetInference: @unchecked Sendable {
     stem = Conv2d.fold(conv: model.conv1, batchNorm: model.bn1, fusedReLU: true)
     var folded: [Block] = []
     for stage in model.stages {
-      for case let block as ResidualBlock in stage.layers {
+      for block in stage.blocks {
         let count = block.convolutions.count
         let body = zip(block.convolutions, block.batchNorms).enumerated().map { index, pair in
           Conv2d.fold(conv: pair.0, batchNorm: pair.1, fusedReLU: index < count - 1)
         }
-        var shortcut: Conv2d?
-        if let downsample = block.downsample,
-          let conv = downsample.layers.first as? Conv2d,
-          let norm = downsample.layers.last as? BatchNorm2d
-        {
-          shortcut = Conv2d.fold(conv: conv, batchNorm: norm)
-        }
+        // Typed: a block with a projection always folds it (no cast can fail silently).
+        let shortcut = block.downsample.map { Conv2d.fold(conv: $0.conv, batchNorm: $0.norm) }
         folded.append(
           Block(
             body: body, shortcut: shortcut, caches: body.map { _ in WinogradFilterCache() }))

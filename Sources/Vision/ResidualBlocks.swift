@@ -57,7 +57,7 @@ public final class ResidualBlock: Layer {
   /// The batch norms after each convolution.
   public let batchNorms: [BatchNorm2d]
   /// The projection shortcut, when shapes change.
-  public let downsample: Sequential?
+  public let downsample: ProjectionShortcut?
   /// Training mode; set with `train()`/`eval()`.
   public var isTraining = true
 
@@ -83,9 +83,9 @@ public final class ResidualBlock: Layer {
     }
     batchNorms = convolutions.map { BatchNorm2d(featureCount: $0.outputChannels) }
     if stride != 1 || inputChannels != output {
-      downsample = Sequential(
-        conv1x1(inputChannels, output, stride: stride, generator: &generator),
-        BatchNorm2d(featureCount: output))
+      downsample = ProjectionShortcut(
+        conv: conv1x1(inputChannels, output, stride: stride, generator: &generator),
+        norm: BatchNorm2d(featureCount: output))
     } else {
       downsample = nil
     }
@@ -120,13 +120,52 @@ public final class ResidualBlock: Layer {
     for (index, (conv, norm)) in zip(convolutions, batchNorms).enumerated() {
       out = norm.channelMajor(conv.channelMajor(out), fusedReLU: index < convolutions.count - 1)
     }
-    var identity = input
-    if let downsample {
-      guard downsample.layers.count == 2, let conv = downsample.layers[0] as? Conv2d,
-        let norm = downsample.layers[1] as? BatchNorm2d
-      else { preconditionFailure("ResidualBlock: downsample is not conv1x1 → BatchNorm2d") }
-      identity = norm.channelMajor(conv.channelMajor(input))
-    }
+    let identity = downsample.map { $0.norm.channelMajor($0.conv.channelMajor(input)) } ?? input
     return out.addingReLU(identity)
   }
+}
+
+/// torchvision's `downsample = nn.Sequential(conv1x1(stride), BatchNorm2d)`, typed: the
+/// shortcut of a block whose stride or width changes. Keys `0.*` (the convolution) and `1.*`
+/// (the batch norm), as the `Sequential` it replaces.
+public final class ProjectionShortcut: Layer {
+  /// The strided 1×1 convolution.
+  public let conv: Conv2d
+  /// Its batch norm.
+  public let norm: BatchNorm2d
+  /// Training mode; set with `train()`/`eval()`.
+  public var isTraining = true
+
+  /// The shortcut of `conv` then `norm`.
+  public init(conv: Conv2d, norm: BatchNorm2d) {
+    self.conv = conv
+    self.norm = norm
+  }
+
+  /// `0` and `1`, as `nn.Sequential` names them.
+  public var children: [(String, any Layer)] { [("0", conv), ("1", norm)] }
+
+  /// `norm(conv(x))` for `x: [N, C, H, W]`.
+  public func callAsFunction(_ input: Tensor) -> Tensor { norm(conv(input)) }
+}
+
+/// One of a ResNet's four stages (`layer1` … `layer4`): its residual blocks in order, keyed
+/// `0`, `1`, … as torchvision's `nn.Sequential` of blocks. Typed, so the model is walked
+/// without runtime casts.
+public final class ResidualStage: Layer {
+  /// The blocks, in order.
+  public let blocks: [ResidualBlock]
+  /// Training mode; set with `train()`/`eval()`.
+  public var isTraining = true
+
+  /// A stage of `blocks`.
+  public init(_ blocks: [ResidualBlock]) { self.blocks = blocks }
+
+  /// The blocks under their positions.
+  public var children: [(String, any Layer)] {
+    blocks.enumerated().map { ("\($0.offset)", $0.element) }
+  }
+
+  /// Every block in turn on `x: [N, C, H, W]`.
+  public func callAsFunction(_ input: Tensor) -> Tensor { blocks.reduce(input) { $1($0) } }
 }
