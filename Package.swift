@@ -92,7 +92,7 @@ let package = Package(
       name: "Experiments",
       dependencies: [
         "Kernels", "TensorCore", "NN", "Checkpoints", "Plotting", "ImageCodecs", "Downloader",
-        "Vision", "Typesetting",
+        "Vision", "Typesetting", "FileSafety",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .executableTarget(

@@ -11,13 +11,13 @@ extension LogisticNetwork {
   /// where `w_l` is a `sizes[l] × sizes[l−1]` array of rows and `biases` is optional.
   public static func load(from url: URL) throws(BackpropError) -> LogisticNetwork {
     let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-      throw .unreadableWeights(
-        file: url.path, reason: "the file does not exist or cannot be read")
+    do { data = try UserFiles.data(at: url) } catch {
+      throw .unreadableWeights(file: url.path, reason: error.reason)
     }
     let format: FileFormat
     do { format = try JSONDecoder().decode(FileFormat.self, from: data) } catch {
-      throw .unreadableWeights(file: url.path, reason: "not valid network JSON (\(error))")
+      throw .unreadableWeights(
+        file: url.path, reason: "not valid network JSON (\(UserFiles.describe(decoding: error)))")
     }
     do {
       return try LogisticNetwork(

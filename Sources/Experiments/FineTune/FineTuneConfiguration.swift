@@ -249,34 +249,15 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
   /// Reads a `config.json`.
   public static func read(from url: URL) throws(FineTuneError) -> FineTuneConfiguration {
     let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-      throw FineTuneError("cannot read \(url.path); check that it exists and is readable")
+    do { data = try UserFiles.data(at: url) } catch {
+      throw FineTuneError("cannot read \(url.path): \(error.reason)")
     }
     do {
       return try JSONDecoder().decode(Self.self, from: data)
     } catch {
       throw FineTuneError(
-        "\(url.path) is not a readable fine-tuning configuration (\(describe(error))); "
+        "\(url.path) is not a readable fine-tuning configuration (\(UserFiles.describe(decoding: error))); "
           + "restore the file as the run wrote it, or start a new run")
-    }
-  }
-
-  /// A decoding error in words: which field, and what was wrong with it.
-  static func describe(_ error: any Error) -> String {
-    func path(_ keys: [any CodingKey]) -> String {
-      keys.isEmpty ? "the top level" : "'" + keys.map(\.stringValue).joined(separator: ".") + "'"
-    }
-    switch error as? DecodingError {
-    case .keyNotFound(let key, let context)?:
-      return
-        "the field '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))' is missing"
-    case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
-      return "\(path(context.codingPath)) has a value of the wrong kind"
-    case .dataCorrupted(let context)?:
-      return context.codingPath.isEmpty
-        ? "it is not valid JSON" : "\(path(context.codingPath)) has an invalid value"
-    default:
-      return "it is not valid JSON"
     }
   }
 

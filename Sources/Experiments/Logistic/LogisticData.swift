@@ -49,11 +49,8 @@ public struct LogisticData: Sendable, Equatable {
   /// label other than 0 or 1, or fewer than `minimumRowCount` rows.
   public init(contentsOf url: URL) throws {
     let text: String
-    do {
-      text = try String(contentsOf: url, encoding: .utf8)
-    } catch {
-      throw LogisticDataError.unreadable(
-        path: url.path, reason: "it does not exist or cannot be read")
+    do { text = try UserFiles.text(at: url) } catch {
+      throw LogisticDataError.unreadable(path: url.path, reason: error.reason)
     }
     try self.init(parsing: text, source: url.path)
   }

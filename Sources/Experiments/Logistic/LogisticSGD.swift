@@ -13,11 +13,8 @@ public enum LogisticSampleOrder: Sendable, Equatable {
   /// file and line when a line is not a permutation of `0..<rowCount`.
   public static func read(contentsOf url: URL, rowCount: Int) throws -> LogisticSampleOrder {
     let text: String
-    do {
-      text = try String(contentsOf: url, encoding: .utf8)
-    } catch {
-      throw LogisticDataError.unreadable(
-        path: url.path, reason: "it does not exist or cannot be read")
+    do { text = try UserFiles.text(at: url) } catch {
+      throw LogisticDataError.unreadable(path: url.path, reason: error.reason)
     }
     return try parse(text, source: url.path, rowCount: rowCount)
   }
