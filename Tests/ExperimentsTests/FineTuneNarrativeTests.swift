@@ -21,8 +21,7 @@ struct FineTuneNarrativeTests {
     var configuration = FineTuneConfiguration()
     configuration.training.weightDecay = 0.001
     let narrative = FineTuneNarrative(
-      configuration: configuration, history: history(validated: true), result: nil,
-      run: URL(fileURLWithPath: "/runs/x"))
+      configuration: configuration, history: history(validated: true), result: nil)
     // Epochs 2 and 3 tie at 55 %; epoch 3 has the lower validation loss (1.95 < 2.0).
     #expect(narrative.keptEpoch?.epoch == 3)
     let text = narrative.observations.joined(separator: " ")
@@ -39,8 +38,7 @@ struct FineTuneNarrativeTests {
     var configuration = FineTuneConfiguration()
     configuration.validation = 0
     let narrative = FineTuneNarrative(
-      configuration: configuration, history: history(validated: false), result: nil,
-      run: URL(fileURLWithPath: "/runs/x"))
+      configuration: configuration, history: history(validated: false), result: nil)
     #expect(narrative.keptEpoch?.epoch == 3)
     let text = narrative.observations.joined(separator: " ")
     #expect(text.contains("No validation images were held out"))
@@ -56,7 +54,7 @@ struct FineTuneNarrativeTests {
     configuration.training.learningRate = 0.01
     configuration.unfreezeEpochs = 2
     let command = FineTuneNarrative(
-      configuration: configuration, history: [], result: nil, run: URL(fileURLWithPath: "/r")
+      configuration: configuration, history: [], result: nil
     ).command
     #expect(command.hasPrefix("classify finetune --root '/data/my photos' --head 512,relu"))
     #expect(command.contains("--learning-rate 0.01") && command.contains("--unfreeze-epochs 2"))

@@ -9,7 +9,6 @@ struct FineTuneNarrative {
   let configuration: FineTuneConfiguration
   let history: [HeadEpochMetrics]
   let result: EvaluationResult?
-  let run: URL
 
   /// The kept epoch: the best validation accuracy (ties to the lower loss), else the last.
   var keptEpoch: HeadEpochMetrics? {

@@ -202,7 +202,7 @@ public enum FineTuneReport {
       html += sheets.html
       figures += sheets.figures
       let narrative = FineTuneNarrative(
-        configuration: configuration, history: history(run), result: testResult, run: run)
+        configuration: configuration, history: history(run), result: testResult)
       html += narrative.html
       text += "\n" + narrative.text
       try writeReadme(narrative.readme, in: folder)
