@@ -3,7 +3,8 @@ import Kernels
 import NN
 import TensorCore
 
-/// One convolution layer of ResNet-50 to time: `[N, C, H, H]` through a `k×k` conv to `C_out`.
+/// One convolution layer of ResNet-50 to time: `N` images of `C × H × H` (channel-major for us,
+/// NCHW for PyTorch) through a `k×k` conv to `C_out`.
 private struct ConvolutionCase {
   let name: String
   let batch, channels, size, outputChannels, kernel, stride, padding: Int
@@ -77,7 +78,8 @@ func runConvolutionBenchmark() -> String {
   var oursTotal = 0.0
   var torchTotal = 0.0
   for c in convolutionCases {
-    let x = Tensor.randomNormal([c.batch, c.channels, c.size, c.size], using: &generator)
+    // Channel-major, the layout every convolution runs in (PyTorch's NCHW times the same op).
+    let x = Tensor.randomNormal([c.channels, c.batch, c.size, c.size], using: &generator)
     let bound = 1 / Float(c.channels * c.kernel * c.kernel).squareRoot()
     let w = Tensor.randomUniform(
       [c.outputChannels, c.channels, c.kernel, c.kernel], lower: -bound, upper: bound,
@@ -99,7 +101,7 @@ func runConvolutionBenchmark() -> String {
     let xLeaf = x.requiringGradient()
     let wLeaf = w.requiringGradient()
     let seed = Tensor.randomNormal(
-      [c.batch, c.outputChannels, c.outputSize, c.outputSize], using: &generator)
+      [c.outputChannels, c.batch, c.outputSize, c.outputSize], using: &generator)
     let step = medianSeconds(repetitions: repetitions, warmup: 2) {
       xLeaf.zeroGradient()
       wLeaf.zeroGradient()

@@ -10,7 +10,7 @@ import Vision
 /// Dropout(0.5) → Linear(32, 10)` (cross-entropy, SGD lr 0.001 momentum 0.9), inputs
 /// normalised with mean 0.5 / std 0.5:
 ///
-/// 1. the frozen-backbone train step at 32×32 batch 64 (ours: the BN-folded `ResNetInference`
+/// 1. the frozen-backbone train step at 32×32 batch 64 (ours: the BN-folded `ResNet.folded()`
 ///    features, then the head's forward, backward and SGD step; PyTorch: the backbone under
 ///    `no_grad` in eval mode, then the same head step), and the provided code's literal step
 ///    (whole net in train mode, backbone parameters frozen, BN on batch statistics);
@@ -21,7 +21,7 @@ func runFineTuneBenchmark(quick: Bool) -> String {
   var lines = ["## Part 4 — fine-tuning (random weights, threads: \(threadsDescription()))"]
   guard let model = try? ResNet(depth: 50, seed: 6) else { return "ResNet-50 could not be built" }
   model.eval()
-  let inference = ResNetInference(model)
+  let inference = model.folded()
   var generator = SeededGenerator(seed: 6)
   let raw = Tensor.randomUniform([64, 3, 32, 32], using: &generator)
   let labels = (0..<64).map { $0 % 10 }
@@ -91,13 +91,11 @@ func runFineTuneBenchmark(quick: Bool) -> String {
   // 3. The unfrozen train step: the whole ResNet-50 and a head in train mode.
   model.setRequiresGradient(true)
   let fullHead = makeHead(seed: 2)
-  let classifier = Set(model.fc.parameters.map(ObjectIdentifier.init))
-  let optimizer = SGD(
-    model.parameters.filter { !classifier.contains(ObjectIdentifier($0)) } + fullHead.parameters,
-    learningRate: 0.001, momentum: 0.9)
+  model.fc = fullHead
+  let optimizer = SGD(model.parameters, learningRate: 0.001, momentum: 0.9)
   let train = medianSeconds(repetitions: quick ? 1 : 3, warmup: 1) {
     optimizer.zeroGradients()
-    Loss.crossEntropy(logits: fullHead(model.features(normalized(raw))), labels: labels)
+    Loss.crossEntropy(logits: model(normalized(raw)), labels: labels)
       .backward()
     optimizer.step()
   }

@@ -6,19 +6,17 @@ import Vision
 
 /// `Benchmarks forward-loop [SIZE] [BATCH] [ITERATIONS] [PIXELS_PER_PASS]`: the frozen ResNet-50
 /// forward alone, in a loop, for profilers (`perf record`); prints images per second.
-/// `PIXELS_PER_PASS` overrides `ResNetInference.pixelsPerPass` (the sub-batch size) for A/B runs.
+/// `PIXELS_PER_PASS` overrides `ResNet.pixelsPerPass` (the folded model's sub-batch size) for A/B
+/// runs.
 func runForwardLoop(_ arguments: [String]) -> String {
   let values = arguments.compactMap { Int($0) }
   let size = values.count > 0 ? values[0] : 32
   let batch = values.count > 1 ? values[1] : 64
   let iterations = values.count > 2 ? values[2] : 20
-  // Only the folded engine is kept, as `FeatureExtractor` does.
-  let built: ResNetInference? = {
-    guard let model = try? ResNet(depth: 50) else { return nil }
-    model.eval()
-    return ResNetInference(model)
-  }()
-  guard var inference = built else { return "ResNet-50 could not be built" }
+  // Only the folded model is kept, as `FeatureExtractor` does.
+  guard let inference = try? ResNet(depth: 50).folded() else {
+    return "ResNet-50 could not be built"
+  }
   if values.count > 3 { inference.pixelsPerPass = values[3] }
   var generator = SeededGenerator(seed: 3)
   let input = Tensor.randomNormal([batch, 3, size, size], using: &generator)

@@ -22,19 +22,16 @@ func peakResidentMiB() -> Double {
   #endif
 }
 
-/// ResNet-50 forward (frozen backbone, inference engine) at 32×32 batch 64 and 224×224 batch 16,
+/// ResNet-50 forward (frozen backbone, folded) at 32×32 batch 64 and 224×224 batch 16,
 /// and one full training step at 32×32 batch 64, each against PyTorch (scripts/bench/resnet_torch.py).
 func runResNetBenchmark(quick: Bool) -> String {
   var lines = ["## ResNet-50 (random weights, threads: \(threadsDescription()))"]
   // The frozen backbone as `FeatureExtractor` holds it: the folded engine only (the
   // training-capable model it was folded from is released), so the forward's peak memory is
   // the engine's. The training step below builds its own model.
-  let folded: ResNetInference? = {
-    guard let model = try? ResNet(depth: 50) else { return nil }
-    model.eval()
-    return ResNetInference(model)
-  }()
-  guard let inference = folded else { return "ResNet-50 could not be built" }
+  guard let inference = try? ResNet(depth: 50).folded() else {
+    return "ResNet-50 could not be built"
+  }
   var generator = SeededGenerator(seed: 3)
   let small = Tensor.randomNormal([64, 3, 32, 32], using: &generator)
   let repetitions = quick ? 3 : 7

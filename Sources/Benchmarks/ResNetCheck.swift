@@ -13,7 +13,7 @@ func runResNetCheck(_ arguments: [String]) throws -> String {
   model.eval()
   let input = try SafetensorsFile.read(from: URL(fileURLWithPath: arguments[1])).tensor(named: "x")
   let features = Autograd.withoutGradient { model.features(input) }
-  let folded = ResNetInference(model).features(input)
+  let folded = model.folded().features(input)
   let logits = Autograd.withoutGradient { model.fc(features) }
   try SafetensorsFile.write(
     ["features": features, "features_folded": folded, "logits": logits],

@@ -1,12 +1,18 @@
 extension ConvolutionKernels {
-  /// The gradients of `forward` (without ReLU): `∂input = col2im(Wᵀ·G)`, `∂weight = G·colᵀ`,
-  /// `∂bias = Σ G` over images and positions. Each is computed only when asked for.
-  /// Shapes: `gradOutput: [N, C_out, Ho, Wo]`; results shaped like input, weight, `[C_out]`.
+  /// Floats of im2col scratch one backward GEMM chunk may use (16 MiB): whole 32×32 batches fit
+  /// in one chunk, 224×224 batches are split.
+  static let backwardColumnBudget = 1 << 22
+
+  /// The gradients of `forward` (without ReLU), with `gradOutput: [C_out, N, Ho, Wo]` and
+  /// `input: [C, N, H, W]`: `∂W = G·colᵀ` and `∂input = col2im(Wᵀ·G)` where the whole batch
+  /// is one matrix `[·, N·Ho·Wo]`, so each is one or a few large GEMMs (a 1×1 stride-1
+  /// convolution needs no im2col at all: `∂input = Wᵀ·G` is written straight into the result),
+  /// and `∂bias = Σ G` per row. Each gradient is computed only when asked for.
   public static func backward(
     gradOutput: [Float], input: [Float], weight: [Float], geometry g: ConvolutionGeometry,
     needsInput: Bool = true, needsWeight: Bool = true, needsBias: Bool = true
   ) -> (input: [Float]?, weight: [Float]?, bias: [Float]?) {
-    precondition(g.isValid, "conv2d backward: invalid geometry \(g)")
+    precondition(g.isValid, "conv2d backward: geometry \(g)")
     precondition(
       gradOutput.count == g.outputCount && input.count == g.inputCount
         && weight.count == g.weightCount, "conv2d backward: sizes")
@@ -21,88 +27,76 @@ extension ConvolutionKernels {
       return result
     }
     let spatial = g.outputHeight * g.outputWidth
-    let chunk = imagesPerChunk(g)
+    let totalColumns = g.batch * spatial
     let patch = g.inputChannels * g.kernelHeight * g.kernelWidth
-    let (m, k) = (g.groupOutputChannels, g.groupPatchSize)
-    let needsCol = (needsInput || needsWeight) && !(g.isPointwise && chunk == 1)
-    let colCount = needsCol ? patch * chunk * spatial : 0
-    let stagingCount = chunk > 1 ? g.outputChannels * chunk * spatial : 0
-    var gradInput = [Float](repeating: 0, count: needsInput ? g.inputCount : 0)
-    var gradWeight = [Float](repeating: 0, count: needsWeight ? g.weightCount : 0)
-    let gradBias = needsBias ? biasGradient(gradOutput, geometry: g) : nil
+    let direct = g.isPointwise && g.strideHeight == 1 && g.strideWidth == 1
+    let chunk =
+      direct
+      ? g.batch
+      : Swift.max(1, Swift.min(g.batch, backwardColumnBudget / Swift.max(1, patch * spatial)))
+    let gradBias = needsBias ? rowSums(gradOutput, rows: g.outputChannels) : nil
     guard (needsInput || needsWeight) && g.batch > 0 else {
-      return (needsInput ? gradInput : nil, needsWeight ? gradWeight : nil, gradBias)
+      return (
+        needsInput ? [Float](repeating: 0, count: g.inputCount) : nil,
+        needsWeight ? [Float](repeating: 0, count: g.weightCount) : nil, gradBias
+      )
     }
+    // col2im accumulates, so only that path needs a zeroed gradient; the direct GEMM overwrites.
+    var gradInput =
+      !needsInput
+      ? []
+      : direct
+        ? [Float](unsafeUninitializedCapacity: g.inputCount) { _, count in count = g.inputCount }
+        : [Float](repeating: 0, count: g.inputCount)
+    // The first chunk's GEMM overwrites it (beta 0): no need to zero 100 MB a ResNet-50 step.
+    let weightCount = needsWeight ? g.weightCount : 0
+    var gradWeight = [Float](unsafeUninitializedCapacity: weightCount) { _, count in
+      count = weightCount
+    }
+    let plane = g.inputHeight * g.inputWidth
     input.withUnsafeBufferPointer { pInput in
       weight.withUnsafeBufferPointer { pWeight in
         gradOutput.withUnsafeBufferPointer { pGrad in
-          ScratchPool.shared.withBuffer(colCount) { colBase in
-            ScratchPool.shared.withBuffer(stagingCount) { stagingBase in
-              gradInput.withUnsafeMutableBufferPointer { pGradInput in
-                gradWeight.withUnsafeMutableBufferPointer { pGradWeight in
-                  let imageSize = g.inputChannels * g.inputHeight * g.inputWidth
-                  for first in stride(from: 0, to: g.batch, by: chunk) {
-                    let images = Swift.min(chunk, g.batch - first)
-                    let columns = images * spatial
-                    // G as [C_out, columns].
-                    let gradient: UnsafePointer<Float>
-                    let gradSource = pGrad.baseAddress! + first * g.outputChannels * spatial
-                    if images == 1 {
-                      gradient = gradSource
+          ScratchPool.shared.withBuffer(direct ? 0 : patch * chunk * spatial) { col in
+            gradInput.withUnsafeMutableBufferPointer { pGradInput in
+              gradWeight.withUnsafeMutableBufferPointer { pGradWeight in
+                let (x, w, gradient) = (
+                  pInput.baseAddress!, pWeight.baseAddress!, pGrad.baseAddress!
+                )
+                for first in stride(from: 0, to: g.batch, by: chunk) {
+                  let images = Swift.min(chunk, g.batch - first)
+                  let columns = images * spatial
+                  let gradChunk = gradient + first * spatial
+                  if needsWeight {
+                    // ∂W[C_out, patch] += G[C_out, columns] · colᵀ[columns, patch]
+                    let matrix: UnsafePointer<Float>
+                    let ldb: Int
+                    if direct {
+                      (matrix, ldb) = (x, totalColumns)
                     } else {
-                      reorder(
-                        gradSource, images: images, channels: g.outputChannels, spatial: spatial,
-                        into: stagingBase, inverse: false)
-                      gradient = UnsafePointer(stagingBase)
+                      im2col(input: x + first * plane, images: images, geometry: g, col: col)
+                      (matrix, ldb) = (UnsafePointer(col), columns)
                     }
-                    let imageInput = pInput.baseAddress! + first * imageSize
-                    if needsWeight {
-                      let matrix: UnsafePointer<Float>
-                      if g.isPointwise && images == 1 {
-                        matrix = imageInput
-                      } else if g.isPointwise {
-                        reorder(
-                          imageInput, images: images, channels: g.inputChannels, spatial: spatial,
-                          into: colBase, inverse: false)
-                        matrix = UnsafePointer(colBase)
-                      } else {
-                        im2col(
-                          input: imageInput, images: images, geometry: g, col: colBase)
-                        matrix = UnsafePointer(colBase)
-                      }
-                      for group in 0..<g.groups {
-                        // ∂W_g[m, k] += G_g[m, columns] · col_gᵀ[columns, k]
-                        BLAS.sgemm(
-                          m: m, n: k, k: columns,
-                          a: gradient + group * m * columns, aCount: m * columns,
-                          transposeA: false,
-                          b: matrix + group * k * columns, bCount: k * columns, transposeB: true,
-                          c: pGradWeight.baseAddress! + group * m * k, cCount: m * k,
-                          beta: first == 0 ? 0 : 1)
-                      }
-                    }
-                    if needsInput {
-                      let target = pGradInput.baseAddress! + first * imageSize
-                      let direct = g.isPointwise && images == 1
-                      let gradCol = direct ? target : colBase
-                      for group in 0..<g.groups {
-                        // ∂col_g[k, columns] = W_gᵀ[k, m] · G_g[m, columns]
-                        BLAS.sgemm(
-                          m: k, n: columns, k: m,
-                          a: pWeight.baseAddress! + group * m * k, aCount: m * k, transposeA: true,
-                          b: gradient + group * m * columns, bCount: m * columns, transposeB: false,
-                          c: gradCol + group * k * columns, cCount: k * columns)
-                      }
-                      if direct {
-                        // Already written in place.
-                      } else if g.isPointwise {
-                        reorder(
-                          colBase, images: images, channels: g.inputChannels,
-                          spatial: spatial, into: target, inverse: true)
-                      } else {
-                        col2im(
-                          col: colBase, images: images, geometry: g, gradInput: target)
-                      }
+                    BLAS.sgemm(
+                      m: g.outputChannels, n: patch, k: columns,
+                      a: gradChunk, aCount: g.outputCount - first * spatial, transposeA: false,
+                      b: matrix, bCount: (patch - 1) * ldb + columns, transposeB: true,
+                      c: pGradWeight.baseAddress!, cCount: g.weightCount,
+                      beta: first == 0 ? 0 : 1, lda: totalColumns, ldb: ldb)
+                  }
+                  if needsInput {
+                    // ∂col[patch, columns] = Wᵀ[patch, C_out] · G[C_out, columns]
+                    let target = direct ? pGradInput.baseAddress! : col
+                    BLAS.sgemm(
+                      m: patch, n: columns, k: g.outputChannels,
+                      a: w, aCount: g.weightCount, transposeA: true,
+                      b: gradChunk, bCount: g.outputCount - first * spatial, transposeB: false,
+                      c: target, cCount: direct ? g.inputCount : patch * columns,
+                      ldb: totalColumns, ldc: direct ? totalColumns : columns)
+                    if !direct {
+                      col2im(
+                        col: col, images: images, geometry: g,
+                        gradInput: pGradInput.baseAddress! + first * plane)
                     }
                   }
                 }
@@ -117,7 +111,7 @@ extension ConvolutionKernels {
 
   /// When some kernel taps only ever see padding (see `pruned`), `body` run on the smaller
   /// geometry and cropped weight, with the weight gradient expanded back to the full kernel;
-  /// nil otherwise. Shared by both layouts' backward passes.
+  /// nil otherwise.
   static func prunedBackward(
     _ g: ConvolutionGeometry, weight: [Float],
     _ body: (ConvolutionGeometry, [Float]) -> (input: [Float]?, weight: [Float]?, bias: [Float]?)
@@ -131,33 +125,31 @@ extension ConvolutionKernels {
     )
   }
 
-  /// `∂bias[c] = Σ_{n, h, w} gradOutput[n, c, h, w]`, accumulated in Double.
-  public static func biasGradient(_ gradOutput: [Float], geometry g: ConvolutionGeometry) -> [Float]
-  {
-    let spatial = g.outputHeight * g.outputWidth
-    var result = [Float](repeating: 0, count: g.outputChannels)
-    gradOutput.withUnsafeBufferPointer { pGrad in
+  /// `Σ_columns x[r, ·]` for each of `rows` rows of a `[rows, columns]` matrix, in Double.
+  static func rowSums(_ x: [Float], rows: Int) -> [Float] {
+    let columns = rows > 0 ? x.count / rows : 0
+    var result = [Float](repeating: 0, count: rows)
+    x.withUnsafeBufferPointer { pX in
       result.withUnsafeMutableBufferPointer { pResult in
-        let target = pResult.baseAddress!
-        parallelChunks(
-          g.outputChannels,
-          minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(1, g.batch * spatial))
-        ) {
+        let (source, target) = (pX.baseAddress!, pResult.baseAddress!)
+        parallelChunks(rows, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(columns, 1))) {
           range in
-          for channel in range {
+          for row in range {
+            let line = source + row * columns
             var total = 0.0
-            for image in 0..<g.batch {
-              let plane = pGrad.baseAddress! + (image * g.outputChannels + channel) * spatial
+            var start = 0
+            while start < columns {
+              let end = Swift.min(columns, start + 1024)
               var partial: Float = 0
-              for index in 0..<spatial { partial += plane[index] }
+              for index in start..<end { partial += line[index] }
               total += Double(partial)
+              start = end
             }
-            target[channel] = Float(total)
+            target[row] = Float(total)
           }
         }
       }
     }
     return result
   }
-
 }

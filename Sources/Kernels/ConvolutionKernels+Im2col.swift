@@ -1,12 +1,11 @@
 extension ConvolutionKernels {
-  /// Fills `col: [C·kH·kW, images·Ho·Wo]` from `input: [images, C, H, W]` (zeros for padding).
-  /// Row `(c·kH + i)·kW + j`, column `(n·Ho + oh)·Wo + ow` holds
-  /// `input[n, c, oh·sH − pH + i·dH, ow·sW − pW + j·dW]`.
+  /// Fills `col: [C·kH·kW, images·Ho·Wo]` from `images` consecutive images of a channel-major
+  /// `[C, N, H, W]` batch starting at `input` (zeros for padding). Row `(c·kH + i)·kW + j`,
+  /// column `(n·Ho + oh)·Wo + ow` holds `input[c, n, oh·sH − pH + i·dH, ow·sW − pW + j·dW]`.
   static func im2col(
     input: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
-    col: UnsafeMutablePointer<Float>, layout: PlaneLayout? = nil
+    col: UnsafeMutablePointer<Float>
   ) {
-    let layout = layout ?? .batchMajor(channels: g.inputChannels)
     let (height, width) = (g.inputHeight, g.inputWidth)
     let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
     let (kH, kW) = (g.kernelHeight, g.kernelWidth)
@@ -29,7 +28,7 @@ extension ConvolutionKernels {
         let (owStart, owEnd) = validRange(
           outputs: outWidth, stride: sW, offset: columnOffset, extent: width)
         for image in 0..<images {
-          let source = input + layout.plane(image: image, channel: channel) * plane
+          let source = input + (channel * g.batch + image) * plane
           let target = col + row * columns + image * spatial
           if ohStart > 0 { zero(target, count: ohStart * outWidth) }
           if contiguous && ohStart < ohEnd && owStart < owEnd {
@@ -68,15 +67,14 @@ extension ConvolutionKernels {
     }
   }
 
-  /// Adds `col: [C·kH·kW, images·Ho·Wo]` back into `gradInput: [images, C, H, W]` (or the
-  /// planes `layout` names) — the adjoint of `im2col`. Parallel over channels, each of which
+  /// Adds `col: [C·kH·kW, images·Ho·Wo]` back into those images of the channel-major
+  /// `gradInput` — the adjoint of `im2col`. Parallel over channels, each of which
   /// owns its input planes. Entries of `col` that fall in the padding may be overwritten with
   /// zeros (it is scratch).
   static func col2im(
     col: UnsafeMutablePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
-    gradInput: UnsafeMutablePointer<Float>, layout: PlaneLayout? = nil
+    gradInput: UnsafeMutablePointer<Float>
   ) {
-    let layout = layout ?? .batchMajor(channels: g.inputChannels)
     let (height, width) = (g.inputHeight, g.inputWidth)
     let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
     let (kH, kW) = (g.kernelHeight, g.kernelWidth)
@@ -99,7 +97,7 @@ extension ConvolutionKernels {
               outputs: outWidth, stride: sW, offset: columnOffset, extent: width)
             let row = (channel * kH + i) * kW + j
             for image in 0..<images {
-              let target = gradInput + layout.plane(image: image, channel: channel) * plane
+              let target = gradInput + (channel * g.batch + image) * plane
               let source = col + row * columns + image * spatial
               if contiguous && ohStart < ohEnd && owStart < owEnd {
                 // One shifted block add; entries that belong to padding are zeroed first so
@@ -134,27 +132,75 @@ extension ConvolutionKernels {
     }
   }
 
-  /// Copies `source: [images, channels, spatial]` into `target: [channels, images·spatial]`
-  /// (or back when `inverse`): the reorder between NCHW and the GEMM's `[C, N·H·W]`.
-  static func reorder(
-    _ source: UnsafePointer<Float>, images: Int, channels: Int, spatial: Int,
-    into target: UnsafeMutablePointer<Float>, inverse: Bool
+  /// im2col of a stride-1, same-size convolution on a channel-major chunk of `images` images:
+  /// each row `(c, i, j)` is the channel's whole `[images·H·W]` block shifted by one offset (a
+  /// single copy), then the positions whose tap falls in the padding are zeroed.
+  static func im2colSameSize(
+    input: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
+    col: UnsafeMutablePointer<Float>
   ) {
-    let columns = images * spatial
-    parallelChunks(channels, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(columns, 1))) {
+    let (height, width) = (g.inputHeight, g.inputWidth)
+    let (kH, kW) = (g.kernelHeight, g.kernelWidth)
+    let plane = height * width
+    let columns = images * plane
+    let rows = g.inputChannels * kH * kW
+    parallelChunks(rows, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(columns, 1))) {
       range in
-      for channel in range {
+      for row in range {
+        let channel = row / (kH * kW)
+        let rowOffset = (row / kW) % kH * g.dilationHeight - g.paddingHeight
+        let columnOffset = row % kW * g.dilationWidth - g.paddingWidth
+        let (ohStart, ohEnd) = validRange(
+          outputs: height, stride: 1, offset: rowOffset, extent: height)
+        let (owStart, owEnd) = validRange(
+          outputs: width, stride: 1, offset: columnOffset, extent: width)
+        let source = input + channel * g.batch * plane
+        let target = col + row * columns
+        let shift = rowOffset * width + columnOffset
+        let start = Swift.max(0, -shift)
+        let end = Swift.min(columns, columns - shift)
+        if start > 0 { zero(target, count: start) }
+        if start < end { copy(source + start + shift, target + start, count: end - start) }
+        if end < columns { zero(target + end, count: columns - end) }
         for image in 0..<images {
-          let nchw = (image * channels + channel) * spatial
-          let gemm = channel * columns + image * spatial
-          if inverse {
-            copy(source + gemm, target + nchw, count: spatial)
-          } else {
-            copy(source + nchw, target + gemm, count: spatial)
+          let base = target + image * plane
+          if ohStart > 0 { zero(base, count: ohStart * width) }
+          if ohEnd < height { zero(base + ohEnd * width, count: (height - ohEnd) * width) }
+          if owStart > 0 || owEnd < width {
+            for oh in ohStart..<ohEnd {
+              let line = base + oh * width
+              for ow in 0..<owStart { line[ow] = 0 }
+              for ow in owEnd..<width { line[ow] = 0 }
+            }
           }
         }
       }
     }
   }
 
+  /// `x[r, ·] += bias[r]`, then `max(·, 0)` when `relu`, in place on a `[rows, columns]` matrix.
+  static func biasReLU(
+    _ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: [Float]?, relu: Bool
+  ) {
+    parallelChunks(rows, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(columns, 1))) {
+      range in
+      for row in range {
+        let shift = SIMD8<Float>(repeating: bias?[row] ?? 0)
+        let zero = SIMD8<Float>()
+        let line = x + row * columns
+        var index = 0
+        while index + 8 <= columns {
+          var value = UnsafeRawPointer(line + index).loadUnaligned(as: SIMD8<Float>.self) + shift
+          if relu { value.replace(with: zero, where: value .< zero) }
+          UnsafeMutableRawPointer(line + index).storeBytes(of: value, as: SIMD8<Float>.self)
+          index += 8
+        }
+        while index < columns {
+          let value = line[index] + shift[0]
+          line[index] = relu ? Swift.max(value, 0) : value
+          index += 1
+        }
+      }
+    }
+  }
 }

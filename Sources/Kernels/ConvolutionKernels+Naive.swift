@@ -1,8 +1,10 @@
 extension ConvolutionKernels {
   // MARK: - Naive twins (seven nested loops, Double accumulation): the tests' oracle.
+  // They read and write PyTorch's NCHW layout on purpose, so a test compares the fast kernels
+  // with an independent formula *and* an independent layout (the tests transpose).
 
-  /// Direct convolution: `out[n, o, y, x] = b[o] + Σ_{c, i, j} in[n, g·C/G + c, y·s − p + i·d,
-  /// x·s − p + j·d] · w[o, c, i, j]` where `g = o / (C_out/G)`.
+  /// Direct convolution on NCHW arrays: `out[n, o, y, x] = b[o] + Σ_{c, i, j} in[n, c,
+  /// y·s − p + i·d, x·s − p + j·d] · w[o, c, i, j]`.
   public static func naiveForward(
     input: [Float], weight: [Float], bias: [Float]?, geometry g: ConvolutionGeometry
   ) -> [Float] {
@@ -10,12 +12,10 @@ extension ConvolutionKernels {
     var output = [Float](repeating: 0, count: g.outputCount)
     for n in 0..<g.batch {
       for o in 0..<g.outputChannels {
-        let group = o / g.groupOutputChannels
         for y in 0..<outHeight {
           for x in 0..<outWidth {
             var sum = Double(bias?[o] ?? 0)
-            for c in 0..<g.groupInputChannels {
-              let channel = group * g.groupInputChannels + c
+            for channel in 0..<g.inputChannels {
               for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
                   let row = y * g.strideHeight - g.paddingHeight + i * g.dilationHeight
@@ -26,7 +26,7 @@ extension ConvolutionKernels {
                   let value = input[
                     ((n * g.inputChannels + channel) * g.inputHeight + row) * g.inputWidth + column]
                   let tap = weight[
-                    ((o * g.groupInputChannels + c) * g.kernelHeight + i) * g.kernelWidth + j]
+                    ((o * g.inputChannels + channel) * g.kernelHeight + i) * g.kernelWidth + j]
                   sum += Double(value) * Double(tap)
                 }
               }
@@ -39,7 +39,7 @@ extension ConvolutionKernels {
     return output
   }
 
-  /// Direct gradients of `naiveForward` w.r.t. input and weight, by the same seven loops.
+  /// Direct gradients of `naiveForward` w.r.t. input and weight (NCHW), by the same seven loops.
   public static func naiveBackward(
     gradOutput: [Float], input: [Float], weight: [Float], geometry g: ConvolutionGeometry
   ) -> (input: [Float], weight: [Float]) {
@@ -48,13 +48,11 @@ extension ConvolutionKernels {
     var gradWeight = [Double](repeating: 0, count: g.weightCount)
     for n in 0..<g.batch {
       for o in 0..<g.outputChannels {
-        let group = o / g.groupOutputChannels
         for y in 0..<outHeight {
           for x in 0..<outWidth {
             let upstream = Double(
               gradOutput[((n * g.outputChannels + o) * outHeight + y) * outWidth + x])
-            for c in 0..<g.groupInputChannels {
-              let channel = group * g.groupInputChannels + c
+            for channel in 0..<g.inputChannels {
               for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
                   let row = y * g.strideHeight - g.paddingHeight + i * g.dilationHeight
@@ -65,7 +63,7 @@ extension ConvolutionKernels {
                   let inputIndex =
                     ((n * g.inputChannels + channel) * g.inputHeight + row) * g.inputWidth + column
                   let weightIndex =
-                    ((o * g.groupInputChannels + c) * g.kernelHeight + i) * g.kernelWidth + j
+                    ((o * g.inputChannels + channel) * g.kernelHeight + i) * g.kernelWidth + j
                   gradInput[inputIndex] += upstream * Double(weight[weightIndex])
                   gradWeight[weightIndex] += upstream * Double(input[inputIndex])
                 }

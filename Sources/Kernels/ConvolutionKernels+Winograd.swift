@@ -3,14 +3,14 @@
 extension ConvolutionKernels {
   /// Whether a convolution runs forward through Winograd F(2×2, 3×3) (16 GEMMs on transformed
   /// tiles: 2.25× fewer multiplications than im2col; backward always uses im2col): 3×3,
-  /// stride 1, no dilation, one group, an even output of at least 8×8 (odd sizes waste a row
+  /// stride 1, no dilation, an even output of at least 8×8 (odd sizes waste a row
   /// and a column of tiles) and `Ho·Wo·min(C, C_out) ≥ 8192`. Measured (2 cores, batch 16
   /// or 64): ×1.35 at 128@28² and 256@14², ×1.15 at 64@16², ×1.1 at 64@56² and 128@8²; slower
   /// at 64@8² (×0.85) and on 4×4 maps (×0.7–0.9), where the transforms outweigh the GEMMs.
   static func winogradApplies(_ g: ConvolutionGeometry) -> Bool {
     let spatial = g.outputHeight * g.outputWidth
     return g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1
-      && g.strideWidth == 1 && g.dilationHeight == 1 && g.dilationWidth == 1 && g.groups == 1
+      && g.strideWidth == 1 && g.dilationHeight == 1 && g.dilationWidth == 1
       && g.outputHeight >= 8 && g.outputWidth >= 8 && g.outputHeight % 2 == 0
       && g.outputWidth % 2 == 0 && Swift.min(g.inputChannels, g.outputChannels) >= 32
       && spatial * Swift.min(g.inputChannels, g.outputChannels) >= 8192
@@ -48,15 +48,12 @@ extension ConvolutionKernels {
   /// Winograd F(2×2, 3×3): per 2×2 output tile, `V = Bᵀ·d·B` of its 4×4 input patch
   /// (`Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]]`), `M[ξ] = U[ξ]·V[ξ]` (one
   /// `[C_out, C]·[C, tiles]` GEMM per ξ), `Y = Aᵀ·M·A` (`Aᵀ = [[1,1,1,0],[0,1,−1,−1]]`), then bias
-  /// and ReLU. Same contract as `forward`.
+  /// and ReLU. Same contract as `forward`; the filters come from `frozen` when given (it holds
+  /// `weight`: the caller checked).
   static func winogradForward(
     input: [Float], weight: [Float], bias: [Float]?, geometry g: ConvolutionGeometry,
-    fusedReLU: Bool, channelMajor: Bool = false, filterCache: WinogradFilterCache? = nil
+    fusedReLU: Bool, frozen: FrozenWeight? = nil
   ) -> [Float] {
-    let inLayout: PlaneLayout =
-      channelMajor ? .channelMajor(batch: g.batch) : .batchMajor(channels: g.inputChannels)
-    let outLayout: PlaneLayout =
-      channelMajor ? .channelMajor(batch: g.batch) : .batchMajor(channels: g.outputChannels)
     let (channels, outChannels) = (g.inputChannels, g.outputChannels)
     let (height, width) = (g.inputHeight, g.inputWidth)
     let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
@@ -69,7 +66,7 @@ extension ConvolutionKernels {
     let chunk = Swift.min(g.batch, Swift.min(byTiles, byMemory))
     let maxTiles = chunk * tilesPerImage
     let filters =
-      filterCache?.filters { winogradFilters(weight, pairs: outChannels * channels) }
+      frozen?.winograd { winogradFilters(weight, pairs: outChannels * channels) }
       ?? winogradFilters(weight, pairs: outChannels * channels)
     let transformedCount = 16 * channels * maxTiles
     let productCount = 16 * outChannels * maxTiles + 8  // slack for 8-wide loads
@@ -89,8 +86,7 @@ extension ConvolutionKernels {
                 let images = Swift.min(chunk, g.batch - first)
                 let tiles = images * tilesPerImage
                 winogradInput(
-                  x + first * inLayout.image * height * width, images: images, geometry: g,
-                  layout: inLayout,
+                  x + first * height * width, images: images, geometry: g,
                   padded: (paddedHeight, paddedWidth, padTop, padLeft),
                   tiles: (tilesHigh, tilesWide, tiles), into: v)
                 for xi in 0..<16 {
@@ -103,8 +99,7 @@ extension ConvolutionKernels {
                 }
                 winogradOutput(
                   m, images: images, geometry: g, tiles: (tilesHigh, tilesWide, tiles),
-                  bias: bias, relu: fusedReLU, layout: outLayout,
-                  into: out + first * outLayout.image * outHeight * outWidth)
+                  bias: bias, relu: fusedReLU, into: out + first * outHeight * outWidth)
               }
             }
           }
@@ -118,7 +113,7 @@ extension ConvolutionKernels {
   /// eight tiles at a time: each padded row is split into its even and odd columns so the four
   /// patch columns of eight neighbouring tiles are four contiguous 8-wide loads.
   static func winogradInput(
-    _ x: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry, layout: PlaneLayout,
+    _ x: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
     padded: (height: Int, width: Int, top: Int, left: Int),
     tiles: (high: Int, wide: Int, count: Int), into v: UnsafeMutablePointer<Float>
   ) {
@@ -140,7 +135,7 @@ extension ConvolutionKernels {
       let columnsCopied = Swift.min(width, padded.width - padded.left)
       for channel in range {
         for image in 0..<images {
-          let plane = x + layout.plane(image: image, channel: channel) * height * width
+          let plane = x + (channel * g.batch + image) * height * width
           for row in 0..<rowsCopied {
             let source = plane + row * width
             let target = (row + padded.top) * half
@@ -211,11 +206,11 @@ extension ConvolutionKernels {
     }
   }
 
-  /// `Y = Aᵀ·M·A` per tile into `out: [images, C_out, Ho, Wo]` (even Ho, Wo), plus bias, then
+  /// `Y = Aᵀ·M·A` per tile into those images of the channel-major `out` (even Ho, Wo), plus bias, then
   /// ReLU, eight tiles at a time (`M` is contiguous along tiles).
   static func winogradOutput(
     _ m: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
-    tiles: (high: Int, wide: Int, count: Int), bias: [Float]?, relu: Bool, layout: PlaneLayout,
+    tiles: (high: Int, wide: Int, count: Int), bias: [Float]?, relu: Bool,
     into out: UnsafeMutablePointer<Float>
   ) {
     let outChannels = g.outputChannels
@@ -226,7 +221,7 @@ extension ConvolutionKernels {
       for o in range {
         let shift = SIMD8<Float>(repeating: bias?[o] ?? 0)
         for image in 0..<images {
-          let plane = out + layout.plane(image: image, channel: o) * outHeight * outWidth
+          let plane = out + (o * g.batch + image) * outHeight * outWidth
           for th in 0..<tiles.high {
             for block in stride(from: 0, to: tiles.wide, by: 8) {
               let p = m + o * tiles.count + image * tilesPerImage + th * tiles.wide + block

@@ -1,10 +1,12 @@
-/// 2-D convolution (cross-correlation, as `torch.nn.functional.conv2d`) by im2col + one sgemm per
-/// chunk of images, with its backward passes and a naive seven-loop twin.
+/// 2-D convolution (cross-correlation, as `torch.nn.functional.conv2d`) on channel-major
+/// activations (`[C, N, H, W]`, see `ConvolutionGeometry`), with its backward pass and a naive
+/// seven-loop NCHW twin that the tests use as oracle.
 ///
-/// Images are processed in chunks whose im2col matrix has about `targetColumns` columns, so the
-/// GEMM `W·col` (`[C_out, C·kH·kW] · [C·kH·kW, images·Ho·Wo]`) stays large when each image is
-/// small (ResNet's last stage on 32×32 inputs is 1×1 spatially) and the buffer stays bounded
-/// when images are large. A chunk of one image writes the GEMM straight into the NCHW output.
+/// In this layout the whole batch is one matrix `[C, N·H·W]`: a 1×1 convolution is a single GEMM
+/// on the input as it lies, and every GEMM writes its columns straight into the output. Other
+/// kernels go through im2col in chunks of images whose matrix has about `targetColumns` columns,
+/// so the buffer stays bounded when images are large; 3×3 stride-1 convolutions on large enough
+/// maps use Winograd F(2×2, 3×3); kernel taps that only ever read padding are pruned.
 public enum ConvolutionKernels {
   /// Columns of the im2col matrix per GEMM (images are grouped until they reach it).
   static let targetColumns = 2048
@@ -110,13 +112,13 @@ public enum ConvolutionKernels {
     return (smaller, rows, columns)
   }
 
-  /// The sub-kernel `weight[:, :, rows, columns]` (`[C_out, C/groups, kH', kW']`).
+  /// The sub-kernel `weight[:, :, rows, columns]` (`[C_out, C, kH', kW']`).
   static func cropWeight(
     _ weight: [Float], geometry g: ConvolutionGeometry, rows: Range<Int>, columns: Range<Int>
   ) -> [Float] {
     var result: [Float] = []
-    result.reserveCapacity(g.outputChannels * g.groupInputChannels * rows.count * columns.count)
-    for filter in 0..<(g.outputChannels * g.groupInputChannels) {
+    result.reserveCapacity(g.outputChannels * g.inputChannels * rows.count * columns.count)
+    for filter in 0..<(g.outputChannels * g.inputChannels) {
       for i in rows {
         for j in columns {
           result.append(weight[(filter * g.kernelHeight + i) * g.kernelWidth + j])
@@ -132,7 +134,7 @@ public enum ConvolutionKernels {
   ) -> [Float] {
     var result = [Float](repeating: 0, count: g.weightCount)
     var index = 0
-    for filter in 0..<(g.outputChannels * g.groupInputChannels) {
+    for filter in 0..<(g.outputChannels * g.inputChannels) {
       for i in rows {
         for j in columns {
           result[(filter * g.kernelHeight + i) * g.kernelWidth + j] = cropped[index]
@@ -143,12 +145,15 @@ public enum ConvolutionKernels {
     return result
   }
 
-  /// `output = conv(input, weight) + bias`, then `max(·, 0)` when `fusedReLU`.
-  /// Shapes: `input: [N, C, H, W]`, `weight: [C_out, C/groups, kH, kW]`, `bias: [C_out]`,
-  /// result `[N, C_out, Ho, Wo]`.
+  /// `output = conv(input, weight) + bias`, then `max(·, 0)` when `fusedReLU`. Shapes:
+  /// `input: [C, N, H, W]`, `weight: [C_out, C, kH, kW]` (PyTorch's), `bias: [C_out]`, result
+  /// `[C_out, N, Ho, Wo]`.
+  ///
+  /// `frozen`, when it holds `weight` (see `FrozenWeight`), keeps what this convolution derives
+  /// from its weight across calls; otherwise it is ignored.
   public static func forward(
     input: [Float], weight: [Float], bias: [Float]?, geometry g: ConvolutionGeometry,
-    fusedReLU: Bool = false
+    fusedReLU: Bool = false, frozen: FrozenWeight? = nil
   ) -> [Float] {
     precondition(g.isValid, "conv2d: invalid geometry \(g)")
     precondition(input.count == g.inputCount && weight.count == g.weightCount, "conv2d: sizes")
@@ -161,49 +166,52 @@ public enum ConvolutionKernels {
     }
     if winogradApplies(g) {
       return winogradForward(
-        input: input, weight: weight, bias: bias, geometry: g, fusedReLU: fusedReLU)
+        input: input, weight: weight, bias: bias, geometry: g, fusedReLU: fusedReLU,
+        frozen: frozen?.holds(weight) == true ? frozen : nil)
     }
     let spatial = g.outputHeight * g.outputWidth
-    let chunk = imagesPerChunk(g)
+    let totalColumns = g.batch * spatial
     let patch = g.inputChannels * g.kernelHeight * g.kernelWidth
-    let needsCol = !(g.isPointwise && chunk == 1)
+    let direct = g.isPointwise
+    let chunk = direct ? g.batch : imagesPerChunk(g)
     var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
       count = g.outputCount
     }
-    let colCount = needsCol ? patch * chunk * spatial : 0
-    let stagingCount = chunk > 1 ? g.outputChannels * chunk * spatial : 0
     input.withUnsafeBufferPointer { pInput in
       weight.withUnsafeBufferPointer { pWeight in
-        ScratchPool.shared.withBuffer(colCount) { colBase in
-          ScratchPool.shared.withBuffer(stagingCount) { stagingBase in
-            output.withUnsafeMutableBufferPointer { pOutput in
-              let x = pInput.baseAddress!
-              let out = pOutput.baseAddress!
-              for first in stride(from: 0, to: g.batch, by: chunk) {
-                let images = Swift.min(chunk, g.batch - first)
-                let columns = images * spatial
-                let imageInput = x + first * g.inputChannels * g.inputHeight * g.inputWidth
-                let matrix: UnsafePointer<Float>
-                if g.isPointwise && images == 1 {
-                  matrix = imageInput
-                } else if g.isPointwise {
-                  reorder(
-                    imageInput, images: images, channels: g.inputChannels, spatial: spatial,
-                    into: colBase, inverse: false)
-                  matrix = UnsafePointer(colBase)
-                } else {
-                  im2col(input: imageInput, images: images, geometry: g, col: colBase)
-                  matrix = UnsafePointer(colBase)
-                }
-                let target =
-                  images == 1 ? out + first * g.outputChannels * spatial : stagingBase
-                multiplyGroups(
-                  weight: pWeight.baseAddress!, matrix: matrix, columns: columns, geometry: g,
-                  into: target)
-                epilogue(
-                  target, images: images, spatial: spatial, geometry: g,
-                  output: out + first * g.outputChannels * spatial, bias: bias, relu: fusedReLU)
+        ScratchPool.shared.withBuffer(direct ? 0 : patch * chunk * spatial) { col in
+          output.withUnsafeMutableBufferPointer { pOutput in
+            let (x, w, out) = (pInput.baseAddress!, pWeight.baseAddress!, pOutput.baseAddress!)
+            let plane = g.inputHeight * g.inputWidth
+            for first in stride(from: 0, to: g.batch, by: chunk) {
+              let images = Swift.min(chunk, g.batch - first)
+              let columns = images * spatial
+              let matrix: UnsafePointer<Float>
+              let ldb: Int
+              if direct {
+                matrix = x
+                ldb = totalColumns
+              } else if g.strideHeight == 1 && g.strideWidth == 1
+                && g.outputHeight == g.inputHeight && g.outputWidth == g.inputWidth
+              {
+                im2colSameSize(input: x + first * plane, images: images, geometry: g, col: col)
+                matrix = UnsafePointer(col)
+                ldb = columns
+              } else {
+                im2col(input: x + first * plane, images: images, geometry: g, col: col)
+                matrix = UnsafePointer(col)
+                ldb = columns
               }
+              BLAS.sgemm(
+                m: g.outputChannels, n: columns, k: patch,
+                a: w, aCount: g.weightCount, transposeA: false,
+                b: matrix, bCount: (patch - 1) * ldb + columns, transposeB: false,
+                c: out + first * spatial, cCount: g.outputCount - first * spatial,
+                ldb: ldb, ldc: totalColumns)
+            }
+            if bias != nil || fusedReLU {
+              biasReLU(
+                out, rows: g.outputChannels, columns: totalColumns, bias: bias, relu: fusedReLU)
             }
           }
         }
@@ -211,50 +219,4 @@ public enum ConvolutionKernels {
     }
     return output
   }
-
-  /// `result[C_out, columns] = W · matrix`, one GEMM per group.
-  static func multiplyGroups(
-    weight: UnsafePointer<Float>, matrix: UnsafePointer<Float>, columns: Int,
-    geometry g: ConvolutionGeometry, into result: UnsafeMutablePointer<Float>
-  ) {
-    let m = g.groupOutputChannels
-    let k = g.groupPatchSize
-    for group in 0..<g.groups {
-      BLAS.sgemm(
-        m: m, n: columns, k: k,
-        a: weight + group * m * k, aCount: m * k, transposeA: false,
-        b: matrix + group * k * columns, bCount: k * columns, transposeB: false,
-        c: result + group * m * columns, cCount: m * columns)
-    }
-  }
-
-  /// Moves `gemm: [C_out, images·spatial]` into `output: [images, C_out, spatial]` adding the
-  /// bias and applying ReLU (in place when `gemm` already is the output, for one image).
-  static func epilogue(
-    _ gemm: UnsafeMutablePointer<Float>, images: Int, spatial: Int, geometry g: ConvolutionGeometry,
-    output: UnsafeMutablePointer<Float>, bias: [Float]?, relu: Bool
-  ) {
-    let channels = g.outputChannels
-    let columns = images * spatial
-    if images == 1 && bias == nil && !relu { return }
-    parallelChunks(channels, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(columns, 1))) {
-      range in
-      for channel in range {
-        let shift = bias?[channel] ?? 0
-        for image in 0..<images {
-          let source = gemm + channel * columns + image * spatial
-          let target = output + (image * channels + channel) * spatial
-          if relu {
-            for index in 0..<spatial {
-              let value = source[index] + shift
-              target[index] = value > 0 ? value : 0
-            }
-          } else if shift != 0 || source != target {
-            for index in 0..<spatial { target[index] = source[index] + shift }
-          }
-        }
-      }
-    }
-  }
-
 }

@@ -1,6 +1,6 @@
 import TensorCore
 
-/// Batch normalisation over the channels of NCHW input, equivalent to
+/// Batch normalisation over the channels of channel-major activations, equivalent to
 /// `nn.BatchNorm2d(featureCount, eps=1e-5, momentum=0.1)`:
 /// `y = γ·(x − μ)/√(σ² + ε) + β`.
 ///
@@ -10,7 +10,7 @@ import TensorCore
 /// `numBatchesTracked` counts the updates. Evaluation mode normalises with the running
 /// statistics (a per-channel affine map).
 ///
-/// Shapes: `x: [N, featureCount, H, W]` → same. Initialisation: `γ = 1`, `β = 0`,
+/// Shapes: `x: [featureCount, N, H, W]` → same (the layout of the spatial layers; see `Conv2d`). Initialisation: `γ = 1`, `β = 0`,
 /// running mean 0, running variance 1. State-dict keys: `weight`, `bias` (parameters),
 /// `running_mean`, `running_var`, `num_batches_tracked` (buffers).
 public final class BatchNorm2d: Layer {
@@ -56,26 +56,14 @@ public final class BatchNorm2d: Layer {
     ]
   }
 
-  /// Normalises `x: [N, C, H, W]`; in training mode also updates the running statistics.
-  public func callAsFunction(_ input: Tensor) -> Tensor {
-    precondition(
-      input.rank >= 2 && input.shape[1] == featureCount,
-      "BatchNorm2d: expected [N, \(featureCount), H, W], got \(input.shape)")
-    return normalize(input, fusedReLU: false)
-  }
+  /// Normalises `x: [C, N, H, W]`; in training mode also updates the running statistics.
+  public func callAsFunction(_ input: Tensor) -> Tensor { callAsFunction(input, fusedReLU: false) }
 
-  /// The same on channel-major activations `[C, N, H, W]`, then `max(·, 0)` when `fusedReLU`.
-  /// Per channel the batch is one contiguous run, so this is the NCHW computation on the view
-  /// `[1, C, N·H·W]`.
-  public func channelMajor(_ input: Tensor, fusedReLU: Bool = false) -> Tensor {
+  /// The same, then `max(·, 0)` when `fusedReLU`: a residual body's BN → ReLU in one pass.
+  public func callAsFunction(_ input: Tensor, fusedReLU: Bool) -> Tensor {
     precondition(
       input.rank >= 2 && input.shape[0] == featureCount,
-      "BatchNorm2d.channelMajor: expected [\(featureCount), N, H, W], got \(input.shape)")
-    let flat = input.reshaped(to: [1, featureCount, input.count / max(featureCount, 1)])
-    return normalize(flat, fusedReLU: fusedReLU).reshaped(to: input.shape)
-  }
-
-  private func normalize(_ input: Tensor, fusedReLU: Bool) -> Tensor {
+      "BatchNorm2d: expected [\(featureCount), N, H, W], got \(input.shape)")
     guard isTraining else {
       return input.batchNormalized(
         mean: runningMean.value, variance: runningVariance.value, weight: weight.tensor,

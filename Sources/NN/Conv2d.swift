@@ -1,21 +1,23 @@
 import TensorCore
 
 /// A 2-D convolution layer, equivalent to `nn.Conv2d(in, out, kernel_size, stride, padding,
-/// dilation, groups, bias)`: `y = conv(x, W) + b`, optionally followed by a fused ReLU.
+/// dilation, bias=…)` (one group): `y = conv(x, W) + b`, optionally followed by a fused ReLU.
 ///
-/// Shapes: `x: [N, inputChannels, H, W]` → `y: [N, outputChannels, Ho, Wo]`,
-/// `Ho = (H + 2·padding − dilation·(k − 1) − 1)/stride + 1`; `weight: [outputChannels,
-/// inputChannels/groups, kH, kW]` (PyTorch's layout, so torchvision checkpoints load unchanged),
-/// `bias: [outputChannels]`. State-dict keys: `weight`, `bias`.
+/// Activations are channel-major, the one layout of the spatial layers (see
+/// `Tensor.convolved2d`): `x: [inputChannels, N, H, W]` → `y: [outputChannels, N, Ho, Wo]`,
+/// `Ho = (H + 2·padding − dilation·(k − 1) − 1)/stride + 1`; a model converts from and to
+/// PyTorch's NCHW once, at its boundary. `weight: [outputChannels, inputChannels, kH, kW]`
+/// (PyTorch's layout, so torchvision checkpoints load unchanged), `bias: [outputChannels]`.
+/// State-dict keys: `weight`, `bias`.
 ///
 /// Initialisation equals PyTorch's (`kaiming_uniform_(a=√5)`): `W, b ~ U(−1/√fanIn, 1/√fanIn)`
-/// with `fanIn = inputChannels/groups · kH · kW`.
+/// with `fanIn = inputChannels · kH · kW`.
 ///
 /// For inference, `Conv2d.fold(conv:batchNorm:fusedReLU:)` returns one convolution equal to
 /// conv → BatchNorm (eval) → ReLU, so a ResNet block costs one GEMM pass and no extra
 /// memory passes for normalisation or activation.
 public final class Conv2d: Layer {
-  /// `[outputChannels, inputChannels/groups, kH, kW]`.
+  /// `[outputChannels, inputChannels, kH, kW]`.
   public let weight: Parameter
   /// `[outputChannels]`, or nil without bias.
   public let bias: Parameter?
@@ -25,15 +27,16 @@ public final class Conv2d: Layer {
   public let padding: Int
   /// Spacing between kernel taps.
   public let dilation: Int
-  /// Channel groups.
-  public let groups: Int
   /// Whether `max(·, 0)` is applied in the convolution's epilogue (not part of the state dict).
   public var fusedReLU: Bool
+  /// The weight frozen with what the kernels derive from it, for a folded (inference-only)
+  /// layer; nil for a trainable one.
+  let frozen: FrozenWeight?
   /// Unused by this layer; kept for the protocol.
   public var isTraining = true
 
   /// The number of input channels.
-  public var inputChannels: Int { weight.shape[1] * groups }
+  public var inputChannels: Int { weight.shape[1] }
   /// The number of output channels.
   public var outputChannels: Int { weight.shape[0] }
   /// The kernel's `(height, width)`.
@@ -43,16 +46,13 @@ public final class Conv2d: Layer {
   /// `bias` defaults to true, as in PyTorch (ResNet passes false).
   public init(
     inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-    dilation: Int = 1, groups: Int = 1, bias: Bool = true, generator: inout SeededGenerator
+    dilation: Int = 1, bias: Bool = true, generator: inout SeededGenerator
   ) {
-    precondition(
-      groups > 0 && inputChannels % groups == 0 && outputChannels % groups == 0,
-      "Conv2d: channels \(inputChannels)→\(outputChannels) not divisible by groups \(groups)")
-    let fanIn = inputChannels / groups * kernelSize * kernelSize
+    let fanIn = inputChannels * kernelSize * kernelSize
     let bound = 1 / Float(fanIn).squareRoot()
     weight = Parameter(
       .randomUniform(
-        [outputChannels, inputChannels / groups, kernelSize, kernelSize], lower: -bound,
+        [outputChannels, inputChannels, kernelSize, kernelSize], lower: -bound,
         upper: bound, using: &generator))
     self.bias =
       bias
@@ -61,17 +61,18 @@ public final class Conv2d: Layer {
     self.stride = stride
     self.padding = padding
     self.dilation = dilation
-    self.groups = groups
     self.fusedReLU = false
+    self.frozen = nil
   }
 
-  /// A layer with the given `weight: [out, in/groups, kH, kW]` and optional `bias: [out]`.
+  /// A layer with the given `weight: [out, in, kH, kW]` and optional `bias: [out]`; `frozen`
+  /// makes it an inference-only layer whose weight never changes (see `FrozenWeight`).
   public init(
     weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-    groups: Int = 1, fusedReLU: Bool = false
+    fusedReLU: Bool = false, frozen: Bool = false
   ) {
     precondition(
-      weight.rank == 4, "Conv2d: weight must be [out, in/groups, kH, kW], got \(weight.shape)")
+      weight.rank == 4, "Conv2d: weight must be [out, in, kH, kW], got \(weight.shape)")
     precondition(
       bias.map { $0.shape == [weight.shape[0]] } ?? true,
       "Conv2d: bias must be [\(weight.shape[0])]")
@@ -80,8 +81,8 @@ public final class Conv2d: Layer {
     self.stride = stride
     self.padding = padding
     self.dilation = dilation
-    self.groups = groups
     self.fusedReLU = fusedReLU
+    self.frozen = frozen ? FrozenWeight(self.weight.value.scalars) : nil
   }
 
   /// The parameters under PyTorch's keys.
@@ -89,25 +90,18 @@ public final class Conv2d: Layer {
     [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
   }
 
-  /// `conv(x, W) + b` (then ReLU when `fusedReLU`) for `x: [N, C, H, W]`.
+  /// `conv(x, W) + b` (then ReLU when `fusedReLU`) for `x: [C, N, H, W]` → `[C_out, N, Ho, Wo]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     input.convolved2d(
       weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding,
-      dilation: dilation, groups: groups, fusedReLU: fusedReLU)
-  }
-  /// The same convolution on channel-major activations, `[C, N, H, W]` → `[C_out, N, Ho, Wo]`
-  /// (see `Tensor.convolvedChannelMajor`): what `ResNet` runs on in training. One group only.
-  public func channelMajor(_ input: Tensor) -> Tensor {
-    precondition(groups == 1, "Conv2d.channelMajor: grouped convolutions are not supported")
-    return input.convolvedChannelMajor(
-      weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding,
-      dilation: dilation, fusedReLU: fusedReLU)
+      dilation: dilation, fusedReLU: fusedReLU, frozen: frozen)
   }
 
   /// One convolution equal to `conv` followed by `batchNorm` in evaluation mode (and ReLU when
   /// `fusedReLU`): with `s = γ/√(running_var + ε)`, `W'[o] = W[o]·s[o]` and
   /// `b'[o] = β[o] + (b[o] − running_mean[o])·s[o]`. For inference only: the result's
-  /// parameters are new, frozen tensors, not tied to the originals.
+  /// parameters are new, frozen tensors, not tied to the originals, and the kernels keep what
+  /// they derive from its weight (`FrozenWeight`).
   public static func fold(conv: Conv2d, batchNorm: BatchNorm2d, fusedReLU: Bool = false) -> Conv2d {
     let channels = conv.outputChannels
     precondition(
@@ -131,8 +125,8 @@ public final class Conv2d: Layer {
     }
     let folded = Conv2d(
       weight: Tensor(shape: conv.weight.shape, scalars: weights), bias: Tensor(newBias),
-      stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups,
-      fusedReLU: fusedReLU)
+      stride: conv.stride, padding: conv.padding, dilation: conv.dilation, fusedReLU: fusedReLU,
+      frozen: true)
     folded.eval()
     folded.setRequiresGradient(false)
     return folded

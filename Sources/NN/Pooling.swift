@@ -2,7 +2,8 @@ import TensorCore
 
 /// Max pooling over square windows, equivalent to `nn.MaxPool2d(kernel_size, stride, padding)`
 /// (`dilation=1`, `ceil_mode=False`); `stride` defaults to the kernel size, as in PyTorch.
-/// Padding acts as −∞. `[N, C, H, W] → [N, C, (H + 2p − k)/s + 1, …]`. ResNet's stem uses (3, 2, 1).
+/// Padding acts as −∞. `[C, N, H, W] → [C, N, (H + 2p − k)/s + 1, …]` (pooling works per plane,
+/// so any two leading axes do). ResNet's stem uses (3, 2, 1).
 public final class MaxPool2d: Layer {
   /// Window side.
   public let kernelSize: Int
@@ -20,7 +21,7 @@ public final class MaxPool2d: Layer {
     self.padding = padding
   }
 
-  /// Pools `x: [N, C, H, W]`.
+  /// Pools every plane of `x: [C, N, H, W]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     input.maxPooled2d(kernelSize: kernelSize, stride: stride, padding: padding)
   }
@@ -50,7 +51,7 @@ public final class AvgPool2d: Layer {
     self.countIncludingPadding = countIncludingPadding
   }
 
-  /// Pools `x: [N, C, H, W]`.
+  /// Pools every plane of `x: [C, N, H, W]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     input.averagePooled2d(
       kernelSize: kernelSize, stride: stride, padding: padding,
@@ -80,7 +81,7 @@ public final class AdaptiveAvgPool2d: Layer {
     self.init(outputHeight: outputSize, outputWidth: outputSize)
   }
 
-  /// Pools `x: [N, C, H, W]` to `[N, C, Ho, Wo]`.
+  /// Pools `x: [C, N, H, W]` to `[C, N, Ho, Wo]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     input.adaptiveAveragePooled2d(outputHeight: outputHeight, outputWidth: outputWidth)
   }

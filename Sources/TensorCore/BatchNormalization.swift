@@ -1,12 +1,15 @@
 import Foundation
 import Kernels
 
-// Batch normalisation over the channel axis, forward and backward side by side.
+// Batch normalisation over the channel axis of channel-major activations, forward and backward
+// side by side.
 
 extension Tensor {
+  /// `[C, N, H, W]` (any trailing axes): per channel the batch is one contiguous run, which the
+  /// kernels see as one image of `C` channels.
   private var channelLayout: (batch: Int, channels: Int, spatial: Int) {
-    precondition(rank >= 2, "batchNorm: input must be [N, C, …], got \(shape)")
-    return (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
+    precondition(rank >= 2, "batchNorm: input must be [C, N, …], got \(shape)")
+    return (1, shape[0], shape.dropFirst().reduce(1, *))
   }
 
   private static func checkChannels(_ name: String, _ tensor: Tensor, _ channels: Int) {
@@ -20,7 +23,7 @@ extension Tensor {
   /// one pass). Returns the batch statistics too (off the tape) so a layer can update its
   /// running estimates.
   ///
-  /// Shapes: `self: [N, C, H, W]` (any trailing axes), `weight`, `bias: [C]`.
+  /// Shapes: `self: [C, N, H, W]` (channel-major; any trailing axes), `weight`, `bias: [C]`.
   ///
   /// Backward (μ and σ depend on x): with `x̂ = (x − μ)/σ` and `M = N·H·W`,
   /// `∂x = γ/σ·(g − mean(g) − x̂·mean(g·x̂))`, `∂γ = Σ g·x̂`, `∂β = Σ g`.

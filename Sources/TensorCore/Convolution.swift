@@ -3,46 +3,47 @@ import Kernels
 // 2-D convolution, forward and backward side by side.
 
 extension Tensor {
-  /// 2-D cross-correlation of NCHW `self` with `weight`, as `torch.nn.functional.conv2d`:
-  /// `y[n, o, i, j] = b[o] + Σ_{c, u, v} x[n, g·C/G + c, i·s − p + u·d, j·s − p + v·d] · w[o, c, u, v]`
-  /// with group `g = o / (C_out/G)`; then `max(y, 0)` when `fusedReLU` (the ReLU of a
-  /// conv → ReLU pair, applied in the kernel's epilogue instead of a separate pass).
+  /// 2-D cross-correlation of channel-major `self` with `weight`, as `torch.nn.functional.conv2d`
+  /// on the NCHW view: `y[o, n, i, j] = b[o] + Σ_{c, u, v} x[c, n, i·s − p + u·d, j·s − p + v·d] ·
+  /// w[o, c, u, v]`; then `max(y, 0)` when `fusedReLU` (the ReLU of a conv → ReLU pair, applied in
+  /// the kernel's epilogue instead of a separate pass).
   ///
-  /// Shapes: `self: [N, C, H, W]`, `weight: [C_out, C/groups, kH, kW]`, `bias: [C_out]` →
-  /// `[N, C_out, Ho, Wo]`, `Ho = (H + 2p − d·(kH − 1) − 1)/s + 1`. Stride, padding and dilation
+  /// Shapes: `self: [C, N, H, W]` (channel-major, the one layout of spatial ops: an NCHW batch
+  /// `permuted([1, 0, 2, 3])`), `weight: [C_out, C, kH, kW]` (PyTorch's), `bias: [C_out]` →
+  /// `[C_out, N, Ho, Wo]`, `Ho = (H + 2p − d·(kH − 1) − 1)/s + 1`. Stride, padding and dilation
   /// apply to both axes; the kernel may be rectangular.
   ///
-  /// Backward: `∂x = col2im(Wᵀ·G)`, `∂W = G·im2col(x)ᵀ`, `∂b = Σ G`, where `G` is the output
-  /// gradient masked by `y > 0` when `fusedReLU`. Only the gradients of inputs on the tape are
-  /// computed (an image batch entering the first layer never gets one).
+  /// `frozen` (an inference layer's `FrozenWeight` holding this very weight) keeps what the
+  /// kernels derive from the weight across calls.
+  ///
+  /// Backward, on the whole batch at once: `∂W = G·colᵀ`, `∂x = col2im(Wᵀ·G)`, `∂b = Σ G`, with
+  /// `G` masked by `y > 0` when `fusedReLU`. Only the gradients of inputs on the tape are computed
+  /// (an image batch entering the first layer never gets one).
   public func convolved2d(
     weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-    groups: Int = 1, fusedReLU: Bool = false
+    fusedReLU: Bool = false, frozen: FrozenWeight? = nil
   ) -> Tensor {
-    precondition(rank == 4, "conv2d: input must be [N, C, H, W], got \(shape)")
+    precondition(rank == 4, "conv2d: input must be [C, N, H, W], got \(shape)")
     precondition(
-      weight.rank == 4, "conv2d: weight must be [C_out, C/groups, kH, kW], got \(weight.shape)")
-    precondition(
-      groups > 0 && shape[1] == weight.shape[1] * groups,
-      "conv2d: input has \(shape[1]) channels; weight \(weight.shape) with groups=\(groups) expects \(weight.shape[1] * groups)"
-    )
+      weight.rank == 4 && weight.shape[1] == shape[0],
+      "conv2d: input has \(shape[0]) channels, weight is \(weight.shape)")
     precondition(
       bias.map { $0.shape == [weight.shape[0]] } ?? true,
       "conv2d: bias must be [\(weight.shape[0])], got \(bias?.shape ?? [])")
     let geometry = ConvolutionGeometry(
-      batch: shape[0], inputChannels: shape[1], inputHeight: shape[2], inputWidth: shape[3],
+      batch: shape[1], inputChannels: shape[0], inputHeight: shape[2], inputWidth: shape[3],
       outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
-      stride: stride, padding: padding, dilation: dilation, groups: groups)
+      stride: stride, padding: padding, dilation: dilation)
     precondition(
       geometry.isValid,
-      "conv2d: input \(shape), weight \(weight.shape), stride \(stride), padding \(padding), dilation \(dilation), groups \(groups) give no output"
+      "conv2d: input \(shape), weight \(weight.shape), stride \(stride), padding \(padding), dilation \(dilation) give no output"
     )
     let values = ConvolutionKernels.forward(
       input: scalars, weight: weight.scalars, bias: bias?.scalars, geometry: geometry,
-      fusedReLU: fusedReLU)
-    let outputShape = [shape[0], weight.shape[0], geometry.outputHeight, geometry.outputWidth]
+      fusedReLU: fusedReLU, frozen: frozen)
+    let outputShape = [weight.shape[0], shape[1], geometry.outputHeight, geometry.outputWidth]
     return Tensor.recordConvolution(
-      "conv2d", output: values, shape: outputShape, input: self, weight: weight, bias: bias,
+      output: values, shape: outputShape, input: self, weight: weight, bias: bias,
       fusedReLU: fusedReLU
     ) { upstream, x, w, needs in
       ConvolutionKernels.backward(
@@ -54,11 +55,11 @@ extension Tensor {
   /// The gradients a convolution kernel returns, optional where not asked for.
   typealias ConvolutionGradients = (input: [Float]?, weight: [Float]?, bias: [Float]?)
 
-  /// Records a convolution's output on the tape (either layout). The pullback masks the
+  /// Records a convolution's output on the tape. The pullback masks the
   /// upstream gradient by `values > 0` when `fusedReLU`, asks `backward` for the gradients of
   /// the inputs that are on the tape, and shapes them as the input, weight and bias.
   static func recordConvolution(
-    _ operation: String, output values: [Float], shape outputShape: [Int], input: Tensor,
+    output values: [Float], shape outputShape: [Int], input: Tensor,
     weight: Tensor, bias: Tensor?, fusedReLU: Bool,
     backward:
       @escaping (
@@ -77,7 +78,7 @@ extension Tensor {
     let x = input.detached
     let w = weight.detached
     let inputs = [input, weight] + (bias.map { [$0] } ?? [])
-    return Tensor.record(operation, shape: outputShape, scalars: values, inputs: inputs) { g in
+    return Tensor.record("conv2d", shape: outputShape, scalars: values, inputs: inputs) { g in
       let upstream =
         fusedReLU ? ElementwiseKernels.positiveMasked(g.scalars, by: values) : g.scalars
       let gradients = backward(upstream, x.scalars, w.scalars, needs)
@@ -92,3 +93,7 @@ extension Tensor {
     }
   }
 }
+
+/// A frozen convolution weight with what the kernels derive from it (see `Kernels.FrozenWeight`),
+/// named here so that layers above TensorCore can hold one without importing Kernels.
+public typealias FrozenWeight = Kernels.FrozenWeight

@@ -1,12 +1,14 @@
 import Kernels
 
-// 2-D pooling over NCHW tensors, forward and backward side by side.
+// 2-D pooling of every plane of a rank-4 tensor, forward and backward side by side. Pooling
+// works plane by plane, so it serves channel-major `[C, N, H, W]` activations (the layout of the
+// spatial ops) and NCHW alike: the first two axes are only a count of planes.
 
 extension Tensor {
   private func poolingGeometry(kernelSize: Int, stride: Int, padding: Int, _ name: String)
     -> PoolingGeometry
   {
-    precondition(rank == 4, "\(name): input must be [N, C, H, W], got \(shape)")
+    precondition(rank == 4, "\(name): input must be [C, N, H, W], got \(shape)")
     let geometry = PoolingGeometry(
       planes: shape[0] * shape[1], inputHeight: shape[2], inputWidth: shape[3],
       kernelSize: kernelSize, stride: stride, padding: padding)
@@ -18,7 +20,7 @@ extension Tensor {
   }
 
   /// Max over `kernelSize × kernelSize` windows, as `nn.MaxPool2d(kernelSize, stride, padding)`:
-  /// padding acts as −∞, `Ho = (H + 2p − k)/s + 1`. `[N, C, H, W] → [N, C, Ho, Wo]`.
+  /// padding acts as −∞, `Ho = (H + 2p − k)/s + 1`. `[C, N, H, W] → [C, N, Ho, Wo]`.
   ///
   /// Backward: each output gradient goes to its window's first maximum (PyTorch's tie rule).
   public func maxPooled2d(kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
@@ -66,11 +68,11 @@ extension Tensor {
 
   /// Adaptive average pooling to `outputHeight × outputWidth`, as `nn.AdaptiveAvgPool2d`:
   /// cell `(i, j)` averages rows `floor(i·H/Ho) ..< ceil((i+1)·H/Ho)` and the same rule for
-  /// columns. `[N, C, H, W] → [N, C, Ho, Wo]`; `(1, 1)` is a global average.
+  /// columns. `[C, N, H, W] → [C, N, Ho, Wo]`; `(1, 1)` is a global average.
   ///
   /// Backward: each output gradient spread evenly over its window.
   public func adaptiveAveragePooled2d(outputHeight: Int, outputWidth: Int) -> Tensor {
-    precondition(rank == 4, "adaptiveAvgPool2d: input must be [N, C, H, W], got \(shape)")
+    precondition(rank == 4, "adaptiveAvgPool2d: input must be [C, N, H, W], got \(shape)")
     precondition(
       outputHeight > 0 && outputWidth > 0 && shape[2] > 0 && shape[3] > 0,
       "adaptiveAvgPool2d: output \(outputHeight)×\(outputWidth) from input \(shape)")

@@ -16,13 +16,16 @@ public struct ExtractedFeatures: Sendable {
 ///
 /// Each image goes through the assignment's input transform, `transforms.ToTensor()` →
 /// (optional `Resize(N)`) → `transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))`, then
-/// batches of `batchSize` go through `ResNetInference.features` (evaluation mode: batch norm with
-/// running statistics, no tape). Grayscale images are replicated to RGB. Images are decoded and
+/// batches of `batchSize` go through the folded backbone's `features` (evaluation mode: batch
+/// norm with running statistics folded in, no tape). Grayscale images are replicated to RGB. Images are decoded and
 /// transformed on background threads by a `DataLoader` (no shuffling), so rows keep the requested
 /// order.
-public struct FeatureExtractor: Sendable {
-  /// The folded, frozen backbone.
-  public let backbone: ResNetInference
+///
+/// `@unchecked Sendable`: the folded backbone is never mutated after it is made (its layers are
+/// classes, as every layer is, so the compiler cannot see that).
+public struct FeatureExtractor: @unchecked Sendable {
+  /// The folded, frozen backbone (`ResNet.folded()`).
+  public let backbone: ResNet
   /// What the backbone's weights are, as `FeatureCacheKey.weights`.
   public let weightsFingerprint: String
   /// The shorter side images are resized to before normalising, or nil to keep their size.
@@ -42,14 +45,14 @@ public struct FeatureExtractor: Sendable {
   public static let assignmentNormalize = Normalize(
     mean: [0.5, 0.5, 0.5], standardDeviation: [0.5, 0.5, 0.5])
 
-  /// An extractor over `backbone`.
+  /// An extractor over `backbone`, folded here if it is not yet.
   public init(
-    backbone: ResNetInference, weightsFingerprint: String, resize: Int? = nil, batchSize: Int = 64,
+    backbone: ResNet, weightsFingerprint: String, resize: Int? = nil, batchSize: Int = 64,
     workerCount: Int = 2, augmentation: TransformPipeline? = nil, augmentationSeed: UInt64 = 0
   ) {
     self.augmentation = augmentation.flatMap { $0.steps.isEmpty ? nil : $0 }
     self.augmentationSeed = augmentationSeed
-    self.backbone = backbone
+    self.backbone = backbone.isFolded ? backbone : backbone.folded()
     self.weightsFingerprint = weightsFingerprint
     self.resize = resize
     self.batchSize = batchSize

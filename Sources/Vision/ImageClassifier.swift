@@ -5,7 +5,7 @@ import TensorCore
 
 /// Classifies image files with a ResNet the way torchvision's ImageNet evaluation does:
 /// `Resize(256) → CenterCrop(224) → ToTensor → Normalize(ImageNet)`, then softmax over the
-/// logits. Runs the folded inference engine, a batch of images at a time.
+/// logits. Runs the model folded (`ResNet.folded()`), a batch of images at a time.
 public struct ImageClassifier {
   /// One class and its probability.
   public struct Score: Sendable, Equatable, Codable {
@@ -38,20 +38,21 @@ public struct ImageClassifier {
     }
   }
 
+  /// The folded model.
   private let model: ResNet
-  private let inference: ResNetInference
   /// The class names, indexed like the model's outputs.
   public let classNames: [String]
   /// Where the weights came from, for error messages (a file path or a model name).
   public var source = "the weights"
 
-  /// A classifier over `model` (put into evaluation mode) with `classNames` (ImageNet's when
-  /// nil and the model has 1000 outputs, otherwise "class 0", "class 1", …).
+  /// A classifier over `model` (put into evaluation mode, then folded) with `classNames`
+  /// (ImageNet's when nil and the model has 1000 outputs, otherwise "class 0", "class 1", …).
   public init(model: ResNet, classNames: [String]? = nil) {
     model.eval()
-    self.model = model
-    self.inference = ResNetInference(model)
-    let count = model.fc.outputFeatures
+    self.model = model.folded()
+    // The head is any layer: its width is what it returns for one row of features.
+    let count =
+      Autograd.withoutGradient { model.fc(.zeros([1, model.featureCount])) }.shape.last ?? 0
     if let classNames, classNames.count == count {
       self.classNames = classNames
     } else if count == Vision.imageNetClasses.count {
@@ -78,7 +79,7 @@ public struct ImageClassifier {
           .expandingDimension(at: 0)
       }
       let logits = Autograd.withoutGradient {
-        model.fc(inference.features(Tensor.concatenate(inputs, alongAxis: 0)))
+        model(Tensor.concatenate(inputs, alongAxis: 0))
       }
       try NonFiniteOutputError.check(logits, images: batch.map(\.path), source: source)
       let probabilities = logits.softmax(alongAxis: 1)

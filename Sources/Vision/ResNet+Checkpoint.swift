@@ -5,10 +5,11 @@ import TensorCore
 
 extension ResNet {
   /// The architecture a torchvision-style ResNet state dict describes: depth (from the blocks per
-  /// stage and whether blocks have a `conv3`), class count (`fc.weight`) and stem width
-  /// (`conv1.weight`).
+  /// stage and whether blocks have a `conv3`), stem width (`conv1.weight`) and the class count
+  /// of a plain `Linear` head (`fc.weight`; nil when `fc` is another head, as in a fine-tuned
+  /// model's state dict).
   public static func architecture(of state: [String: Tensor], source: String) throws -> (
-    depth: Int, classCount: Int, baseWidth: Int
+    depth: Int, baseWidth: Int, classCount: Int?
   ) {
     func fail(_ reason: String) -> ConfigurationError {
       ConfigurationError(
@@ -19,9 +20,6 @@ extension ResNet {
     }
     guard let stem = state["conv1.weight"], stem.rank == 4, stem.shape[1] == 3 else {
       throw fail("no `conv1.weight` of shape [width, 3, 7, 7]")
-    }
-    guard let classifier = state["fc.weight"], classifier.rank == 2 else {
-      throw fail("no `fc.weight` of shape [classes, features]")
     }
     let blocks = (1...4).map { stage in
       Set(
@@ -37,14 +35,21 @@ extension ResNet {
     else {
       throw fail("its stages have \(blocks) \(kind) blocks, which is no standard depth")
     }
-    return (depth, classifier.shape[0], stem.shape[0])
+    let classifier = state["fc.weight"].flatMap { $0.rank == 2 ? $0.shape[0] : nil }
+    return (depth, stem.shape[0], classifier)
   }
 
   /// A ResNet built for, and loaded (strictly) from, the checkpoint at `url` (`.pth` or
   /// `.safetensors`); errors name the file and every missing, unexpected or mis-shaped key.
   public static func load(from url: URL) throws -> ResNet {
     let state = try loadCheckpoint(from: url)
-    let (depth, classCount, baseWidth) = try architecture(of: state, source: url.path)
+    let (depth, baseWidth, classCount) = try architecture(of: state, source: url.path)
+    guard let classCount else {
+      throw ConfigurationError(
+        description:
+          "\(url.path) has no `fc.weight` of shape [classes, features], so it is not a torchvision "
+          + "classifier; a model kept by `classify finetune` is read with `--checkpoint`")
+    }
     let model = try ResNet(depth: depth, classCount: classCount, baseWidth: baseWidth)
     try model.loadStateDict(state, strict: true, source: url.path)
     return model

@@ -9,6 +9,10 @@ import TensorCore
 /// average pooling; `fc`. Shapes: `x: [N, 3, H, W]` → `features: [N, 8·baseWidth·expansion]`
 /// (2048 for ResNet-50) → `logits: [N, classCount]`. `baseWidth` 64 is torchvision's; smaller
 /// widths give the same structure for tests.
+///
+/// `fc` is any layer, as in torchvision (`net.fc = nn.Sequential(...)`): a backbone with a
+/// replaceable head. `folded()` is the same model for inference: batch norms folded into the
+/// convolutions, ReLUs fused, no tape, and the same head object.
 public final class ResNet: Layer {
   /// The supported depths and their blocks per stage.
   public static let stages: [Int: (ResidualBlockKind, [Int])] = [
@@ -20,14 +24,23 @@ public final class ResNet: Layer {
   public let depth: Int
   /// The stem convolution.
   public let conv1: Conv2d
-  /// The stem batch norm.
-  public let bn1: BatchNorm2d
+  /// The stem batch norm; nil once folded into `conv1`.
+  public let bn1: BatchNorm2d?
   /// The four residual stages.
   public let stages: [ResidualStage]
-  /// The classifier.
-  public let fc: Linear
+  /// The head on the pooled features: torchvision's `Linear(featureCount, classes)` by default,
+  /// replaceable by any layer that takes `[N, featureCount]`.
+  public var fc: any Layer
+  /// The width of `features(_:)`: 2048 for ResNet-50/101/152, 512 for ResNet-18/34.
+  public let featureCount: Int
   /// Training mode; set with `train()`/`eval()`.
   public var isTraining = true
+  /// The input pixels (images × H × W) one pass of a folded model's `features` takes at most.
+  /// The activations of a ResNet-50 at 224×224 take ~19 MB per image and the GEMMs are already
+  /// large at that size, so splitting costs no speed and bounds the memory. Measured at 224×224
+  /// batch 16 (2 threads): 4 images per pass is as fast as 16 or faster, at 244 MiB peak instead
+  /// of 430.
+  public var pixelsPerPass = 4 * 224 * 224
 
   /// What can go wrong when building a ResNet from user options.
   public struct ConfigurationError: Error, CustomStringConvertible {
@@ -69,33 +82,68 @@ public final class ResNet: Layer {
       built.append(ResidualStage(blocks))
     }
     stages = built
+    featureCount = channels
     fc = Linear(inputFeatures: channels, outputFeatures: classCount, generator: &generator)
   }
 
-  /// The width of `features(_:)`: 2048 for ResNet-50/101/152, 512 for ResNet-18/34.
-  public var featureCount: Int { fc.inputFeatures }
+  private init(folding model: ResNet) {
+    depth = model.depth
+    if let bn1 = model.bn1 {
+      conv1 = Conv2d.fold(conv: model.conv1, batchNorm: bn1, fusedReLU: true)
+    } else {
+      conv1 = model.conv1
+    }
+    bn1 = nil
+    stages = model.stages.map { $0.folded() }
+    fc = model.fc
+    featureCount = model.featureCount
+    pixelsPerPass = model.pixelsPerPass
+    isTraining = false
+  }
+
+  /// The same network for inference: every convolution with its batch norm folded in
+  /// (`Conv2d.fold`, running statistics: evaluation-mode semantics whatever this model's mode)
+  /// and ReLU fused into the convolution's epilogue, so a block costs one pass over memory per
+  /// convolution instead of three and records no tape. The head is shared, not copied: a head
+  /// trained on either model is the other's. Folding a folded model returns an equal one.
+  public func folded() -> ResNet { ResNet(folding: self) }
+
+  /// Whether batch norms are folded into the convolutions (`folded()`).
+  public var isFolded: Bool { bn1 == nil }
 
   /// The stem, the four stages and `fc` under torchvision's names.
   public var children: [(String, any Layer)] {
-    [("conv1", conv1), ("bn1", bn1)]
+    [("conv1", conv1)] + (bn1.map { [("bn1", $0)] } ?? [])
       + stages.enumerated().map { ("layer\($0.offset + 1)", $0.element) }
       + [("fc", fc)]
   }
 
   /// The backbone up to global average pooling: `[N, 3, H, W]` → `[N, featureCount]`.
   ///
-  /// Inside, activations are channel-major (`[C, N, H, W]`, see `Conv2d.channelMajor`): every
-  /// convolution, forward and backward, is then one GEMM over the whole batch, and batch norm and
-  /// ReLU are fused. Tested against torchvision block by block and on the whole network.
+  /// The NCHW batch is made channel-major (`[C, N, H, W]`, the layout of every spatial layer)
+  /// once here, and the pooled features are `[N, C]` again: every convolution, forward and
+  /// backward, is then one GEMM over the whole batch. A folded model takes large inputs in
+  /// passes of at most `pixelsPerPass` pixels (exact: it has no batch statistics). Tested against
+  /// torchvision block by block and on the whole network.
   public func features(_ input: Tensor) -> Tensor {
-    precondition(input.rank == 4, "ResNet: input must be [N, 3, H, W], got \(input.shape)")
-    var x = bn1.channelMajor(conv1.channelMajor(input.permuted([1, 0, 2, 3])), fusedReLU: true)
-    let (channels, batch) = (x.shape[0], x.shape[1])
-    x = x.reshaped(to: [1, channels * batch, x.shape[2], x.shape[3]])
-      .maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
-    x = x.reshaped(to: [channels, batch, x.shape[2], x.shape[3]])
-    for block in stages.flatMap(\.blocks) { x = block.channelMajor(x) }
-    return x.reshaped(to: [x.shape[0], batch, -1]).mean(alongAxis: 2).transposed()
+    precondition(
+      input.rank == 4 && input.shape[1] == 3,
+      "ResNet: input must be [N, 3, H, W], got \(input.shape)")
+    let (batch, pixels) = (input.shape[0], input.shape[2] * input.shape[3])
+    let perPass = Swift.max(1, pixelsPerPass / Swift.max(pixels, 1))
+    guard isFolded, batch > perPass else { return pooledFeatures(input) }
+    let parts = stride(from: 0, to: batch, by: perPass).map { first in
+      pooledFeatures(input.slice(alongAxis: 0, first..<Swift.min(first + perPass, batch)))
+    }
+    return Tensor.concatenate(parts, alongAxis: 0)
+  }
+
+  private func pooledFeatures(_ input: Tensor) -> Tensor {
+    var x = conv1(input.permuted([1, 0, 2, 3]))
+    if let bn1 { x = bn1(x, fusedReLU: true) }
+    x = x.maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
+    for stage in stages { x = stage(x) }
+    return x.reshaped(to: [x.shape[0], x.shape[1], -1]).mean(alongAxis: 2).transposed()
   }
 
   /// Logits: `fc(features(x))`.

@@ -48,13 +48,17 @@ func kaimingNormalFanOut(_ conv: Conv2d, generator: inout SeededGenerator) {
 /// The stride sits on the 3×3 convolution (torchvision's "ResNet V1.5"), and the shortcut is
 /// `downsample = Sequential(conv1x1(stride), BatchNorm2d)` whenever the stride or the channel
 /// count changes. State-dict keys: `conv1`, `bn1`, `conv2`, `bn2`, (`conv3`, `bn3`),
-/// `downsample.0`, `downsample.1`.
+/// `downsample.0`, `downsample.1`. Activations are channel-major `[C, N, H, W]`, as for every
+/// spatial layer; each body BN → ReLU pair and the final add → ReLU run fused.
+///
+/// A folded block (`folded()`) has its batch norms folded into the convolutions, which then carry
+/// the body's ReLUs: no `bn*` layers and no tape, the same function in evaluation mode.
 public final class ResidualBlock: Layer {
   /// Basic or bottleneck.
   public let kind: ResidualBlockKind
   /// The convolutions of the body, in order (2 or 3).
   public let convolutions: [Conv2d]
-  /// The batch norms after each convolution.
+  /// The batch norms after each convolution; empty once folded.
   public let batchNorms: [BatchNorm2d]
   /// The projection shortcut, when shapes change.
   public let downsample: ProjectionShortcut?
@@ -91,62 +95,92 @@ public final class ResidualBlock: Layer {
     }
   }
 
+  private init(
+    kind: ResidualBlockKind, convolutions: [Conv2d], downsample: ProjectionShortcut?
+  ) {
+    self.kind = kind
+    self.convolutions = convolutions
+    self.batchNorms = []
+    self.downsample = downsample
+    self.isTraining = false
+  }
+
+  /// The block with every batch norm folded into its convolution (running statistics, i.e.
+  /// evaluation-mode semantics) and the body's ReLUs fused into the convolutions.
+  public func folded() -> ResidualBlock {
+    guard !batchNorms.isEmpty else { return self }
+    let last = convolutions.count - 1
+    let body = zip(convolutions, batchNorms).enumerated().map { index, pair in
+      Conv2d.fold(conv: pair.0, batchNorm: pair.1, fusedReLU: index < last)
+    }
+    return ResidualBlock(kind: kind, convolutions: body, downsample: downsample?.folded())
+  }
+
   /// The block's layers under torchvision's names.
   public var children: [(String, any Layer)] {
     var named: [(String, any Layer)] = []
-    for (index, (conv, norm)) in zip(convolutions, batchNorms).enumerated() {
+    for (index, conv) in convolutions.enumerated() {
       named.append(("conv\(index + 1)", conv))
-      named.append(("bn\(index + 1)", norm))
+      if index < batchNorms.count { named.append(("bn\(index + 1)", batchNorms[index])) }
     }
     if let downsample { named.append(("downsample", downsample)) }
     return named
   }
 
-  /// `relu(body(x) + shortcut(x))` for `x: [N, C, H, W]`.
+  /// `relu(body(x) + shortcut(x))` for `x: [C, N, H, W]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     var out = input
-    for (index, (conv, norm)) in zip(convolutions, batchNorms).enumerated() {
-      out = norm(conv(out))
-      if index < convolutions.count - 1 { out = out.relu() }
+    for (index, conv) in convolutions.enumerated() {
+      out = conv(out)
+      if index < batchNorms.count {
+        out = batchNorms[index](out, fusedReLU: index < convolutions.count - 1)
+      }
     }
     let identity = downsample.map { $0(input) } ?? input
-    return out.addingReLU(identity)
-  }
-
-  /// The same block on channel-major activations `[C, N, H, W]`, with each body BN → ReLU pair
-  /// and the final add → ReLU fused.
-  public func channelMajor(_ input: Tensor) -> Tensor {
-    var out = input
-    for (index, (conv, norm)) in zip(convolutions, batchNorms).enumerated() {
-      out = norm.channelMajor(conv.channelMajor(out), fusedReLU: index < convolutions.count - 1)
+    guard out.requiresGradient || identity.requiresGradient else {
+      // Off the tape (a folded model): the sum reuses the last convolution's buffer.
+      out.addReLU(identity)
+      return out
     }
-    let identity = downsample.map { $0.norm.channelMajor($0.conv.channelMajor(input)) } ?? input
     return out.addingReLU(identity)
   }
 }
 
 /// torchvision's `downsample = nn.Sequential(conv1x1(stride), BatchNorm2d)`, typed: the
 /// shortcut of a block whose stride or width changes. Keys `0.*` (the convolution) and `1.*`
-/// (the batch norm), as the `Sequential` it replaces.
+/// (the batch norm), as the `Sequential` it replaces; folded, only the convolution.
 public final class ProjectionShortcut: Layer {
   /// The strided 1×1 convolution.
   public let conv: Conv2d
-  /// Its batch norm.
-  public let norm: BatchNorm2d
+  /// Its batch norm; nil once folded into `conv`.
+  public let norm: BatchNorm2d?
   /// Training mode; set with `train()`/`eval()`.
   public var isTraining = true
 
   /// The shortcut of `conv` then `norm`.
-  public init(conv: Conv2d, norm: BatchNorm2d) {
+  public init(conv: Conv2d, norm: BatchNorm2d?) {
     self.conv = conv
     self.norm = norm
   }
 
-  /// `0` and `1`, as `nn.Sequential` names them.
-  public var children: [(String, any Layer)] { [("0", conv), ("1", norm)] }
+  /// The shortcut with its batch norm folded into the convolution.
+  public func folded() -> ProjectionShortcut {
+    guard let norm else { return self }
+    let shortcut = ProjectionShortcut(conv: Conv2d.fold(conv: conv, batchNorm: norm), norm: nil)
+    shortcut.isTraining = false
+    return shortcut
+  }
 
-  /// `norm(conv(x))` for `x: [N, C, H, W]`.
-  public func callAsFunction(_ input: Tensor) -> Tensor { norm(conv(input)) }
+  /// `0` and `1`, as `nn.Sequential` names them.
+  public var children: [(String, any Layer)] {
+    [("0", conv)] + (norm.map { [("1", $0)] } ?? [])
+  }
+
+  /// `norm(conv(x))` for `x: [C, N, H, W]`.
+  public func callAsFunction(_ input: Tensor) -> Tensor {
+    let projected = conv(input)
+    return norm.map { $0(projected) } ?? projected
+  }
 }
 
 /// One of a ResNet's four stages (`layer1` … `layer4`): its residual blocks in order, keyed
@@ -161,11 +195,18 @@ public final class ResidualStage: Layer {
   /// A stage of `blocks`.
   public init(_ blocks: [ResidualBlock]) { self.blocks = blocks }
 
+  /// The stage with every block folded.
+  public func folded() -> ResidualStage {
+    let stage = ResidualStage(blocks.map { $0.folded() })
+    stage.isTraining = false
+    return stage
+  }
+
   /// The blocks under their positions.
   public var children: [(String, any Layer)] {
     blocks.enumerated().map { ("\($0.offset)", $0.element) }
   }
 
-  /// Every block in turn on `x: [N, C, H, W]`.
+  /// Every block in turn on `x: [C, N, H, W]`.
   public func callAsFunction(_ input: Tensor) -> Tensor { blocks.reduce(input) { $1($0) } }
 }

@@ -12,7 +12,42 @@ func convolutionTestValues(_ count: Int, seed: UInt64) -> [Float] {
   }
 }
 
-@Suite("ConvolutionKernels")
+/// `[A, B, plane]` → `[B, A, plane]`: NCHW ↔ channel-major `[C, N, H, W]` (the naive twins are
+/// NCHW, the kernels channel-major, so every comparison also checks the layout).
+func swapLeadingAxes(_ values: [Float], _ first: Int, _ second: Int, plane: Int) -> [Float] {
+  var result = [Float](repeating: 0, count: values.count)
+  for a in 0..<first {
+    for b in 0..<second {
+      for index in 0..<plane {
+        result[(b * first + a) * plane + index] = values[(a * second + b) * plane + index]
+      }
+    }
+  }
+  return result
+}
+
+extension ConvolutionGeometry {
+  /// An NCHW input of this geometry, channel-major.
+  func channelMajorInput(_ nchw: [Float]) -> [Float] {
+    swapLeadingAxes(nchw, batch, inputChannels, plane: inputHeight * inputWidth)
+  }
+  /// A channel-major output of this geometry, as NCHW.
+  func batchMajorOutput(_ cnhw: [Float]) -> [Float] {
+    swapLeadingAxes(cnhw, outputChannels, batch, plane: outputHeight * outputWidth)
+  }
+  /// The fast forward on an NCHW input, its result NCHW again.
+  func forwardFromBatchMajor(
+    _ x: [Float], weight: [Float], bias: [Float]?, fusedReLU: Bool = false,
+    frozen: FrozenWeight? = nil
+  ) -> [Float] {
+    batchMajorOutput(
+      ConvolutionKernels.forward(
+        input: channelMajorInput(x), weight: weight, bias: bias, geometry: self,
+        fusedReLU: fusedReLU, frozen: frozen))
+  }
+}
+
+@Suite("ConvolutionKernels (channel-major) against the naive NCHW twins")
 struct ConvolutionKernelsTests {
   @Test("1-channel 3×3 input with a 2×2 kernel, by hand")
   func handDerived() {
@@ -54,12 +89,12 @@ struct ConvolutionKernelsTests {
   static let geometries: [ConvolutionGeometry] = {
     func make(
       _ n: Int, _ c: Int, _ h: Int, _ w: Int, _ o: Int, _ k: Int, stride: Int = 1,
-      padding: Int = 0, dilation: Int = 1, groups: Int = 1, kernelWidth: Int? = nil
+      padding: Int = 0, dilation: Int = 1, kernelWidth: Int? = nil
     ) -> ConvolutionGeometry {
       ConvolutionGeometry(
         batch: n, inputChannels: c, inputHeight: h, inputWidth: w, outputChannels: o,
         kernelHeight: k, kernelWidth: kernelWidth ?? k, stride: stride, padding: padding,
-        dilation: dilation, groups: groups)
+        dilation: dilation)
     }
     return [
       make(2, 3, 5, 7, 5, 3, padding: 1),  // odd sizes, 3×3 pad 1
@@ -67,18 +102,20 @@ struct ConvolutionKernelsTests {
       make(2, 3, 11, 13, 4, 7, stride: 2, padding: 3),  // ResNet stem shape, small
       make(2, 6, 6, 6, 7, 3, padding: 3),  // padding 3 (output larger than input)
       make(3, 9, 4, 5, 11, 1),  // 1×1, batched pointwise GEMM
-      make(7, 3, 20, 20, 5, 1),  // 1×1 split into chunks of 6 images and 1
-      make(2, 5, 48, 48, 3, 1),  // 1×1 with one image per GEMM written in place
+      make(7, 3, 20, 20, 5, 1),  // 1×1: one GEMM over the batch
+      make(2, 5, 48, 48, 3, 1),  // 1×1 on large maps
       make(3, 7, 9, 9, 13, 1, stride: 2),  // 1×1 stride 2 (ResNet downsample)
       make(2, 4, 7, 7, 6, 3, padding: 2, dilation: 2),  // dilation
-      make(2, 6, 5, 6, 4, 3, padding: 1, groups: 2),  // groups
+      make(5, 12, 8, 8, 10, 3, padding: 1),  // same-size im2col (one shifted copy per row)
+      make(4, 12, 8, 8, 10, 3, stride: 2, padding: 1),  // stride 2 on 8×8
+      make(6, 8, 2, 2, 8, 3, padding: 1),  // 3×3 on 2×2 (pruned)
       make(1, 2, 6, 5, 3, 2, kernelWidth: 3),  // rectangular kernel
       make(5, 13, 1, 1, 10, 1),  // 1×1 spatial (ResNet's last stage on 32×32)
       make(3, 3, 50, 47, 2, 3, stride: 1, padding: 1),  // several chunks of im2col
       make(3, 6, 1, 1, 5, 3, padding: 1),  // 3×3 on 1×1: pruned to the centre tap
       make(2, 4, 2, 2, 3, 3, stride: 2, padding: 1),  // pruned to a 2×2 sub-kernel
       make(2, 2, 3, 3, 3, 7, stride: 2, padding: 3),  // 7×7 on 3×3: pruned to 5×5
-      make(2, 4, 1, 1, 4, 3, padding: 1, groups: 2),  // pruned, grouped
+      make(3, 3, 16, 16, 8, 7, stride: 2, padding: 3),  // the stem, shrunk
     ]
   }()
 
@@ -88,13 +125,12 @@ struct ConvolutionKernelsTests {
     let w = convolutionTestValues(g.weightCount, seed: UInt64(g.weightCount + 1))
     let b = convolutionTestValues(g.outputChannels, seed: 3)
     let naive = ConvolutionKernels.naiveForward(input: x, weight: w, bias: b, geometry: g)
-    let fast = ConvolutionKernels.forward(input: x, weight: w, bias: b, geometry: g)
+    let fast = g.forwardFromBatchMajor(x, weight: w, bias: b)
     expectClose(fast, naive, absolute: 1e-5, relative: 1e-4, "forward \(g)")
-    let fastNoBias = ConvolutionKernels.forward(input: x, weight: w, bias: nil, geometry: g)
+    let fastNoBias = g.forwardFromBatchMajor(x, weight: w, bias: nil)
     let naiveNoBias = ConvolutionKernels.naiveForward(input: x, weight: w, bias: nil, geometry: g)
     expectClose(fastNoBias, naiveNoBias, absolute: 1e-5, relative: 1e-4, "no bias \(g)")
-    let fused = ConvolutionKernels.forward(
-      input: x, weight: w, bias: b, geometry: g, fusedReLU: true)
+    let fused = g.forwardFromBatchMajor(x, weight: w, bias: b, fusedReLU: true)
     expectClose(fused, naive.map { max($0, 0) }, absolute: 1e-5, relative: 1e-4, "ReLU \(g)")
   }
 
@@ -107,8 +143,14 @@ struct ConvolutionKernelsTests {
     let upstream = convolutionTestValues(g.outputCount, seed: 13)
     let naive = ConvolutionKernels.naiveBackward(
       gradOutput: upstream, input: x, weight: w, geometry: g)
-    let fast = ConvolutionKernels.backward(gradOutput: upstream, input: x, weight: w, geometry: g)
-    expectClose(fast.input ?? [], naive.input, absolute: 1e-5, relative: 1e-4, "∂input \(g)")
+    let channelMajorUpstream = swapLeadingAxes(
+      upstream, g.batch, g.outputChannels, plane: g.outputHeight * g.outputWidth)
+    let channelMajorInput = g.channelMajorInput(x)
+    let fast = ConvolutionKernels.backward(
+      gradOutput: channelMajorUpstream, input: channelMajorInput, weight: w, geometry: g)
+    let gradInput = swapLeadingAxes(
+      fast.input ?? [], g.inputChannels, g.batch, plane: g.inputHeight * g.inputWidth)
+    expectClose(gradInput, naive.input, absolute: 1e-5, relative: 1e-4, "∂input \(g)")
     expectClose(fast.weight ?? [], naive.weight, absolute: 1e-4, relative: 1e-4, "∂weight \(g)")
     let spatial = g.outputHeight * g.outputWidth
     let biasExpected = (0..<g.outputChannels).map { o in
@@ -122,7 +164,8 @@ struct ConvolutionKernelsTests {
     }
     expectClose(fast.bias ?? [], biasExpected, absolute: 1e-5, relative: 1e-5, "∂bias \(g)")
     let onlyWeight = ConvolutionKernels.backward(
-      gradOutput: upstream, input: x, weight: w, geometry: g, needsInput: false, needsBias: false)
+      gradOutput: channelMajorUpstream, input: channelMajorInput, weight: w, geometry: g,
+      needsInput: false, needsBias: false)
     #expect(onlyWeight.input == nil && onlyWeight.bias == nil)
     expectClose(onlyWeight.weight ?? [], naive.weight, absolute: 1e-4, relative: 1e-4)
   }
@@ -152,11 +195,38 @@ struct ConvolutionKernelsTests {
     let naive = ConvolutionKernels.naiveForward(input: x, weight: w, bias: b, geometry: g)
     // Sums of 288+ terms of size ~1: the transforms' rounding is ~1e-5 of the partial sums.
     expectClose(
-      ConvolutionKernels.forward(input: x, weight: w, bias: b, geometry: g), naive,
-      absolute: 1e-4, relative: 1e-4, "Winograd \(g)")
+      g.forwardFromBatchMajor(x, weight: w, bias: b), naive, absolute: 1e-4, relative: 1e-4,
+      "Winograd \(g)")
     expectClose(
-      ConvolutionKernels.forward(input: x, weight: w, bias: b, geometry: g, fusedReLU: true),
-      naive.map { max($0, 0) }, absolute: 1e-4, relative: 1e-4, "Winograd + ReLU \(g)")
+      g.forwardFromBatchMajor(x, weight: w, bias: b, fusedReLU: true), naive.map { max($0, 0) },
+      absolute: 1e-4, relative: 1e-4, "Winograd + ReLU \(g)")
+  }
+
+  @Test("a frozen weight keeps its Winograd filters, and is ignored for any other weight")
+  func frozenWeight() {
+    let g = ConvolutionGeometry(
+      batch: 2, inputChannels: 32, inputHeight: 16, inputWidth: 16, outputChannels: 32,
+      kernelHeight: 3, kernelWidth: 3, padding: 1)
+    #expect(ConvolutionKernels.winogradApplies(g))
+    let input = convolutionTestValues(g.inputCount, seed: 4)
+    let weight = convolutionTestValues(g.weightCount, seed: 5)
+    let plain = ConvolutionKernels.forward(input: input, weight: weight, bias: nil, geometry: g)
+    let frozen = FrozenWeight(weight)
+    #expect(!frozen.hasWinogradFilters)
+    let first = ConvolutionKernels.forward(
+      input: input, weight: frozen.values, bias: nil, geometry: g, frozen: frozen)
+    #expect(first == plain && frozen.hasWinogradFilters)
+    #expect(
+      ConvolutionKernels.forward(
+        input: input, weight: frozen.values, bias: nil, geometry: g, frozen: frozen) == plain)
+    // Another weight (even a copy that was changed) never reads the frozen one's filters.
+    var other = weight
+    other[0] += 1
+    let fresh = ConvolutionKernels.forward(input: input, weight: other, bias: nil, geometry: g)
+    #expect(
+      ConvolutionKernels.forward(
+        input: input, weight: other, bias: nil, geometry: g, frozen: frozen) == fresh)
+    #expect(fresh != plain)
   }
 
   @Test("output size follows PyTorch's formula")

@@ -27,6 +27,9 @@ func expectMatches(
     sourceLocation: sourceLocation)
 }
 
+/// PyTorch's NCHW ↔ the layers' channel-major `[C, N, H, W]` (the same permutation both ways).
+func swappingBatchAndChannels(_ tensor: Tensor) -> Tensor { tensor.permuted([1, 0, 2, 3]) }
+
 @Suite("ConvLayers: Conv2d, BatchNorm2d and pooling against PyTorch")
 struct ConvLayersTests {
   @Test(
@@ -44,11 +47,12 @@ struct ConvLayersTests {
       weight: try file.tensor(named: "\(name).weight"),
       bias: hasBias ? try file.tensor(named: "\(name).bias") : nil, stride: stride,
       padding: padding)
-    let x = try file.tensor(named: "\(name).x").requiringGradient()
+    // The fixtures are NCHW; the layer runs channel-major.
+    let x = swappingBatchAndChannels(try file.tensor(named: "\(name).x")).requiringGradient()
     let y = conv(x)
-    try expectMatches(y, "\(name).y", in: file)
-    y.backward(seed: try file.tensor(named: "\(name).g"))
-    try expectMatches(x.gradient, "\(name).grad_x", in: file)
+    try expectMatches(swappingBatchAndChannels(y), "\(name).y", in: file)
+    y.backward(seed: swappingBatchAndChannels(try file.tensor(named: "\(name).g")))
+    try expectMatches(x.gradient.map(swappingBatchAndChannels), "\(name).grad_x", in: file)
     try expectMatches(conv.weight.gradient, "\(name).grad_weight", in: file)
     if let bias = conv.bias { try expectMatches(bias.gradient, "\(name).grad_bias", in: file) }
   }
@@ -63,11 +67,11 @@ struct ConvLayersTests {
     let bn = BatchNorm2d(featureCount: 4)
     bn.weight.assign(try file.tensor(named: "bn_train.weight").scalars)
     bn.bias.assign(try file.tensor(named: "bn_train.bias").scalars)
-    let x = try file.tensor(named: "bn_train.x").requiringGradient()
+    let x = swappingBatchAndChannels(try file.tensor(named: "bn_train.x")).requiringGradient()
     let y = bn(x)
-    try expectMatches(y, "bn_train.y", in: file)
-    y.backward(seed: try file.tensor(named: "bn_train.g"))
-    try expectMatches(x.gradient, "bn_train.grad_x", in: file)
+    try expectMatches(swappingBatchAndChannels(y), "bn_train.y", in: file)
+    y.backward(seed: swappingBatchAndChannels(try file.tensor(named: "bn_train.g")))
+    try expectMatches(x.gradient.map(swappingBatchAndChannels), "bn_train.grad_x", in: file)
     try expectMatches(bn.weight.gradient, "bn_train.grad_weight", in: file)
     try expectMatches(bn.bias.gradient, "bn_train.grad_bias", in: file)
     // running_var uses the unbiased batch variance: 0.9·1 + 0.1·var·75/74.
@@ -88,11 +92,11 @@ struct ConvLayersTests {
     bn.runningMean.value = try file.tensor(named: "bn_eval.running_mean")
     bn.runningVariance.value = try file.tensor(named: "bn_eval.running_var")
     bn.eval()
-    let x = try file.tensor(named: "bn_eval.x").requiringGradient()
+    let x = swappingBatchAndChannels(try file.tensor(named: "bn_eval.x")).requiringGradient()
     let y = bn(x)
-    try expectMatches(y, "bn_eval.y", in: file)
-    y.backward(seed: try file.tensor(named: "bn_eval.g"))
-    try expectMatches(x.gradient, "bn_eval.grad_x", in: file)
+    try expectMatches(swappingBatchAndChannels(y), "bn_eval.y", in: file)
+    y.backward(seed: swappingBatchAndChannels(try file.tensor(named: "bn_eval.g")))
+    try expectMatches(x.gradient.map(swappingBatchAndChannels), "bn_eval.grad_x", in: file)
     try expectMatches(bn.weight.gradient, "bn_eval.grad_weight", in: file)
     try expectMatches(bn.bias.gradient, "bn_eval.grad_bias", in: file)
     try expectMatches(bn.runningMean.value, "bn_eval.running_mean", in: file)
@@ -114,11 +118,12 @@ struct ConvLayersTests {
     bn.runningMean.value = try file.tensor(named: "fold.running_mean")
     bn.runningVariance.value = try file.tensor(named: "fold.running_var")
     let folded = Conv2d.fold(conv: conv, batchNorm: bn, fusedReLU: true)
-    let x = try file.tensor(named: "fold.x")
-    try expectMatches(Autograd.withoutGradient { folded(x) }, "fold.y", in: file)
+    let x = swappingBatchAndChannels(try file.tensor(named: "fold.x"))
+    try expectMatches(
+      swappingBatchAndChannels(Autograd.withoutGradient { folded(x) }), "fold.y", in: file)
     // The unfolded path (conv, BN eval, ReLU) agrees too.
     bn.eval()
-    try expectMatches(bn(conv(x)).relu(), "fold.y", in: file)
+    try expectMatches(swappingBatchAndChannels(bn(conv(x)).relu()), "fold.y", in: file)
   }
 
   @Test(
@@ -130,6 +135,7 @@ struct ConvLayersTests {
     //   pool_case("avgpool", (2, 3, 9, 8), nn.AvgPool2d(3, 2, 1))
     //   pool_case("adaptive1", (2, 3, 7, 7), nn.AdaptiveAvgPool2d((1, 1)))
     //   pool_case("adaptive3", (2, 3, 7, 7), nn.AdaptiveAvgPool2d((3, 3)))
+    // Pooling works plane by plane, so the NCHW fixtures also test the channel-major layout.
     let file = try convReference()
     let layer: any Layer =
       switch name {
@@ -155,10 +161,9 @@ struct ConvLayersTests {
     #expect(conv.weight.shape == [6, 4, 3, 3])
     // kaiming_uniform_(a=√5): U(−1/√36, 1/√36)
     #expect(conv.weight.value.scalars.allSatisfy { abs($0) <= 1 / 6 })
-    let grouped = Conv2d(
-      inputChannels: 4, outputChannels: 6, kernelSize: 1, groups: 2, generator: &generator)
-    #expect(grouped.weight.shape == [6, 2, 1, 1] && grouped.inputChannels == 4)
-    #expect(grouped.namedParameters.map(\.0) == ["weight", "bias"])
+    let biased = Conv2d(inputChannels: 4, outputChannels: 6, kernelSize: 1, generator: &generator)
+    #expect(biased.weight.shape == [6, 4, 1, 1] && biased.inputChannels == 4)
+    #expect(biased.namedParameters.map(\.0) == ["weight", "bias"])
     let bn = BatchNorm2d(featureCount: 5)
     #expect(bn.namedParameters.map(\.0) == ["weight", "bias"])
     #expect(bn.namedBuffers.map(\.0) == ["running_mean", "running_var", "num_batches_tracked"])
@@ -174,11 +179,11 @@ struct ConvLayersTests {
       inputChannels: 3, outputChannels: 8, kernelSize: 7, stride: 2, padding: 3, bias: false,
       generator: &generator)
     let bn = BatchNorm2d(featureCount: 8)
-    let x = Tensor.randomNormal([2, 3, 32, 32], using: &generator)
+    let x = Tensor.randomNormal([3, 2, 32, 32], using: &generator)  // [C, N, H, W]
     let features = bn(conv(x)).relu().maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
-    #expect(features.shape == [2, 8, 8, 8])
+    #expect(features.shape == [8, 2, 8, 8])
     let pooled = AdaptiveAvgPool2d()(features)
-    #expect(pooled.shape == [2, 8, 1, 1])
+    #expect(pooled.shape == [8, 2, 1, 1])
     pooled.sum().backward()
     #expect(conv.weight.gradient?.shape == [8, 3, 7, 7])
     #expect(bn.weight.gradient?.shape == [8])

@@ -28,20 +28,20 @@ struct ConvolutionGradientTests {
   @Test(
     "conv2d: input, weight and bias gradients",
     arguments: [
-      // (N, C, H, W, C_out, k, stride, padding, dilation, groups)
-      [2, 3, 5, 4, 4, 3, 1, 1, 1, 1], [1, 2, 7, 7, 3, 3, 2, 1, 1, 1],
-      [2, 4, 3, 3, 2, 1, 1, 0, 1, 1],
-      [1, 3, 9, 8, 2, 7, 2, 3, 1, 1], [1, 4, 6, 6, 4, 3, 1, 2, 2, 2],
-      [3, 3, 4, 4, 2, 1, 2, 0, 1, 1],
+      // (N, C, H, W, C_out, k, stride, padding, dilation); the input is channel-major
+      [2, 3, 5, 4, 4, 3, 1, 1, 1], [1, 2, 7, 7, 3, 3, 2, 1, 1],
+      [2, 4, 3, 3, 2, 1, 1, 0, 1],
+      [1, 3, 9, 8, 2, 7, 2, 3, 1], [2, 4, 6, 6, 4, 3, 1, 2, 2],
+      [3, 3, 4, 4, 2, 1, 2, 0, 1],
     ])
   mutating func convolution(_ c: [Int]) {
-    let x = random([c[0], c[1], c[2], c[3]])
-    let w = random([c[4], c[1] / c[9], c[5], c[5]], scale: 0.5)
+    let x = random([c[1], c[0], c[2], c[3]])
+    let w = random([c[4], c[1], c[5], c[5]], scale: 0.5)
     let b = random([c[4]])
     let report = GradientCheck.check([x, w, b]) { t in
       weighted(
         t[0].convolved2d(
-          weight: t[1], bias: t[2], stride: c[6], padding: c[7], dilation: c[8], groups: c[9]))
+          weight: t[1], bias: t[2], stride: c[6], padding: c[7], dilation: c[8]))
     }
     expectGradientsMatch(report, "conv2d \(c)")
   }
@@ -98,7 +98,7 @@ struct ConvolutionGradientTests {
 
   @Test("batch norm in training mode: gradients through the batch statistics")
   mutating func batchNormTraining() {
-    let x = random([3, 4, 3, 2], scale: 2) + 0.5
+    let x = random([4, 3, 3, 2], scale: 2) + 0.5  // [C, N, H, W]
     let gamma = random([4]) + 1
     let beta = random([4])
     let report = GradientCheck.check([x, gamma, beta], step: 1e-2) { t in
@@ -109,7 +109,7 @@ struct ConvolutionGradientTests {
 
   @Test("batch norm in evaluation mode: an affine map per channel")
   mutating func batchNormEvaluation() {
-    let x = random([2, 3, 4, 4])
+    let x = random([3, 2, 4, 4])  // [C, N, H, W]
     let mean = random([3])
     let variance = random([3]).abs() + 0.5
     let gamma = random([3])
@@ -122,7 +122,7 @@ struct ConvolutionGradientTests {
 
   @Test("only inputs on the tape receive gradients")
   mutating func onlyTapedInputs() {
-    let x = random([1, 2, 4, 4])
+    let x = random([2, 1, 4, 4])
     let w = random([3, 2, 3, 3]).requiringGradient()
     let y = x.convolved2d(weight: w, padding: 1).sum()
     y.backward()

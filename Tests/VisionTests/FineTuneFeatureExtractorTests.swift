@@ -12,7 +12,7 @@ struct FineTuneFeatureExtractorTests {
   func extractor(resize: Int? = nil, batchSize: Int = 4) throws -> FeatureExtractor {
     let model = try ResNet(depth: 18, classCount: 10, baseWidth: 4, seed: 7)
     return FeatureExtractor(
-      backbone: ResNetInference(model),
+      backbone: model.folded(),
       weightsFingerprint: FeatureExtractor.randomFingerprint(depth: 18, baseWidth: 4, seed: 7),
       resize: resize, batchSize: batchSize)
   }

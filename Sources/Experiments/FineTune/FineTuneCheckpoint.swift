@@ -7,10 +7,12 @@ import Vision
 /// A model kept by `classify finetune` (`best.safetensors`), loaded back for `classify evaluate`
 /// and `classify predict`.
 ///
-/// The file holds the head under `fc.*` (`fc.0.weight`, …: the keys of torchvision's ResNet
-/// with `net.fc` replaced by the head's `nn.Sequential`) and, when the backbone was unfrozen,
-/// the backbone under torchvision's keys; its metadata holds the run's configuration, the class
-/// names and the backbone weights' fingerprint, so the model is rebuilt without the run folder.
+/// The file is the fine-tuned model's own state dict under torchvision's keys, the head being
+/// `fc` (`fc.0.weight`, …: torchvision's ResNet with `net.fc` replaced by the head's
+/// `nn.Sequential`). While the backbone is frozen only the `fc` entries are written and the
+/// backbone is named by its weights' fingerprint; once it is unfrozen the whole state dict is.
+/// The metadata holds the run's configuration and the class names, so the model is rebuilt
+/// without the run folder.
 public struct FineTuneCheckpoint {
   static let format = "classify-finetune-1"
 
@@ -18,10 +20,10 @@ public struct FineTuneCheckpoint {
   public let configuration: FineTuneConfiguration
   /// The class names, in output order.
   public let classNames: [String]
-  /// The trained head (evaluation mode).
+  /// The trained head (evaluation mode): the model's `fc`.
   public let head: Sequential
-  /// The backbone in evaluation mode, folded (frozen weights, or the fine-tuned ones).
-  public let backbone: ResNetInference
+  /// The whole model, folded for inference, its `fc` the head.
+  public let model: ResNet
   /// The extractor that feeds the head (the training run's input transform).
   public let extractor: FeatureExtractor
   /// The raw metadata (epoch, validation metrics, …).
@@ -91,31 +93,15 @@ public struct FineTuneCheckpoint {
         "\(url.path) is not a checkpoint written by classify finetune (no '\(format)' metadata); "
           + "pass the best.safetensors of a run folder")
     }
-    let tensors = file.tensors
     let specification = try HeadSpecification(parsing: configuration.head)
     let head = specification.build(
       inputFeatures: featureCount, classCount: classNames.count, seed: 0)
-    var headState: [String: Tensor] = [:]
-    for (key, value) in tensors where key.hasPrefix("fc.") {
-      headState[String(key.dropFirst(3))] = value
-    }
-    do {
-      try head.loadStateDict(headState, source: url.path)
-    } catch {
-      throw FineTuneError(
-        "\(url.path): its head does not match the head '\(configuration.head)' it names: \(error)")
-    }
-    head.eval()
-
     let model: ResNet
     let fingerprint: String
-    if meta["includes_backbone"] == "true" {
-      var state = tensors.filter { !$0.key.hasPrefix("fc.") }
-      state["fc.weight"] = Tensor.zeros([1, featureCount])
-      state["fc.bias"] = Tensor.zeros([1])
-      let (depth, _, baseWidth) = try ResNet.architecture(of: state, source: url.path)
+    let includesBackbone = meta["includes_backbone"] == "true"
+    if includesBackbone {
+      let (depth, baseWidth, _) = try ResNet.architecture(of: file.tensors, source: url.path)
       model = try ResNet(depth: depth, classCount: 1, baseWidth: baseWidth)
-      try model.loadStateDict(state, source: url.path)
       fingerprint = "finetuned:" + (meta["weights_fingerprint"] ?? "")
     } else {
       let source = weights ?? configuration.weights
@@ -126,26 +112,67 @@ public struct FineTuneCheckpoint {
             + "has \(fingerprint); pass the same weights with --weights")
       }
     }
-    model.eval()
-    let backbone = ResNetInference(model)
-    guard backbone.featureCount == featureCount else {
+    guard model.featureCount == featureCount else {
       throw FineTuneError(
-        "\(url.path): the backbone gives \(backbone.featureCount) features, the head expects \(featureCount)"
+        "\(url.path): the backbone gives \(model.featureCount) features, the head expects \(featureCount)"
       )
     }
+    model.fc = head
+    try restore(
+      file.tensors, includesBackbone: includesBackbone, into: model, head: configuration.head,
+      source: url.path)
+    model.eval()
+    let folded = model.folded()
     return FineTuneCheckpoint(
-      configuration: configuration, classNames: classNames, head: head, backbone: backbone,
+      configuration: configuration, classNames: classNames, head: head, model: folded,
       extractor: FeatureExtractor(
-        backbone: backbone, weightsFingerprint: fingerprint, resize: configuration.resize,
+        backbone: folded, weightsFingerprint: fingerprint, resize: configuration.resize,
         batchSize: configuration.training.batchSize),
       metadata: meta)
   }
+
+  /// The tensors a run writes for `model` (whose `fc` is the head): its state dict, only the
+  /// head's part while the backbone is frozen.
+  static func tensors(of model: ResNet, includesBackbone: Bool) -> [String: Tensor] {
+    model.stateDict().filter { includesBackbone || isHeadKey($0.key) }
+  }
+
+  /// Loads a checkpoint's `tensors` into `model` (its `fc` already the head the checkpoint
+  /// names), strictly: every key of the head — and of the backbone when it is included — must be
+  /// there with its shape, and nothing else. A frozen backbone keeps the weights it has.
+  ///
+  /// - Throws: `FineTuneError` naming `source` and the keys that do not match.
+  static func restore(
+    _ tensors: [String: Tensor], includesBackbone: Bool, into model: ResNet, head: String,
+    source: String
+  ) throws {
+    var state = tensors
+    if !includesBackbone {
+      for (key, value) in model.stateDict() where !isHeadKey(key) {
+        guard state[key] == nil else {
+          throw FineTuneError(
+            "\(source): holds backbone tensor '\(key)' but says the backbone was frozen; it was "
+              + "not written by classify finetune — train it again")
+        }
+        state[key] = value
+      }
+    }
+    do {
+      try model.loadStateDict(state, strict: true, source: source)
+    } catch {
+      throw FineTuneError(
+        "\(source): this checkpoint does not match the head '\(head)' it names: \(error)")
+    }
+  }
+
+  /// Whether `key` belongs to the head (`fc` in torchvision's naming).
+  static func isHeadKey(_ key: String) -> Bool { key.hasPrefix("fc.") }
 
   /// Class probabilities `[N, classes]` of preprocessed `images` `[N, 3, H, W]`.
   ///
   /// - Throws: `NonFiniteOutputError` when an output is NaN or infinite (naming `names[i]`).
   public func probabilities(images: Tensor, names: [String] = []) throws -> Tensor {
-    let logits = Autograd.withoutGradient { head(backbone.features(images)) }
+    let logits = Autograd.withoutGradient { model(images) }
     try NonFiniteOutputError.check(
       logits, images: names, source: "backbone \(configuration.weights) and this checkpoint's head")
     return logits.softmax(alongAxis: 1)

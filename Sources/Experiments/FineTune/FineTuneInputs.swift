@@ -44,9 +44,10 @@ public struct FineTuneInputs {
   public let split: ValidationSplit
   /// Test indices into `testSet`.
   public let testIndices: [Int]
-  /// The backbone as loaded (training-capable), kept only when the run unfreezes it: a frozen
-  /// run holds just the folded engine, half the weights' memory.
-  public let model: ResNet?
+  /// The network being fine-tuned, whose `fc` the run replaces by the head: the trainable model
+  /// when the run unfreezes the backbone, else the folded one (a frozen run holds only the
+  /// folded weights, half the memory).
+  public let model: ResNet
   /// `sha256:…` of the weights file, or `random:…`.
   public let weightsFingerprint: String
   /// The evaluation-mode extractor (validation, test, and training without augmentation).
@@ -97,8 +98,8 @@ public struct FineTuneInputs {
     let model: ResNet
     (model, weightsFingerprint) = try Self.backbone(configuration)
     model.eval()
-    let backbone = ResNetInference(model)
-    self.model = configuration.unfreezeEpochs > 0 ? model : nil
+    let backbone = model.folded()
+    self.model = configuration.unfreezeEpochs > 0 ? model : backbone
     extractor = FeatureExtractor(
       backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize,
       batchSize: configuration.training.batchSize)

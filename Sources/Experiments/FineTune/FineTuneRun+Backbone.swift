@@ -16,16 +16,16 @@ extension FineTuneRun {
     head: Sequential, inputs: FineTuneInputs, state: inout TrainingProgress, resumingFrom: Bool
   ) throws -> TrainingOutcome {
     let settings = configuration
-    guard let model = inputs.model else {
-      throw FineTuneError("internal: the backbone was not kept for unfreezing")
+    let model = inputs.model
+    guard !model.isFolded else {
+      throw FineTuneError("internal: the backbone was folded, so it cannot be unfrozen")
     }
-    let batchNorms = Self.layers(of: model).compactMap { $0 as? BatchNorm2d }
+    // The backbone is every layer but the head; frozen batch norms keep γ and β.
+    let backboneLayers = model.children.filter { $0.0 != "fc" }.flatMap { Self.layers(of: $0.1) }
+    let batchNorms = backboneLayers.compactMap { $0 as? BatchNorm2d }
     let frozenNorms = settings.backboneBatchNorm == .frozen
-    let excluded = Set(
-      (model.fc.parameters + (frozenNorms ? batchNorms.flatMap(\.parameters) : [])).map {
-        ObjectIdentifier($0)
-      })
-    let backboneParameters = model.parameters.filter { !excluded.contains(ObjectIdentifier($0)) }
+    let backboneParameters = backboneLayers.filter { !(frozenNorms && $0 is BatchNorm2d) }
+      .flatMap { $0.ownParameters.map(\.1) }
     let optimizer = SGD(
       [
         ParameterGroup(
@@ -46,7 +46,7 @@ extension FineTuneRun {
       transform: (inputs.augmentedExtractor ?? inputs.extractor).pipeline, channels: 3)
     let lastEpoch = settings.training.epochs + settings.unfreezeEpochs
     var hooks = hooks(
-      phase: "backbone", head: head, backbone: model, optimizer: optimizer, inputs: inputs,
+      phase: "backbone", head: head, includesBackbone: true, optimizer: optimizer, inputs: inputs,
       rows: source.count)
     hooks.checkpoint = directory.appendingPathComponent(File.best)
     say(
@@ -64,7 +64,7 @@ extension FineTuneRun {
           in: head, seed: settings.training.seed, epoch: epoch, batch: state.batch)
         optimizer.zeroGradients()
         let (value, predictions) = HeadTrainer.lossAndGradients(labels: batch.labels) {
-          head(model.features(batch.images))
+          model(batch.images)
         }
         guard value.isFinite else {
           throw HeadTrainingError.diverged(
@@ -87,7 +87,7 @@ extension FineTuneRun {
       let validate = inputs.validationJob.map { job in
         {
           let extractor = FeatureExtractor(
-            backbone: ResNetInference(model), weightsFingerprint: "unfrozen",
+            backbone: model, weightsFingerprint: "unfrozen",
             resize: settings.resize, batchSize: settings.training.batchSize)
           let features = try extractor.extract(job.dataset, indices: job.indices)
           return HeadTrainer.evaluate(

@@ -27,7 +27,7 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
   /// - Throws: `FineTuneError` for a label outside the model's classes (features of another
   ///   dataset), `NonFiniteOutputError` when the head's outputs hold a NaN or an infinity.
   public static func evaluate(
-    head: Sequential, features: Tensor, labels: [Int], classNames: [String], split: String,
+    head: any Layer, features: Tensor, labels: [Int], classNames: [String], split: String,
     epoch: Int?, batchSize: Int = 256
   ) throws -> (result: EvaluationResult, probabilities: [[Float]]) {
     if let bad = labels.firstIndex(where: { !(0..<classNames.count).contains($0) }) {
@@ -96,21 +96,32 @@ extension FineTuneRun {
   func finish(inputs: FineTuneInputs, history: [HeadEpochMetrics], test: FeatureCache) throws
     -> Double
   {
-    let best = try FineTuneCheckpoint.load(from: directory.appendingPathComponent(File.best))
+    // The kept epoch's tensors go back into the model in memory (its head, and its backbone once
+    // unfrozen): no backbone is rebuilt or re-hashed from disk.
+    let bestFile = directory.appendingPathComponent(File.best)
+    let best = try SafetensorsFile.read(from: bestFile)
+    let includesBackbone = best.metadata["includes_backbone"] == "true"
+    try FineTuneCheckpoint.restore(
+      best.tensors, includesBackbone: includesBackbone, into: inputs.model,
+      head: configuration.head, source: bestFile.path)
+    inputs.model.eval()
     var features = test
-    if best.metadata["includes_backbone"] == "true" {
+    if includesBackbone {
       let line = progressLine(
         "test features (fine-tuned backbone)", total: inputs.testIndices.count)
-      let extracted = try best.extractor.extract(
-        inputs.testSet, indices: inputs.testIndices
-      ) { done, _ in line?.update(done) }
+      let extractor = FeatureExtractor(
+        backbone: inputs.model, weightsFingerprint: "finetuned:" + inputs.weightsFingerprint,
+        resize: configuration.resize, batchSize: configuration.training.batchSize)
+      let extracted = try extractor.extract(inputs.testSet, indices: inputs.testIndices) {
+        done, _ in line?.update(done)
+      }
       line?.finish()
       features = FeatureCache(
         key: test.key, features: extracted.features, labels: extracted.labels)
     }
     let epoch = best.metadata["epoch"].flatMap(Int.init)
     let (result, probabilities) = try EvaluationResult.evaluate(
-      head: best.head, features: features.features, labels: features.labels,
+      head: inputs.model.fc, features: features.features, labels: features.labels,
       classNames: inputs.classNames, split: "test", epoch: epoch,
       batchSize: configuration.training.batchSize)
 

@@ -188,6 +188,8 @@ public final class FineTuneRun {
     let head = specification.build(
       inputFeatures: inputs.extractor.featureCount, classCount: inputs.classNames.count,
       seed: configuration.training.seed)
+    // torchvision's `net.fc = head`: the model's own state dict is the checkpoint.
+    inputs.model.fc = head
     var state = saved?.progress ?? TrainingProgress()
     var phase = saved?.phase ?? "head"
 
@@ -203,7 +205,7 @@ public final class FineTuneRun {
         head, optimizer: optimizer, copies: trainCopies, validation: validation,
         classCount: inputs.classNames.count, state: &state,
         hooks: hooks(
-          phase: "head", head: head, backbone: nil, optimizer: optimizer, inputs: inputs,
+          phase: "head", head: head, includesBackbone: false, optimizer: optimizer, inputs: inputs,
           rows: trainCopies[0].labels.count))
       if outcome == .interrupted { return interrupted(state) }
       phase = configuration.unfreezeEpochs > 0 ? "backbone" : "done"
@@ -289,8 +291,8 @@ public final class FineTuneRun {
 
   /// The loop's hooks: progress line, stop checks, best and state files, metrics files.
   func hooks(
-    phase: String, head: Sequential, backbone: ResNet?, optimizer: SGD, inputs: FineTuneInputs,
-    rows: Int
+    phase: String, head: Sequential, includesBackbone: Bool, optimizer: SGD,
+    inputs: FineTuneInputs, rows: Int
   ) -> TrainingHooks {
     var hooks = TrainingHooks()
     var line: ProgressLine?
@@ -308,13 +310,13 @@ public final class FineTuneRun {
       line?.update(done == total ? rows : min(done * batchSize, rows))
       if done == total { line = nil }
     }
-    hooks.saveBest = { [unowned self] head, metrics in
-      try saveModel(head: head, backbone: backbone, metrics: metrics, inputs: inputs)
+    hooks.saveBest = { [unowned self] _, metrics in
+      try saveModel(inputs: inputs, includesBackbone: includesBackbone, metrics: metrics)
     }
     hooks.saveState = { [unowned self] progress in
       line?.finish()
       var modules: [(String, any Layer)] = [("head", head)]
-      if let backbone { modules.append(("backbone", backbone)) }
+      if includesBackbone { modules.append(("backbone", inputs.model)) }
       try TrainingStateFile.write(
         to: url(File.state), progress: progress, phase: phase, configuration: configuration,
         modules: modules,
@@ -339,22 +341,16 @@ public final class FineTuneRun {
     return line
   }
 
-  /// Writes the kept model: the head under `fc.` (and, once the backbone is trained, the
-  /// backbone under torchvision's keys), with everything needed to rebuild it as metadata.
-  func saveModel(
-    head: Sequential, backbone: ResNet?, metrics: HeadEpochMetrics, inputs: FineTuneInputs
-  ) throws {
-    var tensors: [String: Tensor] = [:]
-    for (key, value) in head.stateDict() { tensors["fc.\(key)"] = value }
-    if let backbone {
-      for (key, value) in backbone.stateDict() where !key.hasPrefix("fc.") {
-        tensors[key] = value
-      }
-    }
+  /// Writes the kept model: the model's state dict (only its head, `fc`, while the backbone is
+  /// frozen), with everything needed to rebuild it as metadata.
+  func saveModel(inputs: FineTuneInputs, includesBackbone: Bool, metrics: HeadEpochMetrics)
+    throws
+  {
+    let tensors = FineTuneCheckpoint.tensors(of: inputs.model, includesBackbone: includesBackbone)
     var metadata = FineTuneCheckpoint.metadata(
       configuration: configuration, classNames: inputs.classNames,
       weightsFingerprint: inputs.weightsFingerprint, featureCount: inputs.extractor.featureCount,
-      includesBackbone: backbone != nil)
+      includesBackbone: includesBackbone)
     metadata["epoch"] = "\(metrics.epoch)"
     metadata["train_loss"] = "\(metrics.trainLoss)"
     metadata["train_accuracy"] = "\(metrics.trainAccuracy)"
