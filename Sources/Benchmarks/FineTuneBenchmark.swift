@@ -74,7 +74,7 @@ func runFineTuneBenchmark(quick: Bool) -> String {
   var failure: (any Error)?
   let headEpoch = medianSeconds(repetitions: quick ? 1 : 3, warmup: 1) {
     do {
-      _ = try trainer.train(train: cache, validation: nil, classCount: 10, checkpoint: nil)
+      _ = try trainer.train(train: cache, validation: nil, classCount: 10)
     } catch { failure = error }
   }
   // The batches are small enough that threads may not pay: the same epoch on one thread.
@@ -82,7 +82,7 @@ func runFineTuneBenchmark(quick: Bool) -> String {
   ProcessSettings.applyForThisProcess(threads: 1)
   let headEpochSingle = medianSeconds(repetitions: quick ? 1 : 3, warmup: 1) {
     do {
-      _ = try trainer.train(train: cache, validation: nil, classCount: 10, checkpoint: nil)
+      _ = try trainer.train(train: cache, validation: nil, classCount: 10)
     } catch { failure = error }
   }
   ProcessSettings.applyForThisProcess(threads: threads)

@@ -70,7 +70,7 @@ func runHeadLoop(_ arguments: [String]) -> String {
   configuration.epochs = epochs
   let trainer = HeadTrainer(specification: .assignment, configuration: configuration)
   let start = Date()
-  guard (try? trainer.train(train: cache, validation: nil, classCount: 10, checkpoint: nil)) != nil
+  guard (try? trainer.train(train: cache, validation: nil, classCount: 10)) != nil
   else { return "head training failed" }
   return String(
     format: "head epoch over 50,000 × 2048: %.3f s",

@@ -107,6 +107,12 @@ public struct NonFiniteOutputError: Error, CustomStringConvertible, Equatable {
   /// The weights (file or model name).
   public let source: String
 
+  /// The error for `image` and the weights `source`.
+  public init(image: String, source: String) {
+    self.image = image
+    self.source = source
+  }
+
   /// The image, the weights and the likely cause.
   public var description: String {
     "the model's outputs for \(image) are not finite numbers (NaN or infinity), so no result is "

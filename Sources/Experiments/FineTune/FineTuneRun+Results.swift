@@ -36,37 +36,20 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
           + "(\(classNames.prefix(5).joined(separator: ", "))\(classNames.count > 5 ? ", …" : "")); "
           + "evaluate it on the dataset it was trained on (--root)")
     }
-    head.eval()
-    var probabilities: [[Float]] = []
-    var lossSum = 0.0
-    var predictions: [Int] = []
-    try Autograd.withoutGradient {
-      for start in stride(from: 0, to: labels.count, by: batchSize) {
-        let range = start..<min(start + batchSize, labels.count)
-        let logits = head(features.slice(alongAxis: 0, range))
-        try NonFiniteOutputError.check(
-          logits, images: range.map { "\(split) image \($0)" }, source: "the trained head")
-        lossSum +=
-          Double(Loss.crossEntropy(logits: logits, labels: Array(labels[range])).item)
-          * Double(range.count)
-        predictions += logits.argmax(alongAxis: 1)
-        let softmax = logits.softmax(alongAxis: 1).scalars
-        let width = classNames.count
-        for row in 0..<range.count {
-          probabilities.append(Array(softmax[(row * width)..<((row + 1) * width)]))
-        }
-      }
+    let measured = HeadTrainer.evaluate(
+      head, features: features, labels: labels, batchSize: batchSize, keepProbabilities: true)
+    if let row = measured.firstNonFiniteRow {
+      throw NonFiniteOutputError(image: "\(split) image \(row)", source: "the trained head")
     }
     let confusion = FineTuneMetrics.confusionMatrix(
-      predictions: predictions, labels: labels, classCount: classNames.count)
+      predictions: measured.predictions, labels: labels, classCount: classNames.count)
     return (
       EvaluationResult(
-        split: split, accuracy: FineTuneMetrics.accuracy(predictions: predictions, labels: labels),
-        loss: labels.isEmpty ? 0 : lossSum / Double(labels.count), classNames: classNames,
+        split: split, accuracy: measured.accuracy, loss: measured.loss, classNames: classNames,
         confusion: confusion,
         perClassAccuracy: FineTuneMetrics.perClassAccuracy(confusion: confusion),
         epoch: epoch),
-      probabilities
+      measured.probabilities
     )
   }
 

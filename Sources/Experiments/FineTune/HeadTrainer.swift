@@ -4,7 +4,7 @@ import TensorCore
 
 /// Trains a `HeadSpecification` head on cached backbone features (Part 4 with a frozen
 /// backbone): shuffled mini-batch SGD on cross-entropy, validation every k epochs, and the best
-/// head kept in a safetensors checkpoint.
+/// head kept (by `FineTuneRun` in `best.safetensors`, the model's own state dict).
 ///
 /// Equivalent to the provided code's loop over `trainloader` with `net.fc` the head and the
 /// backbone frozen, except that the backbone's outputs are computed once (`FeatureCache`).
@@ -35,14 +35,12 @@ public struct HeadTrainer {
   ///   - train: training features `[N, F]` with labels in `0..<classCount`.
   ///   - validation: validation features; evaluated every `validateEvery` epochs and after the
   ///     last one. Without it the last epoch's head is the one kept.
-  ///   - checkpoint: where the kept head is written (atomically, replaced whenever a better
-  ///     one appears) with metadata `epoch`, `validation_loss`, `validation_accuracy`, `head`,
-  ///     `input_features`, `class_count`.
   ///   - progress: called after every epoch.
+  /// - Returns: the metrics and the kept head's state dict (load it into `makeHead`'s head).
   /// - Throws: `HeadTrainingError` for invalid settings or labels, or when the loss becomes
-  ///   NaN/inf (the checkpoint then still holds the last good head); write errors.
+  ///   NaN/inf.
   public func train(
-    train: FeatureCache, validation: FeatureCache?, classCount: Int, checkpoint: URL?,
+    train: FeatureCache, validation: FeatureCache?, classCount: Int,
     progress: @escaping (HeadEpochMetrics) -> Void = { _ in }
   ) throws -> HeadTrainingResult {
     let head = makeHead(inputFeatures: train.key.featureCount, classCount: classCount)
@@ -50,19 +48,16 @@ public struct HeadTrainer {
     var state = TrainingProgress()
     var hooks = TrainingHooks()
     hooks.epochFinished = progress
-    if let checkpoint {
-      hooks.saveBest = { head, metrics in
-        try self.save(head, to: checkpoint, metrics: metrics, classCount: classCount)
-      }
-      hooks.checkpoint = checkpoint
-    }
+    var kept: [String: Tensor] = [:]
+    hooks.saveBest = { head, _ in kept = head.stateDict() }
     _ = try self.train(
       head, optimizer: optimizer, copies: [train], validation: validation,
       classCount: classCount, state: &state, hooks: hooks)
     return HeadTrainingResult(
       epochs: state.history, bestEpoch: state.best?.epoch ?? configuration.epochs,
       bestValidation: validation == nil
-        ? nil : state.best.flatMap { best in best.accuracy.map { (best.loss, $0) } })
+        ? nil : state.best.flatMap { best in best.accuracy.map { (best.loss, $0) } },
+      bestState: kept)
   }
 
   /// PyTorch's `optim.SGD(head.parameters(), lr, momentum, weight_decay)` for `head`.
@@ -175,7 +170,7 @@ public struct HeadTrainer {
   /// - Throws: `HeadTrainingError.diverged` for a NaN/inf validation loss; the hooks' errors.
   static func closeEpoch(
     _ head: Sequential, state: inout TrainingProgress, lastEpoch: Int, validateEvery: Int,
-    validate: (() throws -> (loss: Double, accuracy: Double, predictions: [Int]))?,
+    validate: (() throws -> HeadEvaluation)?,
     hooks: TrainingHooks
   ) throws {
     let epoch = state.epoch
@@ -222,41 +217,48 @@ public struct HeadTrainer {
     return generator.permutation(rows)
   }
 
-  /// Loads a head written by `train` (same specification, feature width and class count).
-  public func loadHead(from url: URL, inputFeatures: Int, classCount: Int) throws -> Sequential {
-    let head = makeHead(inputFeatures: inputFeatures, classCount: classCount)
-    try head.load(from: url)
-    head.eval()
-    return head
-  }
-
   /// Evaluation-mode mean cross-entropy, accuracy and predictions of `head` on `features`
-  /// (dropout off, no tape); the head's mode is restored afterwards.
+  /// (dropout off, no tape; the head's mode is restored afterwards), and each row's softmax when
+  /// `keepProbabilities`. The one evaluation loop: validation every epoch, the test split and
+  /// `classify evaluate`. Non-finite logits are never hidden: `firstNonFiniteRow` names the
+  /// first row that had one.
   public static func evaluate(
-    _ head: Sequential, features: Tensor, labels: [Int], batchSize: Int = 256
-  ) -> (loss: Double, accuracy: Double, predictions: [Int]) {
+    _ head: any Layer, features: Tensor, labels: [Int], batchSize: Int = 256,
+    keepProbabilities: Bool = false
+  ) -> HeadEvaluation {
     let wasTraining = head.isTraining
     head.eval()
     defer { head.train(wasTraining) }
+    var result = HeadEvaluation()
     let rows = labels.count
-    guard rows > 0 else { return (0, 0, []) }
+    guard rows > 0 else { return result }
     var lossSum = 0.0
-    var predictions: [Int] = []
-    predictions.reserveCapacity(rows)
+    result.predictions.reserveCapacity(rows)
     Autograd.withoutGradient {
       for start in stride(from: 0, to: rows, by: max(batchSize, 1)) {
         let range = start..<min(start + max(batchSize, 1), rows)
         let logits = head(features.slice(alongAxis: 0, range))
-        let batchLabels = Array(labels[range])
+        let width = logits.shape.last ?? 1
+        if result.firstNonFiniteRow == nil,
+          let bad = logits.scalars.firstIndex(where: { !$0.isFinite })
+        {
+          result.firstNonFiniteRow = range.lowerBound + bad / max(width, 1)
+        }
         lossSum +=
-          Double(Loss.crossEntropy(logits: logits, labels: batchLabels).item) * Double(range.count)
-        predictions += logits.argmax(alongAxis: 1)
+          Double(Loss.crossEntropy(logits: logits, labels: Array(labels[range])).item)
+          * Double(range.count)
+        result.predictions += logits.argmax(alongAxis: 1)
+        if keepProbabilities {
+          let softmax = logits.softmax(alongAxis: 1).scalars
+          for row in 0..<range.count {
+            result.probabilities.append(Array(softmax[(row * width)..<((row + 1) * width)]))
+          }
+        }
       }
     }
-    return (
-      lossSum / Double(rows), FineTuneMetrics.accuracy(predictions: predictions, labels: labels),
-      predictions
-    )
+    result.loss = lossSum / Double(rows)
+    result.accuracy = FineTuneMetrics.accuracy(predictions: result.predictions, labels: labels)
+    return result
   }
 
   private func validate(train: FeatureCache, validation: FeatureCache?, classCount: Int) throws {
@@ -291,23 +293,5 @@ public struct HeadTrainer {
         )
       }
     }
-  }
-
-  private func save(
-    _ head: Sequential, to url: URL, metrics: HeadEpochMetrics, classCount: Int
-  ) throws {
-    var metadata = [
-      "epoch": "\(metrics.epoch)", "head": specification.description,
-      "class_count": "\(classCount)",
-      "train_loss": "\(metrics.trainLoss)", "train_accuracy": "\(metrics.trainAccuracy)",
-    ]
-    if let input = head.parameters.first?.shape.last { metadata["input_features"] = "\(input)" }
-    if let loss = metrics.validationLoss { metadata["validation_loss"] = "\(loss)" }
-    if let accuracy = metrics.validationAccuracy {
-      metadata["validation_accuracy"] = "\(accuracy)"
-    }
-    try FileManager.default.createDirectory(
-      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try head.save(to: url, metadata: metadata)
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import TensorCore
 
 /// How a training loop ended.
 public enum TrainingOutcome: Sendable, Equatable {
@@ -37,6 +38,22 @@ public struct HeadTrainingResult: Sendable {
   public var bestEpoch: Int
   /// The kept head's validation metrics (nil without validation).
   public var bestValidation: (loss: Double, accuracy: Double)?
+  /// The kept head's state dict.
+  public var bestState: [String: Tensor]
+}
+
+/// What `HeadTrainer.evaluate` measured.
+public struct HeadEvaluation: Sendable {
+  /// Mean cross-entropy.
+  public var loss = 0.0
+  /// Fraction correct.
+  public var accuracy = 0.0
+  /// The arg-max class of each row.
+  public var predictions: [Int] = []
+  /// Each row's softmax, when asked for.
+  public var probabilities: [[Float]] = []
+  /// The first row whose logits hold a NaN or an infinity, if any.
+  public var firstNonFiniteRow: Int?
 }
 
 /// Why head training stopped.

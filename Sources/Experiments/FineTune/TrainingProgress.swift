@@ -36,7 +36,7 @@ public struct BestEpoch: Codable, Equatable, Sendable {
   public var accuracy: Double?
 
   /// Whether this beats `result`: higher accuracy, ties to the lower loss.
-  func isBetter(than result: (loss: Double, accuracy: Double, predictions: [Int])) -> Bool {
+  func isBetter(than result: HeadEvaluation) -> Bool {
     guard let accuracy else { return false }
     return accuracy > result.accuracy || (accuracy == result.accuracy && loss <= result.loss)
   }
