@@ -78,6 +78,14 @@ let package = Package(
       providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
     .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CLibJPEG"]),
     .target(name: "ImageCodecs", dependencies: ["CImageCodecs", "FileSafety"]),
+    // libarchive (gzip and tar) behind a C shim with opaque handles: Swift holds no libarchive
+    // pointers. zlib (a dependency of libarchive and libpng) supplies the CRC-32 of the gzip
+    // trailer, which libarchive leaves unchecked.
+    .systemLibrary(
+      name: "CLibArchive", pkgConfig: "libarchive",
+      providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
+    .target(
+      name: "CArchiveShim", dependencies: ["CLibArchive"], linkerSettings: [.linkedLibrary("z")]),
     // Resumable, verified HTTP downloads with progress (weights and datasets).
     .target(
       name: "Downloader",
@@ -86,7 +94,7 @@ let package = Package(
       name: "Vision",
       dependencies: [
         "NN", "Checkpoints", "TensorCore", "ImageCodecs", "Downloader", "FileSafety",
-        .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        "CArchiveShim",
       ]),
     .target(
       name: "Experiments",

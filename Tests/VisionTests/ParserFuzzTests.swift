@@ -121,11 +121,13 @@ struct ParserFuzzTests {
     fuzz(seed, seed: 31, accepting: [DatasetError.self]) { bytes in
       round += 1
       let destination = folder.appendingPathComponent("\(round)", isDirectory: true)
-      defer { try? FileManager.default.removeItem(at: destination) }
-      let extractor = TarExtractor(destination: destination, archive: "archive.tar")
-      try extractor.feed(Data(bytes))
-      try extractor.finish()
-      for path in extractor.extracted {
+      let archive = folder.appendingPathComponent("\(round).tar")
+      defer {
+        try? FileManager.default.removeItem(at: destination)
+        try? FileManager.default.removeItem(at: archive)
+      }
+      try Data(bytes).write(to: archive)
+      for path in try TarExtractor.extractTarGz(archive, into: destination) {
         let written = destination.appendingPathComponent(path).standardizedFileURL.path
         #expect(written.hasPrefix(destination.standardizedFileURL.path))
       }
