@@ -124,7 +124,7 @@ public struct FeatureExtractor: @unchecked Sendable {
       return ExtractedFeatures(features: Tensor.zeros([0, featureCount]), labels: [])
     }
     let loader = try DataLoader(
-      source: IndexedImageSource(base: dataset, indices: all), batchSize: batchSize,
+      source: SubsetImageSource(base: dataset, indices: all), batchSize: batchSize,
       shuffle: false, seed: augmentationSeed, transform: pipeline, channels: 3,
       workerCount: workerCount)
     let batches = loader.epoch(
@@ -177,12 +177,24 @@ public struct FeatureExtractionStopped: Error, CustomStringConvertible, Equatabl
   }
 }
 
-/// `base` restricted to `indices`, in that order.
-private struct IndexedImageSource: ImageSource {
-  let base: any ImageSource
-  let indices: [Int]
+/// `base` restricted to `indices`, in that order: the one subset of images (a split, a limit, a
+/// shard) that feature extraction and the unfrozen training loop both read.
+public struct SubsetImageSource: ImageSource {
+  /// The full source.
+  public let base: any ImageSource
+  /// The positions in `base`, in the order they are served.
+  public let indices: [Int]
 
-  var count: Int { indices.count }
-  func image(at index: Int) throws -> Image { try base.image(at: indices[index]) }
-  func label(at index: Int) -> Int { base.label(at: indices[index]) }
+  /// `base` at `indices`.
+  public init(base: any ImageSource, indices: [Int]) {
+    self.base = base
+    self.indices = indices
+  }
+
+  /// The number of indices.
+  public var count: Int { indices.count }
+  /// Image `index` of the subset.
+  public func image(at index: Int) throws -> Image { try base.image(at: indices[index]) }
+  /// Label `index` of the subset.
+  public func label(at index: Int) -> Int { base.label(at: indices[index]) }
 }

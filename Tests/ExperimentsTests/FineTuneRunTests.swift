@@ -49,7 +49,9 @@ struct FineTuneRunTests {
       Issue.record("the run did not finish: \(outcome)")
       return
     }
-    #expect(accuracy > 0.6, "4 colour classes: chance is 0.25, got \(accuracy)")
+    // 4 colour classes, 40 test images: chance is 0.25 ± 0.07, so 0.45 is 3 standard deviations
+    // above it (a broken pipeline stays near chance; the exact value moves with the split).
+    #expect(accuracy > 0.45, "4 colour classes: chance is 0.25, got \(accuracy)")
     #expect(lines.contains { $0.contains("train features: computed") })
     for file in [
       "config.json", "run.log", "metrics.csv", "metrics.jsonl", "best.safetensors",

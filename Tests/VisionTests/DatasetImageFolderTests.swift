@@ -1,5 +1,6 @@
 import Foundation
 import ImageCodecs
+import TensorCore
 import Testing
 
 @testable import Vision
@@ -81,6 +82,9 @@ struct DatasetValidationSplitTests {
     #expect(split != ValidationSplit(count: 50, seed: 8))
     #expect(ValidationSplit(count: 50, fraction: 0).validation.isEmpty)
     #expect(ValidationSplit(count: 3, fraction: 0.1).validation.count == 1)
+    // The held-out indices are the first 10 % of the project's one seeded shuffle.
+    var generator = SeededGenerator(seed: 7)
+    #expect(split.validation == generator.permutation(50).prefix(5).sorted())
   }
 
   @Test("subset of an in-memory set keeps images and labels together")

@@ -120,7 +120,8 @@ public struct FineTuneInputs {
     let dataset = "\(kind.rawValue):\(root.path)#train:\(trainFingerprint)"
     let testDataset = "\(kind.rawValue):\(root.path)#test:\(testFingerprint)"
     let subset =
-      "[first \(used), validation \(configuration.validation), seed \(configuration.training.seed)]"
+      "[first \(used), validation \(configuration.validation), seed \(configuration.training.seed), "
+      + "split rule \(ValidationSplit.algorithm)]"
     let featureCount = extractor.featureCount
     let (plain, augmenting, fingerprint) = (extractor, augmentedExtractor, weightsFingerprint)
     func job(

@@ -110,13 +110,3 @@ extension FineTuneRun {
     [layer] + layer.children.flatMap { layers(of: $0.1) }
   }
 }
-
-/// `base` restricted to `indices`, in that order.
-struct SubsetImageSource: ImageSource {
-  let base: any LabeledImageDataset
-  let indices: [Int]
-
-  var count: Int { indices.count }
-  func image(at index: Int) throws -> Image { try base.image(at: indices[index]) }
-  func label(at index: Int) -> Int { base.label(at: indices[index]) }
-}

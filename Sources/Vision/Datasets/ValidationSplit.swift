@@ -3,11 +3,16 @@ import TensorCore
 /// A deterministic train/validation partition of `0..<count`, carved from a training set with a
 /// seed: the same count, fraction and seed always give the same indices, on every platform.
 ///
-/// The permutation is a Fisher–Yates shuffle driven by `SeededGenerator` (implemented here rather
-/// than `shuffled(using:)`, whose algorithm the standard library does not promise to keep); the
-/// first `validationCount` shuffled indices form the validation set, and both parts are returned
-/// in ascending order.
+/// The permutation is `SeededGenerator.permutation` (the one Fisher–Yates shuffle of the
+/// project, rather than `shuffled(using:)`, whose algorithm the standard library does not
+/// promise to keep); the first `validationCount` shuffled indices form the validation set, and
+/// both parts are returned in ascending order. `algorithm` names this rule in cache keys: a
+/// feature cache made with another rule's indices is never reused.
 public struct ValidationSplit: Sendable, Equatable {
+  /// The version of the splitting rule (2: the shared shuffle with unbiased draws; 1 drew
+  /// `next() % (i + 1)`).
+  public static let algorithm = 2
+
   /// Indices kept for training, ascending.
   public let train: [Int]
   /// Indices held out for validation, ascending.
@@ -23,14 +28,8 @@ public struct ValidationSplit: Sendable, Equatable {
     var held = Int((Double(count) * fraction).rounded())
     if fraction > 0 && count > 1 { held = max(held, 1) }
     held = min(held, max(count - 1, 0))
-    var order = Array(0..<count)
     var generator = SeededGenerator(seed: seed)
-    if count > 1 {
-      for index in stride(from: count - 1, to: 0, by: -1) {
-        let other = Int(generator.next() % UInt64(index + 1))
-        order.swapAt(index, other)
-      }
-    }
+    let order = generator.permutation(count)
     validation = order.prefix(held).sorted()
     train = order.dropFirst(held).sorted()
   }
