@@ -139,13 +139,8 @@ public struct StochasticGradientDescent: Sendable {
       trajectory.negativeLogLikelihood.append(nll)
       switch order {
       case .shuffled:
-        // Fisher–Yates with an unbiased multiply-high draw of j ∈ 0...i.
-        var i = n - 1
-        while i > 0 {
-          let j = Int(generator.next().multipliedFullWidth(by: UInt64(i + 1)).high)
-          permutation.swapAt(i, j)
-          i -= 1
-        }
+        // The project's one Fisher–Yates shuffle, continuing last epoch's order.
+        generator.shuffle(&permutation)
       case .fixed(let permutations):
         let chosen = permutations[epoch % permutations.count]
         permutation = chosen.count == n ? chosen : Array(0..<n)
