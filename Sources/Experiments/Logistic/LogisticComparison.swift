@@ -180,9 +180,6 @@ public struct LogisticComparison: Sendable {
     return sentences.joined(separator: " ")
   }
 
-  /// "Is stochastic gradient descent faster than gradient descent?" as text.
-  public func stochasticAnswer() -> String { LogisticProse.plainText(stochasticAnswerHTML()) }
-
   /// The SGD answer as an HTML fragment; every claim is checked against the runs.
   public func stochasticAnswerHTML() -> String {
     let r = LogisticProse.rate

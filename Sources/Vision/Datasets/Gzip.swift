@@ -7,11 +7,6 @@ import CArchiveShim
 /// Only single-member files are read, with nothing after the trailer (what `gzip`, Python's
 /// `gzip.compress` and the dataset servers write); anything else fails the CRC check.
 enum Gzip {
-  /// Whether `bytes` starts with the gzip magic `1f 8b`.
-  static func isGzip(_ bytes: [UInt8]) -> Bool {
-    bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B
-  }
-
   /// Bytes handed to the consumer per step: small, so that inflation stops close to a limit.
   static let chunkSize = 1 << 16
 
