@@ -4,17 +4,28 @@ import NN
 import TensorCore
 import Vision
 
-/// `Benchmarks forward-loop [SIZE] [BATCH] [ITERATIONS] [PIXELS_PER_PASS]`: the frozen ResNet-50
-/// forward alone, in a loop, for profilers (`perf record`); prints images per second.
+/// `Benchmarks forward-loop [SIZE] [BATCH] [ITERATIONS] [PIXELS_PER_PASS] [--precision fp32|bf16]`:
+/// the frozen ResNet-50 forward alone, in a loop, for profilers (`perf record`); prints images per
+/// second and the precision it ran in (bf16 falls back to fp32, and says so, without the CPU's
+/// bf16 instructions).
 /// `PIXELS_PER_PASS` overrides `ResNet.pixelsPerPass` (the folded model's sub-batch size) for A/B
 /// runs.
 func runForwardLoop(_ arguments: [String]) -> String {
+  var arguments = arguments
+  var precision = Precision.fp32
+  if let index = arguments.firstIndex(of: "--precision"), index + 1 < arguments.count {
+    guard let chosen = Precision(rawValue: arguments[index + 1]) else {
+      return "--precision must be fp32 or bf16, got \(arguments[index + 1])"
+    }
+    precision = chosen
+    arguments.removeSubrange(index...(index + 1))
+  }
   let values = arguments.compactMap { Int($0) }
   let size = values.count > 0 ? values[0] : 32
   let batch = values.count > 1 ? values[1] : 64
   let iterations = values.count > 2 ? values[2] : 20
   // Only the folded model is kept, as `FeatureExtractor` does.
-  guard let inference = try? ResNet(depth: 50).folded() else {
+  guard let inference = try? ResNet(depth: 50).folded(precision: precision) else {
     return "ResNet-50 could not be built"
   }
   if values.count > 3 { inference.pixelsPerPass = values[3] }
@@ -25,8 +36,9 @@ func runForwardLoop(_ arguments: [String]) -> String {
   for _ in 0..<iterations { _ = inference.features(input) }
   let seconds = Date().timeIntervalSince(start)
   return String(
-    format: "forward %d×%d batch %d: %.1f img/s over %d iterations", size, size, batch,
-    Double(batch * iterations) / seconds, iterations)
+    format: "forward %d×%d batch %d: %.1f img/s over %d iterations (%@%@)", size, size, batch,
+    Double(batch * iterations) / seconds, iterations, inference.precision.rawValue,
+    inference.precision == precision ? "" : ", as this CPU lacks bf16 instructions")
     + String(format: "; peak RSS %.0f MiB", peakResidentMiB())
 }
 

@@ -159,15 +159,22 @@ public enum ConvolutionKernels {
     precondition(input.count == g.inputCount && weight.count == g.weightCount, "conv2d: sizes")
     precondition(bias == nil || bias!.count == g.outputChannels, "conv2d: bias size")
     if g.batch == 0 { return [] }
+    let frozen = frozen?.holds(weight) == true ? frozen : nil
     if let (smaller, rows, columns) = pruned(g) {
+      let crop = { cropWeight(weight, geometry: g, rows: rows, columns: columns) }
+      // A frozen weight keeps its crop (and the crop's derived forms) too.
+      let croppedFrozen = frozen?.cropped("\(rows)×\(columns)", crop)
       return forward(
-        input: input, weight: cropWeight(weight, geometry: g, rows: rows, columns: columns),
-        bias: bias, geometry: smaller, fusedReLU: fusedReLU)
+        input: input, weight: croppedFrozen?.values ?? crop(), bias: bias, geometry: smaller,
+        fusedReLU: fusedReLU, frozen: croppedFrozen)
     }
-    if winogradApplies(g) {
+    // bf16 runs every 3×3 through im2col: its GEMMs already do twice the work per instruction,
+    // and Winograd's transforms would add their rounding to bf16's.
+    let bf16 = frozen?.bf16Matrix(rows: g.outputChannels)
+    if bf16 == nil, winogradApplies(g) {
       return winogradForward(
         input: input, weight: weight, bias: bias, geometry: g, fusedReLU: fusedReLU,
-        frozen: frozen?.holds(weight) == true ? frozen : nil)
+        frozen: frozen)
     }
     let spatial = g.outputHeight * g.outputWidth
     let totalColumns = g.batch * spatial
@@ -202,12 +209,18 @@ public enum ConvolutionKernels {
                 matrix = UnsafePointer(col)
                 ldb = columns
               }
-              BLAS.sgemm(
-                m: g.outputChannels, n: columns, k: patch,
-                a: w, aCount: g.weightCount, transposeA: false,
-                b: matrix, bCount: (patch - 1) * ldb + columns, transposeB: false,
-                c: out + first * spatial, cCount: g.outputCount - first * spatial,
-                ldb: ldb, ldc: totalColumns)
+              if let bf16 {
+                bf16.multiply(
+                  matrix, ldb: ldb, columns: columns, into: out + first * spatial,
+                  ldc: totalColumns)
+              } else {
+                BLAS.sgemm(
+                  m: g.outputChannels, n: columns, k: patch,
+                  a: w, aCount: g.weightCount, transposeA: false,
+                  b: matrix, bCount: (patch - 1) * ldb + columns, transposeB: false,
+                  c: out + first * spatial, cCount: g.outputCount - first * spatial,
+                  ldb: ldb, ldc: totalColumns)
+              }
             }
             if bias != nil || fusedReLU {
               biasReLU(

@@ -1,3 +1,4 @@
+import Kernels
 import TensorCore
 
 /// A 2-D convolution layer, equivalent to `nn.Conv2d(in, out, kernel_size, stride, padding,
@@ -32,6 +33,9 @@ public final class Conv2d: Layer {
   /// The weight frozen with what the kernels derive from it, for a folded (inference-only)
   /// layer; nil for a trainable one.
   let frozen: FrozenWeight?
+
+  /// The precision a folded layer multiplies in (nil for a trainable layer, always fp32).
+  public var frozenPrecision: Precision? { frozen?.precision }
   /// Unused by this layer; kept for the protocol.
   public var isTraining = true
 
@@ -66,10 +70,11 @@ public final class Conv2d: Layer {
   }
 
   /// A layer with the given `weight: [out, in, kH, kW]` and optional `bias: [out]`; `frozen`
-  /// makes it an inference-only layer whose weight never changes (see `FrozenWeight`).
+  /// makes it an inference-only layer whose weight never changes, multiplied in that precision
+  /// (see `FrozenWeight`; bf16 falls back to fp32 on a CPU without bf16 instructions).
   public init(
     weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-    fusedReLU: Bool = false, frozen: Bool = false
+    fusedReLU: Bool = false, frozen: Precision? = nil
   ) {
     precondition(
       weight.rank == 4, "Conv2d: weight must be [out, in, kH, kW], got \(weight.shape)")
@@ -82,7 +87,8 @@ public final class Conv2d: Layer {
     self.padding = padding
     self.dilation = dilation
     self.fusedReLU = fusedReLU
-    self.frozen = frozen ? FrozenWeight(self.weight.value.scalars) : nil
+    let values = self.weight.value.scalars
+    self.frozen = frozen.map { FrozenWeight(values, precision: $0) }
   }
 
   /// The parameters under PyTorch's keys.
@@ -97,12 +103,26 @@ public final class Conv2d: Layer {
       dilation: dilation, fusedReLU: fusedReLU, frozen: frozen)
   }
 
+  /// This layer frozen for inference in `precision` (same weights, shared storage), or itself
+  /// when it already is.
+  public func frozen(in precision: Precision) -> Conv2d {
+    if frozen?.precision == precision.effective { return self }
+    let copy = Conv2d(
+      weight: weight.value, bias: bias?.value, stride: stride, padding: padding,
+      dilation: dilation, fusedReLU: fusedReLU, frozen: precision)
+    copy.eval()
+    copy.setRequiresGradient(false)
+    return copy
+  }
+
   /// One convolution equal to `conv` followed by `batchNorm` in evaluation mode (and ReLU when
-  /// `fusedReLU`): with `s = γ/√(running_var + ε)`, `W'[o] = W[o]·s[o]` and
+  /// `fusedReLU`), its GEMMs in `precision`: with `s = γ/√(running_var + ε)`, `W'[o] = W[o]·s[o]` and
   /// `b'[o] = β[o] + (b[o] − running_mean[o])·s[o]`. For inference only: the result's
   /// parameters are new, frozen tensors, not tied to the originals, and the kernels keep what
   /// they derive from its weight (`FrozenWeight`).
-  public static func fold(conv: Conv2d, batchNorm: BatchNorm2d, fusedReLU: Bool = false) -> Conv2d {
+  public static func fold(
+    conv: Conv2d, batchNorm: BatchNorm2d, fusedReLU: Bool = false, precision: Precision = .fp32
+  ) -> Conv2d {
     let channels = conv.outputChannels
     precondition(
       batchNorm.featureCount == channels,
@@ -126,7 +146,7 @@ public final class Conv2d: Layer {
     let folded = Conv2d(
       weight: Tensor(shape: conv.weight.shape, scalars: weights), bias: Tensor(newBias),
       stride: conv.stride, padding: conv.padding, dilation: conv.dilation, fusedReLU: fusedReLU,
-      frozen: true)
+      frozen: precision)
     folded.eval()
     folded.setRequiresGradient(false)
     return folded

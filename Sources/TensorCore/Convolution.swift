@@ -97,3 +97,6 @@ extension Tensor {
 /// A frozen convolution weight with what the kernels derive from it (see `Kernels.FrozenWeight`),
 /// named here so that layers above TensorCore can hold one without importing Kernels.
 public typealias FrozenWeight = Kernels.FrozenWeight
+
+/// fp32 or bf16 for a frozen layer's GEMMs (see `Kernels.Precision`).
+public typealias Precision = Kernels.Precision

@@ -1,3 +1,4 @@
+import Kernels
 import NN
 import TensorCore
 
@@ -106,14 +107,18 @@ public final class ResidualBlock: Layer {
   }
 
   /// The block with every batch norm folded into its convolution (running statistics, i.e.
-  /// evaluation-mode semantics) and the body's ReLUs fused into the convolutions.
-  public func folded() -> ResidualBlock {
-    guard !batchNorms.isEmpty else { return self }
+  /// evaluation-mode semantics) and the body's ReLUs fused into the convolutions, which multiply
+  /// in `precision`.
+  public func folded(precision: Precision = .fp32) -> ResidualBlock {
     let last = convolutions.count - 1
-    let body = zip(convolutions, batchNorms).enumerated().map { index, pair in
-      Conv2d.fold(conv: pair.0, batchNorm: pair.1, fusedReLU: index < last)
-    }
-    return ResidualBlock(kind: kind, convolutions: body, downsample: downsample?.folded())
+    let body =
+      batchNorms.isEmpty
+      ? convolutions.map { $0.frozen(in: precision) }
+      : zip(convolutions, batchNorms).enumerated().map { index, pair in
+        Conv2d.fold(conv: pair.0, batchNorm: pair.1, fusedReLU: index < last, precision: precision)
+      }
+    return ResidualBlock(
+      kind: kind, convolutions: body, downsample: downsample?.folded(precision: precision))
   }
 
   /// The block's layers under torchvision's names.
@@ -163,10 +168,13 @@ public final class ProjectionShortcut: Layer {
     self.norm = norm
   }
 
-  /// The shortcut with its batch norm folded into the convolution.
-  public func folded() -> ProjectionShortcut {
-    guard let norm else { return self }
-    let shortcut = ProjectionShortcut(conv: Conv2d.fold(conv: conv, batchNorm: norm), norm: nil)
+  /// The shortcut with its batch norm folded into the convolution, which multiplies in
+  /// `precision`.
+  public func folded(precision: Precision = .fp32) -> ProjectionShortcut {
+    let folded =
+      norm.map { Conv2d.fold(conv: conv, batchNorm: $0, precision: precision) }
+      ?? conv.frozen(in: precision)
+    let shortcut = ProjectionShortcut(conv: folded, norm: nil)
     shortcut.isTraining = false
     return shortcut
   }
@@ -195,9 +203,9 @@ public final class ResidualStage: Layer {
   /// A stage of `blocks`.
   public init(_ blocks: [ResidualBlock]) { self.blocks = blocks }
 
-  /// The stage with every block folded.
-  public func folded() -> ResidualStage {
-    let stage = ResidualStage(blocks.map { $0.folded() })
+  /// The stage with every block folded, its convolutions in `precision`.
+  public func folded(precision: Precision = .fp32) -> ResidualStage {
+    let stage = ResidualStage(blocks.map { $0.folded(precision: precision) })
     stage.isTraining = false
     return stage
   }

@@ -81,6 +81,26 @@ struct ResNetTests {
     try expectMatches(folded.folded().features(x).scalars, "r50.eval.features")
   }
 
+  @Test("folded in bf16, features stay within 2e-2 of torchvision's fp32 (fp32 where unsupported)")
+  func bf16Features() throws {
+    let model = try resnet50()
+    model.eval()
+    let x = try reference.tensor(named: "x")
+    let folded = model.folded(precision: .bf16)
+    #expect(folded.precision == (Precision.bf16.isSupported ? .bf16 : .fp32))
+    let features = folded.features(x).scalars
+    let exact = try expected("r50.eval.features")
+    let scale = exact.map { abs(Double($0)) }.max() ?? 1
+    let error = zip(features, exact).map { abs(Double($0) - Double($1)) }.max() ?? 0
+    // PyTorch's own bf16 autocast is 1.3e-2 from fp32 on the full-size ResNet-50.
+    #expect(error / scale < 2e-2, "bf16 features off by \(error / scale) relative")
+    if Precision.bf16.isSupported {
+      #expect(error / scale > 1e-6, "bf16 must actually round (got fp32-exact features)")
+    }
+    // Refolding a bf16 model in fp32 gives fp32 features again.
+    try expectMatches(folded.folded(precision: .fp32).features(x).scalars, "r50.eval.features")
+  }
+
   @Test("fc is any layer: a Sequential head replaces it, under torchvision's keys, folded or not")
   func replaceableHead() throws {
     let model = try resnet50()

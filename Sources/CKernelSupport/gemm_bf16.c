@@ -1,0 +1,208 @@
+// bf16 GEMM with fp32 accumulation on AVX512-BF16 (`vdpbf16ps`: 16 lanes × a pair of products
+// per instruction, twice the multiply-adds of an fp32 FMA). See gemm_bf16.h.
+//
+// Layout, as BLIS-style GEMMs do: A (the frozen weight) is packed once into panels of 12 rows;
+// B is packed per block of 256 k into strips of 32 columns, rounded to bf16 on the way, each
+// k pair of a column one 32-bit word; a 12×32 micro-kernel keeps 24 accumulators in registers,
+// reads one A word per row (broadcast) and two B vectors per k pair.
+#include "gemm_bf16.h"
+
+#include "compute_pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PANEL CLASSIFY_BF16_PANEL_ROWS
+#define STRIP 32
+/// k pairs per packed block of B (256 k): a strip is 32 KiB, an A panel block 12 KiB.
+#define BLOCK_PAIRS 128
+/// A panels per parallel task.
+#define PANELS_PER_TASK 8
+
+static uint16_t round_one(float value) {
+  uint32_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return 0xFFFF;  // NaN, as ATen's vector conversion
+  return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+void classify_round_bf16(const float *x, uint16_t *bits, long count) {
+  for (long i = 0; i < count; i++) bits[i] = round_one(x[i]);
+}
+
+long classify_bf16_packed_count(long m, long k) {
+  long panels = (m + PANEL - 1) / PANEL;
+  return panels * PANEL * ((k + 1) / 2);
+}
+
+void classify_bf16_pack_a(const float *a, long m, long k, long lda, uint32_t *packed) {
+  long pairs = (k + 1) / 2;
+  long panels = (m + PANEL - 1) / PANEL;
+  for (long panel = 0; panel < panels; panel++) {
+    uint32_t *target = packed + panel * PANEL * pairs;
+    for (long p = 0; p < pairs; p++) {
+      for (long r = 0; r < PANEL; r++) {
+        long row = panel * PANEL + r;
+        uint32_t low = 0, high = 0;
+        if (row < m) {
+          low = round_one(a[row * lda + 2 * p]);
+          if (2 * p + 1 < k) high = round_one(a[row * lda + 2 * p + 1]);
+        }
+        target[p * PANEL + r] = low | (high << 16);
+      }
+    }
+  }
+}
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+int classify_cpu_has_bf16(void) {
+  static int cached = -1;
+  if (cached >= 0) return cached;
+  unsigned eax, ebx, ecx, edx;
+  int result = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 27))) {  // OSXSAVE
+    unsigned low, high;
+    __asm__("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+    // XMM, YMM, opmask, ZMM_Hi256 and Hi16_ZMM state saved by the OS.
+    int os_avx512 = (low & 0xE6) == 0xE6;
+    if (os_avx512 && __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) {
+      int avx512f = (ebx >> 16) & 1, avx512bw = (ebx >> 30) & 1;
+      if (avx512f && avx512bw && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) {
+        result = (eax >> 5) & 1;  // AVX512_BF16
+      }
+    }
+  }
+  cached = result;
+  return result;
+}
+
+#define TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
+
+/// Rounds 16 fp32 lanes to bf16 bits (round-to-nearest-even, NaN → 0xFFFF) in the low half of
+/// each 32-bit lane, exactly as `round_one`.
+TARGET static __m512i round_lanes(__m512 x) {
+  __m512i bits = _mm512_castps_si512(x);
+  __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+  __m512i rounded =
+      _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
+  __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+  return _mm512_mask_mov_epi32(rounded, nan, _mm512_set1_epi32(0xFFFF));
+}
+
+typedef struct {
+  const uint32_t *packed_a;
+  const float *b;
+  float *c;
+  uint32_t *packed_b;
+  long m, k, n, ldb, ldc, pairs, first_pair, block_pairs, strips, panel_tasks;
+} gemm_job;
+
+/// Packs strip `strip` of the current block of B: for each k pair p, 32 words
+/// (bf16(B[2p][col]) | bf16(B[2p + 1][col]) << 16), zero beyond k and n.
+TARGET static void pack_strip(void *context, long strip) {
+  gemm_job *job = context;
+  uint32_t *target = job->packed_b + strip * job->block_pairs * STRIP;
+  long column = strip * STRIP;
+  for (long p = 0; p < job->block_pairs; p++) {
+    long row = 2 * (job->first_pair + p);
+    for (long half = 0; half < 2; half++) {
+      long start = column + 16 * half;
+      long valid = job->n - start;
+      __mmask16 mask = valid >= 16 ? 0xFFFF : valid <= 0 ? 0 : (__mmask16)((1u << valid) - 1);
+      __m512 low = _mm512_maskz_loadu_ps(mask, job->b + row * job->ldb + start);
+      __m512 high = row + 1 < job->k
+                        ? _mm512_maskz_loadu_ps(mask, job->b + (row + 1) * job->ldb + start)
+                        : _mm512_setzero_ps();
+      __m512i word = _mm512_or_si512(round_lanes(low), _mm512_slli_epi32(round_lanes(high), 16));
+      _mm512_storeu_si512(target + p * STRIP + 16 * half, word);
+    }
+  }
+}
+
+/// C[rows × columns] (+)= A panel · B strip over `pairs` k pairs.
+TARGET static void kernel(long pairs, const uint32_t *a, const uint32_t *b, float *c, long ldc,
+                          long rows, long columns, int accumulate) {
+  __m512 acc[PANEL][2];
+  for (int r = 0; r < PANEL; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (long p = 0; p < pairs; p++) {
+    __m512bh b0 = (__m512bh)_mm512_loadu_si512(b);
+    __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + 16);
+    for (int r = 0; r < PANEL; r++) {
+      __m512bh broadcast = (__m512bh)_mm512_set1_epi32((int)a[r]);
+      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], broadcast, b0);
+      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], broadcast, b1);
+    }
+    a += PANEL;
+    b += STRIP;
+  }
+  __mmask16 m0 = columns >= 16 ? 0xFFFF : (__mmask16)((1u << columns) - 1);
+  __mmask16 m1 = columns >= 32 ? 0xFFFF : columns <= 16 ? 0 : (__mmask16)((1u << (columns - 16)) - 1);
+  for (int r = 0; r < PANEL && r < rows; r++) {
+    float *line = c + r * ldc;
+    __m512 v0 = acc[r][0], v1 = acc[r][1];
+    if (accumulate) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, line));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, line + 16));
+    }
+    _mm512_mask_storeu_ps(line, m0, v0);
+    _mm512_mask_storeu_ps(line + 16, m1, v1);
+  }
+}
+
+/// One task: strip `index % strips` against a run of A panels.
+TARGET static void multiply(void *context, long index) {
+  gemm_job *job = context;
+  long strip = index % job->strips;
+  long first_panel = (index / job->strips) * PANELS_PER_TASK;
+  long panels = (job->m + PANEL - 1) / PANEL;
+  const uint32_t *b = job->packed_b + strip * job->block_pairs * STRIP;
+  long column = strip * STRIP;
+  long columns = job->n - column < STRIP ? job->n - column : STRIP;
+  for (long panel = first_panel; panel < panels && panel < first_panel + PANELS_PER_TASK;
+       panel++) {
+    const uint32_t *a = job->packed_a + (panel * job->pairs + job->first_pair) * PANEL;
+    long row = panel * PANEL;
+    kernel(job->block_pairs, a, b, job->c + row * job->ldc + column, job->ldc, job->m - row,
+           columns, job->first_pair > 0);
+  }
+}
+
+void classify_gemm_bf16(const uint32_t *packed_a, long m, long k, const float *b, long ldb, long n,
+                        float *c, long ldc, long threads) {
+  if (m <= 0 || n <= 0) return;
+  long pairs = (k + 1) / 2;
+  if (pairs == 0) {
+    for (long row = 0; row < m; row++) memset(c + row * ldc, 0, (size_t)n * sizeof(float));
+    return;
+  }
+  gemm_job job = {.packed_a = packed_a, .b = b, .c = c, .m = m, .k = k, .n = n, .ldb = ldb,
+                  .ldc = ldc, .pairs = pairs};
+  job.strips = (n + STRIP - 1) / STRIP;
+  long panels = (m + PANEL - 1) / PANEL;
+  job.panel_tasks = (panels + PANELS_PER_TASK - 1) / PANELS_PER_TASK;
+  long block = pairs < BLOCK_PAIRS ? pairs : BLOCK_PAIRS;
+  job.packed_b = aligned_alloc(64, (size_t)(job.strips * block * STRIP) * sizeof(uint32_t));
+  if (job.packed_b == NULL) abort();
+  for (long first = 0; first < pairs; first += BLOCK_PAIRS) {
+    job.first_pair = first;
+    job.block_pairs = pairs - first < BLOCK_PAIRS ? pairs - first : BLOCK_PAIRS;
+    classify_pool_run(job.strips, threads, pack_strip, &job);
+    classify_pool_run(job.strips * job.panel_tasks, threads, multiply, &job);
+  }
+  free(job.packed_b);
+}
+
+#else
+
+int classify_cpu_has_bf16(void) { return 0; }
+
+void classify_gemm_bf16(const uint32_t *packed_a, long m, long k, const float *b, long ldb, long n,
+                        float *c, long ldc, long threads) {
+  (void)packed_a, (void)m, (void)k, (void)b, (void)ldb, (void)n, (void)c, (void)ldc, (void)threads;
+  abort();  // callers check classify_cpu_has_bf16() first
+}
+
+#endif

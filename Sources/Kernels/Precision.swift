@@ -1,0 +1,91 @@
+import CKernelSupport
+
+/// The number format a frozen (folded, inference-only) layer multiplies in.
+///
+/// `fp32` is exact single precision. `bf16` rounds the weights to bfloat16 once, when the layer
+/// is folded, and each GEMM's activations as they are packed; products accumulate in fp32
+/// (AVX512-BF16 `vdpbf16ps`: twice the multiply-adds per instruction). Features then differ from
+/// fp32 by about 1 % relative, as PyTorch's own bf16 autocast does. Training is always fp32.
+public enum Precision: String, Sendable, CaseIterable, Codable {
+  case fp32, bf16
+
+  /// Whether this CPU runs the precision's kernels: fp32 always; bf16 where the CPU has
+  /// AVX512-BF16 and the operating system saves the AVX-512 registers (never an illegal
+  /// instruction: other CPUs get `false`).
+  public var isSupported: Bool {
+    switch self {
+    case .fp32: true
+    case .bf16: classify_cpu_has_bf16() != 0
+    }
+  }
+
+  /// `self` where this CPU supports it, else fp32: what a layer folded for `self` runs in.
+  public var effective: Precision { isSupported ? self : .fp32 }
+}
+
+/// bfloat16 rounding, as PyTorch's `.to(torch.bfloat16)` (the tests' reference).
+public enum BFloat16 {
+  /// The bf16 bits of each value: round-to-nearest-even; NaN becomes 0xFFFF (a NaN, as ATen's
+  /// vector conversion writes it); infinities and subnormals are kept.
+  public static func bits(_ values: [Float]) -> [UInt16] {
+    var result = [UInt16](repeating: 0, count: values.count)
+    values.withUnsafeBufferPointer { source in
+      result.withUnsafeMutableBufferPointer { target in
+        classify_round_bf16(source.baseAddress, target.baseAddress, values.count)
+      }
+    }
+    return result
+  }
+
+  /// Each value rounded to the nearest bf16, as a Float.
+  public static func rounded(_ values: [Float]) -> [Float] {
+    bits(values).map { Float(bitPattern: UInt32($0) << 16) }
+  }
+}
+
+/// A GEMM weight `A` (`m × k`, row-major) rounded to bf16 and packed for `multiply`.
+struct PackedBF16Matrix: Sendable {
+  let rows: Int
+  let depth: Int
+  let words: [UInt32]
+
+  init(_ a: [Float], rows: Int, depth: Int) {
+    self.rows = rows
+    self.depth = depth
+    var words = [UInt32](repeating: 0, count: classify_bf16_packed_count(rows, depth))
+    a.withUnsafeBufferPointer { source in
+      words.withUnsafeMutableBufferPointer { target in
+        classify_bf16_pack_a(source.baseAddress, rows, depth, depth, target.baseAddress)
+      }
+    }
+    self.words = words
+  }
+
+  /// `c[m × n] (row stride ldc) = A · b[k × n] (row stride ldb)`, in bf16 with fp32 sums, on the
+  /// compute pool's threads. Only where `Precision.bf16.isSupported`.
+  func multiply(
+    _ b: UnsafePointer<Float>, ldb: Int, columns: Int, into c: UnsafeMutablePointer<Float>,
+    ldc: Int
+  ) {
+    words.withUnsafeBufferPointer { packed in
+      classify_gemm_bf16(
+        packed.baseAddress, rows, depth, b, ldb, columns, c, ldc, ComputeThreads.count)
+    }
+  }
+
+  /// The naive twin: `A · b` with both rounded to bf16 and the products summed in Double.
+  static func naiveMultiply(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) -> [Float] {
+    let (roundedA, roundedB) = (BFloat16.rounded(a), BFloat16.rounded(b))
+    var c = [Float](repeating: 0, count: m * n)
+    for row in 0..<m {
+      for column in 0..<n {
+        var sum = 0.0
+        for index in 0..<k {
+          sum += Double(roundedA[row * k + index]) * Double(roundedB[index * n + column])
+        }
+        c[row * n + column] = Float(sum)
+      }
+    }
+    return c
+  }
+}

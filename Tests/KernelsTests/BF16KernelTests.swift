@@ -1,0 +1,79 @@
+import TestSupport
+import Testing
+
+@testable import Kernels
+
+@Suite("bf16 GEMM and convolution against their naive twins")
+struct BF16KernelTests {
+  @Test(
+    "the packed bf16 GEMM equals bf16-rounded inputs multiplied in Double (tails in m, k, n)",
+    arguments: [(12, 32, 64), (13, 33, 7), (25, 70, 301), (1, 1, 1), (40, 100, 600)])
+  func gemm(shape: (Int, Int, Int)) throws {
+    let (m, n, k) = shape
+    guard Precision.bf16.isSupported else {
+      #expect(Precision.bf16.effective == .fp32)
+      return
+    }
+    let a = convolutionTestValues(m * k, seed: 31)
+    // B with a row stride wider than n, as im2col chunks and channel-major inputs have.
+    let ldb = n + 5
+    let wide = convolutionTestValues(k * ldb, seed: 32)
+    let b = (0..<k).flatMap { row in wide[(row * ldb)..<(row * ldb + n)] }
+    let packed = PackedBF16Matrix(a, rows: m, depth: k)
+    let ldc = n + 3
+    var c = [Float](repeating: -7, count: m * ldc)
+    wide.withUnsafeBufferPointer { pb in
+      c.withUnsafeMutableBufferPointer { pc in
+        packed.multiply(pb.baseAddress!, ldb: ldb, columns: n, into: pc.baseAddress!, ldc: ldc)
+      }
+    }
+    let expected = PackedBF16Matrix.naiveMultiply(a, b, m: m, k: k, n: n)
+    let actual = (0..<m).flatMap { row in c[(row * ldc)..<(row * ldc + n)] }
+    expectClose(actual, expected, absolute: 1e-4, relative: 1e-5, "m \(m) n \(n) k \(k)")
+    // Columns past n are never written.
+    #expect(
+      (0..<m).allSatisfy { row in c[(row * ldc + n)..<((row + 1) * ldc)].allSatisfy { $0 == -7 } })
+  }
+
+  @Test(
+    "a bf16-frozen convolution equals the naive one on bf16-rounded inputs (pruned, strided, 3×3)",
+    arguments: [
+      ConvolutionGeometry(
+        batch: 3, inputChannels: 5, inputHeight: 9, inputWidth: 8, outputChannels: 13,
+        kernelHeight: 3, kernelWidth: 3, padding: 1),
+      ConvolutionGeometry(
+        batch: 2, inputChannels: 32, inputHeight: 16, inputWidth: 16, outputChannels: 32,
+        kernelHeight: 3, kernelWidth: 3, padding: 1),  // Winograd in fp32, im2col in bf16
+      ConvolutionGeometry(
+        batch: 4, inputChannels: 7, inputHeight: 6, inputWidth: 6, outputChannels: 9,
+        kernelHeight: 1, kernelWidth: 1, stride: 2),
+      ConvolutionGeometry(
+        batch: 6, inputChannels: 8, inputHeight: 1, inputWidth: 1, outputChannels: 8,
+        kernelHeight: 3, kernelWidth: 3, padding: 1),  // pruned to the centre tap
+      ConvolutionGeometry(
+        batch: 2, inputChannels: 3, inputHeight: 11, inputWidth: 10, outputChannels: 6,
+        kernelHeight: 7, kernelWidth: 7, stride: 2, padding: 3),
+    ])
+  func convolution(_ g: ConvolutionGeometry) {
+    let x = convolutionTestValues(g.inputCount, seed: 41)
+    let w = convolutionTestValues(g.weightCount, seed: 42)
+    let bias = convolutionTestValues(g.outputChannels, seed: 43)
+    let frozen = FrozenWeight(w, precision: .bf16)
+    let fast = g.forwardFromBatchMajor(x, weight: frozen.values, bias: bias, frozen: frozen)
+    let rounded = Precision.bf16.isSupported
+    let expected = ConvolutionKernels.naiveForward(
+      input: rounded ? BFloat16.rounded(x) : x, weight: rounded ? BFloat16.rounded(w) : w,
+      bias: bias, geometry: g)
+    expectClose(fast, expected, absolute: 1e-4, relative: 1e-4, "bf16 conv \(g)")
+    // Twice: the packed and cropped forms are kept and give the same result.
+    #expect(g.forwardFromBatchMajor(x, weight: frozen.values, bias: bias, frozen: frozen) == fast)
+  }
+
+  @Test("bf16 is only used where the CPU has it; fp32 is always supported")
+  func support() {
+    #expect(Precision.fp32.isSupported && Precision.fp32.effective == .fp32)
+    let frozen = FrozenWeight([1, 2, 3], precision: .bf16)
+    #expect(frozen.precision == (Precision.bf16.isSupported ? .bf16 : .fp32))
+    #expect(FrozenWeight([1], precision: .fp32).bf16Matrix(rows: 1) == nil)
+  }
+}

@@ -1,0 +1,54 @@
+import Checkpoints
+import Foundation
+import Kernels
+import TestSupport
+import Testing
+
+@testable import NN
+@testable import TensorCore
+
+/// The tensors written by `scripts/fixtures/make_bf16_fixtures.py` (PyTorch).
+private func bf16Reference() throws -> SafetensorsFile {
+  let url = try #require(Bundle.module.resourceURL)
+    .appendingPathComponent("Fixtures").appendingPathComponent("bf16_reference.safetensors")
+  return try SafetensorsFile.read(from: url)
+}
+
+@Suite("bf16 against PyTorch")
+struct BF16Tests {
+  @Test("fp32 → bf16 rounding is bit-exact with x.to(torch.bfloat16): ties, subnormals, inf, NaN")
+  func rounding() throws {
+    let file = try bf16Reference()
+    let x = try file.tensor(named: "round.x").scalars
+    let expected = try file.tensor(named: "round.bits").scalars.map {
+      UInt16(bitPattern: Int16($0))
+    }
+    let bits = BFloat16.bits(x)
+    #expect(bits.count == expected.count)
+    for (index, (actual, wanted)) in zip(bits, expected).enumerated() where actual != wanted {
+      Issue.record("x[\(index)] = \(x[index]): bits \(actual), torch \(wanted)")
+    }
+  }
+
+  @Test("a bf16-frozen 1×1 convolution is the bf16 GEMM torch computes (fp32 where unsupported)")
+  func gemm() throws {
+    let file = try bf16Reference()
+    let a = try file.tensor(named: "gemm.a")  // [37, 150]
+    let b = try file.tensor(named: "gemm.b")  // [150, 45]
+    let c = try file.tensor(named: "gemm.c")  // [37, 45]
+    let conv = Conv2d(
+      weight: a.reshaped(to: [37, 150, 1, 1]), bias: nil, frozen: .bf16)
+    // Channel-major input [C = 150, N = 1, H = 45, W = 1]: the GEMM's B as it lies.
+    let output = Autograd.withoutGradient { conv(b.reshaped(to: [150, 1, 45, 1])) }
+    #expect(output.shape == [37, 1, 45, 1])
+    if Precision.bf16.isSupported {
+      #expect(conv.frozenPrecision == .bf16)
+      // fp32 sums of 150 exact bf16 products: ~1e-6 of the largest partial sum.
+      expectClose(output.scalars, c.scalars, absolute: 1e-4, relative: 1e-5, "bf16 GEMM")
+    } else {
+      #expect(conv.frozenPrecision == .fp32)
+      let exact = a.matmul(b)
+      expectClose(output.scalars, exact.scalars, absolute: 1e-4, relative: 1e-5, "fp32 fallback")
+    }
+  }
+}
