@@ -43,3 +43,5 @@ if wanted("resnet") { print(runResNetBenchmark(quick: selection.contains("quick"
 if wanted("conv") { print(runConvolutionBenchmark()) }
 if wanted("dataloader") { print(runDataLoaderBenchmark()) }
 if wanted("finetune") { print(runFineTuneBenchmark(quick: selection.contains("quick"))) }
+// Not in "all": it needs the peers' venv (torch, onnxruntime, openvino) and takes minutes.
+if selection.contains("peers") { print(runPeersBenchmark(quick: selection.contains("quick"))) }

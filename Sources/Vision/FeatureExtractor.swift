@@ -45,7 +45,7 @@ public struct FeatureExtractor: @unchecked Sendable {
   public static let assignmentNormalize = Normalize(
     mean: [0.5, 0.5, 0.5], standardDeviation: [0.5, 0.5, 0.5])
 
-  /// An extractor over `backbone`, folded here if it is not yet.
+  /// An extractor over `backbone`, folded here (in fp32) if it is not yet.
   public init(
     backbone: ResNet, weightsFingerprint: String, resize: Int? = nil, batchSize: Int = 64,
     workerCount: Int = 2, augmentation: TransformPipeline? = nil, augmentationSeed: UInt64 = 0
@@ -89,9 +89,12 @@ public struct FeatureExtractor: @unchecked Sendable {
   /// `totensor,resize:224,normalize:0.5/0.5/0.5:0.5/0.5/0.5`; with augmentation, the seed and
   /// the augmented copy are part of it (`…,augment-seed:7,copy:2`).
   public func transformDescription(copy: Int = 0) -> String {
+    // A bf16 backbone computes other features: its caches are never shared with fp32 ones
+    // (fp32 keys are as they always were).
+    let precision = backbone.precision == .fp32 ? "" : ",precision:\(backbone.precision.rawValue)"
     let steps = (["totensor"] + pipeline.steps.map(\.description)).joined(separator: ",")
-    guard augmentation != nil else { return steps }
-    return steps + ",augment-seed:\(augmentationSeed),copy:\(copy)"
+    guard augmentation != nil else { return steps + precision }
+    return steps + ",augment-seed:\(augmentationSeed),copy:\(copy)" + precision
   }
 
   /// The width of each feature row.

@@ -1,5 +1,6 @@
 import Foundation
 import ImageCodecs
+import Kernels
 import NN
 import TensorCore
 
@@ -40,16 +41,19 @@ public struct ImageClassifier {
 
   /// The folded model.
   private let model: ResNet
+  /// What the folded model multiplies in (fp32 where the CPU lacks the precision asked for).
+  public var precision: Precision { model.precision }
   /// The class names, indexed like the model's outputs.
   public let classNames: [String]
   /// Where the weights came from, for error messages (a file path or a model name).
   public var source = "the weights"
 
-  /// A classifier over `model` (put into evaluation mode, then folded) with `classNames`
-  /// (ImageNet's when nil and the model has 1000 outputs, otherwise "class 0", "class 1", …).
-  public init(model: ResNet, classNames: [String]? = nil) {
+  /// A classifier over `model` (put into evaluation mode, then folded in `precision`) with
+  /// `classNames` (ImageNet's when nil and the model has 1000 outputs, otherwise "class 0",
+  /// "class 1", …).
+  public init(model: ResNet, classNames: [String]? = nil, precision: Precision = .fp32) {
     model.eval()
-    self.model = model.folded()
+    self.model = model.folded(precision: precision)
     // The head is any layer: its width is what it returns for one row of features.
     let count =
       Autograd.withoutGradient { model.fc(.zeros([1, model.featureCount])) }.shape.last ?? 0

@@ -67,6 +67,24 @@ struct FineTuneConfigurationTests {
     #expect(random.rows.contains { $0.value.contains("NOT ImageNet weights") })
   }
 
+  @Test("precision: fp32 is the default and left out of config.json; bf16 is written and read back")
+  func precision() throws {
+    let defaults = FineTuneConfiguration()
+    #expect(defaults.precision == .fp32)
+    #expect(!String(decoding: try defaults.json(), as: UTF8.self).contains("precision"))
+    var fast = defaults
+    fast.precision = .bf16
+    let json = try fast.json()
+    #expect(String(decoding: json, as: UTF8.self).contains("\"precision\" : \"bf16\""))
+    let decoded = try JSONDecoder().decode(FineTuneConfiguration.self, from: json)
+    #expect(decoded.precision == .bf16)
+    #expect(fast.rows.contains { $0.name == "backbone precision" && $0.value == "bf16" })
+    #expect(throws: DecodingError.self) {
+      try JSONDecoder().decode(
+        FineTuneConfiguration.self, from: Data(#"{"precision": "fp8"}"#.utf8))
+    }
+  }
+
   @Test("shards in whole batches cover every row once")
   func batchShards() {
     let ranges = (0..<3).map { FeatureCache.shardRange(index: $0, count: 3, rows: 200, batch: 64) }

@@ -97,6 +97,15 @@ struct FineTuneFeatureExtractorTests {
     #expect(
       try extractor(resize: 64).transformDescription()
         == "totensor,resize:64,center:64,normalize:0.5/0.5/0.5:0.5/0.5/0.5")
+    // A bf16 backbone computes other features: its cache key says so (fp32 keys are unchanged).
+    let model = try ResNet(depth: 18, classCount: 10, baseWidth: 4, seed: 7)
+    let bf16 = FeatureExtractor(
+      backbone: model.folded(precision: .bf16), weightsFingerprint: "random", batchSize: 4)
+    #expect(
+      bf16.transformDescription()
+        == (Precision.bf16.isSupported
+          ? "totensor,normalize:0.5/0.5/0.5:0.5/0.5/0.5,precision:bf16"
+          : "totensor,normalize:0.5/0.5/0.5:0.5/0.5/0.5"))
     #expect(FeatureExtractor.randomFingerprint(depth: 50, seed: 3) == "random:resnet50:3")
     #expect(
       FeatureExtractor.randomFingerprint(depth: 18, baseWidth: 4, seed: 3) == "random:resnet18-w4:3"

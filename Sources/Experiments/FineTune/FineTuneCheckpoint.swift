@@ -122,7 +122,8 @@ public struct FineTuneCheckpoint {
       file.tensors, includesBackbone: includesBackbone, into: model, head: configuration.head,
       source: url.path)
     model.eval()
-    let folded = model.folded()
+    // In the precision the head was trained on (fp32 once the backbone was fine-tuned).
+    let folded = model.folded(precision: includesBackbone ? .fp32 : configuration.precision)
     return FineTuneCheckpoint(
       configuration: configuration, classNames: classNames, head: head, model: folded,
       extractor: FeatureExtractor(

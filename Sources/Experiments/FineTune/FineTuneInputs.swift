@@ -98,7 +98,9 @@ public struct FineTuneInputs {
     let model: ResNet
     (model, weightsFingerprint) = try Self.backbone(configuration)
     model.eval()
-    let backbone = model.folded()
+    // The features are cached in the configuration's precision (fp32 where the CPU lacks bf16);
+    // an unfrozen phase trains, and validates, in fp32.
+    let backbone = model.folded(precision: configuration.precision)
     self.model = configuration.unfreezeEpochs > 0 ? model : backbone
     extractor = FeatureExtractor(
       backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize,

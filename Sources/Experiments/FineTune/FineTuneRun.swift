@@ -148,6 +148,13 @@ public final class FineTuneRun {
     }
 
     let cacheFolder = URL(fileURLWithPath: configuration.featureCache)
+    if configuration.precision != inputs.extractor.backbone.precision {
+      say(
+        "note: --precision \(configuration.precision.rawValue) needs AVX512-BF16, which this CPU lacks; "
+          + "the features are computed in \(inputs.extractor.backbone.precision.rawValue) (exact, slower)"
+      )
+    }
+    if showsProgress { announceCaching(inputs, cacheFolder: cacheFolder) }
     // From here on every stop waits for a batch boundary (features and training alike): the
     // main thread may be inside BLAS, and quitting under it is what crashed before.
     stop.stopsImmediately = false

@@ -1,0 +1,74 @@
+import Foundation
+import Kernels
+import NN
+import TensorCore
+import Vision
+
+/// `Benchmarks peers [quick]`: the frozen ResNet-50 backbone (to the 2048 pooled features) at
+/// 32×32 batch 64 and 224×224 batch 16, ours in fp32 and bf16 against PyTorch (fp32, bf16
+/// autocast), ONNX Runtime (fp32) and OpenVINO (fp32, bf16) from `scripts/bench/peers.py`, run in
+/// the same invocation at the same thread count. Each line gives every engine's images per
+/// second and our ratio to the fastest peer at that precision (above 1: we are faster), and each
+/// peer's max relative error against PyTorch fp32.
+func runPeersBenchmark(quick: Bool) -> String {
+  var lines = [
+    "## ResNet-50 backbone against every peer (random weights, threads: \(threadsDescription()))"
+  ]
+  let cases = [(size: 32, batch: 64), (size: 224, batch: 16)]
+  var ours: [String: Double] = [:]
+  var generator = SeededGenerator(seed: 3)
+  let inputs = cases.map {
+    Tensor.randomNormal([$0.batch, 3, $0.size, $0.size], using: &generator)
+  }
+  for precision in Precision.allCases {
+    guard let model = try? ResNet(depth: 50).folded(precision: precision) else {
+      return "ResNet-50 could not be built"
+    }
+    guard model.precision == precision else {
+      lines.append("(ours \(precision.rawValue): this CPU lacks bf16 instructions, skipped)")
+      continue
+    }
+    for (index, item) in cases.enumerated() {
+      let repetitions = item.size == 32 ? (quick ? 3 : 7) : (quick ? 2 : 3)
+      ours["\(precision.rawValue)_\(item.size)"] = medianSeconds(
+        repetitions: repetitions, warmup: 1
+      ) { _ = model.features(inputs[index]) }
+    }
+  }
+  let peers = runReferenceScript(
+    "scripts/bench/peers.py",
+    arguments: ["--threads", "\(ComputeThreads.count)"] + (quick ? ["--quick"] : []))
+  if peers.isEmpty {
+    lines.append(
+      "(peers unavailable: \(referencePython) with torch, onnxruntime and openvino not found)")
+  }
+  let engines = [
+    (
+      "fp32",
+      ["torch_fp32": "PyTorch", "onnxruntime_fp32": "ONNX Runtime", "openvino_fp32": "OpenVINO"]
+    ),
+    ("bf16", ["torch_bf16": "PyTorch autocast", "openvino_bf16": "OpenVINO"]),
+  ]
+  for (precision, names) in engines {
+    for item in cases {
+      guard let mine = ours["\(precision)_\(item.size)"] else { continue }
+      let rate = { (seconds: Double) in Double(item.batch) / seconds }
+      var text = String(
+        format: "%@ %d×%d batch %d: ours %.1f img/s", precision, item.size, item.size, item.batch,
+        rate(mine))
+      var fastest: (name: String, seconds: Double)?
+      for (key, name) in names.sorted(by: { $0.key < $1.key }) {
+        guard let seconds = peers["\(key)_\(item.size)"] else { continue }
+        let error = peers["\(key)_\(item.size)_error"] ?? .nan
+        text += String(format: "; %@ %.1f img/s (error %.1e)", name, rate(seconds), error)
+        if seconds < fastest?.seconds ?? .infinity { fastest = (name, seconds) }
+      }
+      if let fastest {
+        text += String(
+          format: " — ×%.2f of the fastest peer (%@)", fastest.seconds / mine, fastest.name)
+      }
+      lines.append(text)
+    }
+  }
+  return lines.joined(separator: "\n")
+}
