@@ -101,6 +101,28 @@ struct ResNetTests {
     try expectMatches(folded.folded(precision: .fp32).features(x).scalars, "r50.eval.features")
   }
 
+  @Test("bf16 and fp32 agree on the top-1 class of ≥ 99 % of 320 images")
+  func bf16TopOneAgreement() throws {
+    guard Precision.bf16.isSupported else { return }
+    let model = try resnet50()
+    model.eval()
+    let (exact, fast) = (model.folded(), model.folded(precision: .bf16))
+    var generator = SeededGenerator(seed: 12)
+    var agree = 0
+    var total = 0
+    for _ in 0..<5 {
+      // Smooth random images (blurred noise plus a colour cast), as photos are, not white noise.
+      let noise = Tensor.randomNormal([64, 3, 8, 8], using: &generator)
+      let cast = Tensor.randomNormal([64, 3, 1, 1], using: &generator)
+      let images = Vision.resize(noise, height: 32, width: 32) + cast
+      let a = exact(images).argmax(alongAxis: 1)
+      let b = fast(images).argmax(alongAxis: 1)
+      agree += zip(a, b).filter { $0 == $1 }.count
+      total += a.count
+    }
+    #expect(Double(agree) / Double(total) >= 0.99, "top-1 agreement \(agree) of \(total)")
+  }
+
   @Test("fc is any layer: a Sequential head replaces it, under torchvision's keys, folded or not")
   func replaceableHead() throws {
     let model = try resnet50()
