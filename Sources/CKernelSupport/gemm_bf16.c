@@ -100,14 +100,13 @@ typedef struct {
   long m, k, n, ldb, ldc, pairs, first_pair, block_pairs, strips, panel_tasks;
 } gemm_job;
 
-/// Packs strip `strip` of the current block of B: for each k pair p, 32 words
-/// (bf16(B[2p][col]) | bf16(B[2p + 1][col]) << 16), zero beyond k and n.
-TARGET static void pack_strip(void *context, long strip) {
-  gemm_job *job = context;
-  uint32_t *target = job->packed_b + strip * job->block_pairs * STRIP;
+/// Packs `count` k pairs from pair `first` of strip `strip` of B into `target`: for each pair
+/// p, 32 words (bf16(B[2p][col]) | bf16(B[2p + 1][col]) << 16), zero beyond k and n.
+TARGET static void pack_block(const gemm_job *job, long strip, long first, long count,
+                              uint32_t *target) {
   long column = strip * STRIP;
-  for (long p = 0; p < job->block_pairs; p++) {
-    long row = 2 * (job->first_pair + p);
+  for (long p = 0; p < count; p++) {
+    long row = 2 * (first + p);
     for (long half = 0; half < 2; half++) {
       long start = column + 16 * half;
       long valid = job->n - start;
@@ -120,6 +119,13 @@ TARGET static void pack_strip(void *context, long strip) {
       _mm512_storeu_si512(target + p * STRIP + 16 * half, word);
     }
   }
+}
+
+/// Packs strip `strip` of the current block of B into the shared packed B.
+TARGET static void pack_strip(void *context, long strip) {
+  gemm_job *job = context;
+  pack_block(job, strip, job->first_pair, job->block_pairs,
+             job->packed_b + strip * job->block_pairs * STRIP);
 }
 
 /// C[rows × columns] (+)= A panel · B strip over `pairs` k pairs.
@@ -170,6 +176,29 @@ TARGET static void multiply(void *context, long index) {
   }
 }
 
+TARGET static void kernel(long pairs, const uint32_t *a, const uint32_t *b, float *c, long ldc,
+                          long rows, long columns, int accumulate);
+
+/// One task when there are many strips: strip `strip` against every A panel, block by block of
+/// k, its packed block kept in this thread's cache (no shared packed B, no barrier per block).
+TARGET static void multiply_strip(void *context, long strip) {
+  gemm_job *job = context;
+  _Alignas(64) uint32_t packed[BLOCK_PAIRS * STRIP];
+  long panels = (job->m + PANEL - 1) / PANEL;
+  long column = strip * STRIP;
+  long columns = job->n - column < STRIP ? job->n - column : STRIP;
+  for (long first = 0; first < job->pairs; first += BLOCK_PAIRS) {
+    long count = job->pairs - first < BLOCK_PAIRS ? job->pairs - first : BLOCK_PAIRS;
+    pack_block(job, strip, first, count, packed);
+    for (long panel = 0; panel < panels; panel++) {
+      const uint32_t *a = job->packed_a + (panel * job->pairs + first) * PANEL;
+      long row = panel * PANEL;
+      kernel(count, a, packed, job->c + row * job->ldc + column, job->ldc, job->m - row, columns,
+             first > 0);
+    }
+  }
+}
+
 void classify_gemm_bf16(const uint32_t *packed_a, long m, long k, const float *b, long ldb, long n,
                         float *c, long ldc, long threads) {
   if (m <= 0 || n <= 0) return;
@@ -181,6 +210,11 @@ void classify_gemm_bf16(const uint32_t *packed_a, long m, long k, const float *b
   gemm_job job = {.packed_a = packed_a, .b = b, .c = c, .m = m, .k = k, .n = n, .ldb = ldb,
                   .ldc = ldc, .pairs = pairs};
   job.strips = (n + STRIP - 1) / STRIP;
+  if (job.strips >= 4 * (threads > 1 ? threads : 1)) {
+    // Enough strips to share out: each packs its own, so packed B never leaves the cache.
+    classify_pool_run(job.strips, threads, multiply_strip, &job);
+    return;
+  }
   long panels = (m + PANEL - 1) / PANEL;
   job.panel_tasks = (panels + PANELS_PER_TASK - 1) / PANELS_PER_TASK;
   long block = pairs < BLOCK_PAIRS ? pairs : BLOCK_PAIRS;
