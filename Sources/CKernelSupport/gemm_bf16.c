@@ -98,12 +98,24 @@ typedef struct {
   float *c;
   uint32_t *packed_b;
   long m, k, n, ldb, ldc, pairs, first_pair, block_pairs, strips, panel_tasks;
+  /// When set, B is this implicit im2col and `b`/`ldb` are unused; per row of B, the offset of
+  /// its shifted run from the input (`same_offset`) and its tap's shift (`same_dy`, `same_dx`).
+  const classify_same_size_input *same;
+  const long *same_offset;
+  const int *same_dy, *same_dx;
 } gemm_job;
 
 /// Packs `count` k pairs from pair `first` of strip `strip` of B into `target`: for each pair
 /// p, 32 words (bf16(B[2p][col]) | bf16(B[2p + 1][col]) << 16), zero beyond k and n.
+TARGET static void pack_same_size(const gemm_job *job, long strip, long first, long count,
+                                  uint32_t *target);
+
 TARGET static void pack_block(const gemm_job *job, long strip, long first, long count,
                               uint32_t *target) {
+  if (job->same != NULL) {
+    pack_same_size(job, strip, first, count, target);
+    return;
+  }
   long column = strip * STRIP;
   for (long p = 0; p < count; p++) {
     long row = 2 * (first + p);
@@ -115,6 +127,47 @@ TARGET static void pack_block(const gemm_job *job, long strip, long first, long 
       __m512 high = row + 1 < job->k
                         ? _mm512_maskz_loadu_ps(mask, job->b + (row + 1) * job->ldb + start)
                         : _mm512_setzero_ps();
+      __m512i word = _mm512_or_si512(round_lanes(low), _mm512_slli_epi32(round_lanes(high), 16));
+      _mm512_storeu_si512(target + p * STRIP + 16 * half, word);
+    }
+  }
+}
+
+/// The 16 lanes of row `row` of the implicit im2col from column `start`: channel c's run shifted
+/// by the tap's offset, masked to the taps that fall inside their image and to columns < n.
+TARGET static __m512 same_size_lanes(const gemm_job *job, long row, long start, __m512i oh,
+                                     __m512i ow, __mmask16 columns) {
+  const classify_same_size_input *b = job->same;
+  __m512i y = _mm512_add_epi32(oh, _mm512_set1_epi32(job->same_dy[row]));
+  __m512i x = _mm512_add_epi32(ow, _mm512_set1_epi32(job->same_dx[row]));
+  __mmask16 inside = columns & _mm512_cmpge_epi32_mask(y, _mm512_setzero_si512()) &
+                     _mm512_cmplt_epi32_mask(y, _mm512_set1_epi32((int)b->height)) &
+                     _mm512_cmpge_epi32_mask(x, _mm512_setzero_si512()) &
+                     _mm512_cmplt_epi32_mask(x, _mm512_set1_epi32((int)b->width));
+  // Masked-off lanes are never read, so the shifted address may point outside the run.
+  return _mm512_maskz_loadu_ps(inside, b->input + job->same_offset[row] + start);
+}
+
+TARGET static void pack_same_size(const gemm_job *job, long strip, long first, long count,
+                                  uint32_t *target) {
+  const classify_same_size_input *b = job->same;  // for the plane's size
+  long plane = b->height * b->width;
+  for (long half = 0; half < 2; half++) {
+    long start = strip * STRIP + 16 * half;
+    int lane_oh[16], lane_ow[16];
+    for (int lane = 0; lane < 16; lane++) {
+      long within = (start + lane) % plane;
+      lane_oh[lane] = (int)(within / b->width);
+      lane_ow[lane] = (int)(within % b->width);
+    }
+    __m512i oh = _mm512_loadu_si512(lane_oh), ow = _mm512_loadu_si512(lane_ow);
+    long valid = job->n - start;
+    __mmask16 columns = valid >= 16 ? 0xFFFF : valid <= 0 ? 0 : (__mmask16)((1u << valid) - 1);
+    for (long p = 0; p < count; p++) {
+      long row = 2 * (first + p);
+      __m512 low = same_size_lanes(job, row, start, oh, ow, columns);
+      __m512 high = row + 1 < job->k ? same_size_lanes(job, row + 1, start, oh, ow, columns)
+                                     : _mm512_setzero_ps();
       __m512i word = _mm512_or_si512(round_lanes(low), _mm512_slli_epi32(round_lanes(high), 16));
       _mm512_storeu_si512(target + p * STRIP + 16 * half, word);
     }
@@ -199,16 +252,50 @@ TARGET static void multiply_strip(void *context, long strip) {
   }
 }
 
+static void run(gemm_job job, long threads);
+
 void classify_gemm_bf16(const uint32_t *packed_a, long m, long k, const float *b, long ldb, long n,
                         float *c, long ldc, long threads) {
+  gemm_job job = {.packed_a = packed_a, .b = b, .c = c, .m = m, .k = k, .n = n, .ldb = ldb,
+                  .ldc = ldc};
+  run(job, threads);
+}
+
+void classify_gemm_bf16_same_size(const uint32_t *packed_a, long m, long k,
+                                  const classify_same_size_input *b, float *c, long ldc,
+                                  long threads) {
+  long *offset = malloc((size_t)(k > 0 ? k : 1) * sizeof(long));
+  int *dy = malloc((size_t)(k > 0 ? k : 1) * sizeof(int));
+  int *dx = malloc((size_t)(k > 0 ? k : 1) * sizeof(int));
+  if (offset == NULL || dy == NULL || dx == NULL) abort();
+  long taps = b->kernel_height * b->kernel_width, plane = b->height * b->width;
+  for (long row = 0; row < k; row++) {
+    long channel = row / taps;
+    dy[row] = (int)((row / b->kernel_width) % b->kernel_height * b->dilation_height -
+                    b->padding_height);
+    dx[row] = (int)(row % b->kernel_width * b->dilation_width - b->padding_width);
+    offset[row] = channel * b->images * plane + (long)dy[row] * b->width + dx[row];
+  }
+  gemm_job job = {.packed_a = packed_a, .c = c, .m = m, .k = k,
+                  .n = b->images * b->height * b->width, .ldc = ldc, .same = b,
+                  .same_offset = offset, .same_dy = dy, .same_dx = dx};
+  run(job, threads);
+  free(offset);
+  free(dy);
+  free(dx);
+}
+
+static void run(gemm_job job, long threads) {
+  long m = job.m, k = job.k, n = job.n;
+  float *c = job.c;
+  long ldc = job.ldc;
   if (m <= 0 || n <= 0) return;
   long pairs = (k + 1) / 2;
   if (pairs == 0) {
     for (long row = 0; row < m; row++) memset(c + row * ldc, 0, (size_t)n * sizeof(float));
     return;
   }
-  gemm_job job = {.packed_a = packed_a, .b = b, .c = c, .m = m, .k = k, .n = n, .ldb = ldb,
-                  .ldc = ldc, .pairs = pairs};
+  job.pairs = pairs;
   job.strips = (n + STRIP - 1) / STRIP;
   if (job.strips >= 4 * (threads > 1 ? threads : 1)) {
     // Enough strips to share out: each packs its own, so packed B never leaves the cache.
@@ -232,6 +319,13 @@ void classify_gemm_bf16(const uint32_t *packed_a, long m, long k, const float *b
 #else
 
 int classify_cpu_has_bf16(void) { return 0; }
+
+void classify_gemm_bf16_same_size(const uint32_t *packed_a, long m, long k,
+                                  const classify_same_size_input *b, float *c, long ldc,
+                                  long threads) {
+  (void)packed_a, (void)m, (void)k, (void)b, (void)c, (void)ldc, (void)threads;
+  abort();  // callers check classify_cpu_has_bf16() first
+}
 
 void classify_gemm_bf16(const uint32_t *packed_a, long m, long k, const float *b, long ldb, long n,
                         float *c, long ldc, long threads) {

@@ -73,6 +73,25 @@ struct PackedBF16Matrix: Sendable {
     }
   }
 
+  /// `output[C_out, N·H·W] = A · im2col(input)` for a stride-1 convolution whose output has its
+  /// input's size (`geometry`), packing B straight from the channel-major input (no im2col
+  /// matrix is written). Only where `Precision.bf16.isSupported`.
+  func multiplySameSize(
+    _ input: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
+    into output: UnsafeMutablePointer<Float>
+  ) {
+    var source = classify_same_size_input(
+      input: input, images: g.batch, height: g.inputHeight, width: g.inputWidth,
+      kernel_height: g.kernelHeight, kernel_width: g.kernelWidth,
+      dilation_height: g.dilationHeight, dilation_width: g.dilationWidth,
+      padding_height: g.paddingHeight, padding_width: g.paddingWidth)
+    words.withUnsafeBufferPointer { packed in
+      classify_gemm_bf16_same_size(
+        packed.baseAddress, rows, depth, &source, output, g.batch * g.inputHeight * g.inputWidth,
+        ComputeThreads.count)
+    }
+  }
+
   /// The naive twin: `A · b` with both rounded to bf16 and the products summed in Double.
   static func naiveMultiply(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) -> [Float] {
     let (roundedA, roundedB) = (BFloat16.rounded(a), BFloat16.rounded(b))

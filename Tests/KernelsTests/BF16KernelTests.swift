@@ -36,7 +36,7 @@ struct BF16KernelTests {
   }
 
   @Test(
-    "a bf16-frozen convolution equals the naive one on bf16-rounded inputs (pruned, strided, 3×3)",
+    "a bf16-frozen convolution equals the naive one on bf16-rounded inputs (same-size, pruned, strided)",
     arguments: [
       ConvolutionGeometry(
         batch: 3, inputChannels: 5, inputHeight: 9, inputWidth: 8, outputChannels: 13,
@@ -47,6 +47,9 @@ struct BF16KernelTests {
       ConvolutionGeometry(
         batch: 4, inputChannels: 7, inputHeight: 6, inputWidth: 6, outputChannels: 9,
         kernelHeight: 1, kernelWidth: 1, stride: 2),
+      ConvolutionGeometry(
+        batch: 3, inputChannels: 4, inputHeight: 7, inputWidth: 5, outputChannels: 6,
+        kernelHeight: 3, kernelWidth: 3, padding: 2, dilation: 2),  // same size, dilated
       ConvolutionGeometry(
         batch: 6, inputChannels: 8, inputHeight: 1, inputWidth: 1, outputChannels: 8,
         kernelHeight: 3, kernelWidth: 3, padding: 1),  // pruned to the centre tap

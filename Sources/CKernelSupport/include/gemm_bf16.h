@@ -28,4 +28,19 @@ void classify_bf16_pack_a(const float *a, long m, long k, long lda, uint32_t *pa
 void classify_gemm_bf16(const uint32_t *packed_a, long m, long k, const float *b, long ldb, long n,
                         float *c, long ldc, long threads);
 
+/// B given implicitly as the im2col matrix of a stride-1 convolution whose output has its input's
+/// size, on channel-major activations: row (c, i, j) is channel c's whole [images·H·W] run shifted
+/// by (i·dh − ph)·W + (j·dw − pw), zero where the tap falls outside its image. The GEMM packs it
+/// straight from the input, so no im2col matrix is ever written.
+typedef struct {
+  const float *input;
+  long images, height, width, kernel_height, kernel_width;
+  long dilation_height, dilation_width, padding_height, padding_width;
+} classify_same_size_input;
+
+/// `classify_gemm_bf16` with B the implicit im2col of `b` (k = C·kh·kw, n = images·H·W, ldc ≥ n).
+void classify_gemm_bf16_same_size(const uint32_t *packed_a, long m, long k,
+                                  const classify_same_size_input *b, float *c, long ldc,
+                                  long threads);
+
 #endif
