@@ -170,27 +170,27 @@ public enum ConvolutionKernels {
     }
     // bf16 runs every 3×3 through im2col: its GEMMs already do twice the work per instruction,
     // and Winograd's transforms would add their rounding to bf16's.
-    let bf16 = frozen?.bf16Matrix(rows: g.outputChannels)
-    if bf16 == nil, winogradApplies(g) {
+    let packed = frozen?.packedMatrix(rows: g.outputChannels)
+    if packed?.precision != .bf16, winogradApplies(g) {
       return winogradForward(
         input: input, weight: weight, bias: bias, geometry: g, fusedReLU: fusedReLU,
         frozen: frozen)
     }
     // Stride-1 same-size convolutions on inputs up to 2 MiB (every map of a 32×32 batch of 64)
-    // are packed for the bf16 GEMM straight from the input, the whole batch at once: ResNet-50
+    // are packed for our GEMM straight from the input, the whole batch at once: ResNet-50
     // forward 1,740–2,120 img/s at 32×32 against 1,130–1,250 through im2col (A/B, interleaved).
     // Larger inputs (the 56×56 maps at 224×224) keep the im2col chunks, whose sequential reads
     // measured no worse there (36–45 against 34–43 img/s).
     let sameSize =
       g.strideHeight == 1 && g.strideWidth == 1 && g.outputHeight == g.inputHeight
       && g.outputWidth == g.inputWidth && !g.isPointwise && g.inputCount <= 1 << 19
-    if let bf16, sameSize {
+    if let packed, sameSize {
       var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
         count = g.outputCount
       }
       input.withUnsafeBufferPointer { pInput in
         output.withUnsafeMutableBufferPointer { pOutput in
-          bf16.multiplySameSize(pInput.baseAddress!, geometry: g, into: pOutput.baseAddress!)
+          packed.multiplySameSize(pInput.baseAddress!, geometry: g, into: pOutput.baseAddress!)
           if bias != nil || fusedReLU {
             biasReLU(
               pOutput.baseAddress!, rows: g.outputChannels,
@@ -234,8 +234,8 @@ public enum ConvolutionKernels {
                 matrix = UnsafePointer(col)
                 ldb = columns
               }
-              if let bf16 {
-                bf16.multiply(
+              if let packed {
+                packed.multiply(
                   matrix, ldb: ldb, columns: columns, into: out + first * spatial,
                   ldc: totalColumns)
               } else {

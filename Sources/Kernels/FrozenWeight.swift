@@ -22,7 +22,7 @@ public final class FrozenWeight: @unchecked Sendable {
   public let precision: Precision
   private let lock = NSLock()
   private var winogradFilters: [Float]?
-  private var packed: PackedBF16Matrix?
+  private var packed: PackedMatrix?
   private var crops: [String: FrozenWeight] = [:]
 
   /// Freezes `values` (shares their storage; no copy) for GEMMs in `precision` (fp32 where this
@@ -50,12 +50,12 @@ public final class FrozenWeight: @unchecked Sendable {
   /// The Winograd filters, computed with `make` the first time.
   func winograd(_ make: () -> [Float]) -> [Float] { cached(\.winogradFilters, make) }
 
-  /// The weight as the bf16 GEMM's `A` (`[C_out, C·kH·kW]`), packed the first time; nil unless
-  /// `precision` is bf16.
-  func bf16Matrix(rows: Int) -> PackedBF16Matrix? {
-    guard precision == .bf16, rows > 0 else { return nil }
+  /// The weight as our packed GEMM's `A` (`[C_out, C·kH·kW]`) in `precision`, packed the first
+  /// time; nil where this CPU lacks AVX-512 (the convolution then uses BLAS).
+  func packedMatrix(rows: Int) -> PackedMatrix? {
+    guard rows > 0, PackedMatrix.isSupported(precision) else { return nil }
     return cached(\.packed) {
-      PackedBF16Matrix(values, rows: rows, depth: values.count / rows)
+      PackedMatrix(values, rows: rows, depth: values.count / rows, precision: precision)
     }
   }
 

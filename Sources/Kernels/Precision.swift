@@ -43,39 +43,50 @@ public enum BFloat16 {
   }
 }
 
-/// A GEMM weight `A` (`m × k`, row-major) rounded to bf16 and packed for `multiply`.
-struct PackedBF16Matrix: Sendable {
+/// A frozen GEMM weight `A` (`m × k`, row-major) packed for our AVX-512 GEMM, as fp32 or rounded
+/// to bf16 (`precision`).
+struct PackedMatrix: Sendable {
   let rows: Int
   let depth: Int
+  let precision: Precision
   let words: [UInt32]
 
-  init(_ a: [Float], rows: Int, depth: Int) {
+  /// Whether this CPU runs the packed GEMM in `precision` (AVX-512; AVX512-BF16 for bf16).
+  static func isSupported(_ precision: Precision) -> Bool {
+    precision == .bf16 ? classify_cpu_has_bf16() != 0 : classify_cpu_has_avx512() != 0
+  }
+
+  init(_ a: [Float], rows: Int, depth: Int, precision: Precision) {
     self.rows = rows
     self.depth = depth
-    var words = [UInt32](repeating: 0, count: classify_bf16_packed_count(rows, depth))
+    self.precision = precision
+    let bf16: Int32 = precision == .bf16 ? 1 : 0
+    var words = [UInt32](repeating: 0, count: classify_packed_count(rows, depth, bf16))
     a.withUnsafeBufferPointer { source in
       words.withUnsafeMutableBufferPointer { target in
-        classify_bf16_pack_a(source.baseAddress, rows, depth, depth, target.baseAddress)
+        classify_pack_a(source.baseAddress, rows, depth, depth, bf16, target.baseAddress)
       }
     }
     self.words = words
   }
 
+  private var bf16: Int32 { precision == .bf16 ? 1 : 0 }
+
   /// `c[m × n] (row stride ldc) = A · b[k × n] (row stride ldb)`, in bf16 with fp32 sums, on the
-  /// compute pool's threads. Only where `Precision.bf16.isSupported`.
+  /// compute pool's threads. Only where `isSupported(precision)`.
   func multiply(
     _ b: UnsafePointer<Float>, ldb: Int, columns: Int, into c: UnsafeMutablePointer<Float>,
     ldc: Int
   ) {
     words.withUnsafeBufferPointer { packed in
-      classify_gemm_bf16(
-        packed.baseAddress, rows, depth, b, ldb, columns, c, ldc, ComputeThreads.count)
+      classify_packed_gemm(
+        packed.baseAddress, bf16, rows, depth, b, ldb, columns, c, ldc, ComputeThreads.count)
     }
   }
 
   /// `output[C_out, N·H·W] = A · im2col(input)` for a stride-1 convolution whose output has its
   /// input's size (`geometry`), packing B straight from the channel-major input (no im2col
-  /// matrix is written). Only where `Precision.bf16.isSupported`.
+  /// matrix is written). Only where `isSupported(precision)`.
   func multiplySameSize(
     _ input: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
     into output: UnsafeMutablePointer<Float>
@@ -86,9 +97,9 @@ struct PackedBF16Matrix: Sendable {
       dilation_height: g.dilationHeight, dilation_width: g.dilationWidth,
       padding_height: g.paddingHeight, padding_width: g.paddingWidth)
     words.withUnsafeBufferPointer { packed in
-      classify_gemm_bf16_same_size(
-        packed.baseAddress, rows, depth, &source, output, g.batch * g.inputHeight * g.inputWidth,
-        ComputeThreads.count)
+      classify_packed_gemm_same_size(
+        packed.baseAddress, bf16, rows, depth, &source, output,
+        g.batch * g.inputHeight * g.inputWidth, ComputeThreads.count)
     }
   }
 

@@ -3,23 +3,21 @@ import Testing
 
 @testable import Kernels
 
-@Suite("bf16 GEMM and convolution against their naive twins")
-struct BF16KernelTests {
+@Suite("Packed fp32 and bf16 GEMMs and convolutions against their naive twins")
+struct PackedGEMMTests {
   @Test(
-    "the packed bf16 GEMM equals bf16-rounded inputs multiplied in Double (tails in m, k, n)",
-    arguments: [(12, 32, 64), (13, 33, 7), (25, 70, 301), (1, 1, 1), (40, 100, 600)])
-  func gemm(shape: (Int, Int, Int)) throws {
+    "the packed GEMM equals its inputs (bf16-rounded for bf16) multiplied in Double (tails in m, k, n; shared and per-strip packing)",
+    arguments: [Precision.fp32, .bf16],
+    [(12, 32, 64), (13, 33, 7), (25, 70, 301), (1, 1, 1), (40, 100, 600), (30, 300, 90)])
+  func gemm(precision: Precision, shape: (Int, Int, Int)) throws {
     let (m, n, k) = shape
-    guard Precision.bf16.isSupported else {
-      #expect(Precision.bf16.effective == .fp32)
-      return
-    }
+    guard PackedMatrix.isSupported(precision) else { return }
     let a = convolutionTestValues(m * k, seed: 31)
     // B with a row stride wider than n, as im2col chunks and channel-major inputs have.
     let ldb = n + 5
     let wide = convolutionTestValues(k * ldb, seed: 32)
     let b = (0..<k).flatMap { row in wide[(row * ldb)..<(row * ldb + n)] }
-    let packed = PackedBF16Matrix(a, rows: m, depth: k)
+    let packed = PackedMatrix(a, rows: m, depth: k, precision: precision)
     let ldc = n + 3
     var c = [Float](repeating: -7, count: m * ldc)
     wide.withUnsafeBufferPointer { pb in
@@ -27,7 +25,11 @@ struct BF16KernelTests {
         packed.multiply(pb.baseAddress!, ldb: ldb, columns: n, into: pc.baseAddress!, ldc: ldc)
       }
     }
-    let expected = PackedBF16Matrix.naiveMultiply(a, b, m: m, k: k, n: n)
+    let expected =
+      precision == .bf16
+      ? PackedMatrix.naiveMultiply(a, b, m: m, k: k, n: n)
+      : MatMulKernels.naiveMatmul(
+        a, batchA: 1, b, batchB: 1, m: m, k: k, n: n, transposeA: false, transposeB: false)
     let actual = (0..<m).flatMap { row in c[(row * ldc)..<(row * ldc + n)] }
     expectClose(actual, expected, absolute: 1e-4, relative: 1e-5, "m \(m) n \(n) k \(k)")
     // Columns past n are never written.
@@ -36,7 +38,7 @@ struct BF16KernelTests {
   }
 
   @Test(
-    "a bf16-frozen convolution equals the naive one on bf16-rounded inputs (same-size, pruned, strided)",
+    "a frozen fp32 or bf16 convolution equals the naive one (on bf16-rounded inputs for bf16): same-size, pruned, strided",
     arguments: [
       ConvolutionGeometry(
         batch: 3, inputChannels: 5, inputHeight: 9, inputWidth: 8, outputChannels: 13,
@@ -58,12 +60,16 @@ struct BF16KernelTests {
         kernelHeight: 7, kernelWidth: 7, stride: 2, padding: 3),
     ])
   func convolution(_ g: ConvolutionGeometry) {
+    for precision in Precision.allCases { convolution(g, precision: precision) }
+  }
+
+  func convolution(_ g: ConvolutionGeometry, precision: Precision) {
     let x = convolutionTestValues(g.inputCount, seed: 41)
     let w = convolutionTestValues(g.weightCount, seed: 42)
     let bias = convolutionTestValues(g.outputChannels, seed: 43)
-    let frozen = FrozenWeight(w, precision: .bf16)
+    let frozen = FrozenWeight(w, precision: precision)
     let fast = g.forwardFromBatchMajor(x, weight: frozen.values, bias: bias, frozen: frozen)
-    let rounded = Precision.bf16.isSupported
+    let rounded = frozen.precision == .bf16
     let expected = ConvolutionKernels.naiveForward(
       input: rounded ? BFloat16.rounded(x) : x, weight: rounded ? BFloat16.rounded(w) : w,
       bias: bias, geometry: g)
@@ -77,6 +83,8 @@ struct BF16KernelTests {
     #expect(Precision.fp32.isSupported && Precision.fp32.effective == .fp32)
     let frozen = FrozenWeight([1, 2, 3], precision: .bf16)
     #expect(frozen.precision == (Precision.bf16.isSupported ? .bf16 : .fp32))
-    #expect(FrozenWeight([1], precision: .fp32).bf16Matrix(rows: 1) == nil)
+    #expect(
+      (FrozenWeight([1], precision: .fp32).packedMatrix(rows: 1) == nil)
+        == !PackedMatrix.isSupported(.fp32))
   }
 }

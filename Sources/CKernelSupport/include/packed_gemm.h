@@ -1,0 +1,52 @@
+#ifndef CLASSIFY_PACKED_GEMM_H
+#define CLASSIFY_PACKED_GEMM_H
+
+#include <stdint.h>
+
+/// 1 when this CPU executes AVX-512 (F and BW) and the operating system saves its registers: the
+/// packed fp32 GEMM runs. 0 otherwise (other CPUs, other architectures). Checked once.
+int classify_cpu_has_avx512(void);
+
+/// 1 when, in addition, the CPU executes AVX512-BF16 (`vdpbf16ps`): the packed bf16 GEMM runs.
+int classify_cpu_has_bf16(void);
+
+/// fp32 → bf16 bits with round-to-nearest-even, as PyTorch's `.to(torch.bfloat16)` (ATen's vector
+/// conversion): NaN becomes 0xFFFF (c10's scalar one writes 0x7FC0; both are NaN), infinities and
+/// subnormals are kept (no flush to zero).
+void classify_round_bf16(const float *x, uint16_t *bits, long count);
+
+/// Rows of A per micro-panel of the packed GEMMs.
+#define CLASSIFY_PACKED_PANEL_ROWS 12
+
+/// Words of the packed form of an m×k A: one fp32 per k, or one bf16 pair per two k.
+long classify_packed_count(long m, long k, int bf16);
+
+/// Packs row-major fp32 A (m×k, row stride lda) for the packed GEMM: panels of 12 rows, each the
+/// k words of its rows (fp32 values, or bf16 pairs (A[r][2p], A[r][2p+1]) rounded to nearest
+/// even); rows and the odd k padded with 0.
+void classify_pack_a(const float *a, long m, long k, long lda, int bf16, uint32_t *packed);
+
+/// C (m×n, row stride ldc) = A·B with A packed by `classify_pack_a` and B row-major fp32 (k×n,
+/// row stride ldb), packed strip by strip (rounded to bf16 when `bf16`); products accumulate in
+/// fp32. Runs on up to `threads` threads of the compute pool. Requires `classify_cpu_has_avx512()`
+/// (and `classify_cpu_has_bf16()` when `bf16`).
+void classify_packed_gemm(const uint32_t *packed_a, int bf16, long m, long k, const float *b,
+                          long ldb, long n, float *c, long ldc, long threads);
+
+/// B given implicitly as the im2col matrix of a stride-1 convolution whose output has its input's
+/// size, on channel-major activations: row (c, i, j) is channel c's whole [images·H·W] run shifted
+/// by (i·dh − ph)·W + (j·dw − pw), zero where the tap falls outside its image. The GEMM packs it
+/// straight from the input, so no im2col matrix is ever written.
+typedef struct {
+  const float *input;
+  long images, height, width, kernel_height, kernel_width;
+  long dilation_height, dilation_width, padding_height, padding_width;
+} classify_same_size_input;
+
+/// `classify_packed_gemm` with B the implicit im2col of `b` (k = C·kh·kw, n = images·H·W,
+/// ldc ≥ n).
+void classify_packed_gemm_same_size(const uint32_t *packed_a, int bf16, long m, long k,
+                                    const classify_same_size_input *b, float *c, long ldc,
+                                    long threads);
+
+#endif

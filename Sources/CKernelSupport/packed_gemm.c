@@ -1,0 +1,371 @@
+// GEMMs for frozen weights on AVX-512: fp32 (FMA) and bf16 with fp32 sums (AVX512-BF16
+// `vdpbf16ps`: 16 lanes × a pair of products per instruction, twice an FMA's multiply-adds).
+// See packed_gemm.h.
+//
+// Layout, as BLIS-style GEMMs do: A (the frozen weight) is packed once into panels of 12 rows;
+// B is packed per block of 128 words into strips of 32 columns (a word is one fp32 k, or a bf16
+// pair of k rounded on the way); a 12×32 micro-kernel keeps 24 accumulators in registers, reads
+// one A word per row (broadcast) and two B vectors per word. With enough strips each task packs
+// its own strip block by block and runs every A panel over it while it is in cache; otherwise B
+// is packed once per block, shared, and tasks split the A panels.
+#include "packed_gemm.h"
+
+#include "compute_pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PANEL CLASSIFY_PACKED_PANEL_ROWS
+#define STRIP 32
+/// Words per packed block of B: a strip block is 16 KiB, an A panel block 6 KiB.
+#define BLOCK_WORDS 128
+/// A panels per parallel task when B is shared.
+#define PANELS_PER_TASK 8
+
+static uint16_t round_one(float value) {
+  uint32_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return 0xFFFF;  // NaN, as ATen's vector conversion
+  return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+void classify_round_bf16(const float *x, uint16_t *bits, long count) {
+  for (long i = 0; i < count; i++) bits[i] = round_one(x[i]);
+}
+
+static long words_of(long k, int bf16) { return bf16 ? (k + 1) / 2 : k; }
+
+long classify_packed_count(long m, long k, int bf16) {
+  long panels = (m + PANEL - 1) / PANEL;
+  return panels * PANEL * words_of(k, bf16);
+}
+
+void classify_pack_a(const float *a, long m, long k, long lda, int bf16, uint32_t *packed) {
+  long words = words_of(k, bf16);
+  long panels = (m + PANEL - 1) / PANEL;
+  for (long panel = 0; panel < panels; panel++) {
+    uint32_t *target = packed + panel * PANEL * words;
+    for (long p = 0; p < words; p++) {
+      for (long r = 0; r < PANEL; r++) {
+        long row = panel * PANEL + r;
+        uint32_t word = 0;
+        if (row < m && bf16) {
+          uint32_t high = 2 * p + 1 < k ? round_one(a[row * lda + 2 * p + 1]) : 0;
+          word = round_one(a[row * lda + 2 * p]) | (high << 16);
+        } else if (row < m) {
+          memcpy(&word, &a[row * lda + p], sizeof word);
+        }
+        target[p * PANEL + r] = word;
+      }
+    }
+  }
+}
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+/// 0: none, 1: AVX-512 F + BW, 2: and AVX512-BF16.
+static int cpu_level(void) {
+  static int cached = -1;
+  if (cached >= 0) return cached;
+  unsigned eax, ebx, ecx, edx;
+  int level = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 27))) {  // OSXSAVE
+    unsigned low, high;
+    __asm__("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+    // XMM, YMM, opmask, ZMM_Hi256 and Hi16_ZMM state saved by the OS.
+    int os_avx512 = (low & 0xE6) == 0xE6;
+    if (os_avx512 && __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && ((ebx >> 16) & 1) &&
+        ((ebx >> 30) & 1)) {
+      level = 1;
+      if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && ((eax >> 5) & 1)) level = 2;
+    }
+  }
+  cached = level;
+  return level;
+}
+
+int classify_cpu_has_avx512(void) { return cpu_level() >= 1; }
+int classify_cpu_has_bf16(void) { return cpu_level() >= 2; }
+
+#define TARGET __attribute__((target("avx512f,avx512bw")))
+#define TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512bf16")))
+
+/// Rounds 16 fp32 lanes to bf16 bits (round-to-nearest-even, NaN → 0xFFFF) in the low half of
+/// each 32-bit lane, exactly as `round_one`.
+TARGET static __m512i round_lanes(__m512 x) {
+  __m512i bits = _mm512_castps_si512(x);
+  __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+  __m512i rounded =
+      _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
+  __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+  return _mm512_mask_mov_epi32(rounded, nan, _mm512_set1_epi32(0xFFFF));
+}
+
+typedef struct {
+  const uint32_t *packed_a;
+  const float *b;
+  float *c;
+  uint32_t *packed_b;
+  int bf16;
+  long m, k, n, ldb, ldc, words, first_word, block_words, strips, panel_tasks;
+  /// When set, B is this implicit im2col and `b`/`ldb` are unused; per row of B, the offset of
+  /// its shifted run from the input (`same_offset`) and its tap's shift (`same_dy`, `same_dx`).
+  const classify_same_size_input *same;
+  const long *same_offset;
+  const int *same_dy, *same_dx;
+} gemm_job;
+
+/// Row `row` of explicit B from column `start`, masked to `columns`; zero past k.
+TARGET static __m512 explicit_lanes(const gemm_job *job, long row, long start, __mmask16 columns) {
+  if (row >= job->k) return _mm512_setzero_ps();
+  return _mm512_maskz_loadu_ps(columns, job->b + row * job->ldb + start);
+}
+
+/// Row `row` of the implicit im2col from column `start`: its channel's run shifted by the tap's
+/// offset, masked to the taps that fall inside their image and to `columns`; zero past k.
+TARGET static __m512 same_size_lanes(const gemm_job *job, long row, long start, __m512i oh,
+                                     __m512i ow, __mmask16 columns) {
+  if (row >= job->k) return _mm512_setzero_ps();
+  const classify_same_size_input *b = job->same;
+  __m512i y = _mm512_add_epi32(oh, _mm512_set1_epi32(job->same_dy[row]));
+  __m512i x = _mm512_add_epi32(ow, _mm512_set1_epi32(job->same_dx[row]));
+  __mmask16 inside = columns & _mm512_cmpge_epi32_mask(y, _mm512_setzero_si512()) &
+                     _mm512_cmplt_epi32_mask(y, _mm512_set1_epi32((int)b->height)) &
+                     _mm512_cmpge_epi32_mask(x, _mm512_setzero_si512()) &
+                     _mm512_cmplt_epi32_mask(x, _mm512_set1_epi32((int)b->width));
+  // Masked-off lanes are never read, so the shifted address may point outside the run.
+  return _mm512_maskz_loadu_ps(inside, b->input + job->same_offset[row] + start);
+}
+
+/// Packs `count` words from word `first` of strip `strip` of B into `target`: for each word p,
+/// 32 words (fp32 B[p][col], or bf16(B[2p][col]) | bf16(B[2p + 1][col]) << 16), zero beyond k
+/// and n.
+TARGET static void pack_block(const gemm_job *job, long strip, long first, long count,
+                              uint32_t *target) {
+  for (long half = 0; half < 2; half++) {
+    long start = strip * STRIP + 16 * half;
+    long valid = job->n - start;
+    __mmask16 columns = valid >= 16 ? 0xFFFF : valid <= 0 ? 0 : (__mmask16)((1u << valid) - 1);
+    __m512i oh = _mm512_setzero_si512(), ow = _mm512_setzero_si512();
+    if (job->same != NULL) {
+      long width = job->same->width, plane = job->same->height * width;
+      int lane_oh[16], lane_ow[16];
+      for (int lane = 0; lane < 16; lane++) {
+        long within = (start + lane) % plane;
+        lane_oh[lane] = (int)(within / width);
+        lane_ow[lane] = (int)(within % width);
+      }
+      oh = _mm512_loadu_si512(lane_oh);
+      ow = _mm512_loadu_si512(lane_ow);
+    }
+    for (long p = 0; p < count; p++) {
+      long word = first + p;
+      __m512i packed;
+      if (job->bf16) {
+        long row = 2 * word;
+        __m512 low, high;
+        if (job->same != NULL) {
+          low = same_size_lanes(job, row, start, oh, ow, columns);
+          high = same_size_lanes(job, row + 1, start, oh, ow, columns);
+        } else {
+          low = explicit_lanes(job, row, start, columns);
+          high = explicit_lanes(job, row + 1, start, columns);
+        }
+        packed = _mm512_or_si512(round_lanes(low), _mm512_slli_epi32(round_lanes(high), 16));
+      } else {
+        __m512 value = job->same != NULL ? same_size_lanes(job, word, start, oh, ow, columns)
+                                         : explicit_lanes(job, word, start, columns);
+        packed = _mm512_castps_si512(value);
+      }
+      _mm512_storeu_si512(target + p * STRIP + 16 * half, packed);
+    }
+  }
+}
+
+/// Stores a panel's 12×32 accumulators into C (adding to it when `accumulate`), `rows` and
+/// `columns` of them.
+TARGET static void store_tile(__m512 acc[PANEL][2], float *c, long ldc, long rows, long columns,
+                              int accumulate) {
+  __mmask16 m0 = columns >= 16 ? 0xFFFF : (__mmask16)((1u << columns) - 1);
+  __mmask16 m1 =
+      columns >= 32 ? 0xFFFF : columns <= 16 ? 0 : (__mmask16)((1u << (columns - 16)) - 1);
+  for (int r = 0; r < PANEL && r < rows; r++) {
+    float *line = c + r * ldc;
+    __m512 v0 = acc[r][0], v1 = acc[r][1];
+    if (accumulate) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, line));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, line + 16));
+    }
+    _mm512_mask_storeu_ps(line, m0, v0);
+    _mm512_mask_storeu_ps(line + 16, m1, v1);
+  }
+}
+
+/// C[rows × columns] (+)= A panel · B strip over `words` bf16 pairs.
+TARGET_BF16 static void kernel_bf16(long words, const uint32_t *a, const uint32_t *b, float *c,
+                                    long ldc, long rows, long columns, int accumulate) {
+  __m512 acc[PANEL][2];
+  for (int r = 0; r < PANEL; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (long p = 0; p < words; p++) {
+    __m512bh b0 = (__m512bh)_mm512_loadu_si512(b);
+    __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + 16);
+    for (int r = 0; r < PANEL; r++) {
+      __m512bh broadcast = (__m512bh)_mm512_set1_epi32((int)a[r]);
+      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], broadcast, b0);
+      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], broadcast, b1);
+    }
+    a += PANEL;
+    b += STRIP;
+  }
+  store_tile(acc, c, ldc, rows, columns, accumulate);
+}
+
+/// C[rows × columns] (+)= A panel · B strip over `words` fp32 k.
+TARGET static void kernel_fp32(long words, const uint32_t *a, const uint32_t *b, float *c,
+                               long ldc, long rows, long columns, int accumulate) {
+  __m512 acc[PANEL][2];
+  for (int r = 0; r < PANEL; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  const float *av = (const float *)a, *bv = (const float *)b;
+  for (long p = 0; p < words; p++) {
+    __m512 b0 = _mm512_loadu_ps(bv), b1 = _mm512_loadu_ps(bv + 16);
+    for (int r = 0; r < PANEL; r++) {
+      __m512 broadcast = _mm512_set1_ps(av[r]);
+      acc[r][0] = _mm512_fmadd_ps(broadcast, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(broadcast, b1, acc[r][1]);
+    }
+    av += PANEL;
+    bv += STRIP;
+  }
+  store_tile(acc, c, ldc, rows, columns, accumulate);
+}
+
+/// Every A panel in `[first_panel, last_panel)` against a packed strip block.
+TARGET static void panels_over_strip(const gemm_job *job, long strip, const uint32_t *b,
+                                     long first_word, long count, long first_panel,
+                                     long last_panel) {
+  long column = strip * STRIP;
+  long columns = job->n - column < STRIP ? job->n - column : STRIP;
+  for (long panel = first_panel; panel < last_panel; panel++) {
+    const uint32_t *a = job->packed_a + (panel * job->words + first_word) * PANEL;
+    long row = panel * PANEL;
+    float *c = job->c + row * job->ldc + column;
+    if (job->bf16) {
+      kernel_bf16(count, a, b, c, job->ldc, job->m - row, columns, first_word > 0);
+    } else {
+      kernel_fp32(count, a, b, c, job->ldc, job->m - row, columns, first_word > 0);
+    }
+  }
+}
+
+/// A task when there are many strips: strip `strip` against every A panel, block by block, its
+/// packed block kept in this thread's cache (no shared packed B, no barrier per block).
+TARGET static void multiply_strip(void *context, long strip) {
+  gemm_job *job = context;
+  _Alignas(64) uint32_t packed[BLOCK_WORDS * STRIP];
+  long panels = (job->m + PANEL - 1) / PANEL;
+  for (long first = 0; first < job->words; first += BLOCK_WORDS) {
+    long count = job->words - first < BLOCK_WORDS ? job->words - first : BLOCK_WORDS;
+    pack_block(job, strip, first, count, packed);
+    panels_over_strip(job, strip, packed, first, count, 0, panels);
+  }
+}
+
+/// Packs strip `strip` of the current block of B into the shared packed B.
+TARGET static void pack_strip(void *context, long strip) {
+  gemm_job *job = context;
+  pack_block(job, strip, job->first_word, job->block_words,
+             job->packed_b + strip * job->block_words * STRIP);
+}
+
+/// A task when B is shared: strip `index % strips` against a run of A panels.
+TARGET static void multiply_shared(void *context, long index) {
+  gemm_job *job = context;
+  long strip = index % job->strips;
+  long first_panel = (index / job->strips) * PANELS_PER_TASK;
+  long panels = (job->m + PANEL - 1) / PANEL;
+  long last_panel = first_panel + PANELS_PER_TASK < panels ? first_panel + PANELS_PER_TASK : panels;
+  panels_over_strip(job, strip, job->packed_b + strip * job->block_words * STRIP,
+                    job->first_word, job->block_words, first_panel, last_panel);
+}
+
+static void run(gemm_job job, long threads) {
+  if (job.m <= 0 || job.n <= 0) return;
+  job.words = words_of(job.k, job.bf16);
+  if (job.words == 0) {
+    for (long row = 0; row < job.m; row++) {
+      memset(job.c + row * job.ldc, 0, (size_t)job.n * sizeof(float));
+    }
+    return;
+  }
+  job.strips = (job.n + STRIP - 1) / STRIP;
+  if (job.strips >= 4 * (threads > 1 ? threads : 1)) {
+    classify_pool_run(job.strips, threads, multiply_strip, &job);
+    return;
+  }
+  long panels = (job.m + PANEL - 1) / PANEL;
+  job.panel_tasks = (panels + PANELS_PER_TASK - 1) / PANELS_PER_TASK;
+  long block = job.words < BLOCK_WORDS ? job.words : BLOCK_WORDS;
+  job.packed_b = aligned_alloc(64, (size_t)(job.strips * block * STRIP) * sizeof(uint32_t));
+  if (job.packed_b == NULL) abort();
+  for (long first = 0; first < job.words; first += BLOCK_WORDS) {
+    job.first_word = first;
+    job.block_words = job.words - first < BLOCK_WORDS ? job.words - first : BLOCK_WORDS;
+    classify_pool_run(job.strips, threads, pack_strip, &job);
+    classify_pool_run(job.strips * job.panel_tasks, threads, multiply_shared, &job);
+  }
+  free(job.packed_b);
+}
+
+void classify_packed_gemm(const uint32_t *packed_a, int bf16, long m, long k, const float *b,
+                          long ldb, long n, float *c, long ldc, long threads) {
+  gemm_job job = {.packed_a = packed_a, .bf16 = bf16, .b = b, .c = c, .m = m, .k = k, .n = n,
+                  .ldb = ldb, .ldc = ldc};
+  run(job, threads);
+}
+
+void classify_packed_gemm_same_size(const uint32_t *packed_a, int bf16, long m, long k,
+                                    const classify_same_size_input *b, float *c, long ldc,
+                                    long threads) {
+  long rows = k > 0 ? k : 1;
+  long *offset = malloc((size_t)rows * sizeof(long));
+  int *dy = malloc((size_t)rows * sizeof(int)), *dx = malloc((size_t)rows * sizeof(int));
+  if (offset == NULL || dy == NULL || dx == NULL) abort();
+  long taps = b->kernel_height * b->kernel_width, plane = b->height * b->width;
+  for (long row = 0; row < k; row++) {
+    long channel = row / taps;
+    dy[row] = (int)((row / b->kernel_width) % b->kernel_height * b->dilation_height -
+                    b->padding_height);
+    dx[row] = (int)(row % b->kernel_width * b->dilation_width - b->padding_width);
+    offset[row] = channel * b->images * plane + (long)dy[row] * b->width + dx[row];
+  }
+  gemm_job job = {.packed_a = packed_a, .bf16 = bf16, .c = c, .m = m, .k = k,
+                  .n = b->images * plane, .ldc = ldc, .same = b, .same_offset = offset,
+                  .same_dy = dy, .same_dx = dx};
+  run(job, threads);
+  free(offset);
+  free(dy);
+  free(dx);
+}
+
+#else
+
+int classify_cpu_has_avx512(void) { return 0; }
+int classify_cpu_has_bf16(void) { return 0; }
+
+void classify_packed_gemm(const uint32_t *packed_a, int bf16, long m, long k, const float *b,
+                          long ldb, long n, float *c, long ldc, long threads) {
+  (void)packed_a, (void)bf16, (void)m, (void)k, (void)b, (void)ldb, (void)n, (void)c, (void)ldc,
+      (void)threads;
+  abort();  // callers check classify_cpu_has_avx512() first
+}
+
+void classify_packed_gemm_same_size(const uint32_t *packed_a, int bf16, long m, long k,
+                                    const classify_same_size_input *b, float *c, long ldc,
+                                    long threads) {
+  (void)packed_a, (void)bf16, (void)m, (void)k, (void)b, (void)c, (void)ldc, (void)threads;
+  abort();  // callers check classify_cpu_has_avx512() first
+}
+
+#endif
