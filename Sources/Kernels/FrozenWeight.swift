@@ -70,6 +70,13 @@ public final class FrozenWeight: @unchecked Sendable {
     return crop
   }
 
+  /// Whether the packed GEMM form has been derived (for tests).
+  var hasPackedMatrix: Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return packed != nil
+  }
+
   /// Whether the Winograd form has been derived (for tests).
   var hasWinogradFilters: Bool {
     lock.lock()
