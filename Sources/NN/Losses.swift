@@ -5,7 +5,12 @@ public enum Loss {
   /// Cross-entropy from logits (`F.cross_entropy`): `mean_n(−log softmax(z_n)[t_n])`.
   /// Computed through log-softmax, so it is finite for any finite logits.
   /// Shapes: `logits: [N, C]`, `labels: N` integers in `0..<C`.
-  public static func crossEntropy(logits: Tensor, labels: [Int]) -> Tensor {
+  ///
+  /// With `labelSmoothing` ε (`F.cross_entropy(label_smoothing=ε)`), the target is
+  /// `(1 − ε)·onehot(t) + ε/C`: `mean_n((1 − ε)·(−log p_n[t_n]) + ε·mean_c(−log p_n[c]))`.
+  public static func crossEntropy(logits: Tensor, labels: [Int], labelSmoothing: Float = 0)
+    -> Tensor
+  {
     precondition(
       logits.rank == 2 && logits.shape[0] == labels.count,
       "crossEntropy: logits \(logits.shape) vs \(labels.count) labels")
@@ -13,8 +18,12 @@ public enum Loss {
     precondition(
       labels.allSatisfy { $0 >= 0 && $0 < classes },
       "crossEntropy: label out of range 0..<\(classes)")
-    var oneHot = [Float](repeating: 0, count: logits.count)
-    for (row, label) in labels.enumerated() { oneHot[row * classes + label] = 1 }
+    precondition(
+      labelSmoothing >= 0 && labelSmoothing <= 1,
+      "crossEntropy: label smoothing \(labelSmoothing) not in [0, 1]")
+    let spread = labelSmoothing / Float(max(classes, 1))
+    var oneHot = [Float](repeating: spread, count: logits.count)
+    for (row, label) in labels.enumerated() { oneHot[row * classes + label] += 1 - labelSmoothing }
     let picked = (logits.logSoftmax(alongAxis: 1) * Tensor(shape: logits.shape, scalars: oneHot))
       .sum()
     return -picked / Float(max(labels.count, 1))

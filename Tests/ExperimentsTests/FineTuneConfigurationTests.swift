@@ -85,6 +85,23 @@ struct FineTuneConfigurationTests {
     }
   }
 
+  @Test("label smoothing: left out of config.json at 0, read back, validated")
+  func labelSmoothing() throws {
+    let defaults = FineTuneConfiguration()
+    #expect(!String(decoding: try defaults.json(), as: UTF8.self).contains("labelSmoothing"))
+    var smoothed = defaults
+    smoothed.training.labelSmoothing = 0.1
+    let decoded = try JSONDecoder().decode(FineTuneConfiguration.self, from: try smoothed.json())
+    #expect(decoded.training.labelSmoothing == 0.1)
+    try smoothed.validate()
+    smoothed.training.labelSmoothing = 1
+    #expect {
+      try smoothed.validate()
+    } throws: { error in
+      "\(error)".contains("--label-smoothing must be in [0, 1)")
+    }
+  }
+
   @Test("shards in whole batches cover every row once")
   func batchShards() {
     let ranges = (0..<3).map { FeatureCache.shardRange(index: $0, count: 3, rows: 200, batch: 64) }

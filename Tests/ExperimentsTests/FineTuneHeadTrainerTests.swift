@@ -61,6 +61,27 @@ struct FineTuneHeadTrainerTests {
     #expect(abs(again.loss - best.loss) < 1e-6)
   }
 
+  @Test("label smoothing raises the training loss but not the validation loss's definition")
+  func labelSmoothing() throws {
+    let train = blobs(rows: 120, seed: 1, split: "train")
+    let validation = blobs(rows: 30, seed: 2, split: "validation")
+    var plain = try trainer(epochs: 2)
+    var smoothed = plain
+    smoothed.configuration.labelSmoothing = 0.2
+    let a = try plain.train(train: train, validation: validation, classCount: 3)
+    let b = try smoothed.train(train: train, validation: validation, classCount: 3)
+    // Separable blobs: plain cross-entropy falls towards 0, the smoothed target keeps a floor of
+    // the entropy of (0.867, 0.067, 0.067) ≈ 0.50.
+    let (plainLoss, smoothLoss) = (a.epochs.last!.trainLoss, b.epochs.last!.trainLoss)
+    #expect(smoothLoss > plainLoss && smoothLoss > 0.45, "\(plainLoss) vs \(smoothLoss)")
+    // Validation is plain cross-entropy of the smoothed head: below the smoothed training loss.
+    #expect(b.epochs.last!.validationLoss! < smoothLoss)
+    plain.configuration.labelSmoothing = 1
+    #expect(throws: HeadTrainingError.self) {
+      _ = try plain.train(train: train, validation: nil, classCount: 3)
+    }
+  }
+
   /// The head has no ReLU: our `relu` maps NaN to 0 (PyTorch's propagates it), which would
   /// hide the NaN from the loss.
   @Test("NaN features stop training with an error naming the epoch")

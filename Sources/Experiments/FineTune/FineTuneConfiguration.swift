@@ -174,6 +174,10 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
         "--weight-decay must be a finite number ≥ 0, got \(weightDecay)"
       ),
       ((0..<1).contains(validation), "--validation must be in [0, 1), got \(validation)"),
+      (
+        (0..<1).contains(training.labelSmoothing),
+        "--label-smoothing must be in [0, 1), got \(training.labelSmoothing)"
+      ),
       (validateEvery >= 1, "--validate-every must be at least 1, got \(validateEvery)"),
       ((resize ?? 1) >= 1, "--resize must be at least 1"),
       ((limit ?? 1) >= 1, "--limit must be at least 1"),
@@ -294,6 +298,9 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
       ("seed", "\(seed)"),
     ]
     if precision != .fp32 { rows.append(("backbone precision", precision.rawValue)) }
+    if training.labelSmoothing > 0 {
+      rows.append(("label smoothing", "ε = \(training.labelSmoothing) (training loss)"))
+    }
     if let limit { rows.append(("training images", "first \(limit)")) }
     if let testLimit { rows.append(("test images", "first \(testLimit)")) }
     if let augment { rows.append(("augmentation", "\(augment) (\(augmentCopies) cached copies)")) }

@@ -63,7 +63,9 @@ extension FineTuneRun {
         HeadTrainer.reseedDropouts(
           in: head, seed: settings.training.seed, epoch: epoch, batch: state.batch)
         optimizer.zeroGradients()
-        let (value, predictions) = HeadTrainer.lossAndGradients(labels: batch.labels) {
+        let (value, predictions) = HeadTrainer.lossAndGradients(
+          labels: batch.labels, labelSmoothing: settings.training.labelSmoothing
+        ) {
           model(batch.images)
         }
         guard value.isFinite else {

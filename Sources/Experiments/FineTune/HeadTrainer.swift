@@ -116,7 +116,9 @@ public struct HeadTrainer {
         let labels = indices.map { train.labels[$0] }
         Self.reseedDropouts(in: head, seed: settings.seed, epoch: epoch, batch: batch)
         optimizer.zeroGradients()
-        let (value, predictions) = Self.lossAndGradients(labels: labels) { head(inputs) }
+        let (value, predictions) = Self.lossAndGradients(
+          labels: labels, labelSmoothing: settings.labelSmoothing
+        ) { head(inputs) }
         guard value.isFinite else {
           throw HeadTrainingError.diverged(
             epoch: epoch, batch: batch + 1, checkpoint: state.best == nil ? nil : hooks.checkpoint,
@@ -152,11 +154,11 @@ public struct HeadTrainer {
   /// predicted classes. The tape is released before this returns: while it lives it shares
   /// the weights' storage, so the optimizer's in-place update would first copy every weight
   /// (100 MB a step for ResNet-50).
-  static func lossAndGradients(labels: [Int], logits compute: () -> Tensor) -> (
-    loss: Float, predictions: [Int]
-  ) {
+  static func lossAndGradients(
+    labels: [Int], labelSmoothing: Float = 0, logits compute: () -> Tensor
+  ) -> (loss: Float, predictions: [Int]) {
     let logits = compute()
-    let loss = Loss.crossEntropy(logits: logits, labels: labels)
+    let loss = Loss.crossEntropy(logits: logits, labels: labels, labelSmoothing: labelSmoothing)
     let value = loss.item
     if value.isFinite { loss.backward() }
     return (value, logits.detached.argmax(alongAxis: 1))
@@ -275,6 +277,9 @@ public struct HeadTrainer {
     }
     guard settings.learningRate > 0, settings.learningRate.isFinite else {
       throw fail("--learning-rate must be a positive number, got \(settings.learningRate)")
+    }
+    guard settings.labelSmoothing >= 0, settings.labelSmoothing < 1 else {
+      throw fail("--label-smoothing must be in [0, 1), got \(settings.labelSmoothing)")
     }
     guard settings.weightDecay >= 0 else {
       throw fail("--weight-decay must be ≥ 0, got \(settings.weightDecay)")

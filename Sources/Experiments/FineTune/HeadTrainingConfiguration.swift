@@ -17,7 +17,42 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
   public var validateEvery: Int = 1
   /// Seeds the head's initialisation, its dropout masks and each epoch's shuffle.
   public var seed: UInt64 = 0
+  /// ε of label smoothing in the training loss (PyTorch's `CrossEntropyLoss(label_smoothing=ε)`;
+  /// 0: none). Validation and test losses stay plain cross-entropy, so runs compare.
+  public var labelSmoothing: Float = 0
 
   /// The assignment's settings.
   public init() {}
+
+  private enum CodingKeys: String, CodingKey {
+    case epochs, batchSize, learningRate, momentum, weightDecay, validateEvery, seed
+    case labelSmoothing
+  }
+
+  /// Reads the settings; keys added after the first release may be absent (their default).
+  public init(from decoder: any Decoder) throws {
+    let values = try decoder.container(keyedBy: CodingKeys.self)
+    epochs = try values.decode(Int.self, forKey: .epochs)
+    batchSize = try values.decode(Int.self, forKey: .batchSize)
+    learningRate = try values.decode(Float.self, forKey: .learningRate)
+    momentum = try values.decode(Float.self, forKey: .momentum)
+    weightDecay = try values.decode(Float.self, forKey: .weightDecay)
+    validateEvery = try values.decode(Int.self, forKey: .validateEvery)
+    seed = try values.decode(UInt64.self, forKey: .seed)
+    labelSmoothing = try values.decodeIfPresent(Float.self, forKey: .labelSmoothing) ?? 0
+  }
+
+  /// Writes the settings; an option at its default that earlier releases did not have is left
+  /// out, so their runs resume with an unchanged configuration.
+  public func encode(to encoder: any Encoder) throws {
+    var values = encoder.container(keyedBy: CodingKeys.self)
+    try values.encode(epochs, forKey: .epochs)
+    try values.encode(batchSize, forKey: .batchSize)
+    try values.encode(learningRate, forKey: .learningRate)
+    try values.encode(momentum, forKey: .momentum)
+    try values.encode(weightDecay, forKey: .weightDecay)
+    try values.encode(validateEvery, forKey: .validateEvery)
+    try values.encode(seed, forKey: .seed)
+    if labelSmoothing != 0 { try values.encode(labelSmoothing, forKey: .labelSmoothing) }
+  }
 }

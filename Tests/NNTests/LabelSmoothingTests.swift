@@ -1,0 +1,44 @@
+import Checkpoints
+import Foundation
+import TestSupport
+import Testing
+
+@testable import NN
+@testable import TensorCore
+
+@Suite("Label smoothing against PyTorch")
+struct LabelSmoothingTests {
+  @Test(
+    "crossEntropy(labelSmoothing:) equals F.cross_entropy(label_smoothing=ε), loss and gradient",
+    arguments: ["0.1", "0.3"])
+  func matchesPyTorch(epsilon: String) throws {
+    // scripts/fixtures/make_loss_fixtures.py
+    let url = try #require(Bundle.module.resourceURL)
+      .appendingPathComponent("Fixtures").appendingPathComponent("loss_reference.safetensors")
+    let file = try SafetensorsFile.read(from: url)
+    let x = try file.tensor(named: "x").requiringGradient()
+    let labels = try file.tensor(named: "labels").scalars.map { Int($0) }
+    let loss = Loss.crossEntropy(
+      logits: x, labels: labels, labelSmoothing: try #require(Float(epsilon)))
+    expectClose(
+      [loss.item], try file.tensor(named: "smooth\(epsilon).loss").scalars, absolute: 1e-6,
+      relative: 1e-5)
+    loss.backward()
+    expectClose(
+      try #require(x.gradient).scalars, try file.tensor(named: "smooth\(epsilon).grad").scalars,
+      absolute: 1e-6, relative: 1e-5)
+  }
+
+  @Test("ε = 0 is plain cross-entropy; ε = 1 is the mean of −log p over the classes, by hand")
+  func limits() {
+    let x = Tensor(shape: [1, 3], scalars: [1, 2, 3])
+    let logSum = Foundation.log(Foundation.exp(1.0) + Foundation.exp(2.0) + Foundation.exp(3.0))
+    // −log p = logSum − z: plain picks label 0, ε = 1 averages all three.
+    expectClose(
+      [Loss.crossEntropy(logits: x, labels: [0], labelSmoothing: 0).item], [Float(logSum - 1)],
+      absolute: 1e-6, relative: 1e-6)
+    expectClose(
+      [Loss.crossEntropy(logits: x, labels: [0], labelSmoothing: 1).item], [Float(logSum - 2)],
+      absolute: 1e-6, relative: 1e-6)
+  }
+}
