@@ -35,7 +35,10 @@ struct FineTuneCommand: ParsableCommand {
   @Option(help: "Output folder (default runs/finetune-<date>-<time>).")
   var runDir: String?
 
-  @Option(help: "Continue the interrupted run in this folder (its own settings are used).")
+  @Option(
+    help:
+      "Continue the run in this folder with its own settings; with --epochs N a finished or interrupted run grows to N head epochs."
+  )
   var resume: String?
 
   @Flag(help: "First download the dataset and the weights when they are missing.")
@@ -48,7 +51,8 @@ struct FineTuneCommand: ParsableCommand {
     defer { signals.cancel() }
     let run: FineTuneRun
     if let resume {
-      run = try FineTuneRun.resuming(directory: URL(fileURLWithPath: resume), stop: stop)
+      run = try FineTuneRun.resuming(
+        directory: URL(fileURLWithPath: resume), stop: stop, headEpochs: try grownEpochs())
     } else {
       if download { try fetchMissing() }
       let formatter = DateFormatter()
@@ -65,6 +69,27 @@ struct FineTuneCommand: ParsableCommand {
     case .finished: break
     case .interrupted: throw ExitCode(130)
     }
+  }
+
+  /// With `--resume`, the head epochs asked for (`--epochs`), or nil. Any other setting given is
+  /// refused by name: the run keeps its own, and a silently ignored option would look applied.
+  func grownEpochs() throws -> Int? {
+    let given = try options.configuration()
+    let defaults = try FineTuneOptions.parse([]).configuration()
+    let changed = FineTuneConfiguration.changedFields(
+      from: defaults.canonicalJSON, to: given.canonicalJSON)
+    let others = changed.filter { $0 != "epochs" }
+    guard others.isEmpty else {
+      throw ValidationError(
+        "--resume continues a run with its own settings; drop \(others.map(Self.option).joined(separator: ", ")) "
+          + "(only --epochs may be given, to grow the run), or start a new --run-dir with them")
+    }
+    return changed.contains("epochs") ? given.training.epochs : nil
+  }
+
+  /// The command-line spelling of a `config.json` key: `learningRate` → `--learning-rate`.
+  static func option(_ key: String) -> String {
+    "--" + key.map { $0.isUppercase ? "-" + $0.lowercased() : String($0) }.joined()
   }
 
   /// `--download`: the catalogued dataset and weights, through `classify data download` and

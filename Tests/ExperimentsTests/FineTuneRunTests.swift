@@ -159,6 +159,49 @@ struct FineTuneRunTests {
     }
   }
 
+  @Test("--resume --epochs N grows a finished run to exactly the run started with N")
+  func grows() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var short = configuration()
+    short.training.epochs = 2
+    var long = configuration()
+    long.training.epochs = 4
+    let (reference, _, _) = try run(long, "four")
+    let (first, firstOutcome, _) = try run(short, "grown")
+    guard case .finished = firstOutcome else {
+      Issue.record("the two-epoch run did not finish: \(firstOutcome)")
+      return
+    }
+    let grown = try FineTuneRun.resuming(directory: first.directory, headEpochs: 4)
+    let (_, outcome, lines) = try execute(grown, resume: true)
+    guard case .finished = outcome else {
+      Issue.record("the grown run did not finish: \(outcome)")
+      return
+    }
+    #expect(lines.contains { $0.contains("growing") && $0.contains("4 head epochs") })
+    for file in ["metrics.csv", "test.json", "test-predictions.csv"] {
+      #expect(try contents(first, file) == contents(reference, file), "\(file) differs")
+    }
+    // The same kept model (its metadata records the settings of when it was kept).
+    let (kept, expected) = (
+      try SafetensorsFile.read(from: first.directory.appendingPathComponent("best.safetensors")),
+      try SafetensorsFile.read(from: reference.directory.appendingPathComponent("best.safetensors"))
+    )
+    #expect(
+      kept.tensors == expected.tensors && kept.metadata["epoch"] == expected.metadata["epoch"])
+    #expect(
+      try FineTuneConfiguration.read(from: first.directory.appendingPathComponent("config.json"))
+        .training.epochs == 4)
+    // A run only grows, and not once it unfreezes the backbone.
+    #expect(throws: FineTuneError.self) {
+      _ = try FineTuneRun.resuming(directory: first.directory, headEpochs: 3)
+    }
+    // Resuming the grown run again changes nothing, and needs no --epochs.
+    let (_, again, _) = try execute(
+      try FineTuneRun.resuming(directory: first.directory), resume: true)
+    #expect(again == outcome)
+  }
+
   @Test("unfreezing trains the backbone too, and resumes exactly mid-epoch")
   func unfreezing() throws {
     defer { try? FileManager.default.removeItem(at: folder) }

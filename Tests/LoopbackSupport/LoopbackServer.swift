@@ -66,7 +66,9 @@ public struct LoopbackHandler {
       return try await respond(request, await log.count - 1)
     }
     let task = Task { try await server.run() }
-    try await server.waitUntilListening(timeout: 2)
+    // An upper bound only (it returns once the socket listens): under the full suite's load a
+    // server task may not be scheduled for seconds, and 2 s made the download tests flaky.
+    try await server.waitUntilListening(timeout: 120)
     guard case .ip4(_, let port)? = await server.listeningAddress else {
       task.cancel()
       throw CocoaError(.featureUnsupported)

@@ -222,7 +222,7 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
 
   /// The top-level fields whose values differ between two configurations' JSON (an unreadable
   /// side counts as every field changed).
-  static func changedFields(from old: String, to new: String) -> [String] {
+  public static func changedFields(from old: String, to new: String) -> [String] {
     func object(_ text: String) -> [String: Any]? {
       (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
     }

@@ -33,6 +33,8 @@ public final class FineTuneRun {
   public var showsProgress = true
   /// Test for interruption: stop after this many training batches in this process.
   public var stopAfterBatches: Int?
+  /// Set by `resuming(directory:headEpochs:)` when the run grows to more head epochs.
+  var growsHeadEpochs = false
 
   private var batchesThisProcess = 0
   private var lock: RunFolderLock?
@@ -64,14 +66,37 @@ public final class FineTuneRun {
   }
 
   /// The run in `directory`, with the configuration it was started with (for `--resume`).
-  public static func resuming(directory: URL, stop: StopRequest = .init()) throws -> FineTuneRun {
+  ///
+  /// `headEpochs` grows the run (`--resume RUN --epochs N`): a finished or interrupted run of
+  /// E head epochs continues to N ≥ E, exactly as a run started with N would have gone (the same
+  /// shuffles, dropout masks and momentum); `config.json` then says N. Refused for a run that
+  /// unfreezes the backbone (its head epochs are over once the backbone trains) and for N < E.
+  public static func resuming(
+    directory: URL, stop: StopRequest = .init(), headEpochs: Int? = nil
+  ) throws -> FineTuneRun {
     let file = directory.appendingPathComponent(File.config)
     guard FileManager.default.fileExists(atPath: file.path) else {
       throw FineTuneError(
         "\(directory.path) has no \(File.config): it is not a classify finetune run folder")
     }
-    return FineTuneRun(
-      configuration: try FineTuneConfiguration.read(from: file), directory: directory, stop: stop)
+    var configuration = try FineTuneConfiguration.read(from: file)
+    guard let headEpochs, headEpochs != configuration.training.epochs else {
+      return FineTuneRun(configuration: configuration, directory: directory, stop: stop)
+    }
+    guard headEpochs > configuration.training.epochs else {
+      throw FineTuneError(
+        "--epochs \(headEpochs): \(directory.path) has \(configuration.training.epochs) head epochs already, and a run only grows; "
+          + "start a new --run-dir for fewer")
+    }
+    guard configuration.unfreezeEpochs == 0 else {
+      throw FineTuneError(
+        "--epochs: \(directory.path) unfreezes the backbone after its head epochs, so they cannot grow; "
+          + "start a new --run-dir with --epochs \(headEpochs)")
+    }
+    configuration.training.epochs = headEpochs
+    let run = FineTuneRun(configuration: configuration, directory: directory, stop: stop)
+    run.growsHeadEpochs = true
+    return run
   }
 
   private func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
@@ -126,6 +151,11 @@ public final class FineTuneRun {
     defer { lock = nil }
     if resume {
       try checkResumable()
+      if growsHeadEpochs {
+        // Under the lock, after the checks: config.json now says how far the run goes.
+        try writeAtomically(try configuration.json(), to: url(File.config))
+        say("growing \(directory.path) to \(configuration.training.epochs) head epochs")
+      }
     } else {
       // Again under the lock: another run may have started between the check and the lock.
       try checkNoEarlierFiles()
@@ -199,6 +229,8 @@ public final class FineTuneRun {
     inputs.model.fc = head
     var state = saved?.progress ?? TrainingProgress()
     var phase = saved?.phase ?? "head"
+    // A finished head-only run that grows goes back to its head epochs where it stopped.
+    if growsHeadEpochs, phase == "done" { phase = "head" }
 
     if phase == "head" {
       let trainer = HeadTrainer(
@@ -235,7 +267,11 @@ public final class FineTuneRun {
   /// with (as recorded in the state file, or in `.config-started.json` before the first state),
   /// naming the changed fields; or when this run's configuration differs from the folder's.
   func checkResumable() throws {
-    let folderConfiguration = try FineTuneConfiguration.read(from: url(File.config))
+    var folderConfiguration = try FineTuneConfiguration.read(from: url(File.config))
+    // The one change a resume may make: more head epochs (`resuming(directory:headEpochs:)`),
+    // also when a growing run was stopped before it recorded the new count.
+    let growing = growsHeadEpochs
+    let grows = { (fields: [String]) in fields.filter { !(growing && $0 == "epochs") } }
     var recorded: (json: String, source: String)?
     if let json = try TrainingStateFile.recordedConfiguration(in: url(File.state)) {
       recorded = (json, File.state)
@@ -243,8 +279,9 @@ public final class FineTuneRun {
       recorded = (String(decoding: data, as: UTF8.self), File.startedWith)
     }
     if let recorded {
-      let changed = FineTuneConfiguration.changedFields(
-        from: recorded.json, to: folderConfiguration.canonicalJSON)
+      let changed = grows(
+        FineTuneConfiguration.changedFields(
+          from: recorded.json, to: folderConfiguration.canonicalJSON))
       guard changed.isEmpty else {
         throw FineTuneError(
           "\(url(File.config).path) was edited after the run started (changed: \(changed.joined(separator: ", "))); "
@@ -256,6 +293,7 @@ public final class FineTuneRun {
         "note: \(directory.path) records no starting configuration (an older run folder); resuming with \(File.config) as it is"
       )
     }
+    if growsHeadEpochs { folderConfiguration.training.epochs = configuration.training.epochs }
     let changed = FineTuneConfiguration.changedFields(
       from: folderConfiguration.canonicalJSON, to: configuration.canonicalJSON)
     guard changed.isEmpty else {
