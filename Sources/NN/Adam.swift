@@ -112,4 +112,49 @@ public final class Adam: Optimizer {
       }
     }
   }
+
+  /// PyTorch's names: the step count `step`, the moments `exp_avg`, `exp_avg_sq` and, with
+  /// AMSGrad, `max_exp_avg_sq`.
+  public var stateNames: [String] {
+    ["step", "exp_avg", "exp_avg_sq"] + (amsgrad ? ["max_exp_avg_sq"] : [])
+  }
+
+  /// The moments and step count of `parameter`, or empty before its first step.
+  public func state(for parameter: Parameter) -> [String: Tensor] {
+    guard let state = moments[parameter] else { return [:] }
+    var tensors = [
+      "step": Tensor([Float(state.step)]),
+      "exp_avg": Tensor(shape: parameter.shape, scalars: state.first),
+      "exp_avg_sq": Tensor(shape: parameter.shape, scalars: state.second),
+    ]
+    if amsgrad {
+      tensors["max_exp_avg_sq"] = Tensor(shape: parameter.shape, scalars: state.maximumSecond)
+    }
+    return tensors
+  }
+
+  /// Restores the moments and step count (all of them, or none).
+  public func setState(_ state: [String: Tensor], for parameter: Parameter)
+    throws(OptimizerStateError)
+  {
+    guard !state.isEmpty else {
+      moments[parameter] = nil
+      return
+    }
+    for name in stateNames where name != "step" {
+      guard state[name]?.shape == parameter.shape else {
+        throw OptimizerStateError(
+          description: "\(name) is missing or not of the parameter's shape \(parameter.shape)")
+      }
+    }
+    guard let step = state["step"]?.scalars.first, step >= 1, step == step.rounded(),
+      step < 1e9
+    else {
+      throw OptimizerStateError(description: "step is missing or not a positive whole number")
+    }
+    moments[parameter] = Moments(
+      step: Int(step), first: state["exp_avg"]?.scalars ?? [],
+      second: state["exp_avg_sq"]?.scalars ?? [],
+      maximumSecond: state["max_exp_avg_sq"]?.scalars ?? [])
+  }
 }

@@ -24,6 +24,21 @@ public protocol Optimizer: AnyObject {
   var groups: [ParameterGroup] { get set }
   /// Applies one update to every parameter that has a gradient.
   func step()
+  /// The names of the per-parameter state tensors (PyTorch's `state_dict()["state"]` keys):
+  /// SGD `momentum_buffer`… as `momentum`; Adam `exp_avg`, `exp_avg_sq`, `step`.
+  var stateNames: [String] { get }
+  /// `parameter`'s state as named tensors (empty before its first step): the record a resumable
+  /// checkpoint saves, so a resumed run continues exactly.
+  func state(for parameter: Parameter) -> [String: Tensor]
+  /// Restores `parameter`'s state from `state(for:)`'s tensors (empty: as before the first
+  /// step). Throws `OptimizerStateError` for a missing or mis-shaped tensor.
+  func setState(_ state: [String: Tensor], for parameter: Parameter) throws(OptimizerStateError)
+}
+
+/// A saved optimizer state that does not fit the parameter it is restored for.
+public struct OptimizerStateError: Error, CustomStringConvertible, Equatable {
+  /// Which tensor, and what is wrong with it.
+  public let description: String
 }
 
 extension Optimizer {

@@ -55,6 +55,25 @@ public final class SGD: Optimizer {
   /// training checkpoint so that a resumed run continues exactly.
   public func momentumBuffer(for parameter: Parameter) -> [Float]? { buffers[parameter] }
 
+  /// `momentum`: the buffer `b`.
+  public var stateNames: [String] { ["momentum"] }
+
+  /// `["momentum": b]`, or empty before the first step.
+  public func state(for parameter: Parameter) -> [String: Tensor] {
+    buffers[parameter].map { ["momentum": Tensor(shape: parameter.shape, scalars: $0)] } ?? [:]
+  }
+
+  /// Restores the momentum buffer.
+  public func setState(_ state: [String: Tensor], for parameter: Parameter)
+    throws(OptimizerStateError)
+  {
+    if let buffer = state["momentum"], buffer.shape != parameter.shape {
+      throw OptimizerStateError(
+        description: "momentum has shape \(buffer.shape), the parameter \(parameter.shape)")
+    }
+    buffers[parameter] = state["momentum"]?.scalars
+  }
+
   /// Restores `parameter`'s momentum buffer (nil: as before the first step).
   public func setMomentumBuffer(_ buffer: [Float]?, for parameter: Parameter) {
     precondition(

@@ -71,6 +71,12 @@ struct FineTuneOptions: ParsableArguments {
   var seed: UInt64 = 0
 
   @Option(
+    help:
+      "sgd (the assignment's: momentum, --weight-decay an L2 penalty on the gradient) or adamw (PyTorch's AdamW: β = 0.9, 0.999, --weight-decay decoupled)."
+  )
+  var optimizer: OptimizerKind = .sgd
+
+  @Option(
     parsing: .unconditional,
     help:
       "Label smoothing ε of the training loss, as PyTorch's CrossEntropyLoss(label_smoothing=ε): the target is (1 − ε)·one-hot + ε/classes. Validation and test losses stay plain cross-entropy."
@@ -141,6 +147,7 @@ struct FineTuneOptions: ParsableArguments {
     configuration.training.seed = seed
     configuration.precision = precision
     configuration.training.labelSmoothing = labelSmoothing
+    configuration.training.optimizer = optimizer
     configuration.limit = limit
     configuration.testLimit = testLimit
     configuration.augment = augment
@@ -157,3 +164,5 @@ struct FineTuneOptions: ParsableArguments {
 extension FineTuneConfiguration.BackboneBatchNorm: ExpressibleByArgument {}
 
 extension Precision: ExpressibleByArgument {}
+
+extension OptimizerKind: ExpressibleByArgument {}

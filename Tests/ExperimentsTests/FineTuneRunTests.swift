@@ -202,6 +202,38 @@ struct FineTuneRunTests {
     #expect(again == outcome)
   }
 
+  @Test("AdamW trains the head, records itself, and resumes mid-epoch to the same bytes")
+  func adamW() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var settings = configuration()
+    settings.training.optimizer = .adamw
+    settings.training.learningRate = 0.01
+    settings.training.weightDecay = 0.05
+    let (whole, outcome, _) = try run(settings, "whole")
+    guard case .finished(let accuracy) = outcome else {
+      Issue.record("the AdamW run did not finish: \(outcome)")
+      return
+    }
+    #expect(accuracy > 0.45, "4 colour classes: chance is 0.25, got \(accuracy)")
+    let json = String(decoding: try contents(whole, "config.json"), as: UTF8.self)
+    #expect(json.contains("\"optimizer\" : \"adamw\""))
+    // The state file holds AdamW's own record: step and both moments per parameter.
+    let state = try SafetensorsFile.read(
+      from: whole.directory.appendingPathComponent("state.safetensors"))
+    #expect(
+      state.names.contains("exp_avg_sq.head.0.weight") && state.names.contains("step.head.0.weight")
+    )
+    #expect(!state.names.contains { $0.hasPrefix("momentum.") })
+    let (first, stopped, _) = try run(settings, "resumed", stopAfter: 11)
+    #expect(stopped == .interrupted(epoch: 2, batch: 5))
+    let (resumed, finished, _) = try execute(
+      try FineTuneRun.resuming(directory: first.directory), resume: true)
+    #expect(finished == outcome)
+    for file in ["metrics.csv", "test.json", "best.safetensors", "state.safetensors"] {
+      #expect(try contents(resumed, file) == contents(whole, file), "\(file) differs after resume")
+    }
+  }
+
   @Test("unfreezing trains the backbone too, and resumes exactly mid-epoch")
   func unfreezing() throws {
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -70,6 +70,42 @@ struct PyTorchReferenceTests {
     }
   }
 
+  @Test(
+    "an optimizer's state record carries a run across optimizers: step 1 on one, steps 2–3 on another equal PyTorch's",
+    arguments: ["sgd_momentum", "adamw"])
+  func stateRecord(name: String) throws {
+    func make(_ parameters: [Parameter]) -> any Optimizer {
+      name == "adamw"
+        ? Adam.adamW(parameters, learningRate: 1e-2)
+        : SGD(parameters, learningRate: 0.1, momentum: 0.9)
+    }
+    let layer = try freshLinear()
+    let bias = try #require(layer.bias)
+    let (gradWeight, gradBias) = (try tensor("grad.weight"), try tensor("grad.bias"))
+    let first = make(layer.parameters)
+    layer.weight.setGradient(gradWeight)
+    bias.setGradient(gradBias)
+    first.step()
+    let second = make(layer.parameters)
+    for parameter in layer.parameters {
+      let record = first.state(for: parameter)
+      #expect(Set(record.keys) == Set(first.stateNames))
+      try second.setState(record, for: parameter)
+    }
+    for step in 2...3 {
+      layer.weight.setGradient(gradWeight)
+      bias.setGradient(gradBias)
+      second.step()
+      expectClose(
+        layer.weight.value.scalars, try tensor("\(name).step\(step).weight").scalars,
+        absolute: 1e-7, relative: 1e-5, "\(name) step \(step) after the record")
+    }
+    // A record for another shape is refused.
+    #expect(throws: OptimizerStateError.self) {
+      try second.setState(second.state(for: bias), for: layer.weight)
+    }
+  }
+
   @Test("SGD with momentum 0.9")
   func sgdMomentum() throws {
     try expectSteps("sgd_momentum") { SGD($0, learningRate: 0.1, momentum: 0.9) }

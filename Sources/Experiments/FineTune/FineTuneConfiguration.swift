@@ -289,7 +289,10 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
       ("head", head.isEmpty ? "(a single Linear)" : head),
       ("head epochs", "\(epochs)"), ("batch size", "\(batchSize)"),
       ("learning rate", "\(learningRate)"), ("momentum", "\(momentum)"),
-      ("L2 (SGD weight decay)", "\(weightDecay)"),
+      (
+        training.optimizer == .sgd ? "L2 (SGD weight decay)" : "weight decay (AdamW, decoupled)",
+        "\(weightDecay)"
+      ),
       ("validation fraction", "\(validation), every \(validateEvery) epoch(s)"),
       (
         "input",
@@ -298,6 +301,7 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
       ("seed", "\(seed)"),
     ]
     if precision != .fp32 { rows.append(("backbone precision", precision.rawValue)) }
+    if training.optimizer != .sgd { rows.append(("optimizer", training.optimizer.description)) }
     if training.labelSmoothing > 0 {
       rows.append(("label smoothing", "ε = \(training.labelSmoothing) (training loss)"))
     }

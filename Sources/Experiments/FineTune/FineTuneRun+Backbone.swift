@@ -26,14 +26,13 @@ extension FineTuneRun {
     let frozenNorms = settings.backboneBatchNorm == .frozen
     let backboneParameters = backboneLayers.filter { !(frozenNorms && $0 is BatchNorm2d) }
       .flatMap { $0.ownParameters.map(\.1) }
-    let optimizer = SGD(
+    let optimizer = HeadTrainer.makeOptimizer(
       [
         ParameterGroup(
           backboneParameters, learningRate: settings.effectiveBackboneLearningRate,
           weightDecay: 0),
         ParameterGroup(head.parameters),
-      ], learningRate: settings.training.learningRate, momentum: settings.training.momentum,
-      weightDecay: settings.training.weightDecay)
+      ], configuration: settings.training)
     if resumingFrom {
       try TrainingStateFile.restore(
         from: directory.appendingPathComponent(File.state),

@@ -336,7 +336,7 @@ public final class FineTuneRun {
 
   /// The loop's hooks: progress line, stop checks, best and state files, metrics files.
   func hooks(
-    phase: String, head: Sequential, includesBackbone: Bool, optimizer: SGD,
+    phase: String, head: Sequential, includesBackbone: Bool, optimizer: any Optimizer,
     inputs: FineTuneInputs, rows: Int
   ) -> TrainingHooks {
     var hooks = TrainingHooks()

@@ -60,11 +60,26 @@ public struct HeadTrainer {
       bestState: kept)
   }
 
-  /// PyTorch's `optim.SGD(head.parameters(), lr, momentum, weight_decay)` for `head`.
-  public func makeOptimizer(for head: Sequential) -> SGD {
-    SGD(
-      head.parameters, learningRate: configuration.learningRate,
-      momentum: configuration.momentum, weightDecay: configuration.weightDecay)
+  /// The configured optimizer for `head`: PyTorch's `optim.SGD(head.parameters(), lr, momentum,
+  /// weight_decay)`, or `optim.AdamW(head.parameters(), lr, weight_decay)`.
+  public func makeOptimizer(for head: Sequential) -> any Optimizer {
+    Self.makeOptimizer([ParameterGroup(head.parameters)], configuration: configuration)
+  }
+
+  /// The configured optimizer over `groups` (groups may set their own rate and decay).
+  static func makeOptimizer(
+    _ groups: [ParameterGroup], configuration: HeadTrainingConfiguration
+  ) -> any Optimizer {
+    switch configuration.optimizer {
+    case .sgd:
+      SGD(
+        groups, learningRate: configuration.learningRate, momentum: configuration.momentum,
+        weightDecay: configuration.weightDecay)
+    case .adamw:
+      Adam(
+        groups, learningRate: configuration.learningRate, weightDecay: configuration.weightDecay,
+        decoupledWeightDecay: true)
+    }
   }
 
   /// Continues training `head` from `state` up to `configuration.epochs`: the resumable core.
@@ -80,7 +95,8 @@ public struct HeadTrainer {
   /// - Throws: `HeadTrainingError` for invalid settings or labels or a NaN/inf loss; what the
   ///   hooks throw.
   public func train(
-    _ head: Sequential, optimizer: SGD, copies: [FeatureCache], validation: FeatureCache?,
+    _ head: Sequential, optimizer: any Optimizer, copies: [FeatureCache],
+    validation: FeatureCache?,
     classCount: Int, state: inout TrainingProgress, hooks: TrainingHooks
   ) throws -> TrainingOutcome {
     let settings = configuration

@@ -20,13 +20,16 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
   /// ε of label smoothing in the training loss (PyTorch's `CrossEntropyLoss(label_smoothing=ε)`;
   /// 0: none). Validation and test losses stay plain cross-entropy, so runs compare.
   public var labelSmoothing: Float = 0
+  /// The optimizer: PyTorch's SGD (momentum, `weightDecay` as an L2 penalty on the gradient) or
+  /// AdamW (β = (0.9, 0.999), ε = 1e-8, `weightDecay` decoupled: `w ← w·(1 − η·λ)`).
+  public var optimizer: OptimizerKind = .sgd
 
   /// The assignment's settings.
   public init() {}
 
   private enum CodingKeys: String, CodingKey {
     case epochs, batchSize, learningRate, momentum, weightDecay, validateEvery, seed
-    case labelSmoothing
+    case labelSmoothing, optimizer
   }
 
   /// Reads the settings; keys added after the first release may be absent (their default).
@@ -40,6 +43,7 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
     validateEvery = try values.decode(Int.self, forKey: .validateEvery)
     seed = try values.decode(UInt64.self, forKey: .seed)
     labelSmoothing = try values.decodeIfPresent(Float.self, forKey: .labelSmoothing) ?? 0
+    optimizer = try values.decodeIfPresent(OptimizerKind.self, forKey: .optimizer) ?? .sgd
   }
 
   /// Writes the settings; an option at its default that earlier releases did not have is left
@@ -54,5 +58,22 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
     try values.encode(validateEvery, forKey: .validateEvery)
     try values.encode(seed, forKey: .seed)
     if labelSmoothing != 0 { try values.encode(labelSmoothing, forKey: .labelSmoothing) }
+    if optimizer != .sgd { try values.encode(optimizer, forKey: .optimizer) }
+  }
+}
+
+/// The optimizers `finetune` offers.
+public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
+  /// `torch.optim.SGD(lr, momentum, weight_decay)`: the assignment's.
+  case sgd
+  /// `torch.optim.AdamW(lr, weight_decay)`: decoupled weight decay.
+  case adamw
+
+  /// How the outputs name it, with what `--weight-decay` means for it.
+  public var description: String {
+    switch self {
+    case .sgd: "SGD (momentum; --weight-decay is an L2 penalty added to the gradient)"
+    case .adamw: "AdamW (β = 0.9, 0.999; --weight-decay is decoupled: w ← w·(1 − η·λ))"
+    }
   }
 }

@@ -4,7 +4,8 @@ import NN
 import TensorCore
 
 /// A run's resumable state, `state.safetensors`: every module's parameters and buffers under
-/// `<prefix>.<key>`, the optimizer's momentum under `momentum.<prefix>.<key>`, and the
+/// `<prefix>.<key>`, the optimizer's state under `<name>.<prefix>.<key>` (SGD's `momentum`,
+/// AdamW's `step`, `exp_avg`, `exp_avg_sq`: the optimizer's own record), and the
 /// `TrainingProgress` as JSON metadata. Written atomically, so an interruption at any moment
 /// leaves either the previous state or the new one.
 enum TrainingStateFile {
@@ -13,15 +14,16 @@ enum TrainingStateFile {
   /// Writes the state of `modules` and `optimizers` with `progress` and `phase`.
   static func write(
     to url: URL, progress: TrainingProgress, phase: String,
-    configuration: FineTuneConfiguration, modules: [(String, any Layer)], optimizers: [SGD]
+    configuration: FineTuneConfiguration, modules: [(String, any Layer)],
+    optimizers: [any Optimizer]
   ) throws {
     var tensors: [String: Tensor] = [:]
     for (prefix, module) in modules {
       for (key, value) in module.stateDict() { tensors["\(prefix).\(key)"] = value }
       for (key, parameter) in module.namedParameters {
         for optimizer in optimizers {
-          if let buffer = optimizer.momentumBuffer(for: parameter) {
-            tensors["momentum.\(prefix).\(key)"] = Tensor(shape: parameter.shape, scalars: buffer)
+          for (name, value) in optimizer.state(for: parameter) {
+            tensors["\(name).\(prefix).\(key)"] = value
           }
         }
       }
@@ -55,9 +57,9 @@ enum TrainingStateFile {
     return try SafetensorsFile.read(from: url).metadata["configuration"]
   }
 
-  /// Loads the weights and momentum of `modules` from `url` (every key must be present).
+  /// Loads the weights and optimizer state of `modules` from `url` (every key must be present).
   static func restore(
-    from url: URL, modules: [(String, any Layer)], optimizers: [SGD]
+    from url: URL, modules: [(String, any Layer)], optimizers: [any Optimizer]
   ) throws {
     let file = try SafetensorsFile.read(from: url)
     let tensors = file.tensors
@@ -68,11 +70,19 @@ enum TrainingStateFile {
       }
       try module.loadStateDict(state, source: url.path)
       for (key, parameter) in module.namedParameters {
-        let buffer = tensors["momentum.\(prefix).\(key)"]
-        guard buffer == nil || buffer?.shape == parameter.shape else {
-          throw FineTuneError("\(url.path): momentum of \(prefix).\(key) has the wrong shape")
+        for optimizer in optimizers {
+          var state: [String: Tensor] = [:]
+          for name in optimizer.stateNames {
+            state[name] = tensors["\(name).\(prefix).\(key)"]
+          }
+          do {
+            try optimizer.setState(state, for: parameter)
+          } catch {
+            throw FineTuneError(
+              "\(url.path): the optimizer state of \(prefix).\(key) does not fit: \(error); "
+                + "it was not written by this run — start a new run")
+          }
         }
-        for optimizer in optimizers { optimizer.setMomentumBuffer(buffer?.scalars, for: parameter) }
       }
     }
   }
