@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import NN
 import TensorCore
 import Vision
 
@@ -77,6 +78,17 @@ struct FineTuneOptions: ParsableArguments {
   var optimizer: OptimizerKind = .sgd
 
   @Option(
+    help:
+      "How the head's learning rate moves, batch by batch: constant, cosine (linear warm-up, then cosine to 0: PyTorch's LinearLR + CosineAnnealingLR) or one-cycle (PyTorch's OneCycleLR with --learning-rate as max_lr)."
+  )
+  var schedule: LearningRateSchedule = .constant
+
+  @Option(
+    parsing: .unconditional,
+    help: "The schedule's warm-up fraction of the steps (default 0 for cosine, 0.3 for one-cycle).")
+  var warmup: Double?
+
+  @Option(
     parsing: .unconditional,
     help:
       "Label smoothing ε of the training loss, as PyTorch's CrossEntropyLoss(label_smoothing=ε): the target is (1 − ε)·one-hot + ε/classes. Validation and test losses stay plain cross-entropy."
@@ -148,6 +160,8 @@ struct FineTuneOptions: ParsableArguments {
     configuration.precision = precision
     configuration.training.labelSmoothing = labelSmoothing
     configuration.training.optimizer = optimizer
+    configuration.training.schedule = schedule
+    configuration.training.warmup = warmup
     configuration.limit = limit
     configuration.testLimit = testLimit
     configuration.augment = augment
@@ -166,3 +180,5 @@ extension FineTuneConfiguration.BackboneBatchNorm: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
 
 extension OptimizerKind: ExpressibleByArgument {}
+
+extension LearningRateSchedule: ExpressibleByArgument {}

@@ -82,6 +82,26 @@ struct FineTuneHeadTrainerTests {
     }
   }
 
+  @Test("a one-cycle schedule sets each batch's rate; the last batch runs at PyTorch's final rate")
+  func schedule() throws {
+    let train = blobs(rows: 96, seed: 1, split: "train")
+    var trainer = try trainer(epochs: 3)
+    trainer.configuration.schedule = .oneCycle
+    let head = trainer.makeHead(inputFeatures: 16, classCount: 3)
+    let optimizer = trainer.makeOptimizer(for: head)
+    var state = TrainingProgress()
+    _ = try trainer.train(
+      head, optimizer: optimizer, copies: [train], validation: nil, classCount: 3, state: &state,
+      hooks: TrainingHooks())
+    let steps = 3 * ((96 + trainer.configuration.batchSize - 1) / trainer.configuration.batchSize)
+    let last = LearningRateSchedule.oneCycle.rate(
+      step: steps - 1, totalSteps: steps, warmup: 0.3, base: trainer.configuration.learningRate)
+    #expect(optimizer.groups[0].learningRate == last)
+    // OneCycleLR ends at max_lr / (25 · 10⁴).
+    #expect(abs(Double(last) - Double(trainer.configuration.learningRate) / 2.5e5) < 1e-12)
+    #expect(state.history.count == 3)
+  }
+
   /// The head has no ReLU: our `relu` maps NaN to 0 (PyTorch's propagates it), which would
   /// hide the NaN from the loss.
   @Test("NaN features stop training with an error naming the epoch")

@@ -175,6 +175,10 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
       ),
       ((0..<1).contains(validation), "--validation must be in [0, 1), got \(validation)"),
       (
+        (0..<1).contains(training.warmup ?? 0),
+        "--warmup must be a fraction in [0, 1), got \(training.warmup ?? 0)"
+      ),
+      (
         (0..<1).contains(training.labelSmoothing),
         "--label-smoothing must be in [0, 1), got \(training.labelSmoothing)"
       ),
@@ -302,6 +306,13 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
     ]
     if precision != .fp32 { rows.append(("backbone precision", precision.rawValue)) }
     if training.optimizer != .sgd { rows.append(("optimizer", training.optimizer.description)) }
+    if training.schedule != .constant {
+      rows.append(
+        (
+          "learning-rate schedule",
+          "\(training.schedule.rawValue) per batch, warm-up \(training.effectiveWarmup) of the steps"
+        ))
+    }
     if training.labelSmoothing > 0 {
       rows.append(("label smoothing", "ε = \(training.labelSmoothing) (training loss)"))
     }

@@ -132,6 +132,11 @@ public struct HeadTrainer {
         let labels = indices.map { train.labels[$0] }
         Self.reseedDropouts(in: head, seed: settings.seed, epoch: epoch, batch: batch)
         optimizer.zeroGradients()
+        // The rate of this batch: a function of its step alone, so a resumed run agrees.
+        optimizer.schedule(
+          settings.schedule, step: (epoch - 1) * batchCount + batch,
+          totalSteps: settings.epochs * batchCount, warmup: settings.effectiveWarmup,
+          baseRates: [settings.learningRate])
         let (value, predictions) = Self.lossAndGradients(
           labels: labels, labelSmoothing: settings.labelSmoothing
         ) { head(inputs) }
@@ -293,6 +298,9 @@ public struct HeadTrainer {
     }
     guard settings.learningRate > 0, settings.learningRate.isFinite else {
       throw fail("--learning-rate must be a positive number, got \(settings.learningRate)")
+    }
+    guard (settings.warmup ?? 0) >= 0, (settings.warmup ?? 0) < 1 else {
+      throw fail("--warmup must be a fraction in [0, 1), got \(settings.warmup ?? 0)")
     }
     guard settings.labelSmoothing >= 0, settings.labelSmoothing < 1 else {
       throw fail("--label-smoothing must be in [0, 1), got \(settings.labelSmoothing)")

@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// The hyper-parameters of training a head on cached features. Defaults are the assignment's
 /// (`optim.SGD(lr=0.001, momentum=0.9)`, batches of 64).
@@ -23,13 +24,22 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
   /// The optimizer: PyTorch's SGD (momentum, `weightDecay` as an L2 penalty on the gradient) or
   /// AdamW (β = (0.9, 0.999), ε = 1e-8, `weightDecay` decoupled: `w ← w·(1 − η·λ)`).
   public var optimizer: OptimizerKind = .sgd
+  /// How the head's learning rate moves, batch by batch, over the head epochs (PyTorch's
+  /// schedulers stepped per batch; see `LearningRateSchedule`).
+  public var schedule: LearningRateSchedule = .constant
+  /// The schedule's warm-up fraction of the steps (nil: 0 for cosine, PyTorch's 0.3 for
+  /// one-cycle).
+  public var warmup: Double?
+
+  /// The warm-up fraction the schedule uses.
+  public var effectiveWarmup: Double { warmup ?? (schedule == .oneCycle ? 0.3 : 0) }
 
   /// The assignment's settings.
   public init() {}
 
   private enum CodingKeys: String, CodingKey {
     case epochs, batchSize, learningRate, momentum, weightDecay, validateEvery, seed
-    case labelSmoothing, optimizer
+    case labelSmoothing, optimizer, schedule, warmup
   }
 
   /// Reads the settings; keys added after the first release may be absent (their default).
@@ -44,6 +54,9 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
     seed = try values.decode(UInt64.self, forKey: .seed)
     labelSmoothing = try values.decodeIfPresent(Float.self, forKey: .labelSmoothing) ?? 0
     optimizer = try values.decodeIfPresent(OptimizerKind.self, forKey: .optimizer) ?? .sgd
+    schedule =
+      try values.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? .constant
+    warmup = try values.decodeIfPresent(Double.self, forKey: .warmup)
   }
 
   /// Writes the settings; an option at its default that earlier releases did not have is left
@@ -59,6 +72,8 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
     try values.encode(seed, forKey: .seed)
     if labelSmoothing != 0 { try values.encode(labelSmoothing, forKey: .labelSmoothing) }
     if optimizer != .sgd { try values.encode(optimizer, forKey: .optimizer) }
+    if schedule != .constant { try values.encode(schedule, forKey: .schedule) }
+    try values.encodeIfPresent(warmup, forKey: .warmup)
   }
 }
 
