@@ -78,6 +78,13 @@ struct FineTuneOptions: ParsableArguments {
   var optimizer: OptimizerKind = .sgd
 
   @Option(
+    parsing: .unconditional,
+    help:
+      "Early stopping: end the head epochs once the validation loss has not improved for N validations in a row (the best model is kept either way)."
+  )
+  var patience: Int?
+
+  @Option(
     help:
       "How the head's learning rate moves, batch by batch: constant, cosine (linear warm-up, then cosine to 0: PyTorch's LinearLR + CosineAnnealingLR) or one-cycle (PyTorch's OneCycleLR with --learning-rate as max_lr)."
   )
@@ -162,6 +169,7 @@ struct FineTuneOptions: ParsableArguments {
     configuration.training.optimizer = optimizer
     configuration.training.schedule = schedule
     configuration.training.warmup = warmup
+    configuration.training.patience = patience
     configuration.limit = limit
     configuration.testLimit = testLimit
     configuration.augment = augment

@@ -82,6 +82,32 @@ struct FineTuneHeadTrainerTests {
     }
   }
 
+  @Test("early stopping: after `patience` validations without a lower loss, by hand and in a run")
+  func earlyStopping() throws {
+    func history(_ losses: [Double?]) -> [HeadEpochMetrics] {
+      losses.enumerated().map {
+        HeadEpochMetrics(
+          epoch: $0.offset + 1, trainLoss: 1, trainAccuracy: 0, validationLoss: $0.element)
+      }
+    }
+    #expect(!HeadTrainer.stopsEarly(history([0.9, 0.8, 0.85]), patience: 2))
+    #expect(HeadTrainer.stopsEarly(history([0.9, 0.8, 0.85, 0.8]), patience: 2))  // equal is no gain
+    #expect(!HeadTrainer.stopsEarly(history([0.9, nil, 0.8, nil]), patience: 1))  // unvalidated epochs
+    #expect(HeadTrainer.stopsEarly(history([0.9, nil, 0.8, nil, 0.81]), patience: 1))
+    #expect(!HeadTrainer.stopsEarly(history([0.9, 1, 1.1]), patience: nil))
+    // A real run: a high rate on small blobs overfits, the loss turns up, training stops early.
+    var trainer = try trainer(epochs: 40)
+    trainer.configuration.validateEvery = 1
+    trainer.configuration.learningRate = 0.5
+    trainer.configuration.patience = 2
+    let result = try trainer.train(
+      train: blobs(rows: 60, seed: 1, split: "train"),
+      validation: blobs(rows: 30, seed: 2, split: "validation"), classCount: 3)
+    #expect(result.epochs.count < 40, "trained all \(result.epochs.count) epochs")
+    #expect(HeadTrainer.stopsEarly(result.epochs, patience: 2))
+    #expect(!HeadTrainer.stopsEarly(Array(result.epochs.dropLast()), patience: 2))
+  }
+
   @Test("a one-cycle schedule sets each batch's rate; the last batch runs at PyTorch's final rate")
   func schedule() throws {
     let train = blobs(rows: 96, seed: 1, split: "train")

@@ -174,6 +174,7 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
         "--weight-decay must be a finite number ≥ 0, got \(weightDecay)"
       ),
       ((0..<1).contains(validation), "--validation must be in [0, 1), got \(validation)"),
+      ((training.patience ?? 1) >= 1, "--patience must be at least 1"),
       (
         (0..<1).contains(training.warmup ?? 0),
         "--warmup must be a fraction in [0, 1), got \(training.warmup ?? 0)"
@@ -306,6 +307,9 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
     ]
     if precision != .fp32 { rows.append(("backbone precision", precision.rawValue)) }
     if training.optimizer != .sgd { rows.append(("optimizer", training.optimizer.description)) }
+    if let patience = training.patience {
+      rows.append(("early stopping", "after \(patience) validations without a lower loss"))
+    }
     if training.schedule != .constant {
       rows.append(
         (

@@ -247,6 +247,13 @@ public final class FineTuneRun {
           phase: "head", head: head, includesBackbone: false, optimizer: optimizer, inputs: inputs,
           rows: trainCopies[0].labels.count))
       if outcome == .interrupted { return interrupted(state) }
+      if HeadTrainer.stopsEarly(state.history, patience: configuration.training.patience),
+        let last = state.history.last?.epoch, last < configuration.training.epochs
+      {
+        say(
+          "early stopping after epoch \(last): the validation loss has not improved for \(configuration.training.patience ?? 0) validations"
+        )
+      }
       phase = configuration.unfreezeEpochs > 0 ? "backbone" : "done"
       state.startEpoch(configuration.training.epochs + 1)
       try TrainingStateFile.write(

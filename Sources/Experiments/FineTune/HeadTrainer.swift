@@ -110,7 +110,9 @@ public struct HeadTrainer {
     }
     let rows = first.labels.count
     let batchCount = (rows + settings.batchSize - 1) / settings.batchSize
-    while state.epoch <= settings.epochs {
+    while state.epoch <= settings.epochs,
+      !Self.stopsEarly(state.history, patience: settings.patience)
+    {
       let epoch = state.epoch
       let train = copies[(epoch - 1) % copies.count]
       let order = Self.shuffledOrder(rows: rows, seed: settings.seed, epoch: epoch)
@@ -169,6 +171,16 @@ public struct HeadTrainer {
       if state.epoch <= settings.epochs, hooks.shouldStop() { return .interrupted }
     }
     return .finished
+  }
+
+  /// Whether early stopping ends training after `history`: the validation loss has not improved
+  /// (fallen below its best) for `patience` validations in a row. A function of the history
+  /// alone, so a resumed run stops where the uninterrupted one did.
+  public static func stopsEarly(_ history: [HeadEpochMetrics], patience: Int?) -> Bool {
+    guard let patience, patience >= 1 else { return false }
+    let losses = history.compactMap(\.validationLoss)
+    guard let best = losses.indices.min(by: { losses[$0] < losses[$1] }) else { return false }
+    return losses.count - 1 - best >= patience
   }
 
   /// The cross-entropy of `logits()` against `labels`, back-propagated when finite, and the
@@ -298,6 +310,9 @@ public struct HeadTrainer {
     }
     guard settings.learningRate > 0, settings.learningRate.isFinite else {
       throw fail("--learning-rate must be a positive number, got \(settings.learningRate)")
+    }
+    guard (settings.patience ?? 1) >= 1 else {
+      throw fail("--patience must be at least 1, got \(settings.patience ?? 0)")
     }
     guard (settings.warmup ?? 0) >= 0, (settings.warmup ?? 0) < 1 else {
       throw fail("--warmup must be a fraction in [0, 1), got \(settings.warmup ?? 0)")

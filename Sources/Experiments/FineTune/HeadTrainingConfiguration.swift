@@ -31,6 +31,10 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
   /// one-cycle).
   public var warmup: Double?
 
+  /// Early stopping: the head epochs end once the validation loss has not improved for this
+  /// many validations in a row (nil: never; fastai's `EarlyStoppingCallback(patience=N)`).
+  public var patience: Int?
+
   /// The warm-up fraction the schedule uses.
   public var effectiveWarmup: Double { warmup ?? (schedule == .oneCycle ? 0.3 : 0) }
 
@@ -39,7 +43,7 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
 
   private enum CodingKeys: String, CodingKey {
     case epochs, batchSize, learningRate, momentum, weightDecay, validateEvery, seed
-    case labelSmoothing, optimizer, schedule, warmup
+    case labelSmoothing, optimizer, schedule, warmup, patience
   }
 
   /// Reads the settings; keys added after the first release may be absent (their default).
@@ -57,6 +61,7 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
     schedule =
       try values.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? .constant
     warmup = try values.decodeIfPresent(Double.self, forKey: .warmup)
+    patience = try values.decodeIfPresent(Int.self, forKey: .patience)
   }
 
   /// Writes the settings; an option at its default that earlier releases did not have is left
@@ -74,6 +79,7 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
     if optimizer != .sgd { try values.encode(optimizer, forKey: .optimizer) }
     if schedule != .constant { try values.encode(schedule, forKey: .schedule) }
     try values.encodeIfPresent(warmup, forKey: .warmup)
+    try values.encodeIfPresent(patience, forKey: .patience)
   }
 }
 
