@@ -91,8 +91,9 @@ struct FineTuneHeadTrainerTests {
       }
     }
     #expect(!HeadTrainer.stopsEarly(history([0.9, 0.8, 0.85]), patience: 2))
-    #expect(HeadTrainer.stopsEarly(history([0.9, 0.8, 0.85, 0.8]), patience: 2))  // equal is no gain
-    #expect(!HeadTrainer.stopsEarly(history([0.9, nil, 0.8, nil]), patience: 1))  // unvalidated epochs
+    // Equal is no gain; unvalidated epochs do not count.
+    #expect(HeadTrainer.stopsEarly(history([0.9, 0.8, 0.85, 0.8]), patience: 2))
+    #expect(!HeadTrainer.stopsEarly(history([0.9, nil, 0.8, nil]), patience: 1))
     #expect(HeadTrainer.stopsEarly(history([0.9, nil, 0.8, nil, 0.81]), patience: 1))
     #expect(!HeadTrainer.stopsEarly(history([0.9, 1, 1.1]), patience: nil))
     // A real run: a high rate on small blobs overfits, the loss turns up, training stops early.
