@@ -199,8 +199,29 @@ struct FineTuneMetricsTests {
     let perClass = FineTuneMetrics.perClassAccuracy(confusion: matrix)
     #expect(perClass[0] == 0.5 && perClass[1] == 2.0 / 3.0 && perClass[2] == 0)
     #expect(FineTuneMetrics.perClassAccuracy(confusion: [[0, 0], [0, 3]])[0] == nil)
+    // Class b: TP 2, predicted 3 times (precision 2/3), 3 samples (recall 2/3), F1 2·2/(3+3).
+    // Class c: never predicted (precision undefined), F1 0; class a: precision 1/3, F1 2/(2+3).
+    let precision = FineTuneMetrics.perClassPrecision(confusion: matrix)
+    #expect(precision[0] == 1.0 / 3.0 && precision[1] == 2.0 / 3.0 && precision[2] == nil)
+    let f1 = FineTuneMetrics.perClassF1(confusion: matrix)
+    #expect(f1[0] == 0.4 && f1[1] == 2.0 / 3.0 && f1[2] == 0)
+    #expect(FineTuneMetrics.perClassF1(confusion: [[0, 0], [0, 3]])[0] == nil)
     let table = FineTuneMetrics.perClassTable(confusion: matrix, classNames: ["a", "b", "c"])
-    #expect(table.rows[1] == ["b", "3", "2", "66.7 %"])
+    #expect(table.rows[1] == ["b", "3", "2", "66.7 %", "66.7 %", "0.667"])
+    #expect(table.rows[2] == ["c", "1", "0", "0.0 %", "–", "0.000"])
+  }
+
+  @Test("top-5 accuracy counts labels among the five most probable classes; none for ≤ 5 classes")
+  func topFive() {
+    // Six classes; row 0's label 5 is 6th (miss), row 1's label 1 is 2nd (hit), row 2 ties: the
+    // lower index ranks first, so label 4 is 5th of the equal scores (hit).
+    let probabilities: [[Float]] = [
+      [0.3, 0.2, 0.2, 0.1, 0.1, 0.1], [0.5, 0.4, 0.1, 0, 0, 0], [0.1, 0.1, 0.1, 0.1, 0.1, 0.1],
+    ]
+    #expect(
+      FineTuneMetrics.topKAccuracy(probabilities: probabilities, labels: [5, 1, 4], k: 5)
+        == 2.0 / 3.0)
+    #expect(FineTuneMetrics.topKAccuracy(probabilities: [[0.5, 0.5]], labels: [0], k: 5) == nil)
   }
 
   @Test("metrics CSV leaves unvalidated epochs empty and is written atomically")

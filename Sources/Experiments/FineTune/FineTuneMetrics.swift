@@ -1,5 +1,6 @@
 import Foundation
 import Plotting
+import Vision
 
 /// Accuracy, per-class accuracy, the confusion matrix, the metrics CSV and the training curves
 /// of a fine-tuning run.
@@ -31,20 +32,55 @@ public enum FineTuneMetrics {
     }
   }
 
-  /// Class name, sample count, correct count and accuracy per class.
+  /// Each class's precision: correct / images predicted as that class, nil when none was.
+  public static func perClassPrecision(confusion: [[Int]]) -> [Double?] {
+    confusion.indices.map { index in
+      let predicted = confusion.reduce(0) { $0 + $1[index] }
+      return predicted == 0 ? nil : Double(confusion[index][index]) / Double(predicted)
+    }
+  }
+
+  /// Each class's F1, the harmonic mean of precision and recall (`sklearn`'s `f1_score` per
+  /// class): `2·TP / (2·TP + FP + FN)`, nil for a class neither present nor predicted.
+  public static func perClassF1(confusion: [[Int]]) -> [Double?] {
+    confusion.indices.map { index in
+      let truePositives = confusion[index][index]
+      let actual = confusion[index].reduce(0, +)
+      let predicted = confusion.reduce(0) { $0 + $1[index] }
+      let denominator = actual + predicted
+      return denominator == 0 ? nil : Double(2 * truePositives) / Double(denominator)
+    }
+  }
+
+  /// Fraction of rows whose label is among the `k` highest probabilities (ties to the lower
+  /// index, as every ranking here); nil when there are `k` classes or fewer (it would be 1).
+  public static func topKAccuracy(probabilities: [[Float]], labels: [Int], k: Int) -> Double? {
+    guard let width = probabilities.first?.count, width > k, !labels.isEmpty else { return nil }
+    let hits = zip(probabilities, labels).filter { row, label in
+      ImageClassifier.ranked(row).prefix(k).contains(label)
+    }.count
+    return Double(hits) / Double(labels.count)
+  }
+
+  /// Class name, sample count, correct count, accuracy (recall), precision and F1 per class.
   public static func perClassTable(
     confusion: [[Int]], classNames: [String], split: String = "test"
   ) -> Table {
     var table = Table(
       columns: [
         .init("class"), .init("samples", alignment: .right), .init("correct", alignment: .right),
-        .init("accuracy", alignment: .right),
+        .init("accuracy (recall)", alignment: .right), .init("precision", alignment: .right),
+        .init("F1", alignment: .right),
       ],
       caption: "\(split.prefix(1).uppercased() + split.dropFirst()) accuracy per class")
+    let (precision, f1) = (
+      perClassPrecision(confusion: confusion), perClassF1(confusion: confusion)
+    )
     for (index, accuracy) in perClassAccuracy(confusion: confusion).enumerated() {
       table.append([
         name(index, classNames), "\(confusion[index].reduce(0, +))", "\(confusion[index][index])",
-        accuracy.map { percent($0) } ?? "–",
+        accuracy.map { percent($0) } ?? "–", precision[index].map { percent($0) } ?? "–",
+        f1[index].map { String(format: "%.3f", $0) } ?? "–",
       ])
     }
     return table

@@ -21,6 +21,9 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
   public var perClassAccuracy: [Double?]
   /// The kept model's epoch, when known.
   public var epoch: Int?
+  /// Fraction of images whose class is among the five most probable (nil with 5 classes or
+  /// fewer, and in results written before it was recorded).
+  public var topFiveAccuracy: Double?
 
   /// Evaluates `head` on `features` and returns the numbers and each row's probabilities.
   ///
@@ -48,7 +51,9 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
         split: split, accuracy: measured.accuracy, loss: measured.loss, classNames: classNames,
         confusion: confusion,
         perClassAccuracy: FineTuneMetrics.perClassAccuracy(confusion: confusion),
-        epoch: epoch),
+        epoch: epoch,
+        topFiveAccuracy: FineTuneMetrics.topKAccuracy(
+          probabilities: measured.probabilities, labels: labels, k: 5)),
       measured.probabilities
     )
   }
@@ -57,6 +62,9 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
   public var markdown: String {
     var text = String(
       format: "%@ accuracy %.2f %% (loss %.4f)", split.capitalized, 100 * accuracy, loss)
+    if let topFiveAccuracy {
+      text += String(format: ", top-5 accuracy %.2f %%", 100 * topFiveAccuracy)
+    }
     if let epoch { text += ", model of epoch \(epoch)" }
     return text + ".\n\n"
       + FineTuneMetrics.perClassTable(confusion: confusion, classNames: classNames, split: split)
@@ -67,7 +75,8 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
 
   /// Plain text for the terminal.
   public var text: String {
-    String(format: "%@ accuracy %.2f %% (loss %.4f)\n", split, 100 * accuracy, loss)
+    String(format: "%@ accuracy %.2f %% (loss %.4f)", split, 100 * accuracy, loss)
+      + (topFiveAccuracy.map { String(format: ", top-5 %.2f %%", 100 * $0) } ?? "") + "\n"
       + FineTuneMetrics.perClassTable(confusion: confusion, classNames: classNames, split: split)
       .text()
   }

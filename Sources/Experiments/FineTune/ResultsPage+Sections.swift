@@ -61,7 +61,8 @@ extension ResultsPage {
       + "</div>\n</details>\n</section>\n"
   }
 
-  /// Recall (accuracy) and precision per class; a row click filters the gallery to that class.
+  /// Recall (accuracy), precision and F1 per class; a row click filters the gallery to that
+  /// class.
   func perClassSection(confusion: [[Int]]) -> String {
     let tall = classNames.count > 20 ? " tall" : ""
     var html = "<section id=\"per-class\">\n<h2>Per-class accuracy</h2>\n"
@@ -69,8 +70,10 @@ extension ResultsPage {
     html += "<div class=\"scroll\(tall)\">\n<table class=\"per-class\">\n<thead><tr><th>class</th>"
     html += "<th class=\"num\">images</th><th class=\"num\">correct</th><th>accuracy</th>"
     html +=
-      "<th class=\"num\">predicted as</th><th class=\"num\">precision</th></tr></thead>\n<tbody>\n"
+      "<th class=\"num\">predicted as</th><th class=\"num\">precision</th><th class=\"num\">F1</th>"
+      + "</tr></thead>\n<tbody>\n"
     let recalls = FineTuneMetrics.perClassAccuracy(confusion: confusion)
+    let f1 = FineTuneMetrics.perClassF1(confusion: confusion)
     for (index, name) in classNames.enumerated() {
       let total = confusion[index].reduce(0, +)
       let predictedAs = confusion.reduce(0) { $0 + $1[index] }
@@ -84,7 +87,8 @@ extension ResultsPage {
       html +=
         "<tr data-t=\"\(index)\"><td>\(escapeMarkup(name))</td><td class=\"num\">\(total)</td>"
       html += "<td class=\"num\">\(correct)</td><td>\(bar)</td>"
-      html += "<td class=\"num\">\(predictedAs)</td><td class=\"num\">\(precision)</td></tr>\n"
+      html += "<td class=\"num\">\(predictedAs)</td><td class=\"num\">\(precision)</td>"
+      html += "<td class=\"num\">\(f1[index].map { String(format: "%.3f", $0) } ?? "–")</td></tr>\n"
     }
     return html + "</tbody>\n</table>\n</div>\n</section>\n"
   }
