@@ -13,7 +13,7 @@ struct Classify: ParsableCommand {
     subcommands: [
       ReportCommand.self, SoftmaxCommand.self, BackpropCommand.self, LogisticCommand.self,
       PredictCommand.self, WeightsCommand.self, DataCommand.self, FineTuneCommand.self,
-      FeaturesCommand.self, EvaluateCommand.self,
+      FeaturesCommand.self, EvaluateCommand.self, LearningRateFindCommand.self,
     ]
   )
 
