@@ -77,6 +77,12 @@ struct FineTuneOptions: ParsableArguments {
   )
   var optimizer: OptimizerKind = .sgd
 
+  @Flag(
+    help:
+      "Test-time augmentation: also classify every test image mirrored and average the two predictions (the results give the accuracy with and without)."
+  )
+  var tta = false
+
   @Option(
     parsing: .unconditional,
     help:
@@ -170,6 +176,7 @@ struct FineTuneOptions: ParsableArguments {
     configuration.training.schedule = schedule
     configuration.training.warmup = warmup
     configuration.training.patience = patience
+    configuration.tta = tta
     configuration.limit = limit
     configuration.testLimit = testLimit
     configuration.augment = augment

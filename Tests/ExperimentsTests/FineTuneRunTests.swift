@@ -242,6 +242,36 @@ struct FineTuneRunTests {
     }
   }
 
+  @Test("--tta averages each test image with its mirror; without it the same head scores as before")
+  func testTimeAugmentation() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var plain = configuration()
+    plain.training.epochs = 2
+    var augmented = plain
+    augmented.tta = true
+    let (without, _, _) = try run(plain, "plain")
+    let (with, _, lines) = try run(augmented, "tta")
+    #expect(lines.contains { $0.contains("test (mirrored) features: computed") })
+    let decoder = JSONDecoder()
+    let a = try decoder.decode(EvaluationResult.self, from: try contents(without, "test.json"))
+    let b = try decoder.decode(EvaluationResult.self, from: try contents(with, "test.json"))
+    // Training does not depend on TTA: the plain images score exactly as in the run without it.
+    #expect(a.accuracyWithoutTTA == nil && b.accuracyWithoutTTA == a.accuracy)
+    #expect(b.confusion.joined().reduce(0, +) == a.confusion.joined().reduce(0, +))
+    #expect(String(decoding: try contents(with, "test.md"), as: UTF8.self).contains("without"))
+  }
+
+  @Test("results from averaged probabilities: prediction, loss and confusion by hand")
+  func fromProbabilities() {
+    let result = EvaluationResult.fromProbabilities(
+      [[0.6, 0.4], [0.5, 0.5], [0.2, 0.8]], labels: [0, 1, 1], classNames: ["a", "b"],
+      split: "test", epoch: 3)
+    // Row 1 ties: the lower index (a) wins, so one of three is wrong.
+    #expect(result.confusion == [[1, 0], [1, 1]] && abs(result.accuracy - 2.0 / 3.0) < 1e-12)
+    let loss = -(log(0.6) + log(0.5) + log(0.8)) / 3
+    #expect(abs(result.loss - loss) < 1e-6 && result.epoch == 3)
+  }
+
   @Test("unfreezing trains the backbone too, and resumes exactly mid-epoch")
   func unfreezing() throws {
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -59,6 +59,9 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
   /// What the frozen backbone multiplies in while caching features: fp32 (exact) or bf16 (about
   /// twice as fast where the CPU has AVX512-BF16; features within ~1 %). Training is fp32.
   public var precision: Precision = .fp32
+  /// Test-time augmentation: the test images are also classified mirrored, and the two
+  /// predictions averaged (the results show the accuracy with and without).
+  public var tta = false
 
   /// The assignment's settings on CIFAR-10 under `data/cifar10`.
   public init() {}
@@ -66,7 +69,7 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
   private enum CodingKeys: String, CodingKey {
     case dataset, root, weights, depth, baseWidth, head, validation, resize, limit, testLimit
     case augment, augmentCopies, unfreezeEpochs, backboneLearningRate, backboneBatchNorm
-    case featureCache, precision
+    case featureCache, precision, tta
   }
 
   /// Reads `config.json`: the training settings and the rest side by side in one object, as
@@ -98,6 +101,7 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
     featureCache =
       try values.decodeIfPresent(String.self, forKey: .featureCache) ?? defaults.featureCache
     precision = try values.decodeIfPresent(Precision.self, forKey: .precision) ?? defaults.precision
+    tta = try values.decodeIfPresent(Bool.self, forKey: .tta) ?? false
   }
 
   /// Writes one flat object (the training settings beside the rest), as `config.json` has
@@ -123,6 +127,7 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
     try values.encode(featureCache, forKey: .featureCache)
     // Only when not the default: runs written before the option resume unchanged.
     if precision != .fp32 { try values.encode(precision, forKey: .precision) }
+    if tta { try values.encode(tta, forKey: .tta) }
   }
 
   /// The parsed kind.
@@ -306,6 +311,7 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
       ("seed", "\(seed)"),
     ]
     if precision != .fp32 { rows.append(("backbone precision", precision.rawValue)) }
+    if tta { rows.append(("test-time augmentation", "mean of the image and its mirror image")) }
     if training.optimizer != .sgd { rows.append(("optimizer", training.optimizer.description)) }
     if let patience = training.patience {
       rows.append(("early stopping", "after \(patience) validations without a lower loss"))

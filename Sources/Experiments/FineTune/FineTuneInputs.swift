@@ -19,6 +19,8 @@ public struct FeatureJob: Sendable {
   public let copy: Int
   /// Whether the extractor applies the training augmentation.
   public let augmented: Bool
+  /// Whether every image is mirrored first (the test-time augmentation's copy).
+  public var flipped = false
 
   /// The cache file in `folder`.
   public func file(in folder: URL) -> URL {
@@ -63,6 +65,10 @@ public struct FineTuneInputs {
   public let validationJob: FeatureJob?
   /// The test job.
   public let testJob: FeatureJob
+  /// With `--tta`, the test images mirrored (their features averaged with `testJob`'s).
+  public let flippedTestJob: FeatureJob?
+  /// The extractor that mirrors every image first (with `--tta`).
+  public let flippedExtractor: FeatureExtractor?
 
   /// Opens everything `configuration` names.
   ///
@@ -114,6 +120,14 @@ public struct FineTuneInputs {
     } else {
       augmentedExtractor = nil
     }
+    // flip:1 mirrors every image (the draw is always below 1); its own cache key.
+    flippedExtractor =
+      configuration.tta
+      ? FeatureExtractor(
+        backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize,
+        batchSize: configuration.training.batchSize,
+        augmentation: try TransformPipeline.parse("flip:1"), augmentationSeed: 0)
+      : nil
 
     // The key names the data's content, not only its path: edited or replaced data is a new
     // key, so a stale cache is never reused for it.
@@ -148,9 +162,20 @@ public struct FineTuneInputs {
     validationJob =
       split.validation.isEmpty
       ? nil : job("validation", split: "validation" + subset, train, split.validation)
-    testJob = job(
-      "test", split: configuration.testLimit.map { "test[first \($0)]" } ?? "test", test,
-      testIndices, dataset: testDataset)
+    let testSplit = configuration.testLimit.map { "test[first \($0)]" } ?? "test"
+    testJob = job("test", split: testSplit, test, testIndices, dataset: testDataset)
+    let testRows = testIndices
+    let flippingExtractor = flippedExtractor
+    flippedTestJob = flippingExtractor.map { flipping in
+      var flipped = FeatureJob(
+        name: "test (mirrored)",
+        key: FeatureCacheKey(
+          weights: fingerprint, dataset: testDataset, split: testSplit,
+          transform: flipping.transformDescription(), featureCount: featureCount),
+        dataset: test, indices: testRows, copy: 0, augmented: false)
+      flipped.flipped = true
+      return flipped
+    }
   }
 
   /// The backbone `weights` name (default: the configuration's) and its fingerprint: a seeded
@@ -175,11 +200,15 @@ public struct FineTuneInputs {
   }
 
   /// Every job, in the order `classify finetune` runs them.
-  public var allJobs: [FeatureJob] { trainJobs + [validationJob].compactMap { $0 } + [testJob] }
+  public var allJobs: [FeatureJob] {
+    trainJobs + [validationJob, testJob, flippedTestJob].compactMap { $0 }
+  }
 
   /// The extractor a job runs with.
   public func extractor(for job: FeatureJob) -> FeatureExtractor {
-    job.augmented ? (augmentedExtractor ?? extractor) : extractor
+    job.flipped
+      ? (flippedExtractor ?? extractor)
+      : job.augmented ? (augmentedExtractor ?? extractor) : extractor
   }
 
   /// The job's features from the cache in `folder`, computed and written (atomically) when the

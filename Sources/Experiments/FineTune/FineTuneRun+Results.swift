@@ -24,6 +24,9 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
   /// Fraction of images whose class is among the five most probable (nil with 5 classes or
   /// fewer, and in results written before it was recorded).
   public var topFiveAccuracy: Double?
+  /// With test-time augmentation, the accuracy of the plain images alone (the headline is the
+  /// accuracy of the averaged predictions).
+  public var accuracyWithoutTTA: Double?
 
   /// Evaluates `head` on `features` and returns the numbers and each row's probabilities.
   ///
@@ -58,12 +61,36 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
     )
   }
 
+  /// The result of the averaged `probabilities` (`[rows][classes]`, e.g. an image's and its
+  /// mirror's): the loss is the mean `−log p[label]`, the prediction the most probable class
+  /// (ties to the lower index, as every ranking here).
+  public static func fromProbabilities(
+    _ probabilities: [[Float]], labels: [Int], classNames: [String], split: String, epoch: Int?
+  ) -> EvaluationResult {
+    let predictions = probabilities.map { ImageClassifier.ranked($0).first ?? 0 }
+    let loss =
+      zip(probabilities, labels).map { -Foundation.log(Double(max($0[$1], 1e-12))) }
+      .reduce(0, +) / Double(max(labels.count, 1))
+    let confusion = FineTuneMetrics.confusionMatrix(
+      predictions: predictions, labels: labels, classCount: classNames.count)
+    return EvaluationResult(
+      split: split, accuracy: FineTuneMetrics.accuracy(predictions: predictions, labels: labels),
+      loss: loss, classNames: classNames, confusion: confusion,
+      perClassAccuracy: FineTuneMetrics.perClassAccuracy(confusion: confusion), epoch: epoch,
+      topFiveAccuracy: FineTuneMetrics.topKAccuracy(
+        probabilities: probabilities, labels: labels, k: 5))
+  }
+
   /// Markdown: the headline, per-class accuracy and the confusion matrix.
   public var markdown: String {
     var text = String(
       format: "%@ accuracy %.2f %% (loss %.4f)", split.capitalized, 100 * accuracy, loss)
     if let topFiveAccuracy {
       text += String(format: ", top-5 accuracy %.2f %%", 100 * topFiveAccuracy)
+    }
+    if let accuracyWithoutTTA {
+      text += String(
+        format: " with test-time augmentation (%.2f %% without)", 100 * accuracyWithoutTTA)
     }
     if let epoch { text += ", model of epoch \(epoch)" }
     return text + ".\n\n"
@@ -76,7 +103,9 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
   /// Plain text for the terminal.
   public var text: String {
     String(format: "%@ accuracy %.2f %% (loss %.4f)", split, 100 * accuracy, loss)
-      + (topFiveAccuracy.map { String(format: ", top-5 %.2f %%", 100 * $0) } ?? "") + "\n"
+      + (topFiveAccuracy.map { String(format: ", top-5 %.2f %%", 100 * $0) } ?? "")
+      + (accuracyWithoutTTA.map { String(format: "; with TTA (%.2f %% without)", 100 * $0) } ?? "")
+      + "\n"
       + FineTuneMetrics.perClassTable(confusion: confusion, classNames: classNames, split: split)
       .text()
   }
@@ -85,9 +114,10 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
 extension FineTuneRun {
   /// Evaluates the kept model on the test set and writes `test.md`, `test.json`, the curves and
   /// `results.html`; returns the test accuracy.
-  func finish(inputs: FineTuneInputs, history: [HeadEpochMetrics], test: FeatureCache) throws
-    -> Double
-  {
+  func finish(
+    inputs: FineTuneInputs, history: [HeadEpochMetrics], test: FeatureCache,
+    flippedTest: FeatureCache? = nil
+  ) throws -> Double {
     // The kept epoch's tensors go back into the model in memory (its head, and its backbone once
     // unfrozen): no backbone is rebuilt or re-hashed from disk.
     let bestFile = directory.appendingPathComponent(File.best)
@@ -98,24 +128,44 @@ extension FineTuneRun {
       head: configuration.head, source: bestFile.path)
     inputs.model.eval()
     var features = test
+    var flipped = flippedTest
     if includesBackbone {
-      let line = progressLine(
-        "test features (fine-tuned backbone)", total: inputs.testIndices.count)
-      let extractor = FeatureExtractor(
-        backbone: inputs.model, weightsFingerprint: "finetuned:" + inputs.weightsFingerprint,
-        resize: configuration.resize, batchSize: configuration.training.batchSize)
-      let extracted = try extractor.extract(inputs.testSet, indices: inputs.testIndices) {
-        done, _ in line?.update(done)
+      let folded = inputs.model.folded()
+      func extract(_ name: String, flip: Bool) throws -> FeatureCache {
+        let line = progressLine(name, total: inputs.testIndices.count)
+        let extractor = FeatureExtractor(
+          backbone: folded, weightsFingerprint: "finetuned:" + inputs.weightsFingerprint,
+          resize: configuration.resize, batchSize: configuration.training.batchSize,
+          augmentation: flip ? try TransformPipeline.parse("flip:1") : nil)
+        let extracted = try extractor.extract(inputs.testSet, indices: inputs.testIndices) {
+          done, _ in line?.update(done)
+        }
+        line?.finish()
+        return FeatureCache(key: test.key, features: extracted.features, labels: extracted.labels)
       }
-      line?.finish()
-      features = FeatureCache(
-        key: test.key, features: extracted.features, labels: extracted.labels)
+      features = try extract("test features (fine-tuned backbone)", flip: false)
+      if flippedTest != nil {
+        flipped = try extract("mirrored test features (fine-tuned backbone)", flip: true)
+      }
     }
     let epoch = best.metadata["epoch"].flatMap(Int.init)
-    let (result, probabilities) = try EvaluationResult.evaluate(
+    var (result, probabilities) = try EvaluationResult.evaluate(
       head: inputs.model.fc, features: features.features, labels: features.labels,
       classNames: inputs.classNames, split: "test", epoch: epoch,
       batchSize: configuration.training.batchSize)
+    if let flipped {
+      // Test-time augmentation: each image's prediction is the mean of its own and its mirror's.
+      let (_, mirrored) = try EvaluationResult.evaluate(
+        head: inputs.model.fc, features: flipped.features, labels: flipped.labels,
+        classNames: inputs.classNames, split: "test", epoch: epoch,
+        batchSize: configuration.training.batchSize)
+      probabilities = zip(probabilities, mirrored).map { a, b in zip(a, b).map { ($0 + $1) / 2 } }
+      let plainAccuracy = result.accuracy
+      result = EvaluationResult.fromProbabilities(
+        probabilities, labels: features.labels, classNames: inputs.classNames, split: "test",
+        epoch: epoch)
+      result.accuracyWithoutTTA = plainAccuracy
+    }
 
     var samples: [ResultsPageSample] = []
     samples.reserveCapacity(inputs.testIndices.count)

@@ -191,6 +191,7 @@ public final class FineTuneRun {
     var trainCopies: [FeatureCache] = []
     var validation: FeatureCache?
     var test: FeatureCache?
+    var flippedTest: FeatureCache?
     for job in inputs.allJobs {
       let line = progressLine("\(job.name) features", total: job.indices.count)
       let computed: (cache: FeatureCache, reused: Bool)
@@ -213,6 +214,8 @@ public final class FineTuneRun {
       )
       if job.key == inputs.testJob.key {
         test = cache
+      } else if job.key == inputs.flippedTestJob?.key {
+        flippedTest = cache
       } else if job.key == inputs.validationJob?.key {
         validation = cache
       } else {
@@ -266,7 +269,8 @@ public final class FineTuneRun {
         head: head, inputs: inputs, state: &state, resumingFrom: saved?.phase == "backbone")
       if outcome == .interrupted { return interrupted(state) }
     }
-    let accuracy = try finish(inputs: inputs, history: state.history, test: test)
+    let accuracy = try finish(
+      inputs: inputs, history: state.history, test: test, flippedTest: flippedTest)
     return .finished(testAccuracy: accuracy)
   }
 
