@@ -182,6 +182,13 @@ extension FineTuneRun {
     if let epoch {
       notes.append("The model kept is the one of epoch \(epoch) (best validation).")
     }
+    if let without = result.accuracyWithoutTTA {
+      notes.append(
+        String(
+          format:
+            "Test-time augmentation: each image's scores are the mean of its own and its mirror image's; accuracy %.2f %% with it, %.2f %% without.",
+          100 * result.accuracy, 100 * without))
+    }
     var page = ResultsPage(
       title: "classify finetune — \(configuration.dataset) test results",
       classNames: inputs.classNames,
