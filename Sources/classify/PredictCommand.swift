@@ -44,8 +44,14 @@ struct PredictCommand: ParsableCommand {
   )
   var precision: Precision = .fp32
 
-  @Argument(help: "PNG or JPEG files.")
+  @Argument(help: "PNG or JPEG files, or folders (every .png/.jpg/.jpeg inside, recursively).")
   var images: [String]
+
+  @Option(
+    help:
+      "Also write one CSV line per image (path, top class, its probability) to this new file (an existing file is never overwritten)."
+  )
+  var csv: String?
 
   func validate() throws {
     guard top >= 1 else { throw ValidationError("--top must be at least 1") }
@@ -58,6 +64,11 @@ struct PredictCommand: ParsableCommand {
 
   func run() throws {
     try global.apply()
+    let images = try Self.expand(self.images)
+    if let csv, FileManager.default.fileExists(atPath: csv) {
+      throw ValidationError(
+        "--csv \(csv) exists; predict writes only a new file: choose another name")
+    }
     let predictions: [ImageClassifier.Prediction]
     if let checkpoint {
       predictions = try Self.predict(
@@ -81,6 +92,10 @@ struct PredictCommand: ParsableCommand {
       classifier.source = file.path
       predictions = try classifier.classify(images.map { URL(fileURLWithPath: $0) }, top: top)
     }
+    if let csv {
+      try Data(Self.csvText(predictions).utf8).write(
+        to: URL(fileURLWithPath: csv), options: .withoutOverwriting)
+    }
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -96,6 +111,45 @@ struct PredictCommand: ParsableCommand {
         )
       }
     }
+  }
+
+  /// Every argument that is a folder replaced by the PNG and JPEG files inside it (recursively,
+  /// sorted by path); files are kept as given.
+  ///
+  /// - Throws: `ValidationError` for a folder without images.
+  static func expand(_ arguments: [String]) throws -> [String] {
+    try arguments.flatMap { argument -> [String] in
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: argument, isDirectory: &isFolder),
+        isFolder.boolValue
+      else { return [argument] }
+      let root = URL(fileURLWithPath: argument)
+      let found =
+        (FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?
+        .compactMap { $0 as? URL } ?? [])
+        .filter { ["png", "jpg", "jpeg"].contains($0.pathExtension.lowercased()) }
+        .map(\.path).sorted()
+      guard !found.isEmpty else {
+        throw ValidationError("\(argument) holds no .png, .jpg or .jpeg image")
+      }
+      return found
+    }
+  }
+
+  /// `path,class,probability`, one line per image (its most probable class), RFC 4180 quoting.
+  static func csvText(_ predictions: [ImageClassifier.Prediction]) -> String {
+    func quoted(_ field: String) -> String {
+      field.contains(where: { ",\"\n\r".contains($0) })
+        ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+    }
+    return "path,class,probability\n"
+      + predictions.map { prediction in
+        let best = prediction.top.first
+        return [
+          quoted(prediction.path), quoted(best?.name ?? ""), best.map { "\($0.probability)" } ?? "",
+        ]
+        .joined(separator: ",")
+      }.joined(separator: "\n") + "\n"
   }
 
   /// Top classes of each image under a fine-tuned checkpoint, one image at a time (sizes may
