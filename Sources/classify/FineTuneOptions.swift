@@ -77,6 +77,13 @@ struct FineTuneOptions: ParsableArguments {
   )
   var optimizer: OptimizerKind = .sgd
 
+  @Option(
+    parsing: .unconditional,
+    help:
+      "For --dataset folder without train/ and val/ sub-folders (or a CSV): the fraction of the images held out, by seed, as the test split."
+  )
+  var testFraction: Double = 0.2
+
   @Flag(
     help:
       "Test-time augmentation: also classify every test image mirrored and average the two predictions (the results give the accuracy with and without)."
@@ -177,6 +184,7 @@ struct FineTuneOptions: ParsableArguments {
     configuration.training.warmup = warmup
     configuration.training.patience = patience
     configuration.tta = tta
+    configuration.testFraction = testFraction
     configuration.limit = limit
     configuration.testLimit = testLimit
     configuration.augment = augment

@@ -62,6 +62,9 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
   /// Test-time augmentation: the test images are also classified mirrored, and the two
   /// predictions averaged (the results show the accuracy with and without).
   public var tta = false
+  /// For an image folder without `train/` and `val/` (or a CSV): the fraction of its images held
+  /// out as the test split, by seed.
+  public var testFraction: Double = 0.2
 
   /// The assignment's settings on CIFAR-10 under `data/cifar10`.
   public init() {}
@@ -69,7 +72,7 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
   private enum CodingKeys: String, CodingKey {
     case dataset, root, weights, depth, baseWidth, head, validation, resize, limit, testLimit
     case augment, augmentCopies, unfreezeEpochs, backboneLearningRate, backboneBatchNorm
-    case featureCache, precision, tta
+    case featureCache, precision, tta, testFraction
   }
 
   /// Reads `config.json`: the training settings and the rest side by side in one object, as
@@ -102,6 +105,8 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
       try values.decodeIfPresent(String.self, forKey: .featureCache) ?? defaults.featureCache
     precision = try values.decodeIfPresent(Precision.self, forKey: .precision) ?? defaults.precision
     tta = try values.decodeIfPresent(Bool.self, forKey: .tta) ?? false
+    testFraction =
+      try values.decodeIfPresent(Double.self, forKey: .testFraction) ?? defaults.testFraction
   }
 
   /// Writes one flat object (the training settings beside the rest), as `config.json` has
@@ -128,6 +133,7 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
     // Only when not the default: runs written before the option resume unchanged.
     if precision != .fp32 { try values.encode(precision, forKey: .precision) }
     if tta { try values.encode(tta, forKey: .tta) }
+    if testFraction != 0.2 { try values.encode(testFraction, forKey: .testFraction) }
   }
 
   /// The parsed kind.
@@ -179,6 +185,10 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
         "--weight-decay must be a finite number ≥ 0, got \(weightDecay)"
       ),
       ((0..<1).contains(validation), "--validation must be in [0, 1), got \(validation)"),
+      (
+        testFraction > 0 && testFraction < 1,
+        "--test-fraction must be in (0, 1), got \(testFraction)"
+      ),
       ((training.patience ?? 1) >= 1, "--patience must be at least 1"),
       (
         (0..<1).contains(training.warmup ?? 0),

@@ -79,16 +79,34 @@ public struct FineTuneInputs {
     let kind = configuration.datasetKind ?? .cifar10
     let root = URL(fileURLWithPath: (configuration.root as NSString).expandingTildeInPath)
     trainSet = try DatasetOpener.open(kind, root: root, split: .train)
-    testSet = try DatasetOpener.open(kind, root: root, split: .test)
     classNames = trainSet.classNames
     guard classNames.count >= 2 else {
       throw FineTuneError(
         "\(root.path) has \(classNames.count) class(es); classification needs at least two")
     }
-    let used = min(configuration.limit ?? trainSet.count, trainSet.count)
-    split = ValidationSplit(
+    // An image folder of class folders alone (no train/ and val/), or a CSV, has no test split:
+    // one is carved from it by seed, as fastai's `valid_pct` does, and the rest is the training set.
+    let carved = kind == .folder && !ImageFolderDataset.hasHeldOutSplit(root: root)
+    let candidates: [Int]
+    if carved {
+      testSet = trainSet
+      let carve = ValidationSplit(
+        count: trainSet.count, fraction: configuration.testFraction,
+        seed: configuration.training.seed &+ 0x7E57)
+      candidates = carve.train
+      testIndices = Array(
+        carve.validation.prefix(configuration.testLimit ?? carve.validation.count))
+    } else {
+      testSet = try DatasetOpener.open(kind, root: root, split: .test)
+      candidates = Array(0..<trainSet.count)
+      testIndices = Array(0..<min(configuration.testLimit ?? testSet.count, testSet.count))
+    }
+    let used = min(configuration.limit ?? candidates.count, candidates.count)
+    let within = ValidationSplit(
       count: used, fraction: configuration.validation, seed: configuration.training.seed)
-    testIndices = Array(0..<min(configuration.testLimit ?? testSet.count, testSet.count))
+    split = ValidationSplit(
+      train: within.train.map { candidates[$0] },
+      validation: within.validation.map { candidates[$0] })
     guard !split.train.isEmpty, !testIndices.isEmpty else {
       throw FineTuneError("\(root.path): the training or test split is empty")
     }
@@ -135,8 +153,9 @@ public struct FineTuneInputs {
     let testFingerprint = try DatasetFingerprint.of(testSet)
     let dataset = "\(kind.rawValue):\(root.path)#train:\(trainFingerprint)"
     let testDataset = "\(kind.rawValue):\(root.path)#test:\(testFingerprint)"
+    let carving = carved ? "carved test \(configuration.testFraction), " : ""
     let subset =
-      "[first \(used), validation \(configuration.validation), seed \(configuration.training.seed), "
+      "[\(carving)first \(used), validation \(configuration.validation), seed \(configuration.training.seed), "
       + "split rule \(ValidationSplit.algorithm)]"
     let featureCount = extractor.featureCount
     let (plain, augmenting, fingerprint) = (extractor, augmentedExtractor, weightsFingerprint)
@@ -162,7 +181,11 @@ public struct FineTuneInputs {
     validationJob =
       split.validation.isEmpty
       ? nil : job("validation", split: "validation" + subset, train, split.validation)
-    let testSplit = configuration.testLimit.map { "test[first \($0)]" } ?? "test"
+    let testSplit =
+      (carved
+        ? "test[carved \(configuration.testFraction), seed \(configuration.training.seed)]"
+        : "test")
+      + (configuration.testLimit.map { "[first \($0)]" } ?? "")
     testJob = job("test", split: testSplit, test, testIndices, dataset: testDataset)
     let testRows = testIndices
     let flippingExtractor = flippedExtractor

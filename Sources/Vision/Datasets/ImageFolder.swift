@@ -158,6 +158,12 @@ public struct ImageFolderDataset: LabeledImageDataset {
     self.skipped = skipped
   }
 
+  /// Whether `root` brings its own held-out split (`train/` with `val/` or `test/`); a CSV or a
+  /// folder of class folders alone does not.
+  public static func hasHeldOutSplit(root: URL) -> Bool {
+    root.pathExtension.lowercased() != "csv" && splitFolders(root: root).heldOut != nil
+  }
+
   /// The train and held-out folders of `root`: `ROOT/train` with `ROOT/val` (or `ROOT/test`)
   /// when `ROOT/train` exists, else `ROOT` alone (no held-out folder).
   public static func splitFolders(root: URL) -> (train: URL, heldOut: URL?) {

@@ -33,4 +33,10 @@ public struct ValidationSplit: Sendable, Equatable {
     validation = order.prefix(held).sorted()
     train = order.dropFirst(held).sorted()
   }
+
+  /// A partition given by its parts (e.g. a split of a subset, mapped back to the full set).
+  public init(train: [Int], validation: [Int]) {
+    self.train = train
+    self.validation = validation
+  }
 }
