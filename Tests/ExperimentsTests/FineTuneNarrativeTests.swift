@@ -63,6 +63,31 @@ struct FineTuneNarrativeTests {
     }
   }
 
+  @Test("every setting that differs from the defaults appears in the reproducing command")
+  func commandCoversEveryOption() {
+    var c = FineTuneConfiguration()
+    c.precision = .bf16
+    c.tta = true
+    c.testFraction = 0.3
+    c.training.optimizer = .adamw
+    c.training.schedule = .oneCycle
+    c.training.warmup = 0.25
+    c.training.labelSmoothing = 0.1
+    c.training.patience = 3
+    c.training.epochs = 4
+    c.augment = "flip"
+    c.resize = 64
+    let command = FineTuneNarrative(configuration: c, history: [], result: nil).command
+    let defaults = FineTuneConfiguration()
+    let changed = FineTuneConfiguration.changedFields(
+      from: defaults.canonicalJSON, to: c.canonicalJSON)
+    #expect(changed.count >= 11)
+    for key in changed {
+      let option = "--" + key.map { $0.isUppercase ? "-" + $0.lowercased() : String($0) }.joined()
+      #expect(command.contains(option), "\(option) missing from: \(command)")
+    }
+  }
+
   @Test(
     "test predictions round-trip through CSV (quoted names); mistakes by confidence; seeded sample")
   func predictions() throws {

@@ -206,6 +206,16 @@ struct FineTuneNarrative {
     add(
       "backbone-batch-norm", c.backboneBatchNorm.rawValue,
       c.backboneBatchNorm == d.backboneBatchNorm)
+    add("precision", c.precision.rawValue, c.precision == d.precision)
+    add("optimizer", c.training.optimizer.rawValue, c.training.optimizer == d.training.optimizer)
+    add("schedule", c.training.schedule.rawValue, c.training.schedule == d.training.schedule)
+    add("warmup", c.training.warmup.map { "\($0)" } ?? "", c.training.warmup == nil)
+    add(
+      "label-smoothing", "\(c.training.labelSmoothing)",
+      c.training.labelSmoothing == d.training.labelSmoothing)
+    add("patience", c.training.patience.map(String.init) ?? "", c.training.patience == nil)
+    add("test-fraction", "\(c.testFraction)", c.testFraction == d.testFraction)
+    if c.tta { parts.append("--tta") }
     add("feature-cache", c.featureCache, false)
     return parts.joined(separator: " ")
   }
