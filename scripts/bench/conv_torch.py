@@ -11,6 +11,8 @@ import time
 
 import torch
 
+import timing  # scripts/bench/timing.py: the one timing rule
+
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
 torch.manual_seed(0)
 
@@ -34,14 +36,7 @@ CASES = [
 
 
 def median(fn, reps, warmup=2):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return sorted(samples)[len(samples) // 2]
+    return timing.median(fn, reps, warmup)
 
 
 for name, n, c, h, o, k, s, p, train in CASES:

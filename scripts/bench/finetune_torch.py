@@ -22,6 +22,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
+import timing  # scripts/bench/timing.py: the one timing rule
+
 threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 2
 torch.set_num_threads(threads)
 quick = "--quick" in sys.argv
@@ -29,14 +31,7 @@ torch.manual_seed(0)
 
 
 def median(fn, reps, warmup=1):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return sorted(samples)[len(samples) // 2]
+    return timing.median(fn, reps, warmup)
 
 
 def make_head():

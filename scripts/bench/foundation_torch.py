@@ -7,18 +7,13 @@ import time
 
 import torch
 
+import timing  # scripts/bench/timing.py: the one timing rule
+
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
 
 
 def median(fn, reps=21, warmup=3):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return sorted(samples)[len(samples) // 2]
+    return timing.median(fn, reps, warmup)
 
 
 a, b = torch.randn(512, 512), torch.randn(512, 512)

@@ -22,6 +22,8 @@ import torch
 import torch.nn as nn
 import torchvision
 
+import timing  # scripts/bench/timing.py: the one timing rule
+
 threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 2
 quick = "--quick" in sys.argv
 torch.set_num_threads(threads)
@@ -31,14 +33,7 @@ CASES = {32: 64, 224: 16}
 
 
 def median(fn, reps, warmup=2):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return sorted(samples)[len(samples) // 2]
+    return timing.median(fn, reps, warmup)
 
 
 def reps(size):

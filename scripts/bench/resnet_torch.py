@@ -12,19 +12,14 @@ import torch
 import torch.nn as nn
 import torchvision
 
+import timing  # scripts/bench/timing.py: the one timing rule
+
 torch.set_num_threads(2)
 quick = "--quick" in sys.argv
 
 
 def median(fn, reps, warmup=1):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return sorted(samples)[len(samples) // 2]
+    return timing.median(fn, reps, warmup)
 
 
 model = torchvision.models.resnet50()
