@@ -8,9 +8,12 @@ public enum Loss {
   ///
   /// With `labelSmoothing` ε (`F.cross_entropy(label_smoothing=ε)`), the target is
   /// `(1 − ε)·onehot(t) + ε/C`: `mean_n((1 − ε)·(−log p_n[t_n]) + ε·mean_c(−log p_n[c]))`.
-  public static func crossEntropy(logits: Tensor, labels: [Int], labelSmoothing: Float = 0)
-    -> Tensor
-  {
+  ///
+  /// With `classWeights` w (`F.cross_entropy(weight=w)`), class c's terms are weighted by w_c and
+  /// the sum is divided by `Σ_n w[t_n]` instead of N, as PyTorch's weighted mean.
+  public static func crossEntropy(
+    logits: Tensor, labels: [Int], labelSmoothing: Float = 0, classWeights: [Float]? = nil
+  ) -> Tensor {
     precondition(
       logits.rank == 2 && logits.shape[0] == labels.count,
       "crossEntropy: logits \(logits.shape) vs \(labels.count) labels")
@@ -21,12 +24,21 @@ public enum Loss {
     precondition(
       labelSmoothing >= 0 && labelSmoothing <= 1,
       "crossEntropy: label smoothing \(labelSmoothing) not in [0, 1]")
+    precondition(
+      classWeights.map { $0.count == classes } ?? true,
+      "crossEntropy: \(classWeights?.count ?? 0) class weights for \(classes) classes")
+    let weight = { (c: Int) in classWeights?[c] ?? 1 }
     let spread = labelSmoothing / Float(max(classes, 1))
-    var oneHot = [Float](repeating: spread, count: logits.count)
-    for (row, label) in labels.enumerated() { oneHot[row * classes + label] += 1 - labelSmoothing }
-    let picked = (logits.logSoftmax(alongAxis: 1) * Tensor(shape: logits.shape, scalars: oneHot))
+    var target = [Float](repeating: 0, count: logits.count)
+    var total: Float = 0
+    for (row, label) in labels.enumerated() {
+      for c in 0..<classes { target[row * classes + c] = spread * weight(c) }
+      target[row * classes + label] += (1 - labelSmoothing) * weight(label)
+      total += weight(label)
+    }
+    let picked = (logits.logSoftmax(alongAxis: 1) * Tensor(shape: logits.shape, scalars: target))
       .sum()
-    return -picked / Float(max(labels.count, 1))
+    return -picked / (classWeights == nil ? Float(max(labels.count, 1)) : total)
   }
 
   /// Mean squared error (`F.mse_loss`): `mean((y − t)²)`.

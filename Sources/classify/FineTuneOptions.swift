@@ -84,6 +84,12 @@ struct FineTuneOptions: ParsableArguments {
   )
   var testFraction: Double = 0.2
 
+  @Option(
+    help:
+      "balanced: weigh each class in the training loss by N / (classes · its count) (scikit-learn's class_weight=\"balanced\"), for imbalanced folders."
+  )
+  var classWeights: ClassWeighting?
+
   @Flag(
     help:
       "Test-time augmentation: also classify every test image mirrored and average the two predictions (the results give the accuracy with and without)."
@@ -184,6 +190,7 @@ struct FineTuneOptions: ParsableArguments {
     configuration.training.warmup = warmup
     configuration.training.patience = patience
     configuration.tta = tta
+    configuration.training.classWeights = classWeights
     configuration.testFraction = testFraction
     configuration.limit = limit
     configuration.testLimit = testLimit
@@ -205,3 +212,5 @@ extension Precision: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 
 extension LearningRateSchedule: ExpressibleByArgument {}
+
+extension ClassWeighting: ExpressibleByArgument {}

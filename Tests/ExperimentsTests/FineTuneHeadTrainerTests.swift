@@ -109,6 +109,32 @@ struct FineTuneHeadTrainerTests {
     #expect(!HeadTrainer.stopsEarly(Array(result.epochs.dropLast()), patience: 2))
   }
 
+  @Test("balanced class weights: N / (C · n_c) by hand; a weighted run trains and differs")
+  func classWeights() throws {
+    // 6 labels, 3 classes: counts 3, 2, 1 (and a fourth class absent) → 6/(4·3), 6/(4·2), 6/4, 0.
+    #expect(
+      ClassWeighting.balanced.weights(labels: [0, 0, 0, 1, 1, 2], classCount: 4) == [
+        0.5, 0.75, 1.5, 0,
+      ])
+    let train = blobs(rows: 60, seed: 1, split: "train")
+    var plain = try trainer(epochs: 2)
+    plain.configuration.validateEvery = 1
+    var weighted = plain
+    weighted.configuration.classWeights = .balanced
+    // Balanced blobs (20 of each): the weights are all 1 and the runs are identical.
+    let a = try plain.train(train: train, validation: nil, classCount: 3)
+    let b = try weighted.train(train: train, validation: nil, classCount: 3)
+    #expect(a.epochs == b.epochs)
+    // Drop most of class 2: now the weights differ from 1 and so does training.
+    let keep = (0..<60).filter { train.labels[$0] != 2 || $0 < 9 }
+    let skewed = FeatureCache(
+      key: train.key, features: train.features.gatherRows(keep),
+      labels: keep.map { train.labels[$0] })
+    let c = try plain.train(train: skewed, validation: nil, classCount: 3)
+    let d = try weighted.train(train: skewed, validation: nil, classCount: 3)
+    #expect(c.epochs.last?.trainLoss != d.epochs.last?.trainLoss)
+  }
+
   @Test("a one-cycle schedule sets each batch's rate; the last batch runs at PyTorch's final rate")
   func schedule() throws {
     let train = blobs(rows: 96, seed: 1, split: "train")

@@ -74,6 +74,7 @@ struct FineTuneNarrativeTests {
     c.training.warmup = 0.25
     c.training.labelSmoothing = 0.1
     c.training.patience = 3
+    c.training.classWeights = .balanced
     c.training.epochs = 4
     c.augment = "flip"
     c.resize = 64
@@ -81,7 +82,7 @@ struct FineTuneNarrativeTests {
     let defaults = FineTuneConfiguration()
     let changed = FineTuneConfiguration.changedFields(
       from: defaults.canonicalJSON, to: c.canonicalJSON)
-    #expect(changed.count >= 11)
+    #expect(changed.count >= 12)
     for key in changed {
       let option = "--" + key.map { $0.isUppercase ? "-" + $0.lowercased() : String($0) }.joined()
       #expect(command.contains(option), "\(option) missing from: \(command)")

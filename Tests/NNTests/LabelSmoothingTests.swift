@@ -6,7 +6,7 @@ import Testing
 @testable import NN
 @testable import TensorCore
 
-@Suite("Label smoothing against PyTorch")
+@Suite("Label smoothing and class weights against PyTorch")
 struct LabelSmoothingTests {
   @Test(
     "crossEntropy(labelSmoothing:) equals F.cross_entropy(label_smoothing=ε), loss and gradient",
@@ -26,6 +26,28 @@ struct LabelSmoothingTests {
     loss.backward()
     expectClose(
       try #require(x.gradient).scalars, try file.tensor(named: "smooth\(epsilon).grad").scalars,
+      absolute: 1e-6, relative: 1e-5)
+  }
+
+  @Test(
+    "class weights equal F.cross_entropy(weight=w), alone and with label smoothing",
+    arguments: ["0.0", "0.2"])
+  func weighted(epsilon: String) throws {
+    // scripts/fixtures/make_loss_fixtures.py
+    let url = try #require(Bundle.module.resourceURL)
+      .appendingPathComponent("Fixtures").appendingPathComponent("loss_reference.safetensors")
+    let file = try SafetensorsFile.read(from: url)
+    let x = try file.tensor(named: "x").requiringGradient()
+    let labels = try file.tensor(named: "labels").scalars.map { Int($0) }
+    let loss = Loss.crossEntropy(
+      logits: x, labels: labels, labelSmoothing: try #require(Float(epsilon)),
+      classWeights: try file.tensor(named: "weights").scalars)
+    expectClose(
+      [loss.item], try file.tensor(named: "weighted\(epsilon).loss").scalars, absolute: 1e-6,
+      relative: 1e-5)
+    loss.backward()
+    expectClose(
+      try #require(x.gradient).scalars, try file.tensor(named: "weighted\(epsilon).grad").scalars,
       absolute: 1e-6, relative: 1e-5)
   }
 

@@ -323,6 +323,10 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
     if precision != .fp32 { rows.append(("backbone precision", precision.rawValue)) }
     if tta { rows.append(("test-time augmentation", "mean of the image and its mirror image")) }
     if training.optimizer != .sgd { rows.append(("optimizer", training.optimizer.description)) }
+    if let weighting = training.classWeights {
+      rows.append(
+        ("class weights", "\(weighting.rawValue) (N / (classes · n_c)) in the training loss"))
+    }
     if let patience = training.patience {
       rows.append(("early stopping", "after \(patience) validations without a lower loss"))
     }

@@ -214,6 +214,8 @@ struct FineTuneNarrative {
       "label-smoothing", "\(c.training.labelSmoothing)",
       c.training.labelSmoothing == d.training.labelSmoothing)
     add("patience", c.training.patience.map(String.init) ?? "", c.training.patience == nil)
+    add(
+      "class-weights", c.training.classWeights?.rawValue ?? "", c.training.classWeights == nil)
     add("test-fraction", "\(c.testFraction)", c.testFraction == d.testFraction)
     if c.tta { parts.append("--tta") }
     add("feature-cache", c.featureCache, false)

@@ -39,6 +39,9 @@ extension FineTuneRun {
         modules: [("head", head), ("backbone", model)], optimizers: [optimizer])
     }
     let source = SubsetImageSource(base: inputs.trainSet, indices: inputs.split.train)
+    let classWeights = settings.training.classWeights?.weights(
+      labels: inputs.split.train.map { inputs.trainSet.label(at: $0) },
+      classCount: inputs.classNames.count)
     let loader = try DataLoader(
       source: source, batchSize: settings.training.batchSize, shuffle: true,
       seed: settings.training.seed,
@@ -63,7 +66,8 @@ extension FineTuneRun {
           in: head, seed: settings.training.seed, epoch: epoch, batch: state.batch)
         optimizer.zeroGradients()
         let (value, predictions) = HeadTrainer.lossAndGradients(
-          labels: batch.labels, labelSmoothing: settings.training.labelSmoothing
+          labels: batch.labels, labelSmoothing: settings.training.labelSmoothing,
+          classWeights: classWeights
         ) {
           model(batch.images)
         }

@@ -110,6 +110,7 @@ public struct HeadTrainer {
     }
     let rows = first.labels.count
     let batchCount = (rows + settings.batchSize - 1) / settings.batchSize
+    let classWeights = settings.classWeights?.weights(labels: first.labels, classCount: classCount)
     while state.epoch <= settings.epochs,
       !Self.stopsEarly(state.history, patience: settings.patience)
     {
@@ -140,7 +141,7 @@ public struct HeadTrainer {
           totalSteps: settings.epochs * batchCount, warmup: settings.effectiveWarmup,
           baseRates: [settings.learningRate])
         let (value, predictions) = Self.lossAndGradients(
-          labels: labels, labelSmoothing: settings.labelSmoothing
+          labels: labels, labelSmoothing: settings.labelSmoothing, classWeights: classWeights
         ) { head(inputs) }
         guard value.isFinite else {
           throw HeadTrainingError.diverged(
@@ -188,10 +189,12 @@ public struct HeadTrainer {
   /// the weights' storage, so the optimizer's in-place update would first copy every weight
   /// (100 MB a step for ResNet-50).
   static func lossAndGradients(
-    labels: [Int], labelSmoothing: Float = 0, logits compute: () -> Tensor
+    labels: [Int], labelSmoothing: Float = 0, classWeights: [Float]? = nil,
+    logits compute: () -> Tensor
   ) -> (loss: Float, predictions: [Int]) {
     let logits = compute()
-    let loss = Loss.crossEntropy(logits: logits, labels: labels, labelSmoothing: labelSmoothing)
+    let loss = Loss.crossEntropy(
+      logits: logits, labels: labels, labelSmoothing: labelSmoothing, classWeights: classWeights)
     let value = loss.item
     if value.isFinite { loss.backward() }
     return (value, logits.detached.argmax(alongAxis: 1))

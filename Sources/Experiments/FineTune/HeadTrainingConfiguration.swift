@@ -31,6 +31,11 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
   /// one-cycle).
   public var warmup: Double?
 
+  /// Class weights of the training loss: nil for none, or `balanced` (scikit-learn's: class c
+  /// weighs `N / (C · n_c)`, so a rare class counts as much as a common one; PyTorch's
+  /// `CrossEntropyLoss(weight=…)`).
+  public var classWeights: ClassWeighting?
+
   /// Early stopping: the head epochs end once the validation loss has not improved for this
   /// many validations in a row (nil: never; fastai's `EarlyStoppingCallback(patience=N)`).
   public var patience: Int?
@@ -43,7 +48,7 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
 
   private enum CodingKeys: String, CodingKey {
     case epochs, batchSize, learningRate, momentum, weightDecay, validateEvery, seed
-    case labelSmoothing, optimizer, schedule, warmup, patience
+    case labelSmoothing, optimizer, schedule, warmup, patience, classWeights
   }
 
   /// Reads the settings; keys added after the first release may be absent (their default).
@@ -62,6 +67,7 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
       try values.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? .constant
     warmup = try values.decodeIfPresent(Double.self, forKey: .warmup)
     patience = try values.decodeIfPresent(Int.self, forKey: .patience)
+    classWeights = try values.decodeIfPresent(ClassWeighting.self, forKey: .classWeights)
   }
 
   /// Writes the settings; an option at its default that earlier releases did not have is left
@@ -80,6 +86,7 @@ public struct HeadTrainingConfiguration: Sendable, Equatable, Codable {
     if schedule != .constant { try values.encode(schedule, forKey: .schedule) }
     try values.encodeIfPresent(warmup, forKey: .warmup)
     try values.encodeIfPresent(patience, forKey: .patience)
+    try values.encodeIfPresent(classWeights, forKey: .classWeights)
   }
 }
 
@@ -96,5 +103,18 @@ public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
     case .sgd: "SGD (momentum; --weight-decay is an L2 penalty added to the gradient)"
     case .adamw: "AdamW (β = 0.9, 0.999; --weight-decay is decoupled: w ← w·(1 − η·λ))"
     }
+  }
+}
+
+/// How the training loss weighs the classes.
+public enum ClassWeighting: String, Sendable, Codable, CaseIterable {
+  /// scikit-learn's `class_weight="balanced"`: class c weighs `N / (C · n_c)` (0 when absent).
+  case balanced
+
+  /// The weight of each of `classCount` classes for `labels`.
+  public func weights(labels: [Int], classCount: Int) -> [Float] {
+    var counts = [Int](repeating: 0, count: classCount)
+    for label in labels where (0..<classCount).contains(label) { counts[label] += 1 }
+    return counts.map { $0 == 0 ? 0 : Float(labels.count) / Float(classCount * $0) }
   }
 }
