@@ -84,6 +84,18 @@ struct FineTuneOptions: ParsableArguments {
   )
   var testFraction: Double = 0.2
 
+  @Flag(
+    help:
+      "Once unfrozen, train the stem and the four stages at rates spaced geometrically from --backbone-learning-rate up to the head's (fastai's slice(lo, hi))."
+  )
+  var discriminativeRates = false
+
+  @Option(
+    help:
+      "How the rates move, batch by batch, over the unfrozen epochs: constant, cosine or one-cycle (each group from its own rate)."
+  )
+  var backboneSchedule: LearningRateSchedule = .constant
+
   @Option(
     help:
       "balanced: weigh each class in the training loss by N / (classes · its count) (scikit-learn's class_weight=\"balanced\"), for imbalanced folders."
@@ -192,6 +204,8 @@ struct FineTuneOptions: ParsableArguments {
     configuration.tta = tta
     configuration.training.classWeights = classWeights
     configuration.testFraction = testFraction
+    configuration.discriminativeRates = discriminativeRates
+    configuration.backboneSchedule = backboneSchedule
     configuration.limit = limit
     configuration.testLimit = testLimit
     configuration.augment = augment

@@ -272,8 +272,10 @@ struct FineTuneRunTests {
     #expect(abs(result.loss - loss) < 1e-6 && result.epoch == 3)
   }
 
-  @Test("unfreezing trains the backbone too, and resumes exactly mid-epoch")
-  func unfreezing() throws {
+  @Test(
+    "unfreezing trains the backbone too, and resumes exactly mid-epoch (plain, and with discriminative rates on a one-cycle schedule)",
+    arguments: [false, true])
+  func unfreezing(discriminative: Bool) throws {
     defer { try? FileManager.default.removeItem(at: folder) }
     var configuration = configuration()
     configuration.training.epochs = 2
@@ -283,6 +285,10 @@ struct FineTuneRunTests {
     configuration.limit = 64
     configuration.testLimit = 16
     configuration.training.validateEvery = 1
+    if discriminative {
+      configuration.discriminativeRates = true
+      configuration.backboneSchedule = .oneCycle
+    }
     let (whole, outcome, lines) = try run(configuration, "whole")
     guard case .finished = outcome else {
       Issue.record("the run did not finish: \(outcome)")
@@ -290,6 +296,17 @@ struct FineTuneRunTests {
     }
     #expect(lines.contains { $0.contains("unfreezing the backbone") })
     #expect(lines.contains { $0.contains("epoch 3 (backbone)") })
+    if discriminative {
+      // The stage rates and the schedule change the backbone epoch, not the head epochs.
+      var plain = configuration
+      plain.discriminativeRates = false
+      plain.backboneSchedule = .constant
+      let (reference, _, _) = try run(plain, "plain")
+      let ours = String(decoding: try contents(whole, "metrics.csv"), as: UTF8.self)
+      let theirs = String(decoding: try contents(reference, "metrics.csv"), as: UTF8.self)
+      let (mine, other) = (ours.split(separator: "\n"), theirs.split(separator: "\n"))
+      #expect(mine.prefix(3) == other.prefix(3) && mine.last != other.last)
+    }
     let state = try SafetensorsFile.read(
       from: whole.directory.appendingPathComponent("state.safetensors"))
     #expect(state.names.contains("backbone.layer4.1.conv2.weight"))

@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import TensorCore
 import Vision
 
@@ -54,6 +55,11 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
   public var backboneLearningRate: Float?
   /// Batch norm once unfrozen.
   public var backboneBatchNorm: BackboneBatchNorm = .frozen
+  /// Once unfrozen, discriminative rates (fastai's `slice(lo, hi)`): the stem and the four
+  /// stages train at rates spaced geometrically from the backbone's rate up to the head's.
+  public var discriminativeRates = false
+  /// How the rates move, batch by batch, over the unfrozen epochs.
+  public var backboneSchedule: LearningRateSchedule = .constant
   /// Folder of cached features, shared across runs.
   public var featureCache: String = "runs/feature-cache"
   /// What the frozen backbone multiplies in while caching features: fp32 (exact) or bf16 (about
@@ -72,7 +78,7 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
   private enum CodingKeys: String, CodingKey {
     case dataset, root, weights, depth, baseWidth, head, validation, resize, limit, testLimit
     case augment, augmentCopies, unfreezeEpochs, backboneLearningRate, backboneBatchNorm
-    case featureCache, precision, tta, testFraction
+    case featureCache, precision, tta, testFraction, discriminativeRates, backboneSchedule
   }
 
   /// Reads `config.json`: the training settings and the rest side by side in one object, as
@@ -105,6 +111,10 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
       try values.decodeIfPresent(String.self, forKey: .featureCache) ?? defaults.featureCache
     precision = try values.decodeIfPresent(Precision.self, forKey: .precision) ?? defaults.precision
     tta = try values.decodeIfPresent(Bool.self, forKey: .tta) ?? false
+    discriminativeRates =
+      try values.decodeIfPresent(Bool.self, forKey: .discriminativeRates) ?? false
+    backboneSchedule =
+      try values.decodeIfPresent(LearningRateSchedule.self, forKey: .backboneSchedule) ?? .constant
     testFraction =
       try values.decodeIfPresent(Double.self, forKey: .testFraction) ?? defaults.testFraction
   }
@@ -133,6 +143,10 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
     // Only when not the default: runs written before the option resume unchanged.
     if precision != .fp32 { try values.encode(precision, forKey: .precision) }
     if tta { try values.encode(tta, forKey: .tta) }
+    if discriminativeRates { try values.encode(true, forKey: .discriminativeRates) }
+    if backboneSchedule != .constant {
+      try values.encode(backboneSchedule, forKey: .backboneSchedule)
+    }
     if testFraction != 0.2 { try values.encode(testFraction, forKey: .testFraction) }
   }
 
@@ -347,7 +361,7 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
       rows.append(
         (
           "unfrozen epochs",
-          "\(unfreezeEpochs) (backbone lr \(backboneLearningRateText), batch norm \(backboneBatchNorm.rawValue))"
+          "\(unfreezeEpochs) (backbone lr \(backboneLearningRateText)\(discriminativeRates ? " up to the head's, stage by stage" : ""), batch norm \(backboneBatchNorm.rawValue)\(backboneSchedule == .constant ? "" : ", \(backboneSchedule.rawValue) per batch"))"
         ))
     }
     return rows

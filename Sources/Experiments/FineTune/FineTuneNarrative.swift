@@ -218,6 +218,8 @@ struct FineTuneNarrative {
       "class-weights", c.training.classWeights?.rawValue ?? "", c.training.classWeights == nil)
     add("test-fraction", "\(c.testFraction)", c.testFraction == d.testFraction)
     if c.tta { parts.append("--tta") }
+    if c.discriminativeRates { parts.append("--discriminative-rates") }
+    add("backbone-schedule", c.backboneSchedule.rawValue, c.backboneSchedule == d.backboneSchedule)
     add("feature-cache", c.featureCache, false)
     return parts.joined(separator: " ")
   }

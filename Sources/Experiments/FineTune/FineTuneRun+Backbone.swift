@@ -24,15 +24,29 @@ extension FineTuneRun {
     let backboneLayers = model.children.filter { $0.0 != "fc" }.flatMap { Self.layers(of: $0.1) }
     let batchNorms = backboneLayers.compactMap { $0 as? BatchNorm2d }
     let frozenNorms = settings.backboneBatchNorm == .frozen
-    let backboneParameters = backboneLayers.filter { !(frozenNorms && $0 is BatchNorm2d) }
-      .flatMap { $0.ownParameters.map(\.1) }
-    let optimizer = HeadTrainer.makeOptimizer(
-      [
-        ParameterGroup(
-          backboneParameters, learningRate: settings.effectiveBackboneLearningRate,
-          weightDecay: 0),
-        ParameterGroup(head.parameters),
-      ], configuration: settings.training)
+    let trainable = { (layers: [any Layer]) in
+      layers.filter { !(frozenNorms && $0 is BatchNorm2d) }.flatMap { $0.ownParameters.map(\.1) }
+    }
+    let backboneParameters = trainable(backboneLayers)
+    // One backbone group at the backbone's rate, or (discriminative rates, fastai's slice) the
+    // stem and each stage at rates spaced geometrically from it up to the head's.
+    let (low, high) = (settings.effectiveBackboneLearningRate, settings.training.learningRate)
+    var groups: [ParameterGroup]
+    if settings.discriminativeRates {
+      let stem = trainable([model.conv1] + (model.bn1.map { [$0] } ?? []))
+      let stages = model.stages.map { trainable(Self.layers(of: $0)) }
+      let parts = [stem] + stages
+      groups = parts.enumerated().map { index, parameters in
+        let fraction = Double(index) / Double(parts.count)
+        let rate = Float(Double(low) * Foundation.pow(Double(high) / Double(low), fraction))
+        return ParameterGroup(parameters, learningRate: rate, weightDecay: 0)
+      }
+    } else {
+      groups = [ParameterGroup(backboneParameters, learningRate: low, weightDecay: 0)]
+    }
+    groups.append(ParameterGroup(head.parameters, learningRate: high))
+    let baseRates = groups.map { $0.learningRate ?? high }
+    let optimizer = HeadTrainer.makeOptimizer(groups, configuration: settings.training)
     if resumingFrom {
       try TrainingStateFile.restore(
         from: directory.appendingPathComponent(File.state),
@@ -65,6 +79,11 @@ extension FineTuneRun {
         HeadTrainer.reseedDropouts(
           in: head, seed: settings.training.seed, epoch: epoch, batch: state.batch)
         optimizer.zeroGradients()
+        optimizer.schedule(
+          settings.backboneSchedule,
+          step: (epoch - settings.training.epochs - 1) * loader.batchCount + state.batch,
+          totalSteps: settings.unfreezeEpochs * loader.batchCount,
+          warmup: settings.backboneSchedule == .oneCycle ? 0.3 : 0, baseRates: baseRates)
         let (value, predictions) = HeadTrainer.lossAndGradients(
           labels: batch.labels, labelSmoothing: settings.training.labelSmoothing,
           classWeights: classWeights
