@@ -261,6 +261,26 @@ struct FineTuneRunTests {
     #expect(String(decoding: try contents(with, "test.md"), as: UTF8.self).contains("without"))
   }
 
+  @Test("with augmentation, --tta also averages the cached augmented copies of the test images")
+  func testTimeAugmentationWithCopies() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var plain = configuration()
+    plain.training.epochs = 2
+    plain.augment = "flip"
+    plain.augmentCopies = 2
+    var augmented = plain
+    augmented.tta = true
+    let (without, _, _) = try run(plain, "plain")
+    let (with, _, lines) = try run(augmented, "tta")
+    for name in ["test (mirrored)", "test copy 1/2 (augmented)", "test copy 2/2 (augmented)"] {
+      #expect(lines.contains { $0.contains("\(name) features: computed") }, "\(name)")
+    }
+    let decoder = JSONDecoder()
+    let a = try decoder.decode(EvaluationResult.self, from: try contents(without, "test.json"))
+    let b = try decoder.decode(EvaluationResult.self, from: try contents(with, "test.json"))
+    #expect(b.accuracyWithoutTTA == a.accuracy)
+  }
+
   @Test("results from averaged probabilities: prediction, loss and confusion by hand")
   func fromProbabilities() {
     let result = EvaluationResult.fromProbabilities(

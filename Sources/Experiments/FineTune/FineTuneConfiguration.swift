@@ -335,7 +335,14 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
       ("seed", "\(seed)"),
     ]
     if precision != .fp32 { rows.append(("backbone precision", precision.rawValue)) }
-    if tta { rows.append(("test-time augmentation", "mean of the image and its mirror image")) }
+    if tta {
+      rows.append(
+        (
+          "test-time augmentation",
+          "mean over the image, its mirror"
+            + (augment == nil ? "" : " and \(augmentCopies) augmented copies")
+        ))
+    }
     if training.optimizer != .sgd { rows.append(("optimizer", training.optimizer.description)) }
     if let weighting = training.classWeights {
       rows.append(

@@ -69,6 +69,9 @@ public struct FineTuneInputs {
   public let flippedTestJob: FeatureJob?
   /// The extractor that mirrors every image first (with `--tta`).
   public let flippedExtractor: FeatureExtractor?
+  /// With `--tta` and augmentation, the test images through the training augmentation, one job
+  /// per cached copy (their predictions join the average too).
+  public let augmentedTestJobs: [FeatureJob]
 
   /// Opens everything `configuration` names.
   ///
@@ -188,6 +191,13 @@ public struct FineTuneInputs {
       + (configuration.testLimit.map { "[first \($0)]" } ?? "")
     testJob = job("test", split: testSplit, test, testIndices, dataset: testDataset)
     let testRows = testIndices
+    augmentedTestJobs =
+      configuration.tta && augmenting != nil
+      ? (0..<copies).map { copy in
+        job(
+          "test copy \(copy + 1)/\(copies) (augmented)", split: testSplit, test, testRows,
+          copy: copy, augmented: true, dataset: testDataset)
+      } : []
     let flippingExtractor = flippedExtractor
     flippedTestJob = flippingExtractor.map { flipping in
       var flipped = FeatureJob(
@@ -224,7 +234,7 @@ public struct FineTuneInputs {
 
   /// Every job, in the order `classify finetune` runs them.
   public var allJobs: [FeatureJob] {
-    trainJobs + [validationJob, testJob, flippedTestJob].compactMap { $0 }
+    trainJobs + [validationJob, testJob, flippedTestJob].compactMap { $0 } + augmentedTestJobs
   }
 
   /// The extractor a job runs with.

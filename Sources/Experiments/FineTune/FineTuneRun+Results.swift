@@ -116,7 +116,7 @@ extension FineTuneRun {
   /// `results.html`; returns the test accuracy.
   func finish(
     inputs: FineTuneInputs, history: [HeadEpochMetrics], test: FeatureCache,
-    flippedTest: FeatureCache? = nil
+    flippedTest: FeatureCache? = nil, augmentedTests: [FeatureCache] = []
   ) throws -> Double {
     // The kept epoch's tensors go back into the model in memory (its head, and its backbone once
     // unfrozen): no backbone is rebuilt or re-hashed from disk.
@@ -128,24 +128,37 @@ extension FineTuneRun {
       head: configuration.head, source: bestFile.path)
     inputs.model.eval()
     var features = test
-    var flipped = flippedTest
+    // The test-time augmentation's other views of the test images: mirrored, then the
+    // augmented copies.
+    var views = [flippedTest].compactMap { $0 } + augmentedTests
     if includesBackbone {
       let folded = inputs.model.folded()
-      func extract(_ name: String, flip: Bool) throws -> FeatureCache {
+      func extract(_ name: String, augmentation: String?, seed: UInt64 = 0, copy: Int = 0) throws
+        -> FeatureCache
+      {
         let line = progressLine(name, total: inputs.testIndices.count)
         let extractor = FeatureExtractor(
           backbone: folded, weightsFingerprint: "finetuned:" + inputs.weightsFingerprint,
           resize: configuration.resize, batchSize: configuration.training.batchSize,
-          augmentation: flip ? try TransformPipeline.parse("flip:1") : nil)
-        let extracted = try extractor.extract(inputs.testSet, indices: inputs.testIndices) {
-          done, _ in line?.update(done)
-        }
+          augmentation: try augmentation.map(TransformPipeline.parse), augmentationSeed: seed)
+        let extracted = try extractor.extract(
+          inputs.testSet, indices: inputs.testIndices, copy: copy
+        ) { done, _ in line?.update(done) }
         line?.finish()
         return FeatureCache(key: test.key, features: extracted.features, labels: extracted.labels)
       }
-      features = try extract("test features (fine-tuned backbone)", flip: false)
+      features = try extract("test features (fine-tuned backbone)", augmentation: nil)
+      views = []
       if flippedTest != nil {
-        flipped = try extract("mirrored test features (fine-tuned backbone)", flip: true)
+        views.append(
+          try extract("mirrored test features (fine-tuned backbone)", augmentation: "flip:1"))
+      }
+      for copy in augmentedTests.indices {
+        views.append(
+          try extract(
+            "augmented test copy \(copy + 1) (fine-tuned backbone)",
+            augmentation: configuration.augment,
+            seed: configuration.training.seed, copy: copy))
       }
     }
     let epoch = best.metadata["epoch"].flatMap(Int.init)
@@ -153,13 +166,18 @@ extension FineTuneRun {
       head: inputs.model.fc, features: features.features, labels: features.labels,
       classNames: inputs.classNames, split: "test", epoch: epoch,
       batchSize: configuration.training.batchSize)
-    if let flipped {
-      // Test-time augmentation: each image's prediction is the mean of its own and its mirror's.
-      let (_, mirrored) = try EvaluationResult.evaluate(
-        head: inputs.model.fc, features: flipped.features, labels: flipped.labels,
-        classNames: inputs.classNames, split: "test", epoch: epoch,
-        batchSize: configuration.training.batchSize)
-      probabilities = zip(probabilities, mirrored).map { a, b in zip(a, b).map { ($0 + $1) / 2 } }
+    if !views.isEmpty {
+      // Test-time augmentation: each image's prediction is the mean over its views.
+      var sum = probabilities
+      for view in views {
+        let (_, other) = try EvaluationResult.evaluate(
+          head: inputs.model.fc, features: view.features, labels: view.labels,
+          classNames: inputs.classNames, split: "test", epoch: epoch,
+          batchSize: configuration.training.batchSize)
+        sum = zip(sum, other).map { a, b in zip(a, b).map { $0 + $1 } }
+      }
+      let count = Float(views.count + 1)
+      probabilities = sum.map { row in row.map { $0 / count } }
       let plainAccuracy = result.accuracy
       result = EvaluationResult.fromProbabilities(
         probabilities, labels: features.labels, classNames: inputs.classNames, split: "test",
@@ -186,7 +204,7 @@ extension FineTuneRun {
       notes.append(
         String(
           format:
-            "Test-time augmentation: each image's scores are the mean of its own and its mirror image's; accuracy %.2f %% with it, %.2f %% without.",
+            "Test-time augmentation: each image's scores are the mean over the image, its mirror image and, with augmentation, its cached augmented copies; accuracy %.2f %% with it, %.2f %% without.",
           100 * result.accuracy, 100 * without))
     }
     var page = ResultsPage(

@@ -158,6 +158,7 @@ public final class FineTuneRun {
     var validation: FeatureCache?
     var test: FeatureCache?
     var flippedTest: FeatureCache?
+    var augmentedTests: [FeatureCache] = []
     for job in inputs.allJobs {
       let line = progressLine("\(job.name) features", total: job.indices.count)
       let computed: (cache: FeatureCache, reused: Bool)
@@ -182,6 +183,8 @@ public final class FineTuneRun {
         test = cache
       } else if job.key == inputs.flippedTestJob?.key {
         flippedTest = cache
+      } else if inputs.augmentedTestJobs.contains(where: { $0.key == job.key }) {
+        augmentedTests.append(cache)
       } else if job.key == inputs.validationJob?.key {
         validation = cache
       } else {
@@ -236,7 +239,8 @@ public final class FineTuneRun {
       if outcome == .interrupted { return interrupted(state) }
     }
     let accuracy = try finish(
-      inputs: inputs, history: state.history, test: test, flippedTest: flippedTest)
+      inputs: inputs, history: state.history, test: test, flippedTest: flippedTest,
+      augmentedTests: augmentedTests)
     return .finished(testAccuracy: accuracy)
   }
 
