@@ -51,6 +51,16 @@ struct FineTuneCommand: ParsableCommand {
     defer { signals.cancel() }
     let run: FineTuneRun
     if let resume {
+      // Options that cannot apply to a resumed run are refused, not silently ignored.
+      if runDir != nil {
+        throw ValidationError(
+          "--run-dir does not go with --resume: the run continues in its own folder, \(resume)")
+      }
+      if download {
+        throw ValidationError(
+          "--download does not go with --resume: fetch the data first (classify data download), then resume"
+        )
+      }
       run = try FineTuneRun.resuming(
         directory: URL(fileURLWithPath: resume), stop: stop, headEpochs: try grownEpochs())
     } else {
