@@ -102,20 +102,4 @@ struct PackedMatrix: Sendable {
         g.batch * g.inputHeight * g.inputWidth, ComputeThreads.count)
     }
   }
-
-  /// The naive twin: `A · b` with both rounded to bf16 and the products summed in Double.
-  static func naiveMultiply(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) -> [Float] {
-    let (roundedA, roundedB) = (BFloat16.rounded(a), BFloat16.rounded(b))
-    var c = [Float](repeating: 0, count: m * n)
-    for row in 0..<m {
-      for column in 0..<n {
-        var sum = 0.0
-        for index in 0..<k {
-          sum += Double(roundedA[row * k + index]) * Double(roundedB[index * n + column])
-        }
-        c[row * n + column] = Float(sum)
-      }
-    }
-    return c
-  }
 }

@@ -43,6 +43,12 @@ struct LearningRateFindCommand: ParsableCommand {
     let folder = URL(
       fileURLWithPath: output ?? "runs/lr-find-\(formatter.string(from: Date()))"
     ).standardizedFileURL
+    var isFolder: ObjCBool = false
+    let exists = FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder)
+    guard !exists || isFolder.boolValue else {
+      throw ValidationError(
+        "--output \(folder.path) is a file; lr-find writes into a folder: choose another")
+    }
     let existing = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
     guard existing.isEmpty else {
       throw ValidationError(

@@ -25,11 +25,10 @@ struct PackedGEMMTests {
         packed.multiply(pb.baseAddress!, ldb: ldb, columns: n, into: pc.baseAddress!, ldc: ldc)
       }
     }
-    let expected =
-      precision == .bf16
-      ? PackedMatrix.naiveMultiply(a, b, m: m, k: k, n: n)
-      : MatMulKernels.naiveMatmul(
-        a, batchA: 1, b, batchB: 1, m: m, k: k, n: n, transposeA: false, transposeB: false)
+    // The naive oracle on the inputs as the GEMM sees them (rounded to bf16 for bf16).
+    let rounded = { (x: [Float]) in precision == .bf16 ? BFloat16.rounded(x) : x }
+    let expected = MatMulKernels.naiveMatmul(
+      rounded(a), batchA: 1, rounded(b), batchB: 1, m: m, k: k, n: n)
     let actual = (0..<m).flatMap { row in c[(row * ldc)..<(row * ldc + n)] }
     expectClose(actual, expected, absolute: 1e-4, relative: 1e-5, "m \(m) n \(n) k \(k)")
     // Columns past n are never written.

@@ -6,16 +6,20 @@ import Testing
 @testable import NN
 @testable import TensorCore
 
+/// The tensors written by `scripts/fixtures/make_loss_fixtures.py` (PyTorch).
+private func lossReference() throws -> SafetensorsFile {
+  let url = try #require(Bundle.module.resourceURL)
+    .appendingPathComponent("Fixtures").appendingPathComponent("loss_reference.safetensors")
+  return try SafetensorsFile.read(from: url)
+}
+
 @Suite("Label smoothing and class weights against PyTorch")
 struct LabelSmoothingTests {
   @Test(
     "crossEntropy(labelSmoothing:) equals F.cross_entropy(label_smoothing=ε), loss and gradient",
     arguments: ["0.1", "0.3"])
   func matchesPyTorch(epsilon: String) throws {
-    // scripts/fixtures/make_loss_fixtures.py
-    let url = try #require(Bundle.module.resourceURL)
-      .appendingPathComponent("Fixtures").appendingPathComponent("loss_reference.safetensors")
-    let file = try SafetensorsFile.read(from: url)
+    let file = try lossReference()
     let x = try file.tensor(named: "x").requiringGradient()
     let labels = try file.tensor(named: "labels").scalars.map { Int($0) }
     let loss = Loss.crossEntropy(
@@ -33,10 +37,7 @@ struct LabelSmoothingTests {
     "class weights equal F.cross_entropy(weight=w), alone and with label smoothing",
     arguments: ["0.0", "0.2"])
   func weighted(epsilon: String) throws {
-    // scripts/fixtures/make_loss_fixtures.py
-    let url = try #require(Bundle.module.resourceURL)
-      .appendingPathComponent("Fixtures").appendingPathComponent("loss_reference.safetensors")
-    let file = try SafetensorsFile.read(from: url)
+    let file = try lossReference()
     let x = try file.tensor(named: "x").requiringGradient()
     let labels = try file.tensor(named: "labels").scalars.map { Int($0) }
     let loss = Loss.crossEntropy(

@@ -47,16 +47,11 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
     if let row = measured.firstNonFiniteRow {
       throw NonFiniteOutputError(image: "\(split) image \(row)", source: "the trained head")
     }
-    let confusion = FineTuneMetrics.confusionMatrix(
-      predictions: measured.predictions, labels: labels, classCount: classNames.count)
     return (
       EvaluationResult(
-        split: split, accuracy: measured.accuracy, loss: measured.loss, classNames: classNames,
-        confusion: confusion,
-        perClassAccuracy: FineTuneMetrics.perClassAccuracy(confusion: confusion),
-        epoch: epoch,
-        topFiveAccuracy: FineTuneMetrics.topKAccuracy(
-          probabilities: measured.probabilities, labels: labels, k: 5)),
+        predictions: measured.predictions, loss: measured.loss,
+        probabilities: measured.probabilities, labels: labels, classNames: classNames,
+        split: split, epoch: epoch),
       measured.probabilities
     )
   }
@@ -71,14 +66,9 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
     let loss =
       zip(probabilities, labels).map { -Foundation.log(Double(max($0[$1], 1e-12))) }
       .reduce(0, +) / Double(max(labels.count, 1))
-    let confusion = FineTuneMetrics.confusionMatrix(
-      predictions: predictions, labels: labels, classCount: classNames.count)
     return EvaluationResult(
-      split: split, accuracy: FineTuneMetrics.accuracy(predictions: predictions, labels: labels),
-      loss: loss, classNames: classNames, confusion: confusion,
-      perClassAccuracy: FineTuneMetrics.perClassAccuracy(confusion: confusion), epoch: epoch,
-      topFiveAccuracy: FineTuneMetrics.topKAccuracy(
-        probabilities: probabilities, labels: labels, k: 5))
+      predictions: predictions, loss: loss, probabilities: probabilities, labels: labels,
+      classNames: classNames, split: split, epoch: epoch)
   }
 
   /// Markdown: the headline, per-class accuracy and the confusion matrix.
@@ -108,6 +98,24 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
       + "\n"
       + FineTuneMetrics.perClassTable(confusion: confusion, classNames: classNames, split: split)
       .text()
+  }
+}
+
+extension EvaluationResult {
+  /// The numbers of `predictions` against `labels`: accuracy, confusion, per-class and top-5
+  /// accuracy, with the `loss` measured beside them.
+  init(
+    predictions: [Int], loss: Double, probabilities: [[Float]], labels: [Int],
+    classNames: [String], split: String, epoch: Int?
+  ) {
+    let confusion = FineTuneMetrics.confusionMatrix(
+      predictions: predictions, labels: labels, classCount: classNames.count)
+    self.init(
+      split: split, accuracy: FineTuneMetrics.accuracy(predictions: predictions, labels: labels),
+      loss: loss, classNames: classNames, confusion: confusion,
+      perClassAccuracy: FineTuneMetrics.perClassAccuracy(confusion: confusion), epoch: epoch,
+      topFiveAccuracy: FineTuneMetrics.topKAccuracy(
+        probabilities: probabilities, labels: labels, k: 5))
   }
 }
 
