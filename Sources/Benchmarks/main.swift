@@ -29,6 +29,10 @@ if arguments.first == "train-loop" {
   print(runTrainLoop(Array(arguments.dropFirst())))
   exit(0)
 }
+if arguments.first == "forward-layers" {
+  print(runForwardLayers(Array(arguments.dropFirst())))
+  exit(0)
+}
 if arguments.first == "forward-loop" {
   print(runForwardLoop(Array(arguments.dropFirst())))
   exit(0)

@@ -3,11 +3,12 @@
 // See packed_gemm.h.
 //
 // Layout, as BLIS-style GEMMs do: A (the frozen weight) is packed once into panels of 12 rows;
-// B is packed per block of 128 words into strips of 32 columns (a word is one fp32 k, or a bf16
-// pair of k rounded on the way); a 12×32 micro-kernel keeps 24 accumulators in registers, reads
-// one A word per row (broadcast) and two B vectors per word. With enough strips each task packs
-// its own strip block by block and runs every A panel over it while it is in cache; otherwise B
-// is packed once per block, shared, and tasks split the A panels.
+// B is packed into strips of 32 columns (a word is one fp32 k, or a bf16 pair of k rounded on the
+// way); a 12×32 micro-kernel keeps 24 accumulators in registers over the whole depth, reads one
+// A word per row (broadcast) and two B vectors per word, and stores its tile once through the
+// epilogue (bias, residual, ReLU). With enough strips each task packs its own whole strip into
+// a buffer of its thread's (in L2) and runs every A panel over it; otherwise B is packed once,
+// shared, and tasks split the A panels.
 #include "packed_gemm.h"
 
 #include "compute_pool.h"
@@ -17,8 +18,6 @@
 
 #define PANEL CLASSIFY_PACKED_PANEL_ROWS
 #define STRIP 32
-/// Words per packed block of B: a strip block is 16 KiB, an A panel block 6 KiB.
-#define BLOCK_WORDS 128
 /// A panels per parallel task when B is shared.
 #define PANELS_PER_TASK 8
 
@@ -91,6 +90,7 @@ int classify_cpu_has_bf16(void) { return cpu_level() >= 2; }
 
 #define TARGET __attribute__((target("avx512f,avx512bw")))
 #define TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512bf16")))
+#define INLINE __attribute__((always_inline)) inline
 
 /// Rounds 16 fp32 lanes to bf16 bits (round-to-nearest-even, NaN → 0xFFFF) in the low half of
 /// each 32-bit lane, exactly as `round_one`.
@@ -109,7 +109,9 @@ typedef struct {
   float *c;
   uint32_t *packed_b;
   int bf16;
-  long m, k, n, ldb, ldc, words, first_word, block_words, strips, panel_tasks;
+  long m, k, n, ldb, ldc, words, strips, panel_tasks;
+  /// Bias, residual and ReLU applied as C is stored; NULL for none.
+  const classify_epilogue *epilogue;
   /// When set, B is this implicit im2col and `b`/`ldb` are unused; per row of B, the offset of
   /// its shifted run from the input (`same_offset`) and its tap's shift (`same_dy`, `same_dx`).
   const classify_same_size_input *same;
@@ -184,29 +186,42 @@ TARGET static void pack_block(const gemm_job *job, long strip, long first, long 
   }
 }
 
-/// Stores a panel's 12×32 accumulators into C (adding to it when `accumulate`), `rows` and
-/// `columns` of them.
-TARGET static void store_tile(__m512 acc[PANEL][2], float *c, long ldc, long rows, long columns,
-                              int accumulate) {
+/// Stores a panel's 12×32 accumulators into C, `rows` and `columns` of them, through the
+/// epilogue: + bias[row], + residual (same layout as C), then max(·, 0). One pass over C, written
+/// once, instead of one pass per element-wise layer after the GEMM.
+TARGET INLINE static void store_tile(__m512 acc[PANEL][2], const gemm_job *job, long row, long column,
+                              long rows, long columns) {
   __mmask16 m0 = columns >= 16 ? 0xFFFF : (__mmask16)((1u << columns) - 1);
   __mmask16 m1 =
       columns >= 32 ? 0xFFFF : columns <= 16 ? 0 : (__mmask16)((1u << (columns - 16)) - 1);
+  const classify_epilogue *e = job->epilogue;
   for (int r = 0; r < PANEL && r < rows; r++) {
-    float *line = c + r * ldc;
+    float *line = job->c + (row + r) * job->ldc + column;
     __m512 v0 = acc[r][0], v1 = acc[r][1];
-    if (accumulate) {
-      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, line));
-      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, line + 16));
+    if (e != NULL) {
+      if (e->bias != NULL) {
+        __m512 b = _mm512_set1_ps(e->bias[row + r]);
+        v0 = _mm512_add_ps(v0, b);
+        v1 = _mm512_add_ps(v1, b);
+      }
+      if (e->residual != NULL) {
+        const float *add = e->residual + (row + r) * e->residual_stride + column;
+        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, add));
+        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, add + 16));
+      }
+      if (e->relu) {
+        v0 = _mm512_max_ps(v0, _mm512_setzero_ps());
+        v1 = _mm512_max_ps(v1, _mm512_setzero_ps());
+      }
     }
     _mm512_mask_storeu_ps(line, m0, v0);
     _mm512_mask_storeu_ps(line + 16, m1, v1);
   }
 }
 
-/// C[rows × columns] (+)= A panel · B strip over `words` bf16 pairs.
-TARGET_BF16 static void kernel_bf16(long words, const uint32_t *a, const uint32_t *b, float *c,
-                                    long ldc, long rows, long columns, int accumulate) {
-  __m512 acc[PANEL][2];
+/// acc = A panel · B strip over `words` bf16 pairs.
+TARGET_BF16 INLINE static void kernel_bf16(long words, const uint32_t *a, const uint32_t *b,
+                                    __m512 acc[PANEL][2]) {
   for (int r = 0; r < PANEL; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
   for (long p = 0; p < words; p++) {
     __m512bh b0 = (__m512bh)_mm512_loadu_si512(b);
@@ -219,13 +234,11 @@ TARGET_BF16 static void kernel_bf16(long words, const uint32_t *a, const uint32_
     a += PANEL;
     b += STRIP;
   }
-  store_tile(acc, c, ldc, rows, columns, accumulate);
 }
 
-/// C[rows × columns] (+)= A panel · B strip over `words` fp32 k.
-TARGET static void kernel_fp32(long words, const uint32_t *a, const uint32_t *b, float *c,
-                               long ldc, long rows, long columns, int accumulate) {
-  __m512 acc[PANEL][2];
+/// acc = A panel · B strip over `words` fp32 k.
+TARGET INLINE static void kernel_fp32(long words, const uint32_t *a, const uint32_t *b,
+                               __m512 acc[PANEL][2]) {
   for (int r = 0; r < PANEL; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
   const float *av = (const float *)a, *bv = (const float *)b;
   for (long p = 0; p < words; p++) {
@@ -238,45 +251,62 @@ TARGET static void kernel_fp32(long words, const uint32_t *a, const uint32_t *b,
     av += PANEL;
     bv += STRIP;
   }
-  store_tile(acc, c, ldc, rows, columns, accumulate);
 }
 
-/// Every A panel in `[first_panel, last_panel)` against a packed strip block.
-TARGET static void panels_over_strip(const gemm_job *job, long strip, const uint32_t *b,
-                                     long first_word, long count, long first_panel,
-                                     long last_panel) {
-  long column = strip * STRIP;
-  long columns = job->n - column < STRIP ? job->n - column : STRIP;
-  for (long panel = first_panel; panel < last_panel; panel++) {
-    const uint32_t *a = job->packed_a + (panel * job->words + first_word) * PANEL;
-    long row = panel * PANEL;
-    float *c = job->c + row * job->ldc + column;
-    if (job->bf16) {
-      kernel_bf16(count, a, b, c, job->ldc, job->m - row, columns, first_word > 0);
-    } else {
-      kernel_fp32(count, a, b, c, job->ldc, job->m - row, columns, first_word > 0);
-    }
+/// Every A panel in `[first_panel, last_panel)` against a whole packed strip (all k), each
+/// panel's 12×32 sums kept in registers over the whole depth and stored once. One copy per
+/// instruction set, so the fp32 path never runs code compiled for AVX512-BF16.
+#define PANELS_OVER_STRIP(NAME, ATTRIBUTES, KERNEL)                                             \
+  ATTRIBUTES static void NAME(const gemm_job *job, long strip, const uint32_t *b,               \
+                              long first_panel, long last_panel) {                              \
+    long column = strip * STRIP;                                                                \
+    long columns = job->n - column < STRIP ? job->n - column : STRIP;                           \
+    for (long panel = first_panel; panel < last_panel; panel++) {                               \
+      __m512 acc[PANEL][2];                                                                     \
+      KERNEL(job->words, job->packed_a + panel * job->words * PANEL, b, acc);                   \
+      store_tile(acc, job, panel * PANEL, column, job->m - panel * PANEL, columns);             \
+    }                                                                                           \
+  }
+PANELS_OVER_STRIP(panels_over_strip_bf16, TARGET_BF16, kernel_bf16)
+PANELS_OVER_STRIP(panels_over_strip_fp32, TARGET, kernel_fp32)
+
+static void panels_over_strip(const gemm_job *job, long strip, const uint32_t *b,
+                              long first_panel, long last_panel) {
+  if (job->bf16) {
+    panels_over_strip_bf16(job, strip, b, first_panel, last_panel);
+  } else {
+    panels_over_strip_fp32(job, strip, b, first_panel, last_panel);
   }
 }
 
-/// A task when there are many strips: strip `strip` against every A panel, block by block, its
-/// packed block kept in this thread's cache (no shared packed B, no barrier per block).
+/// This thread's buffer for one packed strip, grown as needed and kept: a task packs all k of its
+/// strip (at most 4,608 words, 576 KiB, for ResNet-50) into it, where it stays in L2 while every
+/// A panel runs over it. NULL when memory runs out.
+static uint32_t *strip_buffer(long words) {
+  static _Thread_local uint32_t *buffer = NULL;
+  static _Thread_local long capacity = 0;
+  if (words > capacity) {
+    free(buffer);
+    buffer = aligned_alloc(64, (size_t)words * STRIP * sizeof(uint32_t));
+    capacity = buffer != NULL ? words : 0;
+  }
+  return buffer;
+}
+
+/// A task when there are many strips: strip `strip` packed whole into this thread's buffer, then
+/// every A panel over it (no shared packed B, no barrier).
 TARGET static void multiply_strip(void *context, long strip) {
   gemm_job *job = context;
-  _Alignas(64) uint32_t packed[BLOCK_WORDS * STRIP];
-  long panels = (job->m + PANEL - 1) / PANEL;
-  for (long first = 0; first < job->words; first += BLOCK_WORDS) {
-    long count = job->words - first < BLOCK_WORDS ? job->words - first : BLOCK_WORDS;
-    pack_block(job, strip, first, count, packed);
-    panels_over_strip(job, strip, packed, first, count, 0, panels);
-  }
+  uint32_t *packed = strip_buffer(job->words);
+  if (packed == NULL) abort();
+  pack_block(job, strip, 0, job->words, packed);
+  panels_over_strip(job, strip, packed, 0, (job->m + PANEL - 1) / PANEL);
 }
 
-/// Packs strip `strip` of the current block of B into the shared packed B.
+/// Packs strip `strip` (all k) into the shared packed B.
 TARGET static void pack_strip(void *context, long strip) {
   gemm_job *job = context;
-  pack_block(job, strip, job->first_word, job->block_words,
-             job->packed_b + strip * job->block_words * STRIP);
+  pack_block(job, strip, 0, job->words, job->packed_b + strip * job->words * STRIP);
 }
 
 /// A task when B is shared: strip `index % strips` against a run of A panels.
@@ -286,19 +316,13 @@ TARGET static void multiply_shared(void *context, long index) {
   long first_panel = (index / job->strips) * PANELS_PER_TASK;
   long panels = (job->m + PANEL - 1) / PANEL;
   long last_panel = first_panel + PANELS_PER_TASK < panels ? first_panel + PANELS_PER_TASK : panels;
-  panels_over_strip(job, strip, job->packed_b + strip * job->block_words * STRIP,
-                    job->first_word, job->block_words, first_panel, last_panel);
+  panels_over_strip(job, strip, job->packed_b + strip * job->words * STRIP, first_panel,
+                    last_panel);
 }
 
 static void run(gemm_job job, long threads) {
   if (job.m <= 0 || job.n <= 0) return;
   job.words = words_of(job.k, job.bf16);
-  if (job.words == 0) {
-    for (long row = 0; row < job.m; row++) {
-      memset(job.c + row * job.ldc, 0, (size_t)job.n * sizeof(float));
-    }
-    return;
-  }
   job.strips = (job.n + STRIP - 1) / STRIP;
   if (job.strips >= 4 * (threads > 1 ? threads : 1)) {
     classify_pool_run(job.strips, threads, multiply_strip, &job);
@@ -306,28 +330,25 @@ static void run(gemm_job job, long threads) {
   }
   long panels = (job.m + PANEL - 1) / PANEL;
   job.panel_tasks = (panels + PANELS_PER_TASK - 1) / PANELS_PER_TASK;
-  long block = job.words < BLOCK_WORDS ? job.words : BLOCK_WORDS;
-  job.packed_b = aligned_alloc(64, (size_t)(job.strips * block * STRIP) * sizeof(uint32_t));
+  long words = job.words > 0 ? job.words : 1;
+  job.packed_b = aligned_alloc(64, (size_t)(job.strips * words * STRIP) * sizeof(uint32_t));
   if (job.packed_b == NULL) abort();
-  for (long first = 0; first < job.words; first += BLOCK_WORDS) {
-    job.first_word = first;
-    job.block_words = job.words - first < BLOCK_WORDS ? job.words - first : BLOCK_WORDS;
-    classify_pool_run(job.strips, threads, pack_strip, &job);
-    classify_pool_run(job.strips * job.panel_tasks, threads, multiply_shared, &job);
-  }
+  classify_pool_run(job.strips, threads, pack_strip, &job);
+  classify_pool_run(job.strips * job.panel_tasks, threads, multiply_shared, &job);
   free(job.packed_b);
 }
 
 void classify_packed_gemm(const uint32_t *packed_a, int bf16, long m, long k, const float *b,
-                          long ldb, long n, float *c, long ldc, long threads) {
+                          long ldb, long n, float *c, long ldc, const classify_epilogue *epilogue,
+                          long threads) {
   gemm_job job = {.packed_a = packed_a, .bf16 = bf16, .b = b, .c = c, .m = m, .k = k, .n = n,
-                  .ldb = ldb, .ldc = ldc};
+                  .ldb = ldb, .ldc = ldc, .epilogue = epilogue};
   run(job, threads);
 }
 
 void classify_packed_gemm_same_size(const uint32_t *packed_a, int bf16, long m, long k,
                                     const classify_same_size_input *b, float *c, long ldc,
-                                    long threads) {
+                                    const classify_epilogue *epilogue, long threads) {
   long rows = k > 0 ? k : 1;
   long *offset = malloc((size_t)rows * sizeof(long));
   int *dy = malloc((size_t)rows * sizeof(int)), *dx = malloc((size_t)rows * sizeof(int));
@@ -342,7 +363,7 @@ void classify_packed_gemm_same_size(const uint32_t *packed_a, int bf16, long m, 
   }
   gemm_job job = {.packed_a = packed_a, .bf16 = bf16, .c = c, .m = m, .k = k,
                   .n = b->images * plane, .ldc = ldc, .same = b, .same_offset = offset,
-                  .same_dy = dy, .same_dx = dx};
+                  .same_dy = dy, .same_dx = dx, .epilogue = epilogue};
   run(job, threads);
   free(offset);
   free(dy);
@@ -355,16 +376,18 @@ int classify_cpu_has_avx512(void) { return 0; }
 int classify_cpu_has_bf16(void) { return 0; }
 
 void classify_packed_gemm(const uint32_t *packed_a, int bf16, long m, long k, const float *b,
-                          long ldb, long n, float *c, long ldc, long threads) {
+                          long ldb, long n, float *c, long ldc, const classify_epilogue *epilogue,
+                          long threads) {
   (void)packed_a, (void)bf16, (void)m, (void)k, (void)b, (void)ldb, (void)n, (void)c, (void)ldc,
-      (void)threads;
+      (void)epilogue, (void)threads;
   abort();  // callers check classify_cpu_has_avx512() first
 }
 
 void classify_packed_gemm_same_size(const uint32_t *packed_a, int bf16, long m, long k,
                                     const classify_same_size_input *b, float *c, long ldc,
-                                    long threads) {
-  (void)packed_a, (void)bf16, (void)m, (void)k, (void)b, (void)c, (void)ldc, (void)threads;
+                                    const classify_epilogue *epilogue, long threads) {
+  (void)packed_a, (void)bf16, (void)m, (void)k, (void)b, (void)c, (void)ldc, (void)epilogue,
+      (void)threads;
   abort();  // callers check classify_cpu_has_avx512() first
 }
 

@@ -145,19 +145,21 @@ public enum ConvolutionKernels {
     return result
   }
 
-  /// `output = conv(input, weight) + bias`, then `max(·, 0)` when `fusedReLU`. Shapes:
-  /// `input: [C, N, H, W]`, `weight: [C_out, C, kH, kW]` (PyTorch's), `bias: [C_out]`, result
-  /// `[C_out, N, Ho, Wo]`.
+  /// `output = conv(input, weight) + bias (+ residual)`, then `max(·, 0)` when `fusedReLU`.
+  /// Shapes: `input: [C, N, H, W]`, `weight: [C_out, C, kH, kW]` (PyTorch's), `bias: [C_out]`,
+  /// `residual` and the result `[C_out, N, Ho, Wo]`. A residual (a bottleneck's shortcut) is
+  /// added as the GEMM stores its output, so `relu(conv(x) + shortcut)` is one pass.
   ///
   /// `frozen`, when it holds `weight` (see `FrozenWeight`), keeps what this convolution derives
   /// from its weight across calls; otherwise it is ignored.
   public static func forward(
     input: [Float], weight: [Float], bias: [Float]?, geometry g: ConvolutionGeometry,
-    fusedReLU: Bool = false, frozen: FrozenWeight? = nil
+    fusedReLU: Bool = false, residual: [Float]? = nil, frozen: FrozenWeight? = nil
   ) -> [Float] {
     precondition(g.isValid, "conv2d: invalid geometry \(g)")
     precondition(input.count == g.inputCount && weight.count == g.weightCount, "conv2d: sizes")
     precondition(bias == nil || bias!.count == g.outputChannels, "conv2d: bias size")
+    precondition(residual == nil || residual!.count == g.outputCount, "conv2d: residual size")
     if g.batch == 0 { return [] }
     let frozen = frozen?.holds(weight) == true ? frozen : nil
     if let (smaller, rows, columns) = pruned(g) {
@@ -166,13 +168,20 @@ public enum ConvolutionKernels {
       let croppedFrozen = frozen?.cropped("\(rows)×\(columns)", crop)
       return forward(
         input: input, weight: croppedFrozen?.values ?? crop(), bias: bias, geometry: smaller,
-        fusedReLU: fusedReLU, frozen: croppedFrozen)
+        fusedReLU: fusedReLU, residual: residual, frozen: croppedFrozen)
     }
     // A frozen weight on an AVX-512 CPU runs every 3×3 on our packed GEMM, not Winograd: in
     // bf16 Winograd's transforms would add their rounding to bf16's, and in fp32 the packed GEMM
     // measured as fast without it (ResNet-50 forward at 224×224: 20–27 against 21–25 img/s, and
     // 30 MiB less memory, the transformed filters).
     let packed = frozen?.packedMatrix(rows: g.outputChannels)
+    if packed == nil, let residual {
+      // BLAS and Winograd have no epilogue: the sum and its ReLU are one pass after them.
+      var output = forward(
+        input: input, weight: weight, bias: bias, geometry: g, fusedReLU: false, frozen: frozen)
+      addReLU(&output, residual, relu: fusedReLU)
+      return output
+    }
     if packed == nil, winogradApplies(g) {
       return winogradForward(
         input: input, weight: weight, bias: bias, geometry: g, fusedReLU: fusedReLU,
@@ -185,19 +194,19 @@ public enum ConvolutionKernels {
     // measured no worse there (36–45 against 34–43 img/s).
     let sameSize =
       g.strideHeight == 1 && g.strideWidth == 1 && g.outputHeight == g.inputHeight
-      && g.outputWidth == g.inputWidth && !g.isPointwise && g.inputCount <= 1 << 19
+      && g.outputWidth == g.inputWidth && !g.isPointwise
     if let packed, sameSize {
       var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
         count = g.outputCount
       }
       input.withUnsafeBufferPointer { pInput in
         output.withUnsafeMutableBufferPointer { pOutput in
-          packed.multiplySameSize(pInput.baseAddress!, geometry: g, into: pOutput.baseAddress!)
-          if bias != nil || fusedReLU {
-            biasReLU(
-              pOutput.baseAddress!, rows: g.outputChannels,
-              columns: g.batch * g.inputHeight
-                * g.inputWidth, bias: bias, relu: fusedReLU)
+          withResidual(residual) { pResidual in
+            packed.multiplySameSize(
+              pInput.baseAddress!, geometry: g, into: pOutput.baseAddress!,
+              epilogue: GEMMEpilogue(
+                bias: bias, residual: pResidual, residualStride: g.outputCount / g.outputChannels,
+                relu: fusedReLU))
           }
         }
       }
@@ -237,9 +246,14 @@ public enum ConvolutionKernels {
                 ldb = columns
               }
               if let packed {
-                packed.multiply(
-                  matrix, ldb: ldb, columns: columns, into: out + first * spatial,
-                  ldc: totalColumns)
+                withResidual(residual) { pResidual in
+                  packed.multiply(
+                    matrix, ldb: ldb, columns: columns, into: out + first * spatial,
+                    ldc: totalColumns,
+                    epilogue: GEMMEpilogue(
+                      bias: bias, residual: pResidual.map { $0 + first * spatial },
+                      residualStride: totalColumns, relu: fusedReLU))
+                }
               } else {
                 BLAS.sgemm(
                   m: g.outputChannels, n: columns, k: patch,
@@ -249,7 +263,7 @@ public enum ConvolutionKernels {
                   ldb: ldb, ldc: totalColumns)
               }
             }
-            if bias != nil || fusedReLU {
+            if packed == nil, bias != nil || fusedReLU {
               biasReLU(
                 out, rows: g.outputChannels, columns: totalColumns, bias: bias, relu: fusedReLU)
             }
@@ -258,5 +272,19 @@ public enum ConvolutionKernels {
       }
     }
     return output
+  }
+
+  /// `body` with a pointer to `residual`'s values, or nil.
+  private static func withResidual<R>(
+    _ residual: [Float]?, _ body: (UnsafePointer<Float>?) -> R
+  ) -> R {
+    guard let residual else { return body(nil) }
+    return residual.withUnsafeBufferPointer { body($0.baseAddress) }
+  }
+
+  /// `x = x + residual`, then `max(·, 0)` when `relu`, in place.
+  private static func addReLU(_ x: inout [Float], _ residual: [Float], relu: Bool) {
+    if relu { return ElementwiseKernels.addReLU(into: &x, residual) }
+    for index in x.indices { x[index] += residual[index] }
   }
 }

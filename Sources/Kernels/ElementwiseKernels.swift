@@ -279,9 +279,8 @@ public enum ElementwiseKernels {
 }
 
 extension ElementwiseKernels {
-  /// `max(a + b, 0)` for equal-length arrays in one pass: a residual connection's add and ReLU
-  /// without the intermediate array.
-  /// `a = max(a + b, 0)` in place.
+  /// `a = max(a + b, 0)` in place, for equal-length arrays: a residual connection's add and ReLU
+  /// without an intermediate array.
   public static func addReLU(into a: inout [Float], _ b: [Float]) {
     precondition(a.count == b.count, "addReLU: \(a.count) vs \(b.count) elements")
     let count = a.count

@@ -72,24 +72,27 @@ struct PackedMatrix: Sendable {
 
   private var bf16: Int32 { precision == .bf16 ? 1 : 0 }
 
-  /// `c[m × n] (row stride ldc) = A · b[k × n] (row stride ldb)`, in bf16 with fp32 sums, on the
-  /// compute pool's threads. Only where `isSupported(precision)`.
+  /// `c[m × n] (row stride ldc) = epilogue(A · b[k × n] (row stride ldb))`, in `precision` with
+  /// fp32 sums, on the compute pool's threads. Only where `isSupported(precision)`.
   func multiply(
     _ b: UnsafePointer<Float>, ldb: Int, columns: Int, into c: UnsafeMutablePointer<Float>,
-    ldc: Int
+    ldc: Int, epilogue: GEMMEpilogue = GEMMEpilogue()
   ) {
     words.withUnsafeBufferPointer { packed in
-      classify_packed_gemm(
-        packed.baseAddress, bf16, rows, depth, b, ldb, columns, c, ldc, ComputeThreads.count)
+      epilogue.withC { cEpilogue in
+        classify_packed_gemm(
+          packed.baseAddress, bf16, rows, depth, b, ldb, columns, c, ldc, cEpilogue,
+          ComputeThreads.count)
+      }
     }
   }
 
-  /// `output[C_out, N·H·W] = A · im2col(input)` for a stride-1 convolution whose output has its
-  /// input's size (`geometry`), packing B straight from the channel-major input (no im2col
-  /// matrix is written). Only where `isSupported(precision)`.
+  /// `output[C_out, N·H·W] = epilogue(A · im2col(input))` for a stride-1 convolution whose output
+  /// has its input's size (`geometry`), packing B straight from the channel-major input (no
+  /// im2col matrix is written). Only where `isSupported(precision)`.
   func multiplySameSize(
     _ input: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
-    into output: UnsafeMutablePointer<Float>
+    into output: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue = GEMMEpilogue()
   ) {
     var source = classify_same_size_input(
       input: input, images: g.batch, height: g.inputHeight, width: g.inputWidth,
@@ -97,9 +100,38 @@ struct PackedMatrix: Sendable {
       dilation_height: g.dilationHeight, dilation_width: g.dilationWidth,
       padding_height: g.paddingHeight, padding_width: g.paddingWidth)
     words.withUnsafeBufferPointer { packed in
-      classify_packed_gemm_same_size(
-        packed.baseAddress, bf16, rows, depth, &source, output,
-        g.batch * g.inputHeight * g.inputWidth, ComputeThreads.count)
+      epilogue.withC { cEpilogue in
+        classify_packed_gemm_same_size(
+          packed.baseAddress, bf16, rows, depth, &source, output,
+          g.batch * g.inputHeight * g.inputWidth, cEpilogue, ComputeThreads.count)
+      }
     }
+  }
+}
+
+/// What a GEMM applies to each output element as it stores it: `+ bias[row]`, `+ residual[row,
+/// column]` (a matrix laid out as the output, row stride `residualStride`), then `max(·, 0)` when
+/// `relu`: a convolution's bias, a bottleneck's shortcut sum and its ReLU fused into the GEMM's
+/// one write of the output.
+struct GEMMEpilogue {
+  var bias: [Float]? = nil
+  var residual: UnsafePointer<Float>? = nil
+  var residualStride = 0
+  var relu = false
+
+  /// Whether it does anything.
+  var isEmpty: Bool { bias == nil && residual == nil && !relu }
+
+  /// The epilogue as the C GEMM takes it (nil when empty), valid inside `body`.
+  func withC<R>(_ body: (UnsafePointer<classify_epilogue>?) -> R) -> R {
+    if isEmpty { return body(nil) }
+    func call(_ biasPointer: UnsafePointer<Float>?) -> R {
+      var epilogue = classify_epilogue(
+        bias: biasPointer, residual: residual, residual_stride: residualStride,
+        relu: relu ? 1 : 0)
+      return withUnsafePointer(to: &epilogue) { body($0) }
+    }
+    guard let bias else { return call(nil) }
+    return bias.withUnsafeBufferPointer { call($0.baseAddress) }
   }
 }

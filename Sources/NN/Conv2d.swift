@@ -103,6 +103,14 @@ public final class Conv2d: Layer {
       dilation: dilation, fusedReLU: fusedReLU, frozen: frozen)
   }
 
+  /// `relu(conv(x, W) + b + shortcut)`, for inference (nothing on the tape): a residual block's
+  /// last convolution with the block's sum and ReLU fused into the convolution's output pass.
+  public func callAsFunction(_ input: Tensor, addingReLU shortcut: Tensor) -> Tensor {
+    input.convolved2dAddingReLU(
+      shortcut, weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding,
+      dilation: dilation, frozen: frozen)
+  }
+
   /// This layer frozen for inference in `precision` (same weights, shared storage), or itself
   /// when it already is.
   public func frozen(in precision: Precision) -> Conv2d {

@@ -52,6 +52,32 @@ extension Tensor {
     }
   }
 
+  /// `relu(conv2d(self, weight) + bias + residual)` for inference (nothing on the tape): the
+  /// last convolution of a residual block with its shortcut sum and ReLU, fused into the GEMM's
+  /// store of the output, so the sum costs no pass of its own. `residual` has the output's shape.
+  public func convolved2dAddingReLU(
+    _ residual: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+    dilation: Int = 1, frozen: FrozenWeight? = nil
+  ) -> Tensor {
+    precondition(
+      !requiresGradient && !weight.requiresGradient && !residual.requiresGradient
+        && !(bias?.requiresGradient ?? false),
+      "convolved2dAddingReLU: for inference only (nothing on the tape)")
+    precondition(rank == 4 && weight.rank == 4 && weight.shape[1] == shape[0], "conv2d: shapes")
+    let geometry = ConvolutionGeometry(
+      batch: shape[1], inputChannels: shape[0], inputHeight: shape[2], inputWidth: shape[3],
+      outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+      stride: stride, padding: padding, dilation: dilation)
+    let outputShape = [weight.shape[0], shape[1], geometry.outputHeight, geometry.outputWidth]
+    precondition(
+      geometry.isValid && residual.shape == outputShape,
+      "convolved2dAddingReLU: residual \(residual.shape), output \(outputShape)")
+    let values = ConvolutionKernels.forward(
+      input: scalars, weight: weight.scalars, bias: bias?.scalars, geometry: geometry,
+      fusedReLU: true, residual: residual.scalars, frozen: frozen)
+    return Tensor(shape: outputShape, scalars: values)
+  }
+
   /// The gradients a convolution kernel returns, optional where not asked for.
   typealias ConvolutionGradients = (input: [Float]?, weight: [Float]?, bias: [Float]?)
 

@@ -166,13 +166,4 @@ extension Tensor {
       return [masked, masked]
     }
   }
-
-  /// `self = max(self + other, 0)` in place, for inference: a residual block's output reuses
-  /// its last convolution's buffer (no new allocation while three activations are alive).
-  /// Only for tensors off the tape.
-  public mutating func addReLU(_ other: Tensor) {
-    precondition(shape == other.shape, "addReLU: shapes \(shape) and \(other.shape) differ")
-    precondition(node == nil, "addReLU: in-place update of a tensor on the tape")
-    ElementwiseKernels.addReLU(into: &scalars, other.scalars)
-  }
 }

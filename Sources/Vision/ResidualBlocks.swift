@@ -134,19 +134,25 @@ public final class ResidualBlock: Layer {
 
   /// `relu(body(x) + shortcut(x))` for `x: [C, N, H, W]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
+    let last = convolutions.count - 1
+    if batchNorms.isEmpty, !input.requiresGradient, !convolutions[last].fusedReLU,
+      convolutions.allSatisfy({ !$0.weight.tensor.requiresGradient })
+    {
+      // Folded, off the tape: the shortcut is summed and rectified as the last convolution
+      // stores its output (no pass of its own).
+      var out = input
+      for conv in convolutions.dropLast() { out = conv(out) }
+      let identity = downsample.map { $0(input) } ?? input
+      return convolutions[last](out, addingReLU: identity)
+    }
     var out = input
     for (index, conv) in convolutions.enumerated() {
       out = conv(out)
       if index < batchNorms.count {
-        out = batchNorms[index](out, fusedReLU: index < convolutions.count - 1)
+        out = batchNorms[index](out, fusedReLU: index < last)
       }
     }
     let identity = downsample.map { $0(input) } ?? input
-    guard out.requiresGradient || identity.requiresGradient else {
-      // Off the tape (a folded model): the sum reuses the last convolution's buffer.
-      out.addReLU(identity)
-      return out
-    }
     return out.addingReLU(identity)
   }
 }

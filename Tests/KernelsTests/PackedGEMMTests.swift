@@ -77,6 +77,45 @@ struct PackedGEMMTests {
     #expect(g.forwardFromBatchMajor(x, weight: frozen.values, bias: bias, frozen: frozen) == fast)
   }
 
+  @Test(
+    "relu(conv + bias + residual) fused into the GEMM's store equals the naive convolution plus the residual: packed fp32 and bf16, BLAS, Winograd; one and several im2col chunks",
+    arguments: [
+      ConvolutionGeometry(
+        batch: 3, inputChannels: 5, inputHeight: 9, inputWidth: 8, outputChannels: 13,
+        kernelHeight: 3, kernelWidth: 3, padding: 1),  // same size (Winograd unfrozen)
+      ConvolutionGeometry(
+        batch: 4, inputChannels: 7, inputHeight: 6, inputWidth: 6, outputChannels: 9,
+        kernelHeight: 1, kernelWidth: 1),  // pointwise: B is the input itself
+      ConvolutionGeometry(
+        batch: 10, inputChannels: 3, inputHeight: 32, inputWidth: 32, outputChannels: 5,
+        kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),  // 16×16 outputs: 2 chunks
+    ])
+  func residual(_ g: ConvolutionGeometry) {
+    #expect(ConvolutionKernels.imagesPerChunk(g) < g.batch || g.batch < 10)
+    let x = convolutionTestValues(g.inputCount, seed: 51)
+    let w = convolutionTestValues(g.weightCount, seed: 52)
+    let bias = convolutionTestValues(g.outputChannels, seed: 53)
+    // Channel-major, like the output; large enough to flip the sign of many sums.
+    let shortcut = convolutionTestValues(g.outputCount, seed: 54).map { $0 * 3 }
+    for precision in [Precision?.none, .fp32, .bf16] {
+      let frozen = precision.map { FrozenWeight(w, precision: $0) }
+      let fused = ConvolutionKernels.forward(
+        input: g.channelMajorInput(x), weight: frozen?.values ?? w, bias: bias, geometry: g,
+        fusedReLU: true, residual: shortcut, frozen: frozen)
+      let rounded = frozen?.precision == .bf16
+      // The naive output is NCHW; make it channel-major to add the channel-major residual.
+      let cnhw = swapLeadingAxes(
+        ConvolutionKernels.naiveForward(
+          input: rounded ? BFloat16.rounded(x) : x, weight: rounded ? BFloat16.rounded(w) : w,
+          bias: bias, geometry: g), g.batch, g.outputChannels,
+        plane: g.outputHeight * g.outputWidth)
+      let expected = zip(cnhw, shortcut).map { Swift.max($0 + $1, 0) }
+      expectClose(
+        fused, expected, absolute: 1e-4, relative: 1e-4, "\(String(describing: precision)) \(g)")
+      #expect(fused.contains { $0 == 0 } && fused.contains { $0 > 0 }, "the ReLU is exercised")
+    }
+  }
+
   @Test("bf16 is only used where the CPU has it; fp32 is always supported")
   func support() {
     #expect(Precision.fp32.isSupported && Precision.fp32.effective == .fp32)

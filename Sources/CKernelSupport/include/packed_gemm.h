@@ -26,12 +26,25 @@ long classify_packed_count(long m, long k, int bf16);
 /// even); rows and the odd k padded with 0.
 void classify_pack_a(const float *a, long m, long k, long lda, int bf16, uint32_t *packed);
 
+/// What the GEMM applies to each C element as it stores it, in this order: + bias[row] (when
+/// `bias`), + residual[row·residual_stride + column] (when `residual`), then max(·, 0) (when
+/// `relu`). A convolution's bias, a bottleneck's shortcut and its ReLU thus cost no pass of their
+/// own over the output.
+typedef struct {
+  const float *bias;
+  const float *residual;
+  long residual_stride;
+  int relu;
+} classify_epilogue;
+
 /// C (m×n, row stride ldc) = A·B with A packed by `classify_pack_a` and B row-major fp32 (k×n,
 /// row stride ldb), packed strip by strip (rounded to bf16 when `bf16`); products accumulate in
-/// fp32. Runs on up to `threads` threads of the compute pool. Requires `classify_cpu_has_avx512()`
+/// fp32, each C element written once, through `epilogue` (NULL: none). Runs on up to `threads`
+/// threads of the compute pool. Requires `classify_cpu_has_avx512()`
 /// (and `classify_cpu_has_bf16()` when `bf16`).
 void classify_packed_gemm(const uint32_t *packed_a, int bf16, long m, long k, const float *b,
-                          long ldb, long n, float *c, long ldc, long threads);
+                          long ldb, long n, float *c, long ldc, const classify_epilogue *epilogue,
+                          long threads);
 
 /// B given implicitly as the im2col matrix of a stride-1 convolution whose output has its input's
 /// size, on channel-major activations: row (c, i, j) is channel c's whole [images·H·W] run shifted
@@ -47,6 +60,6 @@ typedef struct {
 /// ldc ≥ n).
 void classify_packed_gemm_same_size(const uint32_t *packed_a, int bf16, long m, long k,
                                     const classify_same_size_input *b, float *c, long ldc,
-                                    long threads);
+                                    const classify_epilogue *epilogue, long threads);
 
 #endif
