@@ -4,11 +4,12 @@
 //
 // Layout, as BLIS-style GEMMs do: A (the frozen weight) is packed once into panels of 12 rows;
 // B is packed into strips of 32 columns (a word is one fp32 k, or a bf16 pair of k rounded on the
-// way); a 12×32 micro-kernel keeps 24 accumulators in registers over the whole depth, reads one
-// A word per row (broadcast) and two B vectors per word, and stores its tile once through the
-// epilogue (bias, residual, ReLU). With enough strips each task packs its own whole strip into
-// a buffer of its thread's (in L2) and runs every A panel over it; otherwise B is packed once,
-// shared, and tasks split the A panels.
+// way); a 12×32 micro-kernel keeps 24 accumulators in registers, reads one A word per row
+// (broadcast) and two B vectors per word, and stores its tile through the epilogue (bias,
+// residual, ReLU) after the last block of k. With enough strips each task packs a block of k of
+// its own few strips into a buffer of its thread's and runs every A panel block over all of them
+// (A read once per task, B from L1/L2); otherwise B is packed once, whole, shared, and tasks
+// split the A panels.
 #include "packed_gemm.h"
 
 #include "compute_pool.h"
@@ -18,6 +19,11 @@
 
 #define PANEL CLASSIFY_PACKED_PANEL_ROWS
 #define STRIP 32
+/// Words of k per block when each task packs its own strips: a strip block is 32 KiB, an A panel
+/// block 12 KiB.
+#define BLOCK_WORDS 256
+/// At most this many strips per task (each A panel block read once for all of them).
+#define STRIPS_PER_TASK 4
 /// A panels per parallel task when B is shared.
 #define PANELS_PER_TASK 8
 
@@ -109,7 +115,7 @@ typedef struct {
   float *c;
   uint32_t *packed_b;
   int bf16;
-  long m, k, n, ldb, ldc, words, strips, panel_tasks;
+  long m, k, n, ldb, ldc, words, strips, panel_tasks, tasks;
   /// Bias, residual and ReLU applied as C is stored; NULL for none.
   const classify_epilogue *epilogue;
   /// When set, B is this implicit im2col and `b`/`ldb` are unused; per row of B, the offset of
@@ -189,15 +195,20 @@ TARGET static void pack_block(const gemm_job *job, long strip, long first, long 
 /// Stores a panel's 12×32 accumulators into C, `rows` and `columns` of them, through the
 /// epilogue: + bias[row], + residual (same layout as C), then max(·, 0). One pass over C, written
 /// once, instead of one pass per element-wise layer after the GEMM.
-TARGET INLINE static void store_tile(__m512 acc[PANEL][2], const gemm_job *job, long row, long column,
-                              long rows, long columns) {
+TARGET INLINE static void store_tile(__m512 acc[PANEL][2], const gemm_job *job, long row,
+                                     long column, long rows, long columns, int accumulate,
+                                     int finish) {
   __mmask16 m0 = columns >= 16 ? 0xFFFF : (__mmask16)((1u << columns) - 1);
   __mmask16 m1 =
       columns >= 32 ? 0xFFFF : columns <= 16 ? 0 : (__mmask16)((1u << (columns - 16)) - 1);
-  const classify_epilogue *e = job->epilogue;
+  const classify_epilogue *e = finish ? job->epilogue : NULL;
   for (int r = 0; r < PANEL && r < rows; r++) {
     float *line = job->c + (row + r) * job->ldc + column;
     __m512 v0 = acc[r][0], v1 = acc[r][1];
+    if (accumulate) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, line));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, line + 16));
+    }
     if (e != NULL) {
       if (e->bias != NULL) {
         __m512 b = _mm512_set1_ps(e->bias[row + r]);
@@ -253,35 +264,46 @@ TARGET INLINE static void kernel_fp32(long words, const uint32_t *a, const uint3
   }
 }
 
-/// Every A panel in `[first_panel, last_panel)` against a whole packed strip (all k), each
-/// panel's 12×32 sums kept in registers over the whole depth and stored once. One copy per
-/// instruction set, so the fp32 path never runs code compiled for AVX512-BF16.
-#define PANELS_OVER_STRIP(NAME, ATTRIBUTES, KERNEL)                                             \
-  ATTRIBUTES static void NAME(const gemm_job *job, long strip, const uint32_t *b,               \
-                              long first_panel, long last_panel) {                              \
-    long column = strip * STRIP;                                                                \
-    long columns = job->n - column < STRIP ? job->n - column : STRIP;                           \
-    for (long panel = first_panel; panel < last_panel; panel++) {                               \
-      __m512 acc[PANEL][2];                                                                     \
-      KERNEL(job->words, job->packed_a + panel * job->words * PANEL, b, acc);                   \
-      store_tile(acc, job, panel * PANEL, column, job->m - panel * PANEL, columns);             \
-    }                                                                                           \
+/// Every A panel in `[first_panel, last_panel)` against `strip_count` packed strips from
+/// `first_strip`, over words `[first_word, first_word + count)`: each A panel block is read from
+/// memory once and runs over every strip while it is in L1; a 12×32 tile's sums stay in
+/// registers over the block, are added to C after the first block and go through the epilogue
+/// after the last. One copy per instruction set, so the fp32 path never runs code compiled for
+/// AVX512-BF16.
+#define PANELS_OVER_STRIPS(NAME, ATTRIBUTES, KERNEL)                                              \
+  ATTRIBUTES static void NAME(const gemm_job *job, long first_strip, long strip_count,            \
+                              const uint32_t *b, long first_word, long count, long first_panel,   \
+                              long last_panel) {                                                  \
+    int accumulate = first_word > 0, finish = first_word + count >= job->words;                   \
+    for (long panel = first_panel; panel < last_panel; panel++) {                                 \
+      const uint32_t *a = job->packed_a + (panel * job->words + first_word) * PANEL;              \
+      for (long s = 0; s < strip_count; s++) {                                                    \
+        long column = (first_strip + s) * STRIP;                                                  \
+        long columns = job->n - column < STRIP ? job->n - column : STRIP;                         \
+        __m512 acc[PANEL][2];                                                                     \
+        KERNEL(count, a, b + s * count * STRIP, acc);                                             \
+        store_tile(acc, job, panel * PANEL, column, job->m - panel * PANEL, columns, accumulate,  \
+                   finish);                                                                       \
+      }                                                                                           \
+    }                                                                                             \
   }
-PANELS_OVER_STRIP(panels_over_strip_bf16, TARGET_BF16, kernel_bf16)
-PANELS_OVER_STRIP(panels_over_strip_fp32, TARGET, kernel_fp32)
+PANELS_OVER_STRIPS(panels_over_strips_bf16, TARGET_BF16, kernel_bf16)
+PANELS_OVER_STRIPS(panels_over_strips_fp32, TARGET, kernel_fp32)
 
-static void panels_over_strip(const gemm_job *job, long strip, const uint32_t *b,
-                              long first_panel, long last_panel) {
+static void panels_over_strips(const gemm_job *job, long first_strip, long strip_count,
+                               const uint32_t *b, long first_word, long count, long first_panel,
+                               long last_panel) {
   if (job->bf16) {
-    panels_over_strip_bf16(job, strip, b, first_panel, last_panel);
+    panels_over_strips_bf16(job, first_strip, strip_count, b, first_word, count, first_panel,
+                            last_panel);
   } else {
-    panels_over_strip_fp32(job, strip, b, first_panel, last_panel);
+    panels_over_strips_fp32(job, first_strip, strip_count, b, first_word, count, first_panel,
+                            last_panel);
   }
 }
 
-/// This thread's buffer for one packed strip, grown as needed and kept: a task packs all k of its
-/// strip (at most 4,608 words, 576 KiB, for ResNet-50) into it, where it stays in L2 while every
-/// A panel runs over it. NULL when memory runs out.
+/// This thread's buffer for packed strips, grown as needed and kept (the compute pool's threads
+/// live as long as the process). NULL when memory runs out.
 static uint32_t *strip_buffer(long words) {
   static _Thread_local uint32_t *buffer = NULL;
   static _Thread_local long capacity = 0;
@@ -293,14 +315,25 @@ static uint32_t *strip_buffer(long words) {
   return buffer;
 }
 
-/// A task when there are many strips: strip `strip` packed whole into this thread's buffer, then
-/// every A panel over it (no shared packed B, no barrier).
-TARGET static void multiply_strip(void *context, long strip) {
+/// A task when there are many strips: its share of the strips (at most STRIPS_PER_TASK), block
+/// by block of k: the task packs the block of its strips into its thread's buffer (in L1/L2),
+/// then every A panel block runs over all of them (no shared packed B, no barrier).
+TARGET static void multiply_columns(void *context, long index) {
   gemm_job *job = context;
-  uint32_t *packed = strip_buffer(job->words);
+  long first_strip = index * job->strips / job->tasks;
+  long strips = (index + 1) * job->strips / job->tasks - first_strip;
+  uint32_t *packed = strip_buffer(STRIPS_PER_TASK * BLOCK_WORDS);
   if (packed == NULL) abort();
-  pack_block(job, strip, 0, job->words, packed);
-  panels_over_strip(job, strip, packed, 0, (job->m + PANEL - 1) / PANEL);
+  long panels = (job->m + PANEL - 1) / PANEL;
+  long first = 0;
+  do {  // at least once: k = 0 still stores epilogue(0)
+    long count = job->words - first < BLOCK_WORDS ? job->words - first : BLOCK_WORDS;
+    for (long s = 0; s < strips; s++) {
+      pack_block(job, first_strip + s, first, count, packed + s * count * STRIP);
+    }
+    panels_over_strips(job, first_strip, strips, packed, first, count, 0, panels);
+    first += count;
+  } while (first < job->words);
 }
 
 /// Packs strip `strip` (all k) into the shared packed B.
@@ -309,23 +342,29 @@ TARGET static void pack_strip(void *context, long strip) {
   pack_block(job, strip, 0, job->words, job->packed_b + strip * job->words * STRIP);
 }
 
-/// A task when B is shared: strip `index % strips` against a run of A panels.
+/// A task when B is shared: strip `index % strips` against a run of A panels, over all k.
 TARGET static void multiply_shared(void *context, long index) {
   gemm_job *job = context;
   long strip = index % job->strips;
   long first_panel = (index / job->strips) * PANELS_PER_TASK;
   long panels = (job->m + PANEL - 1) / PANEL;
   long last_panel = first_panel + PANELS_PER_TASK < panels ? first_panel + PANELS_PER_TASK : panels;
-  panels_over_strip(job, strip, job->packed_b + strip * job->words * STRIP, first_panel,
-                    last_panel);
+  panels_over_strips(job, strip, 1, job->packed_b + strip * job->words * STRIP, 0, job->words,
+                     first_panel, last_panel);
 }
 
 static void run(gemm_job job, long threads) {
   if (job.m <= 0 || job.n <= 0) return;
   job.words = words_of(job.k, job.bf16);
   job.strips = (job.n + STRIP - 1) / STRIP;
-  if (job.strips >= 4 * (threads > 1 ? threads : 1)) {
-    classify_pool_run(job.strips, threads, multiply_strip, &job);
+  long workers = threads > 1 ? threads : 1;
+  if (job.strips >= 4 * workers) {
+    // A is read once per task, so tasks take up to STRIPS_PER_TASK strips each; their count is a
+    // multiple of the threads and their sizes differ by at most one strip, so every thread gets
+    // the same work.
+    long rounds = (job.strips + workers * STRIPS_PER_TASK - 1) / (workers * STRIPS_PER_TASK);
+    job.tasks = rounds * workers;
+    classify_pool_run(job.tasks, threads, multiply_columns, &job);
     return;
   }
   long panels = (job.m + PANEL - 1) / PANEL;

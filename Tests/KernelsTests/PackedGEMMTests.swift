@@ -8,7 +8,10 @@ struct PackedGEMMTests {
   @Test(
     "the packed GEMM equals its inputs (bf16-rounded for bf16) multiplied in Double (tails in m, k, n; shared and per-strip packing)",
     arguments: [Precision.fp32, .bf16],
-    [(12, 32, 64), (13, 33, 7), (25, 70, 301), (1, 1, 1), (40, 100, 600), (30, 300, 90)])
+    [
+      (12, 32, 64), (13, 33, 7), (25, 70, 301), (1, 1, 1), (40, 100, 600), (30, 300, 90),
+      (20, 300, 1100),  // per-task strips over several blocks of k
+    ])
   func gemm(precision: Precision, shape: (Int, Int, Int)) throws {
     let (m, n, k) = shape
     guard PackedMatrix.isSupported(precision) else { return }
@@ -89,6 +92,9 @@ struct PackedGEMMTests {
       ConvolutionGeometry(
         batch: 10, inputChannels: 3, inputHeight: 32, inputWidth: 32, outputChannels: 5,
         kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),  // 16×16 outputs: 2 chunks
+      ConvolutionGeometry(
+        batch: 2, inputChannels: 64, inputHeight: 16, inputWidth: 16, outputChannels: 8,
+        kernelHeight: 3, kernelWidth: 3, padding: 1),  // k = 576: the epilogue after 3 blocks
     ])
   func residual(_ g: ConvolutionGeometry) {
     #expect(ConvolutionKernels.imagesPerChunk(g) < g.batch || g.batch < 10)
