@@ -38,15 +38,17 @@ void classify_round_bf16(const float *x, uint16_t *bits, long count) {
   for (long i = 0; i < count; i++) bits[i] = round_one(x[i]);
 }
 
-static long words_of(long k, int bf16) { return bf16 ? (k + 1) / 2 : k; }
-
-long classify_packed_count(long m, long k, int bf16) {
-  long panels = (m + PANEL - 1) / PANEL;
-  return panels * PANEL * words_of(k, bf16);
+static long words_of(long k, int format) {
+  return format == CLASSIFY_FORMAT_BF16_PAIRS ? (k + 1) / 2 : k;
 }
 
-void classify_pack_a(const float *a, long m, long k, long lda, int bf16, uint32_t *packed) {
-  long words = words_of(k, bf16);
+long classify_packed_count(long m, long k, int format) {
+  long panels = (m + PANEL - 1) / PANEL;
+  return panels * PANEL * words_of(k, format);
+}
+
+void classify_pack_a(const float *a, long m, long k, long lda, int format, uint32_t *packed) {
+  long words = words_of(k, format);
   long panels = (m + PANEL - 1) / PANEL;
   for (long panel = 0; panel < panels; panel++) {
     uint32_t *target = packed + panel * PANEL * words;
@@ -54,9 +56,11 @@ void classify_pack_a(const float *a, long m, long k, long lda, int bf16, uint32_
       for (long r = 0; r < PANEL; r++) {
         long row = panel * PANEL + r;
         uint32_t word = 0;
-        if (row < m && bf16) {
+        if (row < m && format == CLASSIFY_FORMAT_BF16_PAIRS) {
           uint32_t high = 2 * p + 1 < k ? round_one(a[row * lda + 2 * p + 1]) : 0;
           word = round_one(a[row * lda + 2 * p]) | (high << 16);
+        } else if (row < m && format == CLASSIFY_FORMAT_BF16_VALUES) {
+          word = (uint32_t)round_one(a[row * lda + p]) << 16;
         } else if (row < m) {
           memcpy(&word, &a[row * lda + p], sizeof word);
         }
@@ -67,32 +71,7 @@ void classify_pack_a(const float *a, long m, long k, long lda, int bf16, uint32_
 }
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
-
-/// 0: none, 1: AVX-512 F + BW, 2: and AVX512-BF16.
-static int cpu_level(void) {
-  static int cached = -1;
-  if (cached >= 0) return cached;
-  unsigned eax, ebx, ecx, edx;
-  int level = 0;
-  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 27))) {  // OSXSAVE
-    unsigned low, high;
-    __asm__("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
-    // XMM, YMM, opmask, ZMM_Hi256 and Hi16_ZMM state saved by the OS.
-    int os_avx512 = (low & 0xE6) == 0xE6;
-    if (os_avx512 && __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && ((ebx >> 16) & 1) &&
-        ((ebx >> 30) & 1)) {
-      level = 1;
-      if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && ((eax >> 5) & 1)) level = 2;
-    }
-  }
-  cached = level;
-  return level;
-}
-
-int classify_cpu_has_avx512(void) { return cpu_level() >= 1; }
-int classify_cpu_has_bf16(void) { return cpu_level() >= 2; }
 
 #define TARGET __attribute__((target("avx512f,avx512bw")))
 #define TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512bf16")))
@@ -114,7 +93,7 @@ typedef struct {
   const float *b;
   float *c;
   uint32_t *packed_b;
-  int bf16;
+  int format;
   long m, k, n, ldb, ldc, words, strips, panel_tasks, tasks;
   /// Bias, residual and ReLU applied as C is stored; NULL for none.
   const classify_epilogue *epilogue;
@@ -171,7 +150,7 @@ TARGET static void pack_block(const gemm_job *job, long strip, long first, long 
     for (long p = 0; p < count; p++) {
       long word = first + p;
       __m512i packed;
-      if (job->bf16) {
+      if (job->format == CLASSIFY_FORMAT_BF16_PAIRS) {
         long row = 2 * word;
         __m512 low, high;
         if (job->same != NULL) {
@@ -185,7 +164,9 @@ TARGET static void pack_block(const gemm_job *job, long strip, long first, long 
       } else {
         __m512 value = job->same != NULL ? same_size_lanes(job, word, start, oh, ow, columns)
                                          : explicit_lanes(job, word, start, columns);
-        packed = _mm512_castps_si512(value);
+        packed = job->format == CLASSIFY_FORMAT_BF16_VALUES
+                     ? _mm512_slli_epi32(round_lanes(value), 16)
+                     : _mm512_castps_si512(value);
       }
       _mm512_storeu_si512(target + p * STRIP + 16 * half, packed);
     }
@@ -293,7 +274,7 @@ PANELS_OVER_STRIPS(panels_over_strips_fp32, TARGET, kernel_fp32)
 static void panels_over_strips(const gemm_job *job, long first_strip, long strip_count,
                                const uint32_t *b, long first_word, long count, long first_panel,
                                long last_panel) {
-  if (job->bf16) {
+  if (job->format == CLASSIFY_FORMAT_BF16_PAIRS) {
     panels_over_strips_bf16(job, first_strip, strip_count, b, first_word, count, first_panel,
                             last_panel);
   } else {
@@ -355,7 +336,7 @@ TARGET static void multiply_shared(void *context, long index) {
 
 static void run(gemm_job job, long threads) {
   if (job.m <= 0 || job.n <= 0) return;
-  job.words = words_of(job.k, job.bf16);
+  job.words = words_of(job.k, job.format);
   job.strips = (job.n + STRIP - 1) / STRIP;
   long workers = threads > 1 ? threads : 1;
   if (job.strips >= 4 * workers) {
@@ -377,15 +358,15 @@ static void run(gemm_job job, long threads) {
   free(job.packed_b);
 }
 
-void classify_packed_gemm(const uint32_t *packed_a, int bf16, long m, long k, const float *b,
+void classify_packed_gemm(const uint32_t *packed_a, int format, long m, long k, const float *b,
                           long ldb, long n, float *c, long ldc, const classify_epilogue *epilogue,
                           long threads) {
-  gemm_job job = {.packed_a = packed_a, .bf16 = bf16, .b = b, .c = c, .m = m, .k = k, .n = n,
+  gemm_job job = {.packed_a = packed_a, .format = format, .b = b, .c = c, .m = m, .k = k, .n = n,
                   .ldb = ldb, .ldc = ldc, .epilogue = epilogue};
   run(job, threads);
 }
 
-void classify_packed_gemm_same_size(const uint32_t *packed_a, int bf16, long m, long k,
+void classify_packed_gemm_same_size(const uint32_t *packed_a, int format, long m, long k,
                                     const classify_same_size_input *b, float *c, long ldc,
                                     const classify_epilogue *epilogue, long threads) {
   long rows = k > 0 ? k : 1;
@@ -400,7 +381,7 @@ void classify_packed_gemm_same_size(const uint32_t *packed_a, int bf16, long m, 
     dx[row] = (int)(row % b->kernel_width * b->dilation_width - b->padding_width);
     offset[row] = channel * b->images * plane + (long)dy[row] * b->width + dx[row];
   }
-  gemm_job job = {.packed_a = packed_a, .bf16 = bf16, .c = c, .m = m, .k = k,
+  gemm_job job = {.packed_a = packed_a, .format = format, .c = c, .m = m, .k = k,
                   .n = b->images * plane, .ldc = ldc, .same = b, .same_offset = offset,
                   .same_dy = dy, .same_dx = dx, .epilogue = epilogue};
   run(job, threads);
@@ -411,21 +392,18 @@ void classify_packed_gemm_same_size(const uint32_t *packed_a, int bf16, long m, 
 
 #else
 
-int classify_cpu_has_avx512(void) { return 0; }
-int classify_cpu_has_bf16(void) { return 0; }
-
-void classify_packed_gemm(const uint32_t *packed_a, int bf16, long m, long k, const float *b,
+void classify_packed_gemm(const uint32_t *packed_a, int format, long m, long k, const float *b,
                           long ldb, long n, float *c, long ldc, const classify_epilogue *epilogue,
                           long threads) {
-  (void)packed_a, (void)bf16, (void)m, (void)k, (void)b, (void)ldb, (void)n, (void)c, (void)ldc,
+  (void)packed_a, (void)format, (void)m, (void)k, (void)b, (void)ldb, (void)n, (void)c, (void)ldc,
       (void)epilogue, (void)threads;
   abort();  // callers check classify_cpu_has_avx512() first
 }
 
-void classify_packed_gemm_same_size(const uint32_t *packed_a, int bf16, long m, long k,
+void classify_packed_gemm_same_size(const uint32_t *packed_a, int format, long m, long k,
                                     const classify_same_size_input *b, float *c, long ldc,
                                     const classify_epilogue *epilogue, long threads) {
-  (void)packed_a, (void)bf16, (void)m, (void)k, (void)b, (void)c, (void)ldc, (void)epilogue,
+  (void)packed_a, (void)format, (void)m, (void)k, (void)b, (void)c, (void)ldc, (void)epilogue,
       (void)threads;
   abort();  // callers check classify_cpu_has_avx512() first
 }

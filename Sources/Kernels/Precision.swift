@@ -3,9 +3,11 @@ import CKernelSupport
 /// The number format a frozen (folded, inference-only) layer multiplies in.
 ///
 /// `fp32` is exact single precision. `bf16` rounds the weights to bfloat16 once, when the layer
-/// is folded, and each GEMM's activations as they are packed; products accumulate in fp32
-/// (AVX512-BF16 `vdpbf16ps`: twice the multiply-adds per instruction). Features then differ from
-/// fp32 by about 1 % relative, as PyTorch's own bf16 autocast does. Training is always fp32.
+/// is folded, and each GEMM's activations as they are packed; the bf16 products are summed in
+/// fp32, by AVX512-BF16 `vdpbf16ps` (twice an FMA's multiply-adds per instruction) or, on CPUs
+/// where that instruction is slower than FMA, by FMA on the rounded values (`PackedFormat`).
+/// Features then differ from fp32 by about 1 % relative, as PyTorch's own bf16 autocast does.
+/// Training is always fp32.
 public enum Precision: String, Sendable, CaseIterable, Codable {
   case fp32, bf16
 
@@ -43,12 +45,29 @@ public enum BFloat16 {
   }
 }
 
+/// How a packed GEMM stores and multiplies its inputs (`packed_gemm.h`): fp32 with FMA, or
+/// rounded to bf16 and then either paired for AVX512-BF16's `vdpbf16ps` or kept as fp32 values
+/// for FMA. Both bf16 forms give bf16 × bf16 products exactly and sum them in fp32: they differ
+/// only in the order of the sums, and in speed, which depends on the CPU.
+enum PackedFormat: Int32, Sendable {
+  case fp32 = 0
+  case bf16Pairs = 1
+  case bf16Values = 2
+
+  /// The form a GEMM in `precision` takes on this CPU: for bf16, whichever this CPU multiplies
+  /// faster, measured once per process (`classify_bf16_format`).
+  static func preferred(for precision: Precision) -> PackedFormat {
+    precision == .fp32 ? .fp32 : PackedFormat(rawValue: classify_bf16_format()) ?? .fp32
+  }
+}
+
 /// A frozen GEMM weight `A` (`m × k`, row-major) packed for our AVX-512 GEMM, as fp32 or rounded
-/// to bf16 (`precision`).
+/// to bf16 (`precision`), in the form this CPU multiplies fastest (`format`).
 struct PackedMatrix: Sendable {
   let rows: Int
   let depth: Int
   let precision: Precision
+  let format: PackedFormat
   let words: [UInt32]
 
   /// Whether this CPU runs the packed GEMM in `precision` (AVX-512; AVX512-BF16 for bf16).
@@ -56,21 +75,21 @@ struct PackedMatrix: Sendable {
     precision == .bf16 ? classify_cpu_has_bf16() != 0 : classify_cpu_has_avx512() != 0
   }
 
-  init(_ a: [Float], rows: Int, depth: Int, precision: Precision) {
+  /// `a` packed in `format` (by default the preferred one for `precision`).
+  init(_ a: [Float], rows: Int, depth: Int, precision: Precision, format: PackedFormat? = nil) {
     self.rows = rows
     self.depth = depth
     self.precision = precision
-    let bf16: Int32 = precision == .bf16 ? 1 : 0
-    var words = [UInt32](repeating: 0, count: classify_packed_count(rows, depth, bf16))
+    let format = format ?? .preferred(for: precision)
+    self.format = format
+    var words = [UInt32](repeating: 0, count: classify_packed_count(rows, depth, format.rawValue))
     a.withUnsafeBufferPointer { source in
       words.withUnsafeMutableBufferPointer { target in
-        classify_pack_a(source.baseAddress, rows, depth, depth, bf16, target.baseAddress)
+        classify_pack_a(source.baseAddress, rows, depth, depth, format.rawValue, target.baseAddress)
       }
     }
     self.words = words
   }
-
-  private var bf16: Int32 { precision == .bf16 ? 1 : 0 }
 
   /// `c[m × n] (row stride ldc) = epilogue(A · b[k × n] (row stride ldb))`, in `precision` with
   /// fp32 sums, on the compute pool's threads. Only where `isSupported(precision)`.
@@ -81,7 +100,7 @@ struct PackedMatrix: Sendable {
     words.withUnsafeBufferPointer { packed in
       epilogue.withC { cEpilogue in
         classify_packed_gemm(
-          packed.baseAddress, bf16, rows, depth, b, ldb, columns, c, ldc, cEpilogue,
+          packed.baseAddress, format.rawValue, rows, depth, b, ldb, columns, c, ldc, cEpilogue,
           ComputeThreads.count)
       }
     }
@@ -102,7 +121,7 @@ struct PackedMatrix: Sendable {
     words.withUnsafeBufferPointer { packed in
       epilogue.withC { cEpilogue in
         classify_packed_gemm_same_size(
-          packed.baseAddress, bf16, rows, depth, &source, output,
+          packed.baseAddress, format.rawValue, rows, depth, &source, output,
           g.batch * g.inputHeight * g.inputWidth, cEpilogue, ComputeThreads.count)
       }
     }

@@ -6,21 +6,23 @@ import Testing
 @Suite("Packed fp32 and bf16 GEMMs and convolutions against their naive twins")
 struct PackedGEMMTests {
   @Test(
-    "the packed GEMM equals its inputs (bf16-rounded for bf16) multiplied in Double (tails in m, k, n; shared and per-strip packing)",
-    arguments: [Precision.fp32, .bf16],
+    "the packed GEMM equals its inputs (bf16-rounded for bf16, in both bf16 forms) multiplied in Double (tails in m, k, n; shared and per-strip packing)",
+    arguments: [PackedFormat.fp32, .bf16Pairs, .bf16Values],
     [
       (12, 32, 64), (13, 33, 7), (25, 70, 301), (1, 1, 1), (40, 100, 600), (30, 300, 90),
       (20, 300, 1100),  // per-task strips over several blocks of k
     ])
-  func gemm(precision: Precision, shape: (Int, Int, Int)) throws {
+  func gemm(format: PackedFormat, shape: (Int, Int, Int)) throws {
     let (m, n, k) = shape
-    guard PackedMatrix.isSupported(precision) else { return }
+    let precision: Precision = format == .fp32 ? .fp32 : .bf16
+    // The bf16 values form runs on any AVX-512 CPU; the pairs need AVX512-BF16.
+    guard PackedMatrix.isSupported(format == .bf16Pairs ? .bf16 : .fp32) else { return }
     let a = convolutionTestValues(m * k, seed: 31)
     // B with a row stride wider than n, as im2col chunks and channel-major inputs have.
     let ldb = n + 5
     let wide = convolutionTestValues(k * ldb, seed: 32)
     let b = (0..<k).flatMap { row in wide[(row * ldb)..<(row * ldb + n)] }
-    let packed = PackedMatrix(a, rows: m, depth: k, precision: precision)
+    let packed = PackedMatrix(a, rows: m, depth: k, precision: precision, format: format)
     let ldc = n + 3
     var c = [Float](repeating: -7, count: m * ldc)
     wide.withUnsafeBufferPointer { pb in
@@ -124,6 +126,11 @@ struct PackedGEMMTests {
 
   @Test("bf16 is only used where the CPU has it; fp32 is always supported")
   func support() {
+    let preferred = PackedFormat.preferred(for: .bf16)
+    #expect(
+      Precision.bf16.isSupported ? preferred != .fp32 : true,
+      "a CPU with bf16 instructions multiplies bf16 in one of the bf16 forms")
+    #expect(PackedFormat.preferred(for: .fp32) == .fp32)
     #expect(Precision.fp32.isSupported && Precision.fp32.effective == .fp32)
     let frozen = FrozenWeight([1, 2, 3], precision: .bf16)
     #expect(frozen.precision == (Precision.bf16.isSupported ? .bf16 : .fp32))

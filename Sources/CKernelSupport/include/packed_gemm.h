@@ -15,16 +15,30 @@ int classify_cpu_has_bf16(void);
 /// subnormals are kept (no flush to zero).
 void classify_round_bf16(const float *x, uint16_t *bits, long count);
 
+/// How a packed GEMM multiplies. FP32: fp32 inputs, FMA. BF16_PAIRS: inputs rounded to bf16 and
+/// stored as pairs of k, multiplied by AVX512-BF16 `vdpbf16ps`. BF16_VALUES: inputs rounded to
+/// bf16 and stored as fp32 values, multiplied by FMA: the same products exactly (a bf16 × bf16
+/// product is exact in fp32) and fp32 sums, for CPUs whose `vdpbf16ps` is slower than their FMA.
+#define CLASSIFY_FORMAT_FP32 0
+#define CLASSIFY_FORMAT_BF16_PAIRS 1
+#define CLASSIFY_FORMAT_BF16_VALUES 2
+
+/// The faster bf16 format on this CPU, measured once (about 2 ms of register-only loops) and
+/// kept: BF16_PAIRS where `vdpbf16ps` does more multiply-adds per second than FMA (AMD Zen 4:
+/// twice), else BF16_VALUES (Intel Sapphire Rapids without AMX: `vdpbf16ps` at 0.55× FMA's
+/// rate); FP32 without AVX-512.
+int classify_bf16_format(void);
+
 /// Rows of A per micro-panel of the packed GEMMs.
 #define CLASSIFY_PACKED_PANEL_ROWS 12
 
-/// Words of the packed form of an m×k A: one fp32 per k, or one bf16 pair per two k.
-long classify_packed_count(long m, long k, int bf16);
+/// Words of the packed form of an m×k A in `format`: one per k, or one bf16 pair per two k.
+long classify_packed_count(long m, long k, int format);
 
-/// Packs row-major fp32 A (m×k, row stride lda) for the packed GEMM: panels of 12 rows, each the
-/// k words of its rows (fp32 values, or bf16 pairs (A[r][2p], A[r][2p+1]) rounded to nearest
-/// even); rows and the odd k padded with 0.
-void classify_pack_a(const float *a, long m, long k, long lda, int bf16, uint32_t *packed);
+/// Packs row-major fp32 A (m×k, row stride lda) for the packed GEMM in `format`: panels of 12
+/// rows, each the k words of its rows (fp32 values, bf16 pairs (A[r][2p], A[r][2p+1]) rounded to
+/// nearest even, or bf16-rounded values as fp32); rows and the odd k padded with 0.
+void classify_pack_a(const float *a, long m, long k, long lda, int format, uint32_t *packed);
 
 /// What the GEMM applies to each C element as it stores it, in this order: + bias[row] (when
 /// `bias`), + residual[row·residual_stride + column] (when `residual`), then max(·, 0) (when
@@ -37,12 +51,12 @@ typedef struct {
   int relu;
 } classify_epilogue;
 
-/// C (m×n, row stride ldc) = A·B with A packed by `classify_pack_a` and B row-major fp32 (k×n,
-/// row stride ldb), packed strip by strip (rounded to bf16 when `bf16`); products accumulate in
-/// fp32, each C element written once, through `epilogue` (NULL: none). Runs on up to `threads`
-/// threads of the compute pool. Requires `classify_cpu_has_avx512()`
-/// (and `classify_cpu_has_bf16()` when `bf16`).
-void classify_packed_gemm(const uint32_t *packed_a, int bf16, long m, long k, const float *b,
+/// C (m×n, row stride ldc) = A·B with A packed by `classify_pack_a` in `format` and B row-major
+/// fp32 (k×n, row stride ldb), packed strip by strip (rounded to bf16 in the bf16 formats);
+/// products accumulate in fp32, each C element written once, through `epilogue` (NULL: none).
+/// Runs on up to `threads` threads of the compute pool. Requires `classify_cpu_has_avx512()`
+/// (and `classify_cpu_has_bf16()` for BF16_PAIRS).
+void classify_packed_gemm(const uint32_t *packed_a, int format, long m, long k, const float *b,
                           long ldb, long n, float *c, long ldc, const classify_epilogue *epilogue,
                           long threads);
 
@@ -58,7 +72,7 @@ typedef struct {
 
 /// `classify_packed_gemm` with B the implicit im2col of `b` (k = C·kh·kw, n = images·H·W,
 /// ldc ≥ n).
-void classify_packed_gemm_same_size(const uint32_t *packed_a, int bf16, long m, long k,
+void classify_packed_gemm_same_size(const uint32_t *packed_a, int format, long m, long k,
                                     const classify_same_size_input *b, float *c, long ldc,
                                     const classify_epilogue *epilogue, long threads);
 
