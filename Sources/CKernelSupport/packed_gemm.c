@@ -21,9 +21,13 @@
 #define STRIP 32
 /// Words of k per block when each task packs its own strips: a strip block is 32 KiB, an A panel
 /// block 12 KiB.
-#define BLOCK_WORDS 256
+#ifndef BLOCK_WORDS
+#define BLOCK_WORDS 512
+#endif
 /// At most this many strips per task (each A panel block read once for all of them).
+#ifndef STRIPS_PER_TASK
 #define STRIPS_PER_TASK 4
+#endif
 /// A panels per parallel task when B is shared.
 #define PANELS_PER_TASK 8
 
@@ -97,11 +101,14 @@ typedef struct {
   long m, k, n, ldb, ldc, words, strips, panel_tasks, tasks;
   /// Bias, residual and ReLU applied as C is stored; NULL for none.
   const classify_epilogue *epilogue;
-  /// When set, B is this implicit im2col and `b`/`ldb` are unused; per row of B, the offset of
-  /// its shifted run from the input (`same_offset`) and its tap's shift (`same_dy`, `same_dx`).
-  const classify_same_size_input *same;
-  const long *same_offset;
-  const int *same_dy, *same_dx;
+  /// When set, B is this implicit im2col and `b`/`ldb` are unused; per row of B, the input offset
+  /// of its tap (`conv_offset`: channel run plus shift) and the tap's shift (`conv_dy`,
+  /// `conv_dx`, padding included). `contiguous`: stride 1 and output size = input size, so a
+  /// row's 16 lanes are 16 consecutive inputs.
+  const classify_conv_input *conv;
+  const long *conv_offset;
+  const int *conv_dy, *conv_dx;
+  int contiguous;
 } gemm_job;
 
 /// Row `row` of explicit B from column `start`, masked to `columns`; zero past k.
@@ -110,20 +117,24 @@ TARGET static __m512 explicit_lanes(const gemm_job *job, long row, long start, _
   return _mm512_maskz_loadu_ps(columns, job->b + row * job->ldb + start);
 }
 
-/// Row `row` of the implicit im2col from column `start`: its channel's run shifted by the tap's
-/// offset, masked to the taps that fall inside their image and to `columns`; zero past k.
-TARGET static __m512 same_size_lanes(const gemm_job *job, long row, long start, __m512i oh,
-                                     __m512i ow, __mmask16 columns) {
+/// Row `row` of the implicit im2col from column `start`, whose 16 lanes read input row `ih`,
+/// column `iw` (before the tap's shift), at input index `base`: masked to the taps that fall
+/// inside their image and to `columns`; zero past k. Contiguous lanes are one load, others a
+/// gather.
+TARGET static __m512 conv_lanes(const gemm_job *job, long row, long start, __m512i ih, __m512i iw,
+                                __m512i base, __mmask16 columns) {
   if (row >= job->k) return _mm512_setzero_ps();
-  const classify_same_size_input *b = job->same;
-  __m512i y = _mm512_add_epi32(oh, _mm512_set1_epi32(job->same_dy[row]));
-  __m512i x = _mm512_add_epi32(ow, _mm512_set1_epi32(job->same_dx[row]));
+  const classify_conv_input *b = job->conv;
+  __m512i y = _mm512_add_epi32(ih, _mm512_set1_epi32(job->conv_dy[row]));
+  __m512i x = _mm512_add_epi32(iw, _mm512_set1_epi32(job->conv_dx[row]));
   __mmask16 inside = columns & _mm512_cmpge_epi32_mask(y, _mm512_setzero_si512()) &
                      _mm512_cmplt_epi32_mask(y, _mm512_set1_epi32((int)b->height)) &
                      _mm512_cmpge_epi32_mask(x, _mm512_setzero_si512()) &
                      _mm512_cmplt_epi32_mask(x, _mm512_set1_epi32((int)b->width));
-  // Masked-off lanes are never read, so the shifted address may point outside the run.
-  return _mm512_maskz_loadu_ps(inside, b->input + job->same_offset[row] + start);
+  // Masked-off lanes are never read, so a shifted address may point outside the input.
+  if (job->contiguous) return _mm512_maskz_loadu_ps(inside, b->input + job->conv_offset[row] + start);
+  __m512i index = _mm512_add_epi32(base, _mm512_set1_epi32((int)job->conv_offset[row]));
+  return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), inside, index, b->input, 4);
 }
 
 /// Packs `count` words from word `first` of strip `strip` of B into `target`: for each word p,
@@ -135,17 +146,24 @@ TARGET static void pack_block(const gemm_job *job, long strip, long first, long 
     long start = strip * STRIP + 16 * half;
     long valid = job->n - start;
     __mmask16 columns = valid >= 16 ? 0xFFFF : valid <= 0 ? 0 : (__mmask16)((1u << valid) - 1);
-    __m512i oh = _mm512_setzero_si512(), ow = _mm512_setzero_si512();
-    if (job->same != NULL) {
-      long width = job->same->width, plane = job->same->height * width;
-      int lane_oh[16], lane_ow[16];
+    __m512i ih = _mm512_setzero_si512(), iw = ih, base = ih;
+    if (job->conv != NULL) {
+      // Per lane (output column): its image n and output (oh, ow), read from input row oh·sh,
+      // column ow·sw of image n (each tap then adds its shift).
+      const classify_conv_input *b = job->conv;
+      long outputs = b->output_height * b->output_width;
+      int lane_ih[16], lane_iw[16], lane_base[16];
       for (int lane = 0; lane < 16; lane++) {
-        long within = (start + lane) % plane;
-        lane_oh[lane] = (int)(within / width);
-        lane_ow[lane] = (int)(within % width);
+        long column = start + lane < job->n ? start + lane : 0;
+        long image = column / outputs, within = column % outputs;
+        lane_ih[lane] = (int)(within / b->output_width * b->stride_height);
+        lane_iw[lane] = (int)(within % b->output_width * b->stride_width);
+        lane_base[lane] =
+            (int)(image * b->height * b->width + (long)lane_ih[lane] * b->width + lane_iw[lane]);
       }
-      oh = _mm512_loadu_si512(lane_oh);
-      ow = _mm512_loadu_si512(lane_ow);
+      ih = _mm512_loadu_si512(lane_ih);
+      iw = _mm512_loadu_si512(lane_iw);
+      base = _mm512_loadu_si512(lane_base);
     }
     for (long p = 0; p < count; p++) {
       long word = first + p;
@@ -153,16 +171,16 @@ TARGET static void pack_block(const gemm_job *job, long strip, long first, long 
       if (job->format == CLASSIFY_FORMAT_BF16_PAIRS) {
         long row = 2 * word;
         __m512 low, high;
-        if (job->same != NULL) {
-          low = same_size_lanes(job, row, start, oh, ow, columns);
-          high = same_size_lanes(job, row + 1, start, oh, ow, columns);
+        if (job->conv != NULL) {
+          low = conv_lanes(job, row, start, ih, iw, base, columns);
+          high = conv_lanes(job, row + 1, start, ih, iw, base, columns);
         } else {
           low = explicit_lanes(job, row, start, columns);
           high = explicit_lanes(job, row + 1, start, columns);
         }
         packed = _mm512_or_si512(round_lanes(low), _mm512_slli_epi32(round_lanes(high), 16));
       } else {
-        __m512 value = job->same != NULL ? same_size_lanes(job, word, start, oh, ow, columns)
+        __m512 value = job->conv != NULL ? conv_lanes(job, word, start, ih, iw, base, columns)
                                          : explicit_lanes(job, word, start, columns);
         packed = job->format == CLASSIFY_FORMAT_BF16_VALUES
                      ? _mm512_slli_epi32(round_lanes(value), 16)
@@ -208,6 +226,25 @@ TARGET INLINE static void store_tile(__m512 acc[PANEL][2], const gemm_job *job, 
     }
     _mm512_mask_storeu_ps(line, m0, v0);
     _mm512_mask_storeu_ps(line + 16, m1, v1);
+  }
+}
+
+/// Asks for the C tile's lines (two per row, and the residual's after the last block of k) before
+/// the micro-kernel runs, so that their misses overlap its arithmetic instead of stalling the
+/// stores and loads that follow it: C rows lie a whole activation plane apart, rarely in cache.
+INLINE static void prefetch_tile(const gemm_job *job, long row, long column, long rows,
+                                 int finish) {
+  const classify_epilogue *e = job->epilogue;
+  const float *residual = finish && e != NULL ? e->residual : NULL;
+  for (int r = 0; r < PANEL && r < rows; r++) {
+    const float *line = job->c + (row + r) * job->ldc + column;
+    __builtin_prefetch(line, 1, 3);
+    __builtin_prefetch(line + 16, 1, 3);
+    if (residual != NULL) {
+      const float *add = residual + (row + r) * e->residual_stride + column;
+      __builtin_prefetch(add, 0, 3);
+      __builtin_prefetch(add + 16, 0, 3);
+    }
   }
 }
 
@@ -262,6 +299,7 @@ TARGET INLINE static void kernel_fp32(long words, const uint32_t *a, const uint3
         long column = (first_strip + s) * STRIP;                                                  \
         long columns = job->n - column < STRIP ? job->n - column : STRIP;                         \
         __m512 acc[PANEL][2];                                                                     \
+        prefetch_tile(job, panel * PANEL, column, job->m - panel * PANEL, finish);                \
         KERNEL(count, a, b + s * count * STRIP, acc);                                             \
         store_tile(acc, job, panel * PANEL, column, job->m - panel * PANEL, columns, accumulate,  \
                    finish);                                                                       \
@@ -366,9 +404,9 @@ void classify_packed_gemm(const uint32_t *packed_a, int format, long m, long k, 
   run(job, threads);
 }
 
-void classify_packed_gemm_same_size(const uint32_t *packed_a, int format, long m, long k,
-                                    const classify_same_size_input *b, float *c, long ldc,
-                                    const classify_epilogue *epilogue, long threads) {
+void classify_packed_gemm_conv(const uint32_t *packed_a, int format, long m, long k,
+                               const classify_conv_input *b, float *c, long ldc,
+                               const classify_epilogue *epilogue, long threads) {
   long rows = k > 0 ? k : 1;
   long *offset = malloc((size_t)rows * sizeof(long));
   int *dy = malloc((size_t)rows * sizeof(int)), *dx = malloc((size_t)rows * sizeof(int));
@@ -381,9 +419,12 @@ void classify_packed_gemm_same_size(const uint32_t *packed_a, int format, long m
     dx[row] = (int)(row % b->kernel_width * b->dilation_width - b->padding_width);
     offset[row] = channel * b->images * plane + (long)dy[row] * b->width + dx[row];
   }
+  int contiguous = b->stride_height == 1 && b->stride_width == 1 &&
+                   b->output_height == b->height && b->output_width == b->width;
   gemm_job job = {.packed_a = packed_a, .format = format, .c = c, .m = m, .k = k,
-                  .n = b->images * plane, .ldc = ldc, .same = b, .same_offset = offset,
-                  .same_dy = dy, .same_dx = dx, .epilogue = epilogue};
+                  .n = b->images * b->output_height * b->output_width, .ldc = ldc, .conv = b,
+                  .conv_offset = offset, .conv_dy = dy, .conv_dx = dx, .contiguous = contiguous,
+                  .epilogue = epilogue};
   run(job, threads);
   free(offset);
   free(dy);
@@ -400,9 +441,9 @@ void classify_packed_gemm(const uint32_t *packed_a, int format, long m, long k, 
   abort();  // callers check classify_cpu_has_avx512() first
 }
 
-void classify_packed_gemm_same_size(const uint32_t *packed_a, int format, long m, long k,
-                                    const classify_same_size_input *b, float *c, long ldc,
-                                    const classify_epilogue *epilogue, long threads) {
+void classify_packed_gemm_conv(const uint32_t *packed_a, int format, long m, long k,
+                               const classify_conv_input *b, float *c, long ldc,
+                               const classify_epilogue *epilogue, long threads) {
   (void)packed_a, (void)format, (void)m, (void)k, (void)b, (void)c, (void)ldc, (void)epilogue,
       (void)threads;
   abort();  // callers check classify_cpu_has_avx512() first

@@ -187,22 +187,20 @@ public enum ConvolutionKernels {
         input: input, weight: weight, bias: bias, geometry: g, fusedReLU: fusedReLU,
         frozen: frozen)
     }
-    // Stride-1 same-size convolutions on inputs up to 2 MiB (every map of a 32×32 batch of 64)
-    // are packed for our GEMM straight from the input, the whole batch at once: ResNet-50
-    // forward 1,740–2,120 img/s at 32×32 against 1,130–1,250 through im2col (A/B, interleaved).
-    // Larger inputs (the 56×56 maps at 224×224) keep the im2col chunks, whose sequential reads
-    // measured no worse there (36–45 against 34–43 img/s).
-    let sameSize =
-      g.strideHeight == 1 && g.strideWidth == 1 && g.outputHeight == g.inputHeight
-      && g.outputWidth == g.inputWidth && !g.isPointwise
-    if let packed, sameSize {
+    // A frozen weight's GEMM packs every convolution but a stride-1 pointwise one (whose B is
+    // the input itself) straight from the input, the whole batch at once, instead of writing an
+    // im2col matrix: ResNet-50 forward 1,740–2,120 img/s at 32×32 against 1,130–1,250 through
+    // im2col for the same-size ones (A/B, interleaved); the strided ones (the 7×7 stem, 3×3 and
+    // 1×1 stride 2) gather, which saves the stem's 30 MB im2col matrix per 4 images at 224×224.
+    let implicit = !g.isPointwise && g.inputCount < Int(Int32.max)
+    if let packed, implicit {
       var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
         count = g.outputCount
       }
       input.withUnsafeBufferPointer { pInput in
         output.withUnsafeMutableBufferPointer { pOutput in
           withResidual(residual) { pResidual in
-            packed.multiplySameSize(
+            packed.multiplyConvolution(
               pInput.baseAddress!, geometry: g, into: pOutput.baseAddress!,
               epilogue: GEMMEpilogue(
                 bias: bias, residual: pResidual, residualStride: g.outputCount / g.outputChannels,

@@ -67,6 +67,7 @@ public enum PoolingKernels {
     -> (values: [Float], indices: [Int32])
   {
     precondition(g.isValid && input.count == g.planes * g.inputHeight * g.inputWidth, "maxPool")
+    if !withIndices { return (maxPoolValues(input, geometry: g), []) }
     let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
     let (height, width) = (g.inputHeight, g.inputWidth)
     let outputCount = g.planes * outHeight * outWidth

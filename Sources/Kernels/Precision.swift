@@ -106,23 +106,25 @@ struct PackedMatrix: Sendable {
     }
   }
 
-  /// `output[C_out, N·H·W] = epilogue(A · im2col(input))` for a stride-1 convolution whose output
-  /// has its input's size (`geometry`), packing B straight from the channel-major input (no
-  /// im2col matrix is written). Only where `isSupported(precision)`.
-  func multiplySameSize(
+  /// `output[C_out, N·Ho·Wo] = epilogue(A · im2col(input))` for the convolution `geometry`,
+  /// packing B straight from the channel-major input (no im2col matrix is written). Only where
+  /// `isSupported(precision)`, and for inputs of fewer than 2^31 elements (the gather's indices).
+  func multiplyConvolution(
     _ input: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
     into output: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue = GEMMEpilogue()
   ) {
-    var source = classify_same_size_input(
+    var source = classify_conv_input(
       input: input, images: g.batch, height: g.inputHeight, width: g.inputWidth,
+      output_height: g.outputHeight, output_width: g.outputWidth,
       kernel_height: g.kernelHeight, kernel_width: g.kernelWidth,
+      stride_height: g.strideHeight, stride_width: g.strideWidth,
       dilation_height: g.dilationHeight, dilation_width: g.dilationWidth,
       padding_height: g.paddingHeight, padding_width: g.paddingWidth)
     words.withUnsafeBufferPointer { packed in
       epilogue.withC { cEpilogue in
-        classify_packed_gemm_same_size(
+        classify_packed_gemm_conv(
           packed.baseAddress, format.rawValue, rows, depth, &source, output,
-          g.batch * g.inputHeight * g.inputWidth, cEpilogue, ComputeThreads.count)
+          g.batch * g.outputHeight * g.outputWidth, cEpilogue, ComputeThreads.count)
       }
     }
   }

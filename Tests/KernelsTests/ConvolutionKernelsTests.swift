@@ -338,6 +338,8 @@ struct PoolingKernelsTests {
     let naive = PoolingKernels.naiveMaxPool(x, geometry: g)
     #expect(fast.values == naive.values)
     #expect(fast.indices == naive.indices)
+    // Inference's separable pass without indices gives the same values.
+    #expect(PoolingKernels.maxPool(x, geometry: g, withIndices: false).values == naive.values)
     for include in [true, false] {
       expectClose(
         PoolingKernels.averagePool(x, geometry: g, countIncludingPadding: include),
@@ -355,6 +357,13 @@ struct PoolingKernelsTests {
     let result = PoolingKernels.maxPool(x, geometry: g)
     #expect(result.values[0].isNaN && result.indices[0] == 0)
     #expect(PoolingKernels.naiveMaxPool(x, geometry: g).values[0].isNaN)
+    // Without indices too, wherever the NaN sits in its window (first, or after the maximum).
+    var late = arange16
+    late[5] = .nan
+    for input in [x, late] {
+      let values = PoolingKernels.maxPool(input, geometry: g, withIndices: false).values
+      #expect(values[0].isNaN && values[1...] == [7, 13, 15])
+    }
   }
 }
 

@@ -60,20 +60,21 @@ void classify_packed_gemm(const uint32_t *packed_a, int format, long m, long k, 
                           long ldb, long n, float *c, long ldc, const classify_epilogue *epilogue,
                           long threads);
 
-/// B given implicitly as the im2col matrix of a stride-1 convolution whose output has its input's
-/// size, on channel-major activations: row (c, i, j) is channel c's whole [images·H·W] run shifted
-/// by (i·dh − ph)·W + (j·dw − pw), zero where the tap falls outside its image. The GEMM packs it
-/// straight from the input, so no im2col matrix is ever written.
+/// B given implicitly as the im2col matrix of a convolution on channel-major activations
+/// `[C, images, H, W]`: row (c, i, j), column (n, oh, ow) is input (c, n, oh·sh + i·dh − ph,
+/// ow·sw + j·dw − pw), zero where that falls outside the image. The GEMM packs it straight from
+/// the input (one load per 16 columns at stride 1 and same size, a gather otherwise), so no
+/// im2col matrix is ever written. The input must have fewer than 2^31 elements.
 typedef struct {
   const float *input;
-  long images, height, width, kernel_height, kernel_width;
-  long dilation_height, dilation_width, padding_height, padding_width;
-} classify_same_size_input;
+  long images, height, width, output_height, output_width, kernel_height, kernel_width;
+  long stride_height, stride_width, dilation_height, dilation_width, padding_height, padding_width;
+} classify_conv_input;
 
-/// `classify_packed_gemm` with B the implicit im2col of `b` (k = C·kh·kw, n = images·H·W,
-/// ldc ≥ n).
-void classify_packed_gemm_same_size(const uint32_t *packed_a, int format, long m, long k,
-                                    const classify_same_size_input *b, float *c, long ldc,
-                                    const classify_epilogue *epilogue, long threads);
+/// `classify_packed_gemm` with B the implicit im2col of `b` (k = C·kh·kw,
+/// n = images·output_height·output_width, ldc ≥ n).
+void classify_packed_gemm_conv(const uint32_t *packed_a, int format, long m, long k,
+                               const classify_conv_input *b, float *c, long ldc,
+                               const classify_epilogue *epilogue, long threads);
 
 #endif
