@@ -19,15 +19,11 @@
 
 #define PANEL CLASSIFY_PACKED_PANEL_ROWS
 #define STRIP 32
-/// Words of k per block when each task packs its own strips: a strip block is 32 KiB, an A panel
-/// block 12 KiB.
-#ifndef BLOCK_WORDS
+/// Words of k per block when each task packs its own strips: a strip block is 64 KiB, an A panel
+/// block 24 KiB.
 #define BLOCK_WORDS 512
-#endif
 /// At most this many strips per task (each A panel block read once for all of them).
-#ifndef STRIPS_PER_TASK
 #define STRIPS_PER_TASK 4
-#endif
 /// A panels per parallel task when B is shared.
 #define PANELS_PER_TASK 8
 
