@@ -9,7 +9,8 @@ import Vision
 /// autocast), ONNX Runtime (fp32) and OpenVINO (fp32, bf16) from `scripts/bench/peers.py`, run in
 /// the same invocation at the same thread count. Each line gives every engine's images per
 /// second and our ratio to the fastest peer at that precision (above 1: we are faster), and each
-/// peer's max relative error against PyTorch fp32.
+/// peer's max relative error against PyTorch fp32. Then each engine's peak RSS at 224×224, in a
+/// process of its own.
 func runPeersBenchmark(quick: Bool) -> String {
   var lines = [
     "## ResNet-50 backbone against every peer (random weights, threads: \(threadsDescription()))"
@@ -70,5 +71,55 @@ func runPeersBenchmark(quick: Bool) -> String {
       lines.append(text)
     }
   }
+  lines += peakMemoryLines(
+    precisions: Precision.allCases.filter { ours["\($0.rawValue)_224"] != nil })
   return lines.joined(separator: "\n")
+}
+
+/// Peak RSS at 224×224 batch 16, each engine in a process of its own (ours: this executable's
+/// `forward-loop`; the peers: `scripts/bench/peer_memory.py`), and our ratio to the smallest
+/// peer (below 0.5 meets the "at most half of every peer's").
+private func peakMemoryLines(precisions: [Precision]) -> [String] {
+  var lines: [String] = []
+  let peers = [
+    "fp32": [("torch", "PyTorch"), ("onnxruntime", "ONNX Runtime"), ("openvino", "OpenVINO")],
+    "bf16": [("torch", "PyTorch autocast"), ("openvino", "OpenVINO")],
+  ]
+  for precision in precisions {
+    guard let mine = ownPeakMiB(precision: precision) else { continue }
+    var text = String(
+      format: "peak RSS %@ 224×224 batch 16: ours %.0f MiB", precision.rawValue, mine)
+    var smallest = Double.infinity
+    for (engine, name) in peers[precision.rawValue] ?? [] {
+      let values = runReferenceScript(
+        "scripts/bench/peer_memory.py",
+        arguments: [engine, precision.rawValue, "--threads", "\(ComputeThreads.count)"])
+      guard let peak = values["max_rss_mib"] else { continue }
+      text += String(format: "; %@ %.0f MiB", name, peak)
+      smallest = Swift.min(smallest, peak)
+    }
+    if smallest.isFinite {
+      text += String(format: " — ×%.2f of the smallest peer", mine / smallest)
+    }
+    lines.append(text)
+  }
+  return lines
+}
+
+/// Our peak RSS for the same workload, from `forward-loop 224 16 3` in a child process.
+private func ownPeakMiB(precision: Precision) -> Double? {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+  process.arguments = [
+    "forward-loop", "224", "16", "3", "--precision", precision.rawValue,
+    "--threads", "\(ComputeThreads.count)",
+  ]
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = FileHandle.nullDevice
+  guard (try? process.run()) != nil else { return nil }
+  let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  process.waitUntilExit()
+  guard let range = text.range(of: "peak RSS ") else { return nil }
+  return Double(text[range.upperBound...].prefix { $0.isNumber || $0 == "." })
 }

@@ -41,6 +41,9 @@ let selection = Set(arguments.isEmpty ? ["all"] : arguments)
 func wanted(_ name: String) -> Bool { selection.contains(name) || selection.contains("all") }
 
 print("reference: \(referenceDescription())")
+print(
+  "ours: OpenBLAS kernels \(ProcessSettings.blasKernels ?? "none (Accelerate)"), threads \(ComputeThreads.count)"
+)
 if wanted("foundation") { print(runFoundationBenchmark()) }
 if wanted("logistic") { print(runLogisticBenchmark()) }
 if wanted("resnet") { print(runResNetBenchmark(quick: selection.contains("quick"))) }

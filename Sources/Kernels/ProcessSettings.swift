@@ -1,3 +1,4 @@
+import CKernelSupport
 import Foundation
 
 #if canImport(Accelerate)
@@ -16,16 +17,30 @@ public enum ProcessSettings {
   ///   instead, because OpenBLAS's workers spin in `sched_yield` for a while after every call
   ///   and then compete with our element-wise kernels for the cores (15 % of a ResNet training
   ///   step went there);
+  /// - OpenBLAS's AVX-512 (or AVX2) kernels where its CPU table is too old for this CPU and it
+  ///   chose SSE3 ones (`classify_openblas_correct_core`: training ran 2× slower than PyTorch on
+  ///   an Emerald Rapids Xeon until this);
   /// - the glibc allocator thresholds of `MemoryPolicy` (unless the user set `MALLOC_*_` or
   ///   `GLIBC_TUNABLES`).
   ///
   /// Call it before any numeric work; calling it again changes only the thread count.
   public static func applyForThisProcess(threads: Int? = nil) {
     #if !canImport(Accelerate)
+      _ = classify_openblas_correct_core()
       openblas_set_num_threads(1)
     #endif
     MemoryPolicy.apply()
     ComputeThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+  }
+
+  /// The name of the kernels OpenBLAS runs ("SkylakeX", "Haswell", "Zen", …), nil under
+  /// Accelerate.
+  public static var blasKernels: String? {
+    #if canImport(Accelerate)
+      return nil
+    #else
+      return openblas_get_corename().map { String(cString: $0) }
+    #endif
   }
 
   /// OpenBLAS's own thread count (1 under Accelerate, which this does not configure).

@@ -1,3 +1,4 @@
+import CKernelSupport
 import Testing
 
 @testable import Kernels
@@ -29,6 +30,37 @@ struct ProcessSettingsTests {
       precondition(ProcessSettings.blasThreadCount == 1, "BLAS kept its own threads")
       ProcessSettings.applyForThisProcess(threads: 0)
       precondition(ComputeThreads.count == 1, "\(ComputeThreads.count) threads for 0")
+    }
+  }
+
+  @Test(
+    "applyForThisProcess leaves OpenBLAS on AVX-512 kernels on an AVX-512 CPU, even where its CPU table is too old (Debian's 0.3.21 chose SSE3 on an Emerald Rapids Xeon), and products stay right"
+  )
+  func blasKernels() async {
+    await #expect(processExitsWith: .success) {
+      let before = ProcessSettings.blasKernels
+      ProcessSettings.applyForThisProcess(threads: 1)
+      guard let after = ProcessSettings.blasKernels else { return }  // Accelerate
+      let sse = [
+        "katmai", "coppermine", "northwood", "prescott", "banias", "atom", "core2", "penryn",
+        "dunnington", "nehalem", "sandybridge", "unknown",
+      ]
+      if classify_cpu_has_avx512() != 0 {
+        precondition(!sse.contains(after.lowercased()), "OpenBLAS runs \(after) kernels")
+      }
+      if let before, !sse.contains(before.lowercased()) {
+        precondition(after == before, "a good choice (\(before)) was changed to \(after)")
+      }
+      // A product through BLAS after the switch: [[1, 2], [3, 4]]² by hand, and a wide one
+      // against the naive loop.
+      let a: [Float] = [1, 2, 3, 4]
+      let c = MatMulKernels.matmul(a, batchA: 1, a, batchB: 1, m: 2, k: 2, n: 2)
+      precondition(c == [7, 10, 15, 22], "product \(c)")
+      let x = (0..<(64 * 96)).map { Float($0 % 7) - 3 }
+      let y = (0..<(96 * 80)).map { Float($0 % 5) - 2 }
+      let fast = MatMulKernels.matmul(x, batchA: 1, y, batchB: 1, m: 64, k: 96, n: 80)
+      let naive = MatMulKernels.naiveMatmul(x, batchA: 1, y, batchB: 1, m: 64, k: 96, n: 80)
+      precondition(fast == naive, "sgemm after the switch differs from the naive product")
     }
   }
 }
