@@ -11,16 +11,8 @@ import Vision
 /// `PIXELS_PER_PASS` overrides `ResNet.pixelsPerPass` (the folded model's sub-batch size) for A/B
 /// runs.
 func runForwardLoop(_ arguments: [String]) -> String {
-  var arguments = arguments
-  var precision = Precision.fp32
-  if let index = arguments.firstIndex(of: "--precision"), index + 1 < arguments.count {
-    guard let chosen = Precision(rawValue: arguments[index + 1]) else {
-      return "--precision must be fp32 or bf16, got \(arguments[index + 1])"
-    }
-    precision = chosen
-    arguments.removeSubrange(index...(index + 1))
-  }
-  let values = arguments.compactMap { Int($0) }
+  let (precision, values, problem) = profileArguments(arguments)
+  if let problem { return problem }
   let size = values.count > 0 ? values[0] : 32
   let batch = values.count > 1 ? values[1] : 64
   let iterations = values.count > 2 ? values[2] : 20
@@ -87,4 +79,19 @@ func runHeadLoop(_ arguments: [String]) -> String {
   return String(
     format: "head epoch over 50,000 × 2048: %.3f s",
     Date().timeIntervalSince(start) / Double(epochs))
+}
+
+/// A profiling mode's arguments: `--precision fp32|bf16` (default fp32), the integers in order,
+/// and the message to print instead when `--precision` names something else.
+func profileArguments(_ arguments: [String]) -> (Precision, [Int], String?) {
+  var arguments = arguments
+  var precision = Precision.fp32
+  if let index = arguments.firstIndex(of: "--precision"), index + 1 < arguments.count {
+    guard let chosen = Precision(rawValue: arguments[index + 1]) else {
+      return (.fp32, [], "--precision must be fp32 or bf16, got \(arguments[index + 1])")
+    }
+    precision = chosen
+    arguments.removeSubrange(index...(index + 1))
+  }
+  return (precision, arguments.compactMap { Int($0) }, nil)
 }

@@ -8,16 +8,8 @@ import Vision
 /// activation the network really feeds it), with its GEMM shape and GFLOP/s, grouped by shape:
 /// where an engine change pays, and how close each layer runs to the CPU's peak.
 func runForwardLayers(_ arguments: [String]) -> String {
-  var arguments = arguments
-  var precision = Precision.fp32
-  if let index = arguments.firstIndex(of: "--precision"), index + 1 < arguments.count {
-    guard let chosen = Precision(rawValue: arguments[index + 1]) else {
-      return "--precision must be fp32 or bf16, got \(arguments[index + 1])"
-    }
-    precision = chosen
-    arguments.removeSubrange(index...(index + 1))
-  }
-  let values = arguments.compactMap { Int($0) }
+  let (precision, values, problem) = profileArguments(arguments)
+  if let problem { return problem }
   let size = values.count > 0 ? values[0] : 32
   let batch = values.count > 1 ? values[1] : 64
   let repeats = values.count > 2 ? values[2] : 5

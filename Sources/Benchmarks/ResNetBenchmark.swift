@@ -12,11 +12,20 @@ import Vision
 
 /// Peak resident memory of this process in MiB (`getrusage`).
 func peakResidentMiB() -> Double {
-  var usage = rusage()
   #if os(Linux)
+    // VmHWM, this address space's own peak: ru_maxrss would also count the parent's resident
+    // set at fork time, which Linux keeps across exec (a child of a 500 MiB process reads 500).
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+      let kibibytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+    {
+      return kibibytes / 1024
+    }
+    var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     return Double(usage.ru_maxrss) / 1024
   #else
+    var usage = rusage()
     getrusage(RUSAGE_SELF, &usage)
     return Double(usage.ru_maxrss) / 1_048_576
   #endif

@@ -2,7 +2,7 @@
 three forwards, in a process that imports only that engine (ONNX Runtime and OpenVINO read the
 ONNX file peers.py exported; PyTorch builds the model). Prints
 
-    max_rss_mib=<peak resident set size of this process, MiB>
+    max_rss_mib=<peak resident set size of this process (VmHWM), MiB>
 
 or nothing when the engine or the exported file is missing.
 Usage: peer_memory.py torch|onnxruntime|openvino fp32|bf16 [--threads N]
@@ -57,4 +57,17 @@ try:
 except ImportError:
     sys.exit(0)
 
-print("max_rss_mib=%r" % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+def peak_mib():
+    """VmHWM, this address space's own peak (ru_maxrss would also count the parent's resident set
+    at fork time, which Linux keeps across exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+print("max_rss_mib=%r" % peak_mib())
