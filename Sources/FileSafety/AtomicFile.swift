@@ -17,6 +17,15 @@ public enum AtomicWriteFailure: Error, Equatable, Sendable {
   case renameFailed(String)
 }
 
+/// Why `AtomicFile.create` did not put its new file in place (besides a missing folder, which
+/// is an `AtomicWriteFailure`).
+public enum AtomicCreateFailure: Error, Equatable, Sendable {
+  /// A file is already at the target; it is left as it was.
+  case exists(String)
+  /// `link(2)` failed, with the system's reason.
+  case linkFailed(String)
+}
+
 /// Writes a file atomically: into a hidden temporary file beside the target, then `rename(2)`
 /// over it, so a reader (or an interrupted run) sees the old file or the complete new one, never
 /// a partial one. The one implementation behind figures, PDFs and every other file classify
@@ -45,6 +54,30 @@ public enum AtomicFile {
       let reason = String(cString: strerror(errno))
       try? FileManager.default.removeItem(at: temporary)
       throw AtomicWriteFailure.renameFailed(reason)
+    }
+  }
+
+  /// As `write`, for a file that must be new: the complete file is linked into place with
+  /// `link(2)`, which refuses an existing target, so even a file that appears between the
+  /// caller's check and the write is never replaced.
+  ///
+  /// - Throws: `body`'s own errors unchanged, `AtomicWriteFailure` for the folder, or
+  ///   `AtomicCreateFailure` (`.exists` when the target is there).
+  public static func create(at url: URL, _ body: (URL) throws -> Void) throws {
+    let folder = url.deletingLastPathComponent()
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
+      throw AtomicWriteFailure.missingFolder(folder.path)
+    }
+    guard isDirectory.boolValue else { throw AtomicWriteFailure.notAFolder(folder.path) }
+    let temporary = folder.appendingPathComponent(
+      ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+    defer { try? FileManager.default.removeItem(at: temporary) }
+    try body(temporary)
+    if link(temporary.path, url.path) != 0 {
+      let code = errno
+      if code == EEXIST { throw AtomicCreateFailure.exists(url.path) }
+      throw AtomicCreateFailure.linkFailed(String(cString: strerror(code)))
     }
   }
 }

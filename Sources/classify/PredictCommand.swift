@@ -64,7 +64,12 @@ struct PredictCommand: ParsableCommand {
 
   func run() throws {
     try global.apply()
-    let images = try Self.expand(self.images)
+    let images: [String]
+    do {
+      images = try ImageFiles.expand(self.images)
+    } catch let problem as ImageFiles.Problem {
+      throw ValidationError(problem.description)
+    }
     if let csv, FileManager.default.fileExists(atPath: csv) {
       throw ValidationError(
         "--csv \(csv) exists; predict writes only a new file: choose another name")
@@ -92,10 +97,7 @@ struct PredictCommand: ParsableCommand {
       classifier.source = file.path
       predictions = try classifier.classify(images.map { URL(fileURLWithPath: $0) }, top: top)
     }
-    if let csv {
-      try Data(Self.csvText(predictions).utf8).write(
-        to: URL(fileURLWithPath: csv), options: .withoutOverwriting)
-    }
+    if let csv { try ImageFiles.writeCSV(predictions, to: URL(fileURLWithPath: csv)) }
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -111,45 +113,6 @@ struct PredictCommand: ParsableCommand {
         )
       }
     }
-  }
-
-  /// Every argument that is a folder replaced by the PNG and JPEG files inside it (recursively,
-  /// sorted by path); files are kept as given.
-  ///
-  /// - Throws: `ValidationError` for a folder without images.
-  static func expand(_ arguments: [String]) throws -> [String] {
-    try arguments.flatMap { argument -> [String] in
-      var isFolder: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: argument, isDirectory: &isFolder),
-        isFolder.boolValue
-      else { return [argument] }
-      let root = URL(fileURLWithPath: argument)
-      let found =
-        (FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?
-        .compactMap { $0 as? URL } ?? [])
-        .filter { ["png", "jpg", "jpeg"].contains($0.pathExtension.lowercased()) }
-        .map(\.path).sorted()
-      guard !found.isEmpty else {
-        throw ValidationError("\(argument) holds no .png, .jpg or .jpeg image")
-      }
-      return found
-    }
-  }
-
-  /// `path,class,probability`, one line per image (its most probable class), RFC 4180 quoting.
-  static func csvText(_ predictions: [ImageClassifier.Prediction]) -> String {
-    func quoted(_ field: String) -> String {
-      field.contains(where: { ",\"\n\r".contains($0) })
-        ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
-    }
-    return "path,class,probability\n"
-      + predictions.map { prediction in
-        let best = prediction.top.first
-        return [
-          quoted(prediction.path), quoted(best?.name ?? ""), best.map { "\($0.probability)" } ?? "",
-        ]
-        .joined(separator: ",")
-      }.joined(separator: "\n") + "\n"
   }
 
   /// Top classes of each image under a fine-tuned checkpoint, one image at a time (sizes may
