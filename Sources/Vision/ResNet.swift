@@ -110,8 +110,8 @@ public final class ResNet: Layer {
   ///
   /// `precision` is what the convolutions multiply in: `.bf16` rounds the weights to bfloat16
   /// here, once, and runs every GEMM with bf16 inputs and fp32 sums (features within ~1 % of
-  /// fp32, about twice as fast); on a CPU without bf16 instructions it is fp32 (see
-  /// `precision` of the result).
+  /// fp32; up to twice as fast, depending on the CPU); on a CPU without bf16 instructions it is
+  /// fp32 (see `precision` of the result).
   public func folded(precision: Precision = .fp32) -> ResNet {
     ResNet(folding: self, precision: precision)
   }

@@ -62,8 +62,9 @@ public struct FineTuneConfiguration: Codable, Equatable, Sendable {
   public var backboneSchedule: LearningRateSchedule = .constant
   /// Folder of cached features, shared across runs.
   public var featureCache: String = "runs/feature-cache"
-  /// What the frozen backbone multiplies in while caching features: fp32 (exact) or bf16 (about
-  /// twice as fast where the CPU has AVX512-BF16; features within ~1 %). Training is fp32.
+  /// What the frozen backbone multiplies in while caching features: fp32 (exact) or bf16 (where
+  /// the CPU has AVX512-BF16: up to twice as fast, depending on the CPU; features within ~1 %).
+  /// Training is fp32.
   public var precision: Precision = .fp32
   /// Test-time augmentation: the test images are also classified mirrored, and the two
   /// predictions averaged (the results show the accuracy with and without).
