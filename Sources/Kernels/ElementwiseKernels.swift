@@ -186,8 +186,6 @@ public enum ElementwiseKernels {
   ) {
     let rank = outputShape.count
     let inner = outputShape[rank - 1]
-    let innerA = aStrides[rank - 1]
-    let innerB = bStrides[rank - 1]
     let rows = count / inner
     dispatch(operation) { function in
       parallelChunks(rows, minimumPerThread: max(1, (1 << 15) / inner)) { range in
