@@ -1,4 +1,4 @@
-// Max pooling for inference: values only, separable and branch-free.
+// Max pooling for inference: values only, separable, 16 lanes at a time.
 
 extension PoolingKernels {
   /// The larger of `a` and `b`, NaN when either is (PyTorch's max pooling propagates NaN),
@@ -8,9 +8,15 @@ extension PoolingKernels {
     b > a || b.isNaN ? b : a
   }
 
+  /// `maxPropagatingNaN` lane by lane.
+  @inline(__always)
+  private static func maxPropagatingNaN(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    a.replacing(with: b, where: (b .> a) .| (b .!= b))
+  }
+
   /// Max pooling without argmax indices (inference): separable, each window's maximum the
-  /// maximum over its columns of the maxima over its rows, branch-free, so the row pass
-  /// vectorises. Equal to the indexed pass's values, NaN included (a NaN anywhere in a window
+  /// maximum over its columns of the maxima over its rows, 16 lanes at a time (and ResNet's
+  /// 3-wide stride-2 column pass too, from even and odd lanes). Equal to the indexed pass's values, NaN included (a NaN anywhere in a window
   /// wins, as in PyTorch).
   static func maxPoolValues(_ input: [Float], geometry g: PoolingGeometry) -> [Float] {
     let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
@@ -36,11 +42,43 @@ extension PoolingKernels {
                 for column in 0..<width { columnMax[column] = first[column] }
                 for row in (rowStart + 1)..<Swift.max(rowEnd, rowStart + 1) {
                   let line = x + row * width
-                  for column in 0..<width {
+                  var column = 0
+                  while column + 16 <= width {
+                    let sofar = UnsafeRawPointer(columnMax + column).loadUnaligned(
+                      as: SIMD16<Float>.self)
+                    let next = UnsafeRawPointer(line + column).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(columnMax + column).storeBytes(
+                      of: maxPropagatingNaN(sofar, next), as: SIMD16<Float>.self)
+                    column += 16
+                  }
+                  while column < width {
                     columnMax[column] = maxPropagatingNaN(columnMax[column], line[column])
+                    column += 1
                   }
                 }
-                for ow in 0..<outWidth {
+                var ow = 0
+                if g.kernelWidth == 3 && g.strideWidth == 2 && g.paddingWidth == 1 {
+                  // Windows 2·ow − 1 … 2·ow + 1: the odd and even lanes of two 32-wide loads,
+                  // for every block of 16 outputs whose windows lie inside the row.
+                  ow = 1
+                  while ow + 16 <= outWidth && 2 * (ow + 15) + 1 < width {
+                    let left = UnsafeRawPointer(columnMax + 2 * ow - 1).loadUnaligned(
+                      as: SIMD32<Float>.self)
+                    let right = UnsafeRawPointer(columnMax + 2 * ow).loadUnaligned(
+                      as: SIMD32<Float>.self)
+                    let best = maxPropagatingNaN(
+                      maxPropagatingNaN(left.evenHalf, left.oddHalf), right.oddHalf)
+                    UnsafeMutableRawPointer(out + oh * outWidth + ow).storeBytes(
+                      of: best, as: SIMD16<Float>.self)
+                    ow += 16
+                  }
+                  if ow == 1 { ow = 0 }
+                  // The first output (window 0 … 1) and the tail go through the scalar loop.
+                  if ow > 1 {
+                    out[oh * outWidth] = maxPropagatingNaN(columnMax[0], columnMax[1])
+                  }
+                }
+                while ow < outWidth {
                   let columnStart = Swift.max(ow * g.strideWidth - g.paddingWidth, 0)
                   let columnEnd = Swift.min(
                     ow * g.strideWidth - g.paddingWidth + g.kernelWidth, width)
@@ -49,6 +87,7 @@ extension PoolingKernels {
                     best = maxPropagatingNaN(best, columnMax[column])
                   }
                   out[oh * outWidth + ow] = best
+                  ow += 1
                 }
               }
             }

@@ -325,6 +325,7 @@ struct PoolingKernelsTests {
     arguments: [
       (3, 7, 9, 3, 2, 1), (2, 5, 5, 2, 1, 0), (4, 11, 6, 3, 3, 1), (1, 1, 1, 1, 1, 0),
       (2, 8, 8, 5, 2, 2),
+      (2, 9, 70, 3, 2, 1),  // ResNet's 3×3 stride 2 on a wide row: the 16-lane passes
     ])
   func againstNaive(shape: (Int, Int, Int, Int, Int, Int)) {
     let (planes, height, width, kernel, stride, padding) = shape
@@ -364,6 +365,16 @@ struct PoolingKernelsTests {
       let values = PoolingKernels.maxPool(input, geometry: g, withIndices: false).values
       #expect(values[0].isNaN && values[1...] == [7, 13, 15])
     }
+    // On a wide row (the 16-lane passes of ResNet's 3×3 stride-2 pooling), a NaN reaches
+    // exactly the windows that hold it.
+    let wide = PoolingGeometry(
+      planes: 1, inputHeight: 3, inputWidth: 80, kernelSize: 3, stride: 2, padding: 1)
+    var row = (0..<240).map { Float($0 % 13) }
+    row[80 + 41] = .nan  // middle row, column 41: windows of outputs 20 (39…41) and 21 (41…43)
+    let pooled = PoolingKernels.maxPool(row, geometry: wide, withIndices: false).values
+    let naive = PoolingKernels.naiveMaxPool(row, geometry: wide).values
+    #expect(pooled.indices.filter { pooled[$0].isNaN } == [20, 21, 60, 61])
+    #expect(zip(pooled, naive).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
   }
 }
 
