@@ -36,14 +36,7 @@ public enum AtomicFile {
   ///
   /// - Throws: `body`'s own errors unchanged, or `AtomicWriteFailure`.
   public static func write(to url: URL, _ body: (URL) throws -> Void) throws {
-    let folder = url.deletingLastPathComponent()
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
-      throw AtomicWriteFailure.missingFolder(folder.path)
-    }
-    guard isDirectory.boolValue else { throw AtomicWriteFailure.notAFolder(folder.path) }
-    let temporary = folder.appendingPathComponent(
-      ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+    let temporary = try temporaryFile(beside: url)
     do {
       try body(temporary)
     } catch {
@@ -64,14 +57,7 @@ public enum AtomicFile {
   /// - Throws: `body`'s own errors unchanged, `AtomicWriteFailure` for the folder, or
   ///   `AtomicCreateFailure` (`.exists` when the target is there).
   public static func create(at url: URL, _ body: (URL) throws -> Void) throws {
-    let folder = url.deletingLastPathComponent()
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
-      throw AtomicWriteFailure.missingFolder(folder.path)
-    }
-    guard isDirectory.boolValue else { throw AtomicWriteFailure.notAFolder(folder.path) }
-    let temporary = folder.appendingPathComponent(
-      ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+    let temporary = try temporaryFile(beside: url)
     defer { try? FileManager.default.removeItem(at: temporary) }
     try body(temporary)
     if link(temporary.path, url.path) != 0 {
@@ -79,5 +65,16 @@ public enum AtomicFile {
       if code == EEXIST { throw AtomicCreateFailure.exists(url.path) }
       throw AtomicCreateFailure.linkFailed(String(cString: strerror(code)))
     }
+  }
+
+  /// A hidden temporary name in `url`'s folder, once that folder is known to exist.
+  private static func temporaryFile(beside url: URL) throws -> URL {
+    let folder = url.deletingLastPathComponent()
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
+      throw AtomicWriteFailure.missingFolder(folder.path)
+    }
+    guard isDirectory.boolValue else { throw AtomicWriteFailure.notAFolder(folder.path) }
+    return folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
   }
 }
