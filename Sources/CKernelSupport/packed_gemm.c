@@ -225,25 +225,6 @@ TARGET INLINE static void store_tile(__m512 acc[PANEL][2], const gemm_job *job, 
   }
 }
 
-/// Asks for the C tile's lines (two per row, and the residual's after the last block of k) before
-/// the micro-kernel runs, so that their misses overlap its arithmetic instead of stalling the
-/// stores and loads that follow it: C rows lie a whole activation plane apart, rarely in cache.
-INLINE static void prefetch_tile(const gemm_job *job, long row, long column, long rows,
-                                 int finish) {
-  const classify_epilogue *e = job->epilogue;
-  const float *residual = finish && e != NULL ? e->residual : NULL;
-  for (int r = 0; r < PANEL && r < rows; r++) {
-    const float *line = job->c + (row + r) * job->ldc + column;
-    __builtin_prefetch(line, 1, 3);
-    __builtin_prefetch(line + 16, 1, 3);
-    if (residual != NULL) {
-      const float *add = residual + (row + r) * e->residual_stride + column;
-      __builtin_prefetch(add, 0, 3);
-      __builtin_prefetch(add + 16, 0, 3);
-    }
-  }
-}
-
 /// acc = A panel · B strip over `words` bf16 pairs.
 TARGET_BF16 INLINE static void kernel_bf16(long words, const uint32_t *a, const uint32_t *b,
                                     __m512 acc[PANEL][2]) {
@@ -295,7 +276,6 @@ TARGET INLINE static void kernel_fp32(long words, const uint32_t *a, const uint3
         long column = (first_strip + s) * STRIP;                                                  \
         long columns = job->n - column < STRIP ? job->n - column : STRIP;                         \
         __m512 acc[PANEL][2];                                                                     \
-        prefetch_tile(job, panel * PANEL, column, job->m - panel * PANEL, finish);                \
         KERNEL(count, a, b + s * count * STRIP, acc);                                             \
         store_tile(acc, job, panel * PANEL, column, job->m - panel * PANEL, columns, accumulate,  \
                    finish);                                                                       \

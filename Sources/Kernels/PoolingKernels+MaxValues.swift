@@ -16,8 +16,8 @@ extension PoolingKernels {
 
   /// Max pooling without argmax indices (inference): separable, each window's maximum the
   /// maximum over its columns of the maxima over its rows, 16 lanes at a time (and ResNet's
-  /// 3-wide stride-2 column pass too, from even and odd lanes). Equal to the indexed pass's values, NaN included (a NaN anywhere in a window
-  /// wins, as in PyTorch).
+  /// 3-wide stride-2 column pass too, from even and odd lanes). Equal to the indexed pass's
+  /// values, NaN included (a NaN anywhere in a window wins, as in PyTorch).
   static func maxPoolValues(_ input: [Float], geometry g: PoolingGeometry) -> [Float] {
     let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
     let (height, width) = (g.inputHeight, g.inputWidth)
@@ -56,10 +56,22 @@ extension PoolingKernels {
                     column += 1
                   }
                 }
+                // Output `ow`'s window, one column at a time.
+                func window(_ ow: Int) -> Float {
+                  let columnStart = Swift.max(ow * g.strideWidth - g.paddingWidth, 0)
+                  let columnEnd = Swift.min(
+                    ow * g.strideWidth - g.paddingWidth + g.kernelWidth, width)
+                  var best = columnMax[columnStart]
+                  for column in (columnStart + 1)..<Swift.max(columnEnd, columnStart + 1) {
+                    best = maxPropagatingNaN(best, columnMax[column])
+                  }
+                  return best
+                }
                 var ow = 0
-                if g.kernelWidth == 3 && g.strideWidth == 2 && g.paddingWidth == 1 {
-                  // Windows 2·ow − 1 … 2·ow + 1: the odd and even lanes of two 32-wide loads,
-                  // for every block of 16 outputs whose windows lie inside the row.
+                if g.kernelWidth == 3 && g.strideWidth == 2 && g.paddingWidth == 1 && outWidth > 0 {
+                  // Windows 2·ow − 1 … 2·ow + 1 (ow ≥ 1): the odd and even lanes of two 32-wide
+                  // loads, for every block of 16 outputs whose windows lie inside the row.
+                  out[oh * outWidth] = window(0)
                   ow = 1
                   while ow + 16 <= outWidth && 2 * (ow + 15) + 1 < width {
                     let left = UnsafeRawPointer(columnMax + 2 * ow - 1).loadUnaligned(
@@ -72,21 +84,9 @@ extension PoolingKernels {
                       of: best, as: SIMD16<Float>.self)
                     ow += 16
                   }
-                  if ow == 1 { ow = 0 }
-                  // The first output (window 0 … 1) and the tail go through the scalar loop.
-                  if ow > 1 {
-                    out[oh * outWidth] = maxPropagatingNaN(columnMax[0], columnMax[1])
-                  }
                 }
                 while ow < outWidth {
-                  let columnStart = Swift.max(ow * g.strideWidth - g.paddingWidth, 0)
-                  let columnEnd = Swift.min(
-                    ow * g.strideWidth - g.paddingWidth + g.kernelWidth, width)
-                  var best = columnMax[columnStart]
-                  for column in (columnStart + 1)..<Swift.max(columnEnd, columnStart + 1) {
-                    best = maxPropagatingNaN(best, columnMax[column])
-                  }
-                  out[oh * outWidth + ow] = best
+                  out[oh * outWidth + ow] = window(ow)
                   ow += 1
                 }
               }

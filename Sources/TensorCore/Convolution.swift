@@ -23,21 +23,8 @@ extension Tensor {
     weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
     fusedReLU: Bool = false, frozen: FrozenWeight? = nil
   ) -> Tensor {
-    precondition(rank == 4, "conv2d: input must be [C, N, H, W], got \(shape)")
-    precondition(
-      weight.rank == 4 && weight.shape[1] == shape[0],
-      "conv2d: input has \(shape[0]) channels, weight is \(weight.shape)")
-    precondition(
-      bias.map { $0.shape == [weight.shape[0]] } ?? true,
-      "conv2d: bias must be [\(weight.shape[0])], got \(bias?.shape ?? [])")
-    let geometry = ConvolutionGeometry(
-      batch: shape[1], inputChannels: shape[0], inputHeight: shape[2], inputWidth: shape[3],
-      outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
-      stride: stride, padding: padding, dilation: dilation)
-    precondition(
-      geometry.isValid,
-      "conv2d: input \(shape), weight \(weight.shape), stride \(stride), padding \(padding), dilation \(dilation) give no output"
-    )
+    let geometry = convolutionGeometry(
+      weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
     let values = ConvolutionKernels.forward(
       input: scalars, weight: weight.scalars, bias: bias?.scalars, geometry: geometry,
       fusedReLU: fusedReLU, frozen: frozen)
@@ -63,19 +50,38 @@ extension Tensor {
       !requiresGradient && !weight.requiresGradient && !residual.requiresGradient
         && !(bias?.requiresGradient ?? false),
       "convolved2dAddingReLU: for inference only (nothing on the tape)")
-    precondition(rank == 4 && weight.rank == 4 && weight.shape[1] == shape[0], "conv2d: shapes")
-    let geometry = ConvolutionGeometry(
-      batch: shape[1], inputChannels: shape[0], inputHeight: shape[2], inputWidth: shape[3],
-      outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
-      stride: stride, padding: padding, dilation: dilation)
+    let geometry = convolutionGeometry(
+      weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
     let outputShape = [weight.shape[0], shape[1], geometry.outputHeight, geometry.outputWidth]
     precondition(
-      geometry.isValid && residual.shape == outputShape,
+      residual.shape == outputShape,
       "convolved2dAddingReLU: residual \(residual.shape), output \(outputShape)")
     let values = ConvolutionKernels.forward(
       input: scalars, weight: weight.scalars, bias: bias?.scalars, geometry: geometry,
       fusedReLU: true, residual: residual.scalars, frozen: frozen)
     return Tensor(shape: outputShape, scalars: values)
+  }
+
+  /// The geometry of convolving `self` with `weight` (and `bias`), after checking their shapes.
+  private func convolutionGeometry(
+    weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int
+  ) -> ConvolutionGeometry {
+    precondition(rank == 4, "conv2d: input must be [C, N, H, W], got \(shape)")
+    precondition(
+      weight.rank == 4 && weight.shape[1] == shape[0],
+      "conv2d: input has \(shape[0]) channels, weight is \(weight.shape)")
+    precondition(
+      bias.map { $0.shape == [weight.shape[0]] } ?? true,
+      "conv2d: bias must be [\(weight.shape[0])], got \(bias?.shape ?? [])")
+    let geometry = ConvolutionGeometry(
+      batch: shape[1], inputChannels: shape[0], inputHeight: shape[2], inputWidth: shape[3],
+      outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+      stride: stride, padding: padding, dilation: dilation)
+    precondition(
+      geometry.isValid,
+      "conv2d: input \(shape), weight \(weight.shape), stride \(stride), padding \(padding), dilation \(dilation) give no output"
+    )
+    return geometry
   }
 
   /// The gradients a convolution kernel returns, optional where not asked for.

@@ -135,24 +135,22 @@ public final class ResidualBlock: Layer {
   /// `relu(body(x) + shortcut(x))` for `x: [C, N, H, W]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     let last = convolutions.count - 1
-    if batchNorms.isEmpty, !input.requiresGradient, !convolutions[last].fusedReLU,
-      convolutions.allSatisfy({ !$0.weight.tensor.requiresGradient })
+    var out = input
+    for (index, conv) in convolutions.enumerated() where index < last {
+      out = conv(out)
+      if index < batchNorms.count { out = batchNorms[index](out, fusedReLU: true) }
+    }
+    let identity = downsample.map { $0(input) } ?? input
+    let final = convolutions[last]
+    if batchNorms.isEmpty, !final.fusedReLU, !out.requiresGradient, !identity.requiresGradient,
+      !final.weight.tensor.requiresGradient, !(final.bias?.tensor.requiresGradient ?? false)
     {
       // Folded, off the tape: the shortcut is summed and rectified as the last convolution
       // stores its output (no pass of its own).
-      var out = input
-      for conv in convolutions.dropLast() { out = conv(out) }
-      let identity = downsample.map { $0(input) } ?? input
-      return convolutions[last](out, addingReLU: identity)
+      return final(out, addingReLU: identity)
     }
-    var out = input
-    for (index, conv) in convolutions.enumerated() {
-      out = conv(out)
-      if index < batchNorms.count {
-        out = batchNorms[index](out, fusedReLU: index < last)
-      }
-    }
-    let identity = downsample.map { $0(input) } ?? input
+    out = final(out)
+    if last < batchNorms.count { out = batchNorms[last](out, fusedReLU: false) }
     return out.addingReLU(identity)
   }
 }
