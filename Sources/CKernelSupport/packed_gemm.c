@@ -2,7 +2,8 @@
 // `vdpbf16ps`: 16 lanes × a pair of products per instruction, twice an FMA's multiply-adds).
 // See packed_gemm.h.
 //
-// Layout, as BLIS-style GEMMs do: A (the frozen weight) is packed once into panels of 12 rows;
+// Layout, as BLIS-style GEMMs do: A (the frozen weight) is packed once into panels of 12 rows,
+// or, in the row formats, read where it lies (12 rows, lda apart: no copy of the weight at all);
 // B is packed into strips of 32 columns (a word is one fp32 k, or a bf16 pair of k rounded on the
 // way); a 12×32 micro-kernel keeps 24 accumulators in registers, reads one A word per row
 // (broadcast) and two B vectors per word, and stores its tile through the epilogue (bias,
@@ -178,7 +179,8 @@ TARGET static void pack_block(const gemm_job *job, long strip, long first, long 
       } else {
         __m512 value = job->conv != NULL ? conv_lanes(job, word, start, ih, iw, base, columns)
                                          : explicit_lanes(job, word, start, columns);
-        packed = job->format == CLASSIFY_FORMAT_BF16_VALUES
+        packed = job->format == CLASSIFY_FORMAT_BF16_VALUES ||
+                         job->format == CLASSIFY_FORMAT_BF16_VALUE_ROWS
                      ? _mm512_slli_epi32(round_lanes(value), 16)
                      : _mm512_castps_si512(value);
       }
@@ -188,7 +190,7 @@ TARGET static void pack_block(const gemm_job *job, long strip, long first, long 
 }
 
 /// Stores a panel's 12×32 accumulators into C, `rows` and `columns` of them, through the
-/// epilogue: + bias[row], + residual (same layout as C), then max(·, 0). One pass over C, written
+/// epilogue: × scale[row], + bias[row], + residual (same layout as C), then max(·, 0). One pass over C, written
 /// once, instead of one pass per element-wise layer after the GEMM.
 TARGET INLINE static void store_tile(__m512 acc[PANEL][2], const gemm_job *job, long row,
                                      long column, long rows, long columns, int accumulate,
@@ -205,6 +207,11 @@ TARGET INLINE static void store_tile(__m512 acc[PANEL][2], const gemm_job *job, 
       v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, line + 16));
     }
     if (e != NULL) {
+      if (e->scale != NULL) {
+        __m512 s = _mm512_set1_ps(e->scale[row + r]);
+        v0 = _mm512_mul_ps(v0, s);
+        v1 = _mm512_mul_ps(v1, s);
+      }
       if (e->bias != NULL) {
         __m512 b = _mm512_set1_ps(e->bias[row + r]);
         v0 = _mm512_add_ps(v0, b);
@@ -259,6 +266,46 @@ TARGET INLINE static void kernel_fp32(long words, const uint32_t *a, const uint3
   }
 }
 
+/// acc = A's rows `row[0…11]` (unpacked) · B strip over `words` fp32 k: the kernel of the row
+/// formats, the same FMAs in the same order as `kernel_fp32`, its 12 broadcasts from 12 rows.
+TARGET INLINE static void kernel_rows(long words, const float *const row[PANEL],
+                                      const uint32_t *b, __m512 acc[PANEL][2]) {
+  for (int r = 0; r < PANEL; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  const float *bv = (const float *)b;
+  for (long p = 0; p < words; p++) {
+    __m512 b0 = _mm512_loadu_ps(bv), b1 = _mm512_loadu_ps(bv + 16);
+    for (int r = 0; r < PANEL; r++) {
+      __m512 broadcast = _mm512_set1_ps(row[r][p]);
+      acc[r][0] = _mm512_fmadd_ps(broadcast, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(broadcast, b1, acc[r][1]);
+    }
+    bv += STRIP;
+  }
+}
+
+/// `panels_over_strips` for the row formats: A's rows from `packed_a` as row-major fp32 (lda =
+/// k); a last panel of fewer than 12 rows repeats its last row (never stored).
+TARGET static void panels_over_strips_rows(const gemm_job *job, long first_strip, long strip_count,
+                                           const uint32_t *b, long first_word, long count,
+                                           long first_panel, long last_panel) {
+  int accumulate = first_word > 0, finish = first_word + count >= job->words;
+  const float *a = (const float *)job->packed_a;
+  for (long panel = first_panel; panel < last_panel; panel++) {
+    long rows = job->m - panel * PANEL;
+    const float *row[PANEL];
+    for (int r = 0; r < PANEL; r++) {
+      row[r] = a + (panel * PANEL + (r < rows ? r : rows - 1)) * job->k + first_word;
+    }
+    for (long s = 0; s < strip_count; s++) {
+      long column = (first_strip + s) * STRIP;
+      long columns = job->n - column < STRIP ? job->n - column : STRIP;
+      __m512 acc[PANEL][2];
+      kernel_rows(count, row, b + s * count * STRIP, acc);
+      store_tile(acc, job, panel * PANEL, column, rows, columns, accumulate, finish);
+    }
+  }
+}
+
 /// Every A panel in `[first_panel, last_panel)` against `strip_count` packed strips from
 /// `first_strip`, over words `[first_word, first_word + count)`: each A panel block is read from
 /// memory once and runs over every strip while it is in L1; a 12×32 tile's sums stay in
@@ -288,7 +335,10 @@ PANELS_OVER_STRIPS(panels_over_strips_fp32, TARGET, kernel_fp32)
 static void panels_over_strips(const gemm_job *job, long first_strip, long strip_count,
                                const uint32_t *b, long first_word, long count, long first_panel,
                                long last_panel) {
-  if (job->format == CLASSIFY_FORMAT_BF16_PAIRS) {
+  if (job->format == CLASSIFY_FORMAT_FP32_ROWS || job->format == CLASSIFY_FORMAT_BF16_VALUE_ROWS) {
+    panels_over_strips_rows(job, first_strip, strip_count, b, first_word, count, first_panel,
+                            last_panel);
+  } else if (job->format == CLASSIFY_FORMAT_BF16_PAIRS) {
     panels_over_strips_bf16(job, first_strip, strip_count, b, first_word, count, first_panel,
                             last_panel);
   } else {

@@ -145,20 +145,25 @@ public enum ConvolutionKernels {
     return result
   }
 
-  /// `output = conv(input, weight) + bias (+ residual)`, then `max(·, 0)` when `fusedReLU`.
-  /// Shapes: `input: [C, N, H, W]`, `weight: [C_out, C, kH, kW]` (PyTorch's), `bias: [C_out]`,
-  /// `residual` and the result `[C_out, N, Ho, Wo]`. A residual (a bottleneck's shortcut) is
-  /// added as the GEMM stores its output, so `relu(conv(x) + shortcut)` is one pass.
+  /// `output = outputScale ⊙ conv(input, weight) + bias (+ residual)`, then `max(·, 0)` when
+  /// `fusedReLU`. Shapes: `input: [C, N, H, W]`, `weight: [C_out, C, kH, kW]` (PyTorch's),
+  /// `outputScale` and `bias: [C_out]`, `residual` and the result `[C_out, N, Ho, Wo]`. A scale (a
+  /// folded batch norm's γ/σ), a bias and a residual (a bottleneck's shortcut) are applied as the
+  /// packed GEMM stores its output, so `relu(bn(conv(x)) + shortcut)` is one pass and a folded
+  /// layer shares the weight it was folded from; BLAS and Winograd get the weight scaled instead.
   ///
   /// `frozen`, when it holds `weight` (see `FrozenWeight`), keeps what this convolution derives
   /// from its weight across calls; otherwise it is ignored.
   public static func forward(
     input: [Float], weight: [Float], bias: [Float]?, geometry g: ConvolutionGeometry,
-    fusedReLU: Bool = false, residual: [Float]? = nil, frozen: FrozenWeight? = nil
+    outputScale: [Float]? = nil, fusedReLU: Bool = false, residual: [Float]? = nil,
+    frozen: FrozenWeight? = nil
   ) -> [Float] {
     precondition(g.isValid, "conv2d: invalid geometry \(g)")
     precondition(input.count == g.inputCount && weight.count == g.weightCount, "conv2d: sizes")
     precondition(bias == nil || bias!.count == g.outputChannels, "conv2d: bias size")
+    precondition(
+      outputScale == nil || outputScale!.count == g.outputChannels, "conv2d: scale size")
     precondition(residual == nil || residual!.count == g.outputCount, "conv2d: residual size")
     if g.batch == 0 { return [] }
     let frozen = frozen?.holds(weight) == true ? frozen : nil
@@ -168,13 +173,23 @@ public enum ConvolutionKernels {
       let croppedFrozen = frozen?.cropped("\(rows)×\(columns)", crop)
       return forward(
         input: input, weight: croppedFrozen?.values ?? crop(), bias: bias, geometry: smaller,
-        fusedReLU: fusedReLU, residual: residual, frozen: croppedFrozen)
+        outputScale: outputScale, fusedReLU: fusedReLU, residual: residual,
+        frozen: croppedFrozen)
     }
     // A frozen weight on an AVX-512 CPU runs every 3×3 on our packed GEMM, not Winograd: in
     // bf16 Winograd's transforms would add their rounding to bf16's, and in fp32 the packed GEMM
     // measured as fast without it (ResNet-50 forward at 224×224: 20–27 against 21–25 img/s, and
     // 30 MiB less memory, the transformed filters).
     let packed = frozen?.packedMatrix(rows: g.outputChannels)
+    if packed == nil, let outputScale {
+      // No epilogue to scale in: the weight scaled per output channel (kept by a frozen weight),
+      // one pass over it against the convolution's N·Ho·Wo passes.
+      let make = { scaledRows(weight, by: outputScale) }
+      let scaled = frozen?.scaled(by: outputScale, make)
+      return forward(
+        input: input, weight: scaled?.values ?? make(), bias: bias, geometry: g,
+        fusedReLU: fusedReLU, residual: residual, frozen: scaled)
+    }
     if packed == nil, let residual {
       // BLAS and Winograd have no epilogue: the sum and its ReLU are one pass after them.
       var output = forward(
@@ -203,8 +218,8 @@ public enum ConvolutionKernels {
             packed.multiplyConvolution(
               pInput.baseAddress!, geometry: g, into: pOutput.baseAddress!,
               epilogue: GEMMEpilogue(
-                bias: bias, residual: pResidual, residualStride: g.outputCount / g.outputChannels,
-                relu: fusedReLU))
+                scale: outputScale, bias: bias, residual: pResidual,
+                residualStride: g.outputCount / g.outputChannels, relu: fusedReLU))
           }
         }
       }
@@ -249,7 +264,8 @@ public enum ConvolutionKernels {
                     matrix, ldb: ldb, columns: columns, into: out + first * spatial,
                     ldc: totalColumns,
                     epilogue: GEMMEpilogue(
-                      bias: bias, residual: pResidual.map { $0 + first * spatial },
+                      scale: outputScale, bias: bias,
+                      residual: pResidual.map { $0 + first * spatial },
                       residualStride: totalColumns, relu: fusedReLU))
                 }
               } else {
@@ -270,6 +286,17 @@ public enum ConvolutionKernels {
       }
     }
     return output
+  }
+
+  /// `weight` (`[rows, …]`, or a gradient `[C_out, N, Ho, Wo]`) with each row multiplied by its
+  /// `scale`.
+  public static func scaledRows(_ weight: [Float], by scale: [Float]) -> [Float] {
+    let perRow = weight.count / Swift.max(scale.count, 1)
+    var result = weight
+    for row in scale.indices {
+      for index in (row * perRow)..<((row + 1) * perRow) { result[index] *= scale[row] }
+    }
+    return result
   }
 
   /// `body` with a pointer to `residual`'s values, or nil.

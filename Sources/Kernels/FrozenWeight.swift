@@ -12,7 +12,8 @@ import Foundation
 /// (copy-on-write), so a stale form can never be used.
 ///
 /// `precision` is what the layer multiplies in: `.bf16` rounds the weight to bfloat16 once (see
-/// `Precision`); it is `.fp32` wherever the CPU lacks bf16 instructions.
+/// `Precision`); it is `.fp32` wherever the CPU lacks bf16 instructions. In fp32 on an AVX-512
+/// CPU the GEMM reads `values` where they lie: no form is derived, so freezing costs no memory.
 ///
 /// `@unchecked Sendable`: the derived forms are only read and written under `lock`.
 public final class FrozenWeight: @unchecked Sendable {
@@ -24,6 +25,8 @@ public final class FrozenWeight: @unchecked Sendable {
   private var winogradFilters: [Float]?
   private var packed: PackedMatrix?
   private var crops: [String: FrozenWeight] = [:]
+  /// The scale buffer and the weight scaled by it.
+  private var scaledForm: ([Float], FrozenWeight)?
 
   /// Freezes `values` (shares their storage; no copy) for GEMMs in `precision` (fp32 where this
   /// CPU lacks bf16).
@@ -68,6 +71,23 @@ public final class FrozenWeight: @unchecked Sendable {
     let crop = FrozenWeight(make(), precision: precision)
     crops[key] = crop
     return crop
+  }
+
+  /// This weight scaled per output channel by `scale` (made with `make` the first time, and
+  /// again whenever a different scale buffer is asked for), for the kernels that have no
+  /// epilogue to scale in.
+  func scaled(by scale: [Float], _ make: () -> [Float]) -> FrozenWeight {
+    lock.lock()
+    defer { lock.unlock() }
+    // Keyed by the scale's storage, which the entry keeps alive (so its address is never reused).
+    if let (kept, weight) = scaledForm, kept.count == scale.count,
+      StorageIdentity.address(of: kept) == StorageIdentity.address(of: scale)
+    {
+      return weight
+    }
+    let weight = FrozenWeight(make(), precision: precision)
+    scaledForm = (scale, weight)
+    return weight
   }
 
   /// Whether the packed GEMM form has been derived (for tests).

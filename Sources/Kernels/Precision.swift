@@ -53,42 +53,81 @@ enum PackedFormat: Int32, Sendable {
   case fp32 = 0
   case bf16Pairs = 1
   case bf16Values = 2
+  case fp32Rows = 3
+  case bf16ValueRows = 4
 
   /// The form a GEMM in `precision` takes on this CPU: for bf16, whichever this CPU multiplies
   /// faster, measured once per process (`classify_bf16_format`).
   static func preferred(for precision: Precision) -> PackedFormat {
-    precision == .fp32 ? .fp32 : PackedFormat(rawValue: classify_bf16_format()) ?? .fp32
+    precision == .fp32 ? .fp32Rows : PackedFormat(rawValue: classify_bf16_format()) ?? .fp32
   }
 }
 
-/// A frozen GEMM weight `A` (`m × k`, row-major) packed for our AVX-512 GEMM, as fp32 or rounded
-/// to bf16 (`precision`), in the form this CPU multiplies fastest (`format`).
+/// A frozen GEMM weight `A` (`m × k`, row-major) in the form our AVX-512 GEMM reads, as fp32 or
+/// rounded to bf16 (`precision`), in the form this CPU multiplies fastest (`format`): packed
+/// into panels, or, in the row formats, `A` itself (for fp32 the caller's very storage, so a
+/// frozen weight costs no second copy).
 struct PackedMatrix: Sendable {
   let rows: Int
   let depth: Int
   let precision: Precision
   let format: PackedFormat
-  let words: [UInt32]
+  /// What the GEMM reads: the packed words, or `A`'s rows (row formats).
+  private let storage: Storage
+
+  private enum Storage {
+    case packed([UInt32])
+    case rows([Float])
+  }
 
   /// Whether this CPU runs the packed GEMM in `precision` (AVX-512; AVX512-BF16 for bf16).
   static func isSupported(_ precision: Precision) -> Bool {
     precision == .bf16 ? classify_cpu_has_bf16() != 0 : classify_cpu_has_avx512() != 0
   }
 
-  /// `a` packed in `format` (by default the preferred one for `precision`).
+  /// `a` in `format` (by default the preferred one for `precision`): shared as it is for fp32
+  /// rows, rounded for bf16 value rows, packed otherwise.
   init(_ a: [Float], rows: Int, depth: Int, precision: Precision, format: PackedFormat? = nil) {
     self.rows = rows
     self.depth = depth
     self.precision = precision
     let format = format ?? .preferred(for: precision)
     self.format = format
-    var words = [UInt32](repeating: 0, count: classify_packed_count(rows, depth, format.rawValue))
-    a.withUnsafeBufferPointer { source in
-      words.withUnsafeMutableBufferPointer { target in
-        classify_pack_a(source.baseAddress, rows, depth, depth, format.rawValue, target.baseAddress)
+    switch format {
+    case .fp32Rows:
+      storage = .rows(a)
+    case .bf16ValueRows:
+      storage = .rows(BFloat16.rounded(a))
+    case .fp32, .bf16Pairs, .bf16Values:
+      var words = [UInt32](
+        repeating: 0, count: classify_packed_count(rows, depth, format.rawValue))
+      a.withUnsafeBufferPointer { source in
+        words.withUnsafeMutableBufferPointer { target in
+          classify_pack_a(
+            source.baseAddress, rows, depth, depth, format.rawValue, target.baseAddress)
+        }
+      }
+      storage = .packed(words)
+    }
+  }
+
+  /// Whether the GEMM reads `a`'s own storage (the fp32 row form), i.e. holds no copy of it.
+  func sharesStorage(with a: [Float]) -> Bool {
+    guard case .rows(let values) = storage else { return false }
+    return values.count == a.count
+      && StorageIdentity.address(of: values) == StorageIdentity.address(of: a)
+  }
+
+  /// Calls `body` with the words the C GEMM takes as its `A`.
+  private func withA<R>(_ body: (UnsafePointer<UInt32>?) -> R) -> R {
+    switch storage {
+    case .packed(let words):
+      return words.withUnsafeBufferPointer { body($0.baseAddress) }
+    case .rows(let values):
+      return values.withUnsafeBufferPointer { floats in
+        floats.withMemoryRebound(to: UInt32.self) { body($0.baseAddress) }
       }
     }
-    self.words = words
   }
 
   /// `c[m × n] (row stride ldc) = epilogue(A · b[k × n] (row stride ldb))`, in `precision` with
@@ -97,10 +136,10 @@ struct PackedMatrix: Sendable {
     _ b: UnsafePointer<Float>, ldb: Int, columns: Int, into c: UnsafeMutablePointer<Float>,
     ldc: Int, epilogue: GEMMEpilogue = GEMMEpilogue()
   ) {
-    words.withUnsafeBufferPointer { packed in
+    withA { packed in
       epilogue.withC { cEpilogue in
         classify_packed_gemm(
-          packed.baseAddress, format.rawValue, rows, depth, b, ldb, columns, c, ldc, cEpilogue,
+          packed, format.rawValue, rows, depth, b, ldb, columns, c, ldc, cEpilogue,
           ComputeThreads.count)
       }
     }
@@ -120,39 +159,44 @@ struct PackedMatrix: Sendable {
       stride_height: g.strideHeight, stride_width: g.strideWidth,
       dilation_height: g.dilationHeight, dilation_width: g.dilationWidth,
       padding_height: g.paddingHeight, padding_width: g.paddingWidth)
-    words.withUnsafeBufferPointer { packed in
+    withA { packed in
       epilogue.withC { cEpilogue in
         classify_packed_gemm_conv(
-          packed.baseAddress, format.rawValue, rows, depth, &source, output,
+          packed, format.rawValue, rows, depth, &source, output,
           g.batch * g.outputHeight * g.outputWidth, cEpilogue, ComputeThreads.count)
       }
     }
   }
 }
 
-/// What a GEMM applies to each output element as it stores it: `+ bias[row]`, `+ residual[row,
-/// column]` (a matrix laid out as the output, row stride `residualStride`), then `max(·, 0)` when
-/// `relu`: a convolution's bias, a bottleneck's shortcut sum and its ReLU fused into the GEMM's
-/// one write of the output.
+/// What a GEMM applies to each output element as it stores it: `× scale[row]`, `+ bias[row]`,
+/// `+ residual[row, column]` (a matrix laid out as the output, row stride `residualStride`), then
+/// `max(·, 0)` when `relu`: a folded batch norm's scale, a convolution's bias, a bottleneck's
+/// shortcut sum and its ReLU fused into the GEMM's one write of the output.
 struct GEMMEpilogue {
+  var scale: [Float]? = nil
   var bias: [Float]? = nil
   var residual: UnsafePointer<Float>? = nil
   var residualStride = 0
   var relu = false
 
   /// Whether it does anything.
-  var isEmpty: Bool { bias == nil && residual == nil && !relu }
+  var isEmpty: Bool { scale == nil && bias == nil && residual == nil && !relu }
 
   /// The epilogue as the C GEMM takes it (nil when empty), valid inside `body`.
   func withC<R>(_ body: (UnsafePointer<classify_epilogue>?) -> R) -> R {
     if isEmpty { return body(nil) }
-    func call(_ biasPointer: UnsafePointer<Float>?) -> R {
+    func call(_ scalePointer: UnsafePointer<Float>?, _ biasPointer: UnsafePointer<Float>?) -> R {
       var epilogue = classify_epilogue(
-        bias: biasPointer, residual: residual, residual_stride: residualStride,
-        relu: relu ? 1 : 0)
+        scale: scalePointer, bias: biasPointer, residual: residual,
+        residual_stride: residualStride, relu: relu ? 1 : 0)
       return withUnsafePointer(to: &epilogue) { body($0) }
     }
-    guard let bias else { return call(nil) }
-    return bias.withUnsafeBufferPointer { call($0.baseAddress) }
+    func withBias(_ scalePointer: UnsafePointer<Float>?) -> R {
+      guard let bias else { return call(scalePointer, nil) }
+      return bias.withUnsafeBufferPointer { call(scalePointer, $0.baseAddress) }
+    }
+    guard let scale else { return withBias(nil) }
+    return scale.withUnsafeBufferPointer { withBias($0.baseAddress) }
   }
 }

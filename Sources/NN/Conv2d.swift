@@ -16,12 +16,17 @@ import TensorCore
 ///
 /// For inference, `Conv2d.fold(conv:batchNorm:fusedReLU:)` returns one convolution equal to
 /// conv → BatchNorm (eval) → ReLU, so a ResNet block costs one GEMM pass and no extra
-/// memory passes for normalisation or activation.
+/// memory passes for normalisation or activation. The folded layer shares the convolution's
+/// weight and scales its output channels instead (`outputScale`, key `output_scale`), so folding
+/// copies no weight.
 public final class Conv2d: Layer {
   /// `[outputChannels, inputChannels, kH, kW]`.
   public let weight: Parameter
   /// `[outputChannels]`, or nil without bias.
   public let bias: Parameter?
+  /// `[outputChannels]`, multiplying each output channel before the bias: a folded batch norm's
+  /// `γ/√(running_var + ε)`; nil for a plain convolution.
+  public let outputScale: Buffer?
   /// Step between windows, both axes.
   public let stride: Int
   /// Zero padding on every side.
@@ -66,23 +71,29 @@ public final class Conv2d: Layer {
     self.padding = padding
     self.dilation = dilation
     self.fusedReLU = false
+    self.outputScale = nil
     self.frozen = nil
   }
 
-  /// A layer with the given `weight: [out, in, kH, kW]` and optional `bias: [out]`; `frozen`
-  /// makes it an inference-only layer whose weight never changes, multiplied in that precision
-  /// (see `FrozenWeight`; bf16 falls back to fp32 on a CPU without bf16 instructions).
+  /// A layer with the given `weight: [out, in, kH, kW]`, optional `bias: [out]` and
+  /// `outputScale: [out]`; `frozen` makes it an inference-only layer whose weight never changes,
+  /// multiplied in that precision (see `FrozenWeight`; bf16 falls back to fp32 on a CPU without
+  /// bf16 instructions).
   public init(
-    weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-    fusedReLU: Bool = false, frozen: Precision? = nil
+    weight: Tensor, bias: Tensor?, outputScale: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+    dilation: Int = 1, fusedReLU: Bool = false, frozen: Precision? = nil
   ) {
     precondition(
       weight.rank == 4, "Conv2d: weight must be [out, in, kH, kW], got \(weight.shape)")
     precondition(
       bias.map { $0.shape == [weight.shape[0]] } ?? true,
       "Conv2d: bias must be [\(weight.shape[0])]")
+    precondition(
+      outputScale.map { $0.shape == [weight.shape[0]] } ?? true,
+      "Conv2d: outputScale must be [\(weight.shape[0])]")
     self.weight = Parameter(weight)
     self.bias = bias.map { Parameter($0) }
+    self.outputScale = outputScale.map { Buffer($0) }
     self.stride = stride
     self.padding = padding
     self.dilation = dilation
@@ -96,19 +107,22 @@ public final class Conv2d: Layer {
     [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
   }
 
+  /// A folded layer's output scale.
+  public var ownBuffers: [(String, Buffer)] { outputScale.map { [("output_scale", $0)] } ?? [] }
+
   /// `conv(x, W) + b` (then ReLU when `fusedReLU`) for `x: [C, N, H, W]` → `[C_out, N, Ho, Wo]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     input.convolved2d(
-      weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding,
-      dilation: dilation, fusedReLU: fusedReLU, frozen: frozen)
+      weight: weight.tensor, bias: bias?.tensor, outputScale: outputScale?.value, stride: stride,
+      padding: padding, dilation: dilation, fusedReLU: fusedReLU, frozen: frozen)
   }
 
   /// `relu(conv(x, W) + b + shortcut)`, for inference (nothing on the tape): a residual block's
   /// last convolution with the block's sum and ReLU fused into the convolution's output pass.
   public func callAsFunction(_ input: Tensor, addingReLU shortcut: Tensor) -> Tensor {
     input.convolved2dAddingReLU(
-      shortcut, weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding,
-      dilation: dilation, frozen: frozen)
+      shortcut, weight: weight.tensor, bias: bias?.tensor, outputScale: outputScale?.value,
+      stride: stride, padding: padding, dilation: dilation, frozen: frozen)
   }
 
   /// This layer frozen for inference in `precision` (same weights, shared storage), or itself
@@ -116,18 +130,20 @@ public final class Conv2d: Layer {
   public func frozen(in precision: Precision) -> Conv2d {
     if frozen?.precision == precision.effective { return self }
     let copy = Conv2d(
-      weight: weight.value, bias: bias?.value, stride: stride, padding: padding,
-      dilation: dilation, fusedReLU: fusedReLU, frozen: precision)
+      weight: weight.value, bias: bias?.value, outputScale: outputScale?.value, stride: stride,
+      padding: padding, dilation: dilation, fusedReLU: fusedReLU, frozen: precision)
     copy.eval()
     copy.setRequiresGradient(false)
     return copy
   }
 
   /// One convolution equal to `conv` followed by `batchNorm` in evaluation mode (and ReLU when
-  /// `fusedReLU`), its GEMMs in `precision`: with `s = γ/√(running_var + ε)`, `W'[o] = W[o]·s[o]` and
-  /// `b'[o] = β[o] + (b[o] − running_mean[o])·s[o]`. For inference only: the result's
-  /// parameters are new, frozen tensors, not tied to the originals, and the kernels keep what
-  /// they derive from its weight (`FrozenWeight`).
+  /// `fusedReLU`), its GEMMs in `precision`: with `s = γ/√(running_var + ε)`, `y[o] = s[o]·(W ∗ x)[o]
+  /// + b'[o]` and `b'[o] = β[o] + (b[o] − running_mean[o])·s[o]`. The scale is applied as the GEMM
+  /// stores its output, so the result shares `conv`'s weight (no copy: a folded model costs no
+  /// second set of weights, even while the trainable one is kept), and multiplies by W as PyTorch's
+  /// eval-mode conv → BN does. For inference only: the bias and scale are new, frozen tensors, and
+  /// the kernels keep what they derive from the weight (`FrozenWeight`).
   public static func fold(
     conv: Conv2d, batchNorm: BatchNorm2d, fusedReLU: Bool = false, precision: Precision = .fp32
   ) -> Conv2d {
@@ -141,18 +157,16 @@ public final class Conv2d: Layer {
     let mean = batchNorm.runningMean.value.scalars
     let variance = batchNorm.runningVariance.value.scalars
     let oldBias = conv.bias?.value.scalars ?? [Float](repeating: 0, count: channels)
-    var weights = conv.weight.value.scalars
-    let perChannel = weights.count / channels
+    let oldScale = conv.outputScale?.value.scalars ?? [Float](repeating: 1, count: channels)
+    var scale = [Float](repeating: 0, count: channels)
     var newBias = [Float](repeating: 0, count: channels)
     for channel in 0..<channels {
-      let scale = gamma[channel] / (variance[channel] + batchNorm.epsilon).squareRoot()
-      for index in (channel * perChannel)..<((channel + 1) * perChannel) {
-        weights[index] *= scale
-      }
-      newBias[channel] = beta[channel] + (oldBias[channel] - mean[channel]) * scale
+      let normalising = gamma[channel] / (variance[channel] + batchNorm.epsilon).squareRoot()
+      scale[channel] = oldScale[channel] * normalising
+      newBias[channel] = beta[channel] + (oldBias[channel] - mean[channel]) * normalising
     }
     let folded = Conv2d(
-      weight: Tensor(shape: conv.weight.shape, scalars: weights), bias: Tensor(newBias),
+      weight: conv.weight.value, bias: Tensor(newBias), outputScale: Tensor(scale),
       stride: conv.stride, padding: conv.padding, dilation: conv.dilation, fusedReLU: fusedReLU,
       frozen: precision)
     folded.eval()

@@ -13,29 +13,44 @@ extension Tensor {
   /// `[C_out, N, Ho, Wo]`, `Ho = (H + 2p − d·(kH − 1) − 1)/s + 1`. Stride, padding and dilation
   /// apply to both axes; the kernel may be rectangular.
   ///
-  /// `frozen` (an inference layer's `FrozenWeight` holding this very weight) keeps what the
-  /// kernels derive from the weight across calls.
+  /// `outputScale: [C_out]` multiplies each output channel before the bias (a batch norm folded
+  /// into the convolution: the layer keeps the weight it was folded from; a constant, never
+  /// differentiated). `frozen` (an inference layer's `FrozenWeight` holding this very weight)
+  /// keeps what the kernels derive from the weight across calls.
   ///
   /// Backward, on the whole batch at once: `∂W = G·colᵀ`, `∂x = col2im(Wᵀ·G)`, `∂b = Σ G`, with
   /// `G` masked by `y > 0` when `fusedReLU`. Only the gradients of inputs on the tape are computed
   /// (an image batch entering the first layer never gets one).
   public func convolved2d(
-    weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-    fusedReLU: Bool = false, frozen: FrozenWeight? = nil
+    weight: Tensor, bias: Tensor? = nil, outputScale: Tensor? = nil, stride: Int = 1,
+    padding: Int = 0, dilation: Int = 1, fusedReLU: Bool = false, frozen: FrozenWeight? = nil
   ) -> Tensor {
     let geometry = convolutionGeometry(
-      weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+      weight: weight, bias: bias, outputScale: outputScale, stride: stride, padding: padding,
+      dilation: dilation)
+    let scale = outputScale?.scalars
     let values = ConvolutionKernels.forward(
       input: scalars, weight: weight.scalars, bias: bias?.scalars, geometry: geometry,
-      fusedReLU: fusedReLU, frozen: frozen)
+      outputScale: scale, fusedReLU: fusedReLU, frozen: frozen)
     let outputShape = [weight.shape[0], shape[1], geometry.outputHeight, geometry.outputWidth]
     return Tensor.recordConvolution(
       output: values, shape: outputShape, input: self, weight: weight, bias: bias,
       fusedReLU: fusedReLU
     ) { upstream, x, w, needs in
-      ConvolutionKernels.backward(
-        gradOutput: upstream, input: x, weight: w, geometry: geometry, needsInput: needs.input,
+      // Through the scale first: ∂(s ⊙ y)/∂y = s, per output channel; the bias's gradient is
+      // the upstream one, unscaled.
+      let scaled = scale.map { ConvolutionKernels.scaledRows(upstream, by: $0) } ?? upstream
+      var gradients = ConvolutionKernels.backward(
+        gradOutput: scaled, input: x, weight: w, geometry: geometry, needsInput: needs.input,
         needsWeight: needs.weight, needsBias: needs.bias)
+      if scale != nil, needs.bias {
+        gradients.bias =
+          ConvolutionKernels.backward(
+            gradOutput: upstream, input: x, weight: w, geometry: geometry, needsInput: false,
+            needsWeight: false, needsBias: true
+          ).bias
+      }
+      return gradients
     }
   }
 
@@ -43,28 +58,32 @@ extension Tensor {
   /// last convolution of a residual block with its shortcut sum and ReLU, fused into the GEMM's
   /// store of the output, so the sum costs no pass of its own. `residual` has the output's shape.
   public func convolved2dAddingReLU(
-    _ residual: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-    dilation: Int = 1, frozen: FrozenWeight? = nil
+    _ residual: Tensor, weight: Tensor, bias: Tensor? = nil, outputScale: Tensor? = nil,
+    stride: Int = 1, padding: Int = 0, dilation: Int = 1, frozen: FrozenWeight? = nil
   ) -> Tensor {
     precondition(
       !requiresGradient && !weight.requiresGradient && !residual.requiresGradient
         && !(bias?.requiresGradient ?? false),
       "convolved2dAddingReLU: for inference only (nothing on the tape)")
     let geometry = convolutionGeometry(
-      weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+      weight: weight, bias: bias, outputScale: outputScale, stride: stride, padding: padding,
+      dilation: dilation)
     let outputShape = [weight.shape[0], shape[1], geometry.outputHeight, geometry.outputWidth]
     precondition(
       residual.shape == outputShape,
       "convolved2dAddingReLU: residual \(residual.shape), output \(outputShape)")
     let values = ConvolutionKernels.forward(
       input: scalars, weight: weight.scalars, bias: bias?.scalars, geometry: geometry,
-      fusedReLU: true, residual: residual.scalars, frozen: frozen)
+      outputScale: outputScale?.scalars, fusedReLU: true, residual: residual.scalars,
+      frozen: frozen)
     return Tensor(shape: outputShape, scalars: values)
   }
 
-  /// The geometry of convolving `self` with `weight` (and `bias`), after checking their shapes.
+  /// The geometry of convolving `self` with `weight` (and `bias`, `outputScale`), after checking
+  /// their shapes.
   private func convolutionGeometry(
-    weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int
+    weight: Tensor, bias: Tensor?, outputScale: Tensor?, stride: Int, padding: Int,
+    dilation: Int
   ) -> ConvolutionGeometry {
     precondition(rank == 4, "conv2d: input must be [C, N, H, W], got \(shape)")
     precondition(
@@ -73,6 +92,9 @@ extension Tensor {
     precondition(
       bias.map { $0.shape == [weight.shape[0]] } ?? true,
       "conv2d: bias must be [\(weight.shape[0])], got \(bias?.shape ?? [])")
+    precondition(
+      outputScale.map { $0.shape == [weight.shape[0]] } ?? true,
+      "conv2d: outputScale must be [\(weight.shape[0])], got \(outputScale?.shape ?? [])")
     let geometry = ConvolutionGeometry(
       batch: shape[1], inputChannels: shape[0], inputHeight: shape[2], inputWidth: shape[3],
       outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],

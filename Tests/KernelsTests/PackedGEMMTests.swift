@@ -6,15 +6,15 @@ import Testing
 @Suite("Packed fp32 and bf16 GEMMs and convolutions against their naive twins")
 struct PackedGEMMTests {
   @Test(
-    "the packed GEMM equals its inputs (bf16-rounded for bf16, in both bf16 forms) multiplied in Double (tails in m, k, n; shared and per-strip packing)",
-    arguments: [PackedFormat.fp32, .bf16Pairs, .bf16Values],
+    "the packed GEMM equals its inputs (bf16-rounded for bf16, in both bf16 forms; A packed or read as rows) multiplied in Double (tails in m, k, n; shared and per-strip packing)",
+    arguments: [PackedFormat.fp32, .fp32Rows, .bf16Pairs, .bf16Values, .bf16ValueRows],
     [
       (12, 32, 64), (13, 33, 7), (25, 70, 301), (1, 1, 1), (40, 100, 600), (30, 300, 90),
       (20, 300, 1100),  // per-task strips over several blocks of k
     ])
   func gemm(format: PackedFormat, shape: (Int, Int, Int)) throws {
     let (m, n, k) = shape
-    let precision: Precision = format == .fp32 ? .fp32 : .bf16
+    let precision: Precision = format == .fp32 || format == .fp32Rows ? .fp32 : .bf16
     // The bf16 values form runs on any AVX-512 CPU; the pairs need AVX512-BF16.
     guard PackedMatrix.isSupported(format == .bf16Pairs ? .bf16 : .fp32) else { return }
     let a = convolutionTestValues(m * k, seed: 31)
@@ -103,25 +103,45 @@ struct PackedGEMMTests {
     let x = convolutionTestValues(g.inputCount, seed: 51)
     let w = convolutionTestValues(g.weightCount, seed: 52)
     let bias = convolutionTestValues(g.outputChannels, seed: 53)
+    // A folded batch norm's scale, some channels negative (so the ReLU sees a flipped sign).
+    let scale = convolutionTestValues(g.outputChannels, seed: 55).map { $0 * 4 }
     // Channel-major, like the output; large enough to flip the sign of many sums.
     let shortcut = convolutionTestValues(g.outputCount, seed: 54).map { $0 * 3 }
     for precision in [Precision?.none, .fp32, .bf16] {
       let frozen = precision.map { FrozenWeight(w, precision: $0) }
-      let fused = ConvolutionKernels.forward(
-        input: g.channelMajorInput(x), weight: frozen?.values ?? w, bias: bias, geometry: g,
-        fusedReLU: true, residual: shortcut, frozen: frozen)
       let rounded = frozen?.precision == .bf16
       // The naive output is NCHW; make it channel-major to add the channel-major residual.
       let cnhw = swapLeadingAxes(
         ConvolutionKernels.naiveForward(
           input: rounded ? BFloat16.rounded(x) : x, weight: rounded ? BFloat16.rounded(w) : w,
-          bias: bias, geometry: g), g.batch, g.outputChannels,
+          bias: nil, geometry: g), g.batch, g.outputChannels,
         plane: g.outputHeight * g.outputWidth)
-      let expected = zip(cnhw, shortcut).map { Swift.max($0 + $1, 0) }
-      expectClose(
-        fused, expected, absolute: 1e-4, relative: 1e-4, "\(String(describing: precision)) \(g)")
-      #expect(fused.contains { $0 == 0 } && fused.contains { $0 > 0 }, "the ReLU is exercised")
+      let plane = g.outputCount / g.outputChannels
+      for scaled in [false, true] {
+        let fused = ConvolutionKernels.forward(
+          input: g.channelMajorInput(x), weight: frozen?.values ?? w, bias: bias, geometry: g,
+          outputScale: scaled ? scale : nil, fusedReLU: true, residual: shortcut, frozen: frozen)
+        let expected = cnhw.indices.map { index in
+          let channel = index / plane
+          let product = scaled ? cnhw[index] * scale[channel] : cnhw[index]
+          return Swift.max(product + bias[channel] + shortcut[index], 0)
+        }
+        expectClose(
+          fused, expected, absolute: 1e-4, relative: 1e-4,
+          "\(String(describing: precision)) scaled \(scaled) \(g)")
+        #expect(fused.contains { $0 == 0 } && fused.contains { $0 > 0 }, "the ReLU is exercised")
+      }
     }
+  }
+
+  @Test("a frozen fp32 weight is read where it lies: its GEMM form shares the weight's storage")
+  func fp32SharesStorage() {
+    let weight = convolutionTestValues(64 * 27, seed: 61)
+    let frozen = FrozenWeight(weight, precision: .fp32)
+    guard let packed = frozen.packedMatrix(rows: 64) else { return }  // no AVX-512: BLAS
+    #expect(packed.sharesStorage(with: weight))
+    let bf16 = FrozenWeight(weight, precision: .bf16).packedMatrix(rows: 64)
+    #expect(bf16.map { !$0.sharesStorage(with: weight) } ?? true, "bf16 rounds a copy")
   }
 
   @Test("bf16 is only used where the CPU has it; fp32 is always supported")
@@ -130,7 +150,7 @@ struct PackedGEMMTests {
     #expect(
       Precision.bf16.isSupported ? preferred != .fp32 : true,
       "a CPU with bf16 instructions multiplies bf16 in one of the bf16 forms")
-    #expect(PackedFormat.preferred(for: .fp32) == .fp32)
+    #expect(PackedFormat.preferred(for: .fp32) == .fp32Rows)
     #expect(Precision.fp32.isSupported && Precision.fp32.effective == .fp32)
     let frozen = FrozenWeight([1, 2, 3], precision: .bf16)
     #expect(frozen.precision == (Precision.bf16.isSupported ? .bf16 : .fp32))

@@ -121,6 +121,14 @@ struct ConvLayersTests {
     let x = swappingBatchAndChannels(try file.tensor(named: "fold.x"))
     try expectMatches(
       swappingBatchAndChannels(Autograd.withoutGradient { folded(x) }), "fold.y", in: file)
+    // Folding copies no weight: the folded layer reads the convolution's own storage, in every
+    // precision, and applies the batch norm as a per-channel output scale.
+    for precision in Precision.allCases {
+      let again = Conv2d.fold(conv: conv, batchNorm: bn, fusedReLU: true, precision: precision)
+      #expect(address(again.weight.value.scalars) == address(conv.weight.value.scalars))
+      #expect(again.outputScale?.value.shape == [6])
+    }
+    #expect(folded.stateDict().keys.sorted() == ["bias", "output_scale", "weight"])
     // The unfolded path (conv, BN eval, ReLU) agrees too.
     bn.eval()
     try expectMatches(swappingBatchAndChannels(bn(conv(x)).relu()), "fold.y", in: file)
@@ -188,4 +196,9 @@ struct ConvLayersTests {
     #expect(conv.weight.gradient?.shape == [8, 3, 7, 7])
     #expect(bn.weight.gradient?.shape == [8])
   }
+}
+
+/// The address of an array's storage (two arrays with one address share it).
+private func address(_ values: [Float]) -> UInt {
+  values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
 }

@@ -46,6 +46,27 @@ struct ConvolutionGradientTests {
     expectGradientsMatch(report, "conv2d \(c)")
   }
 
+  @Test(
+    "conv2d with an output scale (a folded batch norm): input, weight and bias gradients, the bias's unscaled"
+  )
+  mutating func outputScale() {
+    let x = random([2, 2, 5, 5])
+    let w = random([3, 2, 3, 3], scale: 0.5)
+    let b = random([3])
+    let scale = Tensor([1.7, -0.6, 0.3])
+    let report = GradientCheck.check([x, w, b]) { t in
+      weighted(t[0].convolved2d(weight: t[1], bias: t[2], outputScale: scale, padding: 1))
+    }
+    expectGradientsMatch(report, "conv2d with outputScale")
+    // And the forward is s ⊙ conv + b.
+    let plain = x.convolved2d(weight: w, padding: 1).scalars
+    let scaled = x.convolved2d(weight: w, bias: b, outputScale: scale, padding: 1).scalars
+    let plane = plain.count / 3
+    expectClose(
+      scaled, plain.indices.map { plain[$0] * scale.scalars[$0 / plane] + b.scalars[$0 / plane] },
+      absolute: 1e-5, relative: 1e-5)
+  }
+
   @Test("conv2d with fused ReLU: the gradient is masked where the output is not positive")
   mutating func fusedReLU() {
     let x = random([2, 2, 4, 4])

@@ -22,6 +22,11 @@ void classify_round_bf16(const float *x, uint16_t *bits, long count);
 #define CLASSIFY_FORMAT_FP32 0
 #define CLASSIFY_FORMAT_BF16_PAIRS 1
 #define CLASSIFY_FORMAT_BF16_VALUES 2
+/// FP32 and BF16_VALUES with A not packed: the GEMM reads A's rows where they lie (row-major,
+/// lda = k; for BF16_VALUE_ROWS already rounded to bf16 by the caller), so a frozen weight needs
+/// no second copy. `classify_pack_a` does not apply to them.
+#define CLASSIFY_FORMAT_FP32_ROWS 3
+#define CLASSIFY_FORMAT_BF16_VALUE_ROWS 4
 
 /// The faster bf16 format on this CPU, measured once (about 2 ms of register-only loops) and
 /// kept: BF16_PAIRS where `vdpbf16ps` does more multiply-adds per second than FMA (AMD Zen 4:
@@ -40,18 +45,21 @@ long classify_packed_count(long m, long k, int format);
 /// nearest even, or bf16-rounded values as fp32); rows and the odd k padded with 0.
 void classify_pack_a(const float *a, long m, long k, long lda, int format, uint32_t *packed);
 
-/// What the GEMM applies to each C element as it stores it, in this order: + bias[row] (when
-/// `bias`), + residual[row·residual_stride + column] (when `residual`), then max(·, 0) (when
+/// What the GEMM applies to each C element as it stores it, in this order: × scale[row] (when
+/// `scale`: a batch norm's γ/σ, so a folded convolution keeps the weight it was given), + bias[row]
+/// (when `bias`), + residual[row·residual_stride + column] (when `residual`), then max(·, 0) (when
 /// `relu`). A convolution's bias, a bottleneck's shortcut and its ReLU thus cost no pass of their
 /// own over the output.
 typedef struct {
+  const float *scale;
   const float *bias;
   const float *residual;
   long residual_stride;
   int relu;
 } classify_epilogue;
 
-/// C (m×n, row stride ldc) = A·B with A packed by `classify_pack_a` in `format` and B row-major
+/// C (m×n, row stride ldc) = A·B with A packed by `classify_pack_a` in `format` (in the row
+/// formats, A itself) and B row-major
 /// fp32 (k×n, row stride ldb), packed strip by strip (rounded to bf16 in the bf16 formats);
 /// products accumulate in fp32, each C element written once, through `epilogue` (NULL: none).
 /// Runs on up to `threads` threads of the compute pool. Requires `classify_cpu_has_avx512()`
