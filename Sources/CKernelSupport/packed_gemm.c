@@ -3,7 +3,7 @@
 // See packed_gemm.h.
 //
 // Layout, as BLIS-style GEMMs do: A (the frozen weight) is packed once into panels of 12 rows,
-// or, in the row formats, read where it lies (12 rows, lda apart: no copy of the weight at all);
+// or, in FP32_ROWS, read where it lies (12 rows, lda apart: no copy of the weight at all);
 // B is packed into strips of 32 columns (a word is one fp32 k, or a bf16 pair of k rounded on the
 // way); a 12×32 micro-kernel keeps 24 accumulators in registers, reads one A word per row
 // (broadcast) and two B vectors per word, and stores its tile through the epilogue (bias,
@@ -179,8 +179,7 @@ TARGET static void pack_block(const gemm_job *job, long strip, long first, long 
       } else {
         __m512 value = job->conv != NULL ? conv_lanes(job, word, start, ih, iw, base, columns)
                                          : explicit_lanes(job, word, start, columns);
-        packed = job->format == CLASSIFY_FORMAT_BF16_VALUES ||
-                         job->format == CLASSIFY_FORMAT_BF16_VALUE_ROWS
+        packed = job->format == CLASSIFY_FORMAT_BF16_VALUES
                      ? _mm512_slli_epi32(round_lanes(value), 16)
                      : _mm512_castps_si512(value);
       }
@@ -190,8 +189,8 @@ TARGET static void pack_block(const gemm_job *job, long strip, long first, long 
 }
 
 /// Stores a panel's 12×32 accumulators into C, `rows` and `columns` of them, through the
-/// epilogue: × scale[row], + bias[row], + residual (same layout as C), then max(·, 0). One pass over C, written
-/// once, instead of one pass per element-wise layer after the GEMM.
+/// epilogue: × scale[row], + bias[row], + residual (same layout as C), then max(·, 0). One pass
+/// over C, written once, instead of one pass per element-wise layer after the GEMM.
 TARGET INLINE static void store_tile(__m512 acc[PANEL][2], const gemm_job *job, long row,
                                      long column, long rows, long columns, int accumulate,
                                      int finish) {
@@ -266,8 +265,8 @@ TARGET INLINE static void kernel_fp32(long words, const uint32_t *a, const uint3
   }
 }
 
-/// acc = A's rows `row[0…11]` (unpacked) · B strip over `words` fp32 k: the kernel of the row
-/// formats, the same FMAs in the same order as `kernel_fp32`, its 12 broadcasts from 12 rows.
+/// acc = A's rows `row[0…11]` (unpacked) · B strip over `words` fp32 k: the kernel of
+/// FP32_ROWS, the same FMAs in the same order as `kernel_fp32`, its 12 broadcasts from 12 rows.
 TARGET INLINE static void kernel_rows(long words, const float *const row[PANEL],
                                       const uint32_t *b, __m512 acc[PANEL][2]) {
   for (int r = 0; r < PANEL; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
@@ -283,7 +282,7 @@ TARGET INLINE static void kernel_rows(long words, const float *const row[PANEL],
   }
 }
 
-/// `panels_over_strips` for the row formats: A's rows from `packed_a` as row-major fp32 (lda =
+/// `panels_over_strips` for FP32_ROWS: A's rows from `packed_a` as row-major fp32 (lda =
 /// k); a last panel of fewer than 12 rows repeats its last row (never stored).
 TARGET static void panels_over_strips_rows(const gemm_job *job, long first_strip, long strip_count,
                                            const uint32_t *b, long first_word, long count,
@@ -335,7 +334,7 @@ PANELS_OVER_STRIPS(panels_over_strips_fp32, TARGET, kernel_fp32)
 static void panels_over_strips(const gemm_job *job, long first_strip, long strip_count,
                                const uint32_t *b, long first_word, long count, long first_panel,
                                long last_panel) {
-  if (job->format == CLASSIFY_FORMAT_FP32_ROWS || job->format == CLASSIFY_FORMAT_BF16_VALUE_ROWS) {
+  if (job->format == CLASSIFY_FORMAT_FP32_ROWS) {
     panels_over_strips_rows(job, first_strip, strip_count, b, first_word, count, first_panel,
                             last_panel);
   } else if (job->format == CLASSIFY_FORMAT_BF16_PAIRS) {

@@ -54,7 +54,6 @@ enum PackedFormat: Int32, Sendable {
   case bf16Pairs = 1
   case bf16Values = 2
   case fp32Rows = 3
-  case bf16ValueRows = 4
 
   /// The form a GEMM in `precision` takes on this CPU: for bf16, whichever this CPU multiplies
   /// faster, measured once per process (`classify_bf16_format`).
@@ -65,14 +64,14 @@ enum PackedFormat: Int32, Sendable {
 
 /// A frozen GEMM weight `A` (`m × k`, row-major) in the form our AVX-512 GEMM reads, as fp32 or
 /// rounded to bf16 (`precision`), in the form this CPU multiplies fastest (`format`): packed
-/// into panels, or, in the row formats, `A` itself (for fp32 the caller's very storage, so a
-/// frozen weight costs no second copy).
+/// into panels, or, in fp32, `A` itself (the caller's very storage, so a frozen fp32 weight
+/// costs no second copy).
 struct PackedMatrix: Sendable {
   let rows: Int
   let depth: Int
   let precision: Precision
   let format: PackedFormat
-  /// What the GEMM reads: the packed words, or `A`'s rows (row formats).
+  /// What the GEMM reads: the packed words, or `A`'s rows (`fp32Rows`).
   private let storage: Storage
 
   private enum Storage {
@@ -86,7 +85,7 @@ struct PackedMatrix: Sendable {
   }
 
   /// `a` in `format` (by default the preferred one for `precision`): shared as it is for fp32
-  /// rows, rounded for bf16 value rows, packed otherwise.
+  /// rows, packed otherwise.
   init(_ a: [Float], rows: Int, depth: Int, precision: Precision, format: PackedFormat? = nil) {
     self.rows = rows
     self.depth = depth
@@ -96,8 +95,6 @@ struct PackedMatrix: Sendable {
     switch format {
     case .fp32Rows:
       storage = .rows(a)
-    case .bf16ValueRows:
-      storage = .rows(BFloat16.rounded(a))
     case .fp32, .bf16Pairs, .bf16Values:
       var words = [UInt32](
         repeating: 0, count: classify_packed_count(rows, depth, format.rawValue))

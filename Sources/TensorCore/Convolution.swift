@@ -42,7 +42,7 @@ extension Tensor {
       let scaled = scale.map { ConvolutionKernels.scaledRows(upstream, by: $0) } ?? upstream
       var gradients = ConvolutionKernels.backward(
         gradOutput: scaled, input: x, weight: w, geometry: geometry, needsInput: needs.input,
-        needsWeight: needs.weight, needsBias: needs.bias)
+        needsWeight: needs.weight, needsBias: needs.bias && scale == nil)
       if scale != nil, needs.bias {
         gradients.bias =
           ConvolutionKernels.backward(

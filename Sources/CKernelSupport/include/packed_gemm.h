@@ -22,11 +22,9 @@ void classify_round_bf16(const float *x, uint16_t *bits, long count);
 #define CLASSIFY_FORMAT_FP32 0
 #define CLASSIFY_FORMAT_BF16_PAIRS 1
 #define CLASSIFY_FORMAT_BF16_VALUES 2
-/// FP32 and BF16_VALUES with A not packed: the GEMM reads A's rows where they lie (row-major,
-/// lda = k; for BF16_VALUE_ROWS already rounded to bf16 by the caller), so a frozen weight needs
-/// no second copy. `classify_pack_a` does not apply to them.
+/// FP32 with A not packed: the GEMM reads A's rows where they lie (row-major, lda = k), so a
+/// frozen weight needs no second copy. `classify_pack_a` does not apply to it.
 #define CLASSIFY_FORMAT_FP32_ROWS 3
-#define CLASSIFY_FORMAT_BF16_VALUE_ROWS 4
 
 /// The faster bf16 format on this CPU, measured once (about 2 ms of register-only loops) and
 /// kept: BF16_PAIRS where `vdpbf16ps` does more multiply-adds per second than FMA (AMD Zen 4:
@@ -58,9 +56,8 @@ typedef struct {
   int relu;
 } classify_epilogue;
 
-/// C (m×n, row stride ldc) = A·B with A packed by `classify_pack_a` in `format` (in the row
-/// formats, A itself) and B row-major
-/// fp32 (k×n, row stride ldb), packed strip by strip (rounded to bf16 in the bf16 formats);
+/// C (m×n, row stride ldc) = A·B with A packed by `classify_pack_a` in `format` (for FP32_ROWS,
+/// A itself) and B row-major fp32 (k×n, row stride ldb), packed strip by strip (rounded to bf16 in the bf16 formats);
 /// products accumulate in fp32, each C element written once, through `epilogue` (NULL: none).
 /// Runs on up to `threads` threads of the compute pool. Requires `classify_cpu_has_avx512()`
 /// (and `classify_cpu_has_bf16()` for BF16_PAIRS).
