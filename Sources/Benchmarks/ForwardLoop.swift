@@ -4,12 +4,12 @@ import NN
 import TensorCore
 import Vision
 
-/// `Benchmarks forward-loop [SIZE] [BATCH] [ITERATIONS] [PIXELS_PER_PASS] [--precision fp32|bf16]`:
+/// `Benchmarks forward-loop [SIZE] [BATCH] [ITERATIONS] [ACTIVATIONS_PER_PASS] [--precision fp32|bf16]`:
 /// the frozen ResNet-50 forward alone, in a loop, for profilers (`perf record`); prints images per
 /// second and the precision it ran in (bf16 falls back to fp32, and says so, without the CPU's
 /// bf16 instructions).
-/// `PIXELS_PER_PASS` overrides `ResNet.pixelsPerPass` (the folded model's sub-batch size) for A/B
-/// runs.
+/// `ACTIVATIONS_PER_PASS` overrides `ResNet.activationsPerPass` (what sizes the folded model's
+/// passes) for A/B runs.
 func runForwardLoop(_ arguments: [String]) -> String {
   let (precision, values, problem) = profileArguments(arguments)
   if let problem { return problem }
@@ -20,7 +20,7 @@ func runForwardLoop(_ arguments: [String]) -> String {
   guard let inference = try? ResNet(depth: 50).folded(precision: precision) else {
     return "ResNet-50 could not be built"
   }
-  if values.count > 3 { inference.pixelsPerPass = values[3] }
+  if values.count > 3 { inference.activationsPerPass = values[3] }
   var generator = SeededGenerator(seed: 3)
   let input = Tensor.randomNormal([batch, 3, size, size], using: &generator)
   _ = inference.features(input)

@@ -134,56 +134,71 @@ TARGET static __m512 conv_lanes(const gemm_job *job, long row, long start, __m51
   return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), inside, index, b->input, 4);
 }
 
-/// Packs `count` words from word `first` of strip `strip` of B into `target`: for each word p,
-/// 32 words (fp32 B[p][col], or bf16(B[2p][col]) | bf16(B[2p + 1][col]) << 16), zero beyond k
-/// and n.
-TARGET static void pack_block(const gemm_job *job, long strip, long first, long count,
-                              uint32_t *target) {
-  for (long half = 0; half < 2; half++) {
-    long start = strip * STRIP + 16 * half;
-    long valid = job->n - start;
-    __mmask16 columns = valid >= 16 ? 0xFFFF : valid <= 0 ? 0 : (__mmask16)((1u << valid) - 1);
-    __m512i ih = _mm512_setzero_si512(), iw = ih, base = ih;
-    if (job->conv != NULL) {
-      // Per lane (output column): its image n and output (oh, ow), read from input row oh·sh,
-      // column ow·sw of image n (each tap then adds its shift).
-      const classify_conv_input *b = job->conv;
-      long outputs = b->output_height * b->output_width;
-      int lane_ih[16], lane_iw[16], lane_base[16];
-      for (int lane = 0; lane < 16; lane++) {
-        long column = start + lane < job->n ? start + lane : 0;
-        long image = column / outputs, within = column % outputs;
-        lane_ih[lane] = (int)(within / b->output_width * b->stride_height);
-        lane_iw[lane] = (int)(within % b->output_width * b->stride_width);
-        lane_base[lane] =
-            (int)(image * b->height * b->width + (long)lane_ih[lane] * b->width + lane_iw[lane]);
-      }
-      ih = _mm512_loadu_si512(lane_ih);
-      iw = _mm512_loadu_si512(lane_iw);
-      base = _mm512_loadu_si512(lane_base);
+/// The 16 columns of B from `start` a packed half-strip reads: masked to n, and for an implicit
+/// im2col each lane's input row and column before a tap's shift (its image n and output (oh, ow)
+/// read input row oh·sh, column ow·sw of image n) and its input index.
+typedef struct {
+  __m512i ih, iw, base;
+  __mmask16 columns;
+} lane_group;
+
+TARGET static lane_group lanes_from(const gemm_job *job, long start) {
+  lane_group group;
+  long valid = job->n - start;
+  group.columns = valid >= 16 ? 0xFFFF : valid <= 0 ? 0 : (__mmask16)((1u << valid) - 1);
+  group.ih = group.iw = group.base = _mm512_setzero_si512();
+  if (job->conv != NULL) {
+    const classify_conv_input *b = job->conv;
+    long outputs = b->output_height * b->output_width;
+    int lane_ih[16], lane_iw[16], lane_base[16];
+    for (int lane = 0; lane < 16; lane++) {
+      long column = start + lane < job->n ? start + lane : 0;
+      long image = column / outputs, within = column % outputs;
+      lane_ih[lane] = (int)(within / b->output_width * b->stride_height);
+      lane_iw[lane] = (int)(within % b->output_width * b->stride_width);
+      lane_base[lane] =
+          (int)(image * b->height * b->width + (long)lane_ih[lane] * b->width + lane_iw[lane]);
     }
-    for (long p = 0; p < count; p++) {
-      long word = first + p;
+    group.ih = _mm512_loadu_si512(lane_ih);
+    group.iw = _mm512_loadu_si512(lane_iw);
+    group.base = _mm512_loadu_si512(lane_base);
+  }
+  return group;
+}
+
+/// Row `row` of B for one half-strip: explicit or the implicit im2col.
+TARGET INLINE static __m512 b_lanes(const gemm_job *job, long row, long start,
+                                    const lane_group *group) {
+  return job->conv != NULL
+             ? conv_lanes(job, row, start, group->ih, group->iw, group->base, group->columns)
+             : explicit_lanes(job, row, start, group->columns);
+}
+
+/// Packs `count` words from word `first` of `strips` strips from `first_strip` of B into `target`
+/// (strip s at `target + s·count·32`): for each word p, 32 words per strip (fp32 B[p][col], or
+/// bf16(B[2p][col]) | bf16(B[2p + 1][col]) << 16), zero beyond k and n. Row by row across all the
+/// strips, so each row of B is read as one run of up to 128 columns.
+TARGET static void pack_block(const gemm_job *job, long first_strip, long strips, long first,
+                              long count, uint32_t *target) {
+  lane_group groups[2 * STRIPS_PER_TASK];
+  long halves = 2 * strips;
+  for (long h = 0; h < halves; h++) groups[h] = lanes_from(job, first_strip * STRIP + 16 * h);
+  for (long p = 0; p < count; p++) {
+    long word = first + p;
+    for (long h = 0; h < halves; h++) {
+      long start = first_strip * STRIP + 16 * h;
       __m512i packed;
       if (job->format == CLASSIFY_FORMAT_BF16_PAIRS) {
-        long row = 2 * word;
-        __m512 low, high;
-        if (job->conv != NULL) {
-          low = conv_lanes(job, row, start, ih, iw, base, columns);
-          high = conv_lanes(job, row + 1, start, ih, iw, base, columns);
-        } else {
-          low = explicit_lanes(job, row, start, columns);
-          high = explicit_lanes(job, row + 1, start, columns);
-        }
+        __m512 low = b_lanes(job, 2 * word, start, &groups[h]);
+        __m512 high = b_lanes(job, 2 * word + 1, start, &groups[h]);
         packed = _mm512_or_si512(round_lanes(low), _mm512_slli_epi32(round_lanes(high), 16));
       } else {
-        __m512 value = job->conv != NULL ? conv_lanes(job, word, start, ih, iw, base, columns)
-                                         : explicit_lanes(job, word, start, columns);
+        __m512 value = b_lanes(job, word, start, &groups[h]);
         packed = job->format == CLASSIFY_FORMAT_BF16_VALUES
                      ? _mm512_slli_epi32(round_lanes(value), 16)
                      : _mm512_castps_si512(value);
       }
-      _mm512_storeu_si512(target + p * STRIP + 16 * half, packed);
+      _mm512_storeu_si512(target + (h / 2) * count * STRIP + p * STRIP + 16 * (h % 2), packed);
     }
   }
 }
@@ -372,9 +387,7 @@ TARGET static void multiply_columns(void *context, long index) {
   long first = 0;
   do {  // at least once: k = 0 still stores epilogue(0)
     long count = job->words - first < BLOCK_WORDS ? job->words - first : BLOCK_WORDS;
-    for (long s = 0; s < strips; s++) {
-      pack_block(job, first_strip + s, first, count, packed + s * count * STRIP);
-    }
+    pack_block(job, first_strip, strips, first, count, packed);
     panels_over_strips(job, first_strip, strips, packed, first, count, 0, panels);
     first += count;
   } while (first < job->words);
@@ -383,7 +396,7 @@ TARGET static void multiply_columns(void *context, long index) {
 /// Packs strip `strip` (all k) into the shared packed B.
 TARGET static void pack_strip(void *context, long strip) {
   gemm_job *job = context;
-  pack_block(job, strip, 0, job->words, job->packed_b + strip * job->words * STRIP);
+  pack_block(job, strip, 1, 0, job->words, job->packed_b + strip * job->words * STRIP);
 }
 
 /// A task when B is shared: strip `index % strips` against a run of A panels, over all k.

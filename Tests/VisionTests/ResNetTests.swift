@@ -74,7 +74,15 @@ struct ResNetTests {
     try expectMatches(folded.features(x).scalars, "r50.eval.features")
     try expectMatches(folded(x).scalars, "r50.eval.logits")
     #expect(x.shape[0] > 1, "the fixture batch must hold several images for the split to split")
-    folded.pixelsPerPass = x.shape[2] * x.shape[3]
+    // Per image at 64×64, width 8: the stem's 8×32² and the first stages' 32×16² elements, the
+    // third stage's input 64×8², the last's 128×4². A budget of 8,192 elements then runs the
+    // stem and the first two stages image by image, the third stage on pairs and the last on
+    // all four: passes of different sizes, concatenated along the batch axis of [C, N, H, W].
+    folded.activationsPerPass = 8192
+    #expect(folded.imagesPerPass(height: 64, width: 64) == [1, 1, 1, 2, 4])
+    try expectMatches(folded.features(x).scalars, "r50.eval.features")
+    folded.activationsPerPass = 1
+    #expect(folded.imagesPerPass(height: 64, width: 64) == [1, 1, 1, 1, 1])
     try expectMatches(folded.features(x).scalars, "r50.eval.features")
     // Folding records no tape, and a folded model folds to the same function.
     #expect(!folded.features(x).requiresGradient)
