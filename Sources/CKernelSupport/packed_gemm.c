@@ -2,7 +2,8 @@
 // `vdpbf16ps`: 16 lanes × a pair of products per instruction, twice an FMA's multiply-adds).
 // See packed_gemm.h.
 //
-// Layout, as BLIS-style GEMMs do: A (the frozen weight) is packed once into panels of 12 rows,
+// Layout, as BLIS-style GEMMs do: A (the frozen weight) is packed once into panels of 12 rows
+// (in bf16 as pairs, 16 bits a weight, expanded to fp32 block by block where FMA multiplies),
 // or, in FP32_ROWS, read where it lies (12 rows, lda apart: no copy of the weight at all);
 // B is packed into strips of 32 columns (a word is one fp32 k, or a bf16 pair of k rounded on the
 // way); a 12×32 micro-kernel keeps 24 accumulators in registers, reads one A word per row
@@ -39,16 +40,23 @@ void classify_round_bf16(const float *x, uint16_t *bits, long count) {
   for (long i = 0; i < count; i++) bits[i] = round_one(x[i]);
 }
 
+/// Words per row of packed B: one bf16 pair per two k for BF16_PAIRS, one per k otherwise.
 static long words_of(long k, int format) {
   return format == CLASSIFY_FORMAT_BF16_PAIRS ? (k + 1) / 2 : k;
 }
 
+/// Words per row of packed A: both bf16 formats store A as pairs (16 bits per value).
+static long a_words_of(long k, int format) {
+  return format == CLASSIFY_FORMAT_BF16_VALUES ? (k + 1) / 2 : words_of(k, format);
+}
+
 long classify_packed_count(long m, long k, int format) {
   long panels = (m + PANEL - 1) / PANEL;
-  return panels * PANEL * words_of(k, format);
+  return panels * PANEL * a_words_of(k, format);
 }
 
 void classify_pack_a(const float *a, long m, long k, long lda, int format, uint32_t *packed) {
+  if (format == CLASSIFY_FORMAT_BF16_VALUES) format = CLASSIFY_FORMAT_BF16_PAIRS;
   long words = words_of(k, format);
   long panels = (m + PANEL - 1) / PANEL;
   for (long panel = 0; panel < panels; panel++) {
@@ -60,8 +68,6 @@ void classify_pack_a(const float *a, long m, long k, long lda, int format, uint3
         if (row < m && format == CLASSIFY_FORMAT_BF16_PAIRS) {
           uint32_t high = 2 * p + 1 < k ? round_one(a[row * lda + 2 * p + 1]) : 0;
           word = round_one(a[row * lda + 2 * p]) | (high << 16);
-        } else if (row < m && format == CLASSIFY_FORMAT_BF16_VALUES) {
-          word = (uint32_t)round_one(a[row * lda + p]) << 16;
         } else if (row < m) {
           memcpy(&word, &a[row * lda + p], sizeof word);
         }
@@ -346,12 +352,60 @@ TARGET static void panels_over_strips_rows(const gemm_job *job, long first_strip
 PANELS_OVER_STRIPS(panels_over_strips_bf16, TARGET_BF16, kernel_bf16)
 PANELS_OVER_STRIPS(panels_over_strips_fp32, TARGET, kernel_fp32)
 
+/// This thread's buffer for one A panel block expanded to fp32 (`words` k of 12 rows), grown as
+/// needed and kept. NULL when memory runs out.
+static float *expanded_buffer(long words) {
+  static _Thread_local float *buffer = NULL;
+  static _Thread_local long capacity = 0;
+  if (words > capacity) {
+    free(buffer);
+    buffer = aligned_alloc(64, (size_t)words * PANEL * sizeof(float) + 64);
+    capacity = buffer != NULL ? words : 0;
+  }
+  return buffer;
+}
+
+/// `panels_over_strips` for BF16_VALUES: A is stored as bf16 pairs (half the memory and the
+/// memory traffic of fp32 values); each panel's block is expanded to fp32 values (a bf16 is the
+/// high half of its fp32) once, into a buffer of this thread's, then runs over every strip on
+/// the fp32 kernel. `first_word` is even (blocks are BLOCK_WORDS long).
+TARGET static void panels_over_strips_values(const gemm_job *job, long first_strip,
+                                             long strip_count, const uint32_t *b,
+                                             long first_word, long count, long first_panel,
+                                             long last_panel) {
+  int accumulate = first_word > 0, finish = first_word + count >= job->words;
+  long pairs = (job->k + 1) / 2, block_pairs = (count + 1) / 2;
+  float *expanded = expanded_buffer(2 * block_pairs);
+  if (expanded == NULL) abort();
+  const __m512i high = _mm512_set1_epi32((int)0xFFFF0000u);
+  for (long panel = first_panel; panel < last_panel; panel++) {
+    const uint32_t *a = job->packed_a + (panel * pairs + first_word / 2) * PANEL;
+    for (long q = 0; q < block_pairs; q++) {
+      __m512i words = _mm512_maskz_loadu_epi32(0x0FFF, a + q * PANEL);
+      _mm512_mask_storeu_epi32(expanded + 2 * q * PANEL, 0x0FFF, _mm512_slli_epi32(words, 16));
+      _mm512_mask_storeu_epi32(expanded + (2 * q + 1) * PANEL, 0x0FFF,
+                               _mm512_and_si512(words, high));
+    }
+    for (long s = 0; s < strip_count; s++) {
+      long column = (first_strip + s) * STRIP;
+      long columns = job->n - column < STRIP ? job->n - column : STRIP;
+      __m512 acc[PANEL][2];
+      kernel_fp32(count, (const uint32_t *)expanded, b + s * count * STRIP, acc);
+      store_tile(acc, job, panel * PANEL, column, job->m - panel * PANEL, columns, accumulate,
+                 finish);
+    }
+  }
+}
+
 static void panels_over_strips(const gemm_job *job, long first_strip, long strip_count,
                                const uint32_t *b, long first_word, long count, long first_panel,
                                long last_panel) {
   if (job->format == CLASSIFY_FORMAT_FP32_ROWS) {
     panels_over_strips_rows(job, first_strip, strip_count, b, first_word, count, first_panel,
                             last_panel);
+  } else if (job->format == CLASSIFY_FORMAT_BF16_VALUES) {
+    panels_over_strips_values(job, first_strip, strip_count, b, first_word, count, first_panel,
+                              last_panel);
   } else if (job->format == CLASSIFY_FORMAT_BF16_PAIRS) {
     panels_over_strips_bf16(job, first_strip, strip_count, b, first_word, count, first_panel,
                             last_panel);

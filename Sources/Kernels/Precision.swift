@@ -46,9 +46,10 @@ public enum BFloat16 {
 }
 
 /// How a packed GEMM stores and multiplies its inputs (`packed_gemm.h`): fp32 with FMA, or
-/// rounded to bf16 and then either paired for AVX512-BF16's `vdpbf16ps` or kept as fp32 values
-/// for FMA. Both bf16 forms give bf16 × bf16 products exactly and sum them in fp32: they differ
-/// only in the order of the sums, and in speed, which depends on the CPU.
+/// rounded to bf16, stored as pairs (16 bits a weight), and then either multiplied by
+/// AVX512-BF16's `vdpbf16ps` or expanded to fp32 values block by block for FMA. Both bf16 forms
+/// give bf16 × bf16 products exactly and sum them in fp32: they differ only in the order of the
+/// sums, and in speed, which depends on the CPU.
 enum PackedFormat: Int32, Sendable {
   case fp32 = 0
   case bf16Pairs = 1
@@ -113,6 +114,13 @@ struct PackedMatrix: Sendable {
     guard case .rows(let values) = storage else { return false }
     return values.count == a.count
       && StorageIdentity.address(of: values) == StorageIdentity.address(of: a)
+  }
+
+  /// The bytes of its own it holds beside `A`: none in the fp32 row form; in both bf16 forms 2
+  /// per weight (its bf16 bits, in pairs), rows padded to panels of 12 and k to even.
+  var copiedBytes: Int {
+    guard case .packed(let words) = storage else { return 0 }
+    return words.count * MemoryLayout<UInt32>.size
   }
 
   /// Calls `body` with the words the C GEMM takes as its `A`.

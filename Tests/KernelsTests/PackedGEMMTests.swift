@@ -140,8 +140,21 @@ struct PackedGEMMTests {
     let frozen = FrozenWeight(weight, precision: .fp32)
     guard let packed = frozen.packedMatrix(rows: 64) else { return }  // no AVX-512: BLAS
     #expect(packed.sharesStorage(with: weight))
+    #expect(packed.copiedBytes == 0)
     let bf16 = FrozenWeight(weight, precision: .bf16).packedMatrix(rows: 64)
     #expect(bf16.map { !$0.sharesStorage(with: weight) } ?? true, "bf16 rounds a copy")
+  }
+
+  @Test(
+    "both bf16 forms hold 16 bits a weight (rows padded to 12, k to even), half the fp32 weight",
+    arguments: [PackedFormat.bf16Pairs, .bf16Values])
+  func bf16HoldsHalf(format: PackedFormat) {
+    // 40 rows pad to 4 panels of 12, 27 k to 14 pairs; 48 × 28 needs no padding: exactly half.
+    for (m, k, bytes) in [(40, 27, 48 * 14 * 4), (48, 28, 48 * 28 * 2)] {
+      let weight = convolutionTestValues(m * k, seed: 62)
+      let packed = PackedMatrix(weight, rows: m, depth: k, precision: .bf16, format: format)
+      #expect(packed.copiedBytes == bytes, "\(m)×\(k)")
+    }
   }
 
   @Test("bf16 is only used where the CPU has it; fp32 is always supported")

@@ -16,9 +16,10 @@ int classify_cpu_has_bf16(void);
 void classify_round_bf16(const float *x, uint16_t *bits, long count);
 
 /// How a packed GEMM multiplies. FP32: fp32 inputs, FMA. BF16_PAIRS: inputs rounded to bf16 and
-/// stored as pairs of k, multiplied by AVX512-BF16 `vdpbf16ps`. BF16_VALUES: inputs rounded to
-/// bf16 and stored as fp32 values, multiplied by FMA: the same products exactly (a bf16 × bf16
-/// product is exact in fp32) and fp32 sums, for CPUs whose `vdpbf16ps` is slower than their FMA.
+/// stored as pairs of k, multiplied by AVX512-BF16 `vdpbf16ps`. BF16_VALUES: A stored as in
+/// BF16_PAIRS (16 bits a weight) and expanded to fp32 values block by block, B rounded to bf16
+/// as fp32 values, multiplied by FMA: the same products exactly (a bf16 × bf16 product is exact
+/// in fp32) and fp32 sums, for CPUs whose `vdpbf16ps` is slower than their FMA.
 #define CLASSIFY_FORMAT_FP32 0
 #define CLASSIFY_FORMAT_BF16_PAIRS 1
 #define CLASSIFY_FORMAT_BF16_VALUES 2
@@ -35,12 +36,12 @@ int classify_bf16_format(void);
 /// Rows of A per micro-panel of the packed GEMMs.
 #define CLASSIFY_PACKED_PANEL_ROWS 12
 
-/// Words of the packed form of an m×k A in `format`: one per k, or one bf16 pair per two k.
+/// Words of the packed form of an m×k A in `format`: one per k (fp32), or one bf16 pair per two k.
 long classify_packed_count(long m, long k, int format);
 
 /// Packs row-major fp32 A (m×k, row stride lda) for the packed GEMM in `format`: panels of 12
-/// rows, each the k words of its rows (fp32 values, bf16 pairs (A[r][2p], A[r][2p+1]) rounded to
-/// nearest even, or bf16-rounded values as fp32); rows and the odd k padded with 0.
+/// rows, each the words of its rows (fp32 values, or, in both bf16 formats, bf16 pairs
+/// (A[r][2p], A[r][2p+1]) rounded to nearest even); rows and the odd k padded with 0.
 void classify_pack_a(const float *a, long m, long k, long lda, int format, uint32_t *packed);
 
 /// What the GEMM applies to each C element as it stores it, in this order: × scale[row] (when
