@@ -27,10 +27,19 @@ extension PoolingKernels {
     input.withUnsafeBufferPointer { pInput in
       values.withUnsafeMutableBufferPointer { pValues in
         guard let source = pInput.baseAddress, let target = pValues.baseAddress else { return }
+        // ResNet's 3×3 stride-2 padding-1 window reads columns 2·ow − 1 … 2·ow + 1: with the
+        // column maxima stored from `columnMax[1]`, −∞ (the padding) at 0 and past the row, every
+        // block of 16 outputs, the row's ends included, is the odd and even lanes of two 32-wide
+        // loads, on planes of any width (a CIFAR image's 16×16 stem output too).
+        let resnetWindow =
+          g.kernelWidth == 3 && g.strideWidth == 2 && g.paddingWidth == 1 && outWidth > 0
+        let slack = 2 * outWidth + 34
         parallelChunks(
           g.planes, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(1, height * width))
         ) { range in
-          ScratchPool.shared.withBuffer(width) { columnMax in
+          ScratchPool.shared.withBuffer(Swift.max(width, slack) + 1) { buffer in
+            buffer.initialize(repeating: -.infinity, count: Swift.max(width, slack) + 1)
+            let columnMax = buffer + 1
             for plane in range {
               let x = source + plane * height * width
               let out = target + plane * outHeight * outWidth
@@ -39,7 +48,7 @@ extension PoolingKernels {
                 let rowEnd = Swift.min(
                   oh * g.strideHeight - g.paddingHeight + g.kernelHeight, height)
                 let first = x + rowStart * width
-                for column in 0..<width { columnMax[column] = first[column] }
+                columnMax.update(from: first, count: width)
                 for row in (rowStart + 1)..<Swift.max(rowEnd, rowStart + 1) {
                   let line = x + row * width
                   var column = 0
@@ -56,8 +65,26 @@ extension PoolingKernels {
                     column += 1
                   }
                 }
-                // Output `ow`'s window, one column at a time.
-                func window(_ ow: Int) -> Float {
+                let outRow = out + oh * outWidth
+                if resnetWindow {
+                  for ow in stride(from: 0, to: outWidth, by: 16) {
+                    let left = UnsafeRawPointer(buffer + 2 * ow).loadUnaligned(
+                      as: SIMD32<Float>.self)
+                    let right = UnsafeRawPointer(buffer + 2 * ow + 1).loadUnaligned(
+                      as: SIMD32<Float>.self)
+                    let best = maxPropagatingNaN(
+                      maxPropagatingNaN(left.evenHalf, left.oddHalf), right.oddHalf)
+                    if ow + 16 <= outWidth {
+                      UnsafeMutableRawPointer(outRow + ow).storeBytes(
+                        of: best, as: SIMD16<Float>.self)
+                    } else {
+                      for lane in 0..<(outWidth - ow) { outRow[ow + lane] = best[lane] }
+                    }
+                  }
+                  continue
+                }
+                // Any other window, one output at a time.
+                for ow in 0..<outWidth {
                   let columnStart = Swift.max(ow * g.strideWidth - g.paddingWidth, 0)
                   let columnEnd = Swift.min(
                     ow * g.strideWidth - g.paddingWidth + g.kernelWidth, width)
@@ -65,29 +92,7 @@ extension PoolingKernels {
                   for column in (columnStart + 1)..<Swift.max(columnEnd, columnStart + 1) {
                     best = maxPropagatingNaN(best, columnMax[column])
                   }
-                  return best
-                }
-                var ow = 0
-                if g.kernelWidth == 3 && g.strideWidth == 2 && g.paddingWidth == 1 && outWidth > 0 {
-                  // Windows 2·ow − 1 … 2·ow + 1 (ow ≥ 1): the odd and even lanes of two 32-wide
-                  // loads, for every block of 16 outputs whose windows lie inside the row.
-                  out[oh * outWidth] = window(0)
-                  ow = 1
-                  while ow + 16 <= outWidth && 2 * (ow + 15) + 1 < width {
-                    let left = UnsafeRawPointer(columnMax + 2 * ow - 1).loadUnaligned(
-                      as: SIMD32<Float>.self)
-                    let right = UnsafeRawPointer(columnMax + 2 * ow).loadUnaligned(
-                      as: SIMD32<Float>.self)
-                    let best = maxPropagatingNaN(
-                      maxPropagatingNaN(left.evenHalf, left.oddHalf), right.oddHalf)
-                    UnsafeMutableRawPointer(out + oh * outWidth + ow).storeBytes(
-                      of: best, as: SIMD16<Float>.self)
-                    ow += 16
-                  }
-                }
-                while ow < outWidth {
-                  out[oh * outWidth + ow] = window(ow)
-                  ow += 1
+                  outRow[ow] = best
                 }
               }
             }

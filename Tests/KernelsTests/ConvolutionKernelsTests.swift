@@ -326,6 +326,8 @@ struct PoolingKernelsTests {
       (3, 7, 9, 3, 2, 1), (2, 5, 5, 2, 1, 0), (4, 11, 6, 3, 3, 1), (1, 1, 1, 1, 1, 0),
       (2, 8, 8, 5, 2, 2),
       (2, 9, 70, 3, 2, 1),  // ResNet's 3×3 stride 2 on a wide row: the 16-lane passes
+      (3, 16, 16, 3, 2, 1),  // … on a CIFAR image's 16×16 stem output: one partial block of 8
+      (2, 5, 34, 3, 2, 1), (2, 4, 33, 3, 2, 1),  // 17 outputs: a full block and a tail of 1
     ])
   func againstNaive(shape: (Int, Int, Int, Int, Int, Int)) {
     let (planes, height, width, kernel, stride, padding) = shape
@@ -375,6 +377,20 @@ struct PoolingKernelsTests {
     let naive = PoolingKernels.naiveMaxPool(row, geometry: wide).values
     #expect(pooled.indices.filter { pooled[$0].isNaN } == [20, 21, 60, 61])
     #expect(zip(pooled, naive).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+    // On a narrow row, at both ends: a NaN in the first or last column reaches only the edge
+    // windows, and the padding (−∞) never wins.
+    let narrow = PoolingGeometry(
+      planes: 1, inputHeight: 1, inputWidth: 9, kernelSize: 3, stride: 2, padding: 1)
+    var ends = (0..<9).map { -Float($0) - 1 }  // −1 … −9: every window's maximum is negative
+    #expect(
+      PoolingKernels.maxPool(ends, geometry: narrow, withIndices: false).values == [
+        -1, -2, -4, -6, -8,
+      ])
+    ends[0] = .nan
+    ends[8] = .nan
+    let edges = PoolingKernels.maxPool(ends, geometry: narrow, withIndices: false).values
+    #expect(edges.indices.filter { edges[$0].isNaN } == [0, 4])
+    #expect(edges[1...3] == [-2, -4, -6])
   }
 }
 
