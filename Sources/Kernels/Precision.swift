@@ -23,6 +23,14 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
 
   /// `self` where this CPU supports it, else fp32: what a layer folded for `self` runs in.
   public var effective: Precision { isSupported ? self : .fp32 }
+
+  /// Whether bf16 runs faster than fp32 on this CPU: where its `vdpbf16ps` does more
+  /// multiply-adds per second than its FMA (AMD Zen 4: twice). Elsewhere (Intel Sapphire and
+  /// Emerald Rapids without AMX: 0.55×) a supported bf16 runs as bf16-rounded values through the
+  /// fp32 FMA kernel: bf16's results, half its weights' memory, fp32's speed.
+  public static var bf16IsFasterThanFP32: Bool {
+    Precision.bf16.isSupported && PackedFormat.preferred(for: .bf16) == .bf16Pairs
+  }
 }
 
 /// bfloat16 rounding, as PyTorch's `.to(torch.bfloat16)` (the tests' reference).

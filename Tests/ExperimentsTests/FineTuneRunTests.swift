@@ -41,6 +41,26 @@ struct FineTuneRunTests {
     try Data(contentsOf: run.directory.appendingPathComponent(file))
   }
 
+  @Test(
+    "--precision bf16 says what it runs as on this CPU: fp32 without bf16 instructions, fp32's speed where they are slow"
+  )
+  func bf16Notes() throws {
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var bf16 = configuration()
+    bf16.precision = .bf16
+    bf16.training.epochs = 1
+    let (_, _, lines) = try run(bf16, "bf16")
+    let lacks = lines.contains { $0.contains("needs AVX512-BF16, which this CPU lacks") }
+    let slow = lines.contains { $0.contains("slower than its fp32 FMA") }
+    #expect(lacks == !Precision.bf16.isSupported, "\(lines)")
+    #expect(slow == (Precision.bf16.isSupported && !Precision.bf16IsFasterThanFP32), "\(lines)")
+    // fp32 says neither.
+    var fp32 = configuration()
+    fp32.training.epochs = 1
+    let (_, _, plain) = try run(fp32, "fp32")
+    #expect(!plain.contains { $0.contains("AVX512-BF16") || $0.contains("fp32 FMA") })
+  }
+
   @Test("learns, keeps the best model, reuses the cache, and resumes to the identical result")
   func endToEnd() throws {
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -165,6 +165,7 @@ struct PackedGEMMTests {
       "a CPU with bf16 instructions multiplies bf16 in one of the bf16 forms")
     #expect(PackedFormat.preferred(for: .fp32) == .fp32Rows)
     #expect(Precision.fp32.isSupported && Precision.fp32.effective == .fp32)
+    if !Precision.bf16.isSupported { #expect(!Precision.bf16IsFasterThanFP32) }
     let frozen = FrozenWeight([1, 2, 3], precision: .bf16)
     #expect(frozen.precision == (Precision.bf16.isSupported ? .bf16 : .fp32))
     #expect(

@@ -149,6 +149,11 @@ public final class FineTuneRun {
         "note: --precision \(configuration.precision.rawValue) needs AVX512-BF16, which this CPU lacks; "
           + "the features are computed in \(inputs.extractor.backbone.precision.rawValue) (exact, slower)"
       )
+    } else if configuration.precision == .bf16 && !Precision.bf16IsFasterThanFP32 {
+      say(
+        "note: this CPU's bf16 dot product (vdpbf16ps) is slower than its fp32 FMA, so --precision bf16 "
+          + "runs bf16-rounded values through fp32 FMA: features within ~1 % of fp32 at about fp32's speed "
+          + "(--precision fp32 is exact and as fast here)")
     }
     if showsProgress { announceCaching(inputs, cacheFolder: cacheFolder) }
     // From here on every stop waits for a batch boundary (features and training alike): the
