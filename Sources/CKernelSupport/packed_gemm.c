@@ -9,8 +9,8 @@
 // way); a 12×32 micro-kernel keeps 24 accumulators in registers, reads one A word per row
 // (broadcast) and two B vectors per word, and stores its tile through the epilogue (bias,
 // residual, ReLU) after the last block of k. With enough strips each task packs a block of k of
-// its own few strips into a buffer of its thread's and runs every A panel block over all of them
-// (A read once per task, B from L1/L2); otherwise B is packed once, whole, shared, and tasks
+// its own strips (up to 16) into a buffer of its thread's and runs every A panel block over them
+// (A read once per task, B from L2); otherwise B is packed once, whole, shared, and tasks
 // split the A panels.
 #include "packed_gemm.h"
 
@@ -187,7 +187,7 @@ TARGET INLINE static __m512 b_lanes(const gemm_job *job, long row, long start,
 /// Packs `count` words from word `first` of `strips` strips from `first_strip` of B into `target`
 /// (strip s at `target + s·count·32`): for each word p, 32 words per strip (fp32 B[p][col], or
 /// bf16(B[2p][col]) | bf16(B[2p + 1][col]) << 16), zero beyond k and n. Row by row across all the
-/// strips, so each row of B is read as one run of up to 128 columns.
+/// strips, so each row of B is read as one run of up to 512 columns.
 TARGET static void pack_block(const gemm_job *job, long first_strip, long strips, long first,
                               long count, uint32_t *target) {
   lane_group groups[2 * STRIPS_PER_TASK];
