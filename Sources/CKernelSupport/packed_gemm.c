@@ -2,9 +2,9 @@
 // `vdpbf16ps`: 16 lanes × a pair of products per instruction, twice an FMA's multiply-adds).
 // See packed_gemm.h.
 //
-// Layout, as BLIS-style GEMMs do: A (the frozen weight) is packed once into panels of 12 rows
-// (in bf16 as pairs, 16 bits a weight, expanded to fp32 block by block where FMA multiplies),
-// or, in FP32_ROWS, read where it lies (12 rows, lda apart: no copy of the weight at all);
+// Layout, as BLIS-style GEMMs do: A (the frozen weight) is, in bf16, packed once into panels of
+// 12 rows as pairs, 16 bits a weight (expanded to fp32 block by block where FMA multiplies), or,
+// in fp32, read where it lies (12 rows, lda apart: no copy of the weight at all);
 // B is packed into strips of 32 columns (a word is one fp32 k, or a bf16 pair of k rounded on the
 // way); a 12×32 micro-kernel keeps 24 accumulators in registers, reads one A word per row
 // (broadcast) and two B vectors per word, and stores its tile through the epilogue (bias,
@@ -49,19 +49,13 @@ static long words_of(long k, int format) {
   return format == CLASSIFY_FORMAT_BF16_PAIRS ? (k + 1) / 2 : k;
 }
 
-/// Words per row of packed A: both bf16 formats store A as pairs (16 bits per value).
-static long a_words_of(long k, int format) {
-  return format == CLASSIFY_FORMAT_BF16_VALUES ? (k + 1) / 2 : words_of(k, format);
-}
-
-long classify_packed_count(long m, long k, int format) {
+long classify_packed_count(long m, long k) {
   long panels = (m + PANEL - 1) / PANEL;
-  return panels * PANEL * a_words_of(k, format);
+  return panels * PANEL * ((k + 1) / 2);
 }
 
-void classify_pack_a(const float *a, long m, long k, long lda, int format, uint32_t *packed) {
-  if (format == CLASSIFY_FORMAT_BF16_VALUES) format = CLASSIFY_FORMAT_BF16_PAIRS;
-  long words = words_of(k, format);
+void classify_pack_a(const float *a, long m, long k, long lda, uint32_t *packed) {
+  long words = (k + 1) / 2;
   long panels = (m + PANEL - 1) / PANEL;
   for (long panel = 0; panel < panels; panel++) {
     uint32_t *target = packed + panel * PANEL * words;
@@ -69,11 +63,9 @@ void classify_pack_a(const float *a, long m, long k, long lda, int format, uint3
       for (long r = 0; r < PANEL; r++) {
         long row = panel * PANEL + r;
         uint32_t word = 0;
-        if (row < m && format == CLASSIFY_FORMAT_BF16_PAIRS) {
+        if (row < m) {
           uint32_t high = 2 * p + 1 < k ? round_one(a[row * lda + 2 * p + 1]) : 0;
           word = round_one(a[row * lda + 2 * p]) | (high << 16);
-        } else if (row < m) {
-          memcpy(&word, &a[row * lda + p], sizeof word);
         }
         target[p * PANEL + r] = word;
       }
@@ -355,32 +347,30 @@ TARGET static void panels_over_strips_rows(const gemm_job *job, long first_strip
   }
 }
 
-/// Every A panel in `[first_panel, last_panel)` against `strip_count` packed strips from
-/// `first_strip`, over words `[first_word, first_word + count)`: each A panel block is read from
-/// memory once and runs over every strip while it is in L1; a 12×32 tile's sums stay in
-/// registers over the block, are added to C after the first block and go through the epilogue
-/// after the last. One copy per instruction set, so the fp32 path never runs code compiled for
-/// AVX512-BF16.
-#define PANELS_OVER_STRIPS(NAME, ATTRIBUTES, KERNEL)                                              \
-  ATTRIBUTES static void NAME(const gemm_job *job, long first_strip, long strip_count,            \
-                              const uint32_t *b, long first_word, long count, long first_panel,   \
-                              long last_panel) {                                                  \
-    int accumulate = first_word > 0, finish = first_word + count >= job->words;                   \
-    for (long panel = first_panel; panel < last_panel; panel++) {                                 \
-      const uint32_t *a = job->packed_a + (panel * job->words + first_word) * PANEL;              \
-      for (long s = 0; s < strip_count; s++) {                                                    \
-        long column = (first_strip + s) * STRIP;                                                  \
-        long columns = job->n - column < STRIP ? job->n - column : STRIP;                         \
-        __m512 acc[PANEL][2];                                                                     \
-        prefetch_tile(job, panel * PANEL, column, job->m - panel * PANEL, accumulate, finish);  \
-        KERNEL(count, a, b + s * count * STRIP, acc);                                             \
-        store_tile(acc, job, panel * PANEL, column, job->m - panel * PANEL, columns, accumulate,  \
-                   finish);                                                                       \
-      }                                                                                           \
-    }                                                                                             \
+/// Every A panel in `[first_panel, last_panel)`, packed as bf16 pairs, against `strip_count`
+/// packed strips from `first_strip`, over words `[first_word, first_word + count)` on
+/// `vdpbf16ps`: each A panel block is read from memory once and runs over every strip while it
+/// is in L1; a 12×32 tile's sums stay in registers over the block, are added to C after the
+/// first block and go through the epilogue after the last. Compiled for AVX512-BF16, so only
+/// BF16_PAIRS ever runs it.
+TARGET_BF16 static void panels_over_strips_pairs(const gemm_job *job, long first_strip,
+                                                 long strip_count, const uint32_t *b,
+                                                 long first_word, long count, long first_panel,
+                                                 long last_panel) {
+  int accumulate = first_word > 0, finish = first_word + count >= job->words;
+  for (long panel = first_panel; panel < last_panel; panel++) {
+    const uint32_t *a = job->packed_a + (panel * job->words + first_word) * PANEL;
+    for (long s = 0; s < strip_count; s++) {
+      long column = (first_strip + s) * STRIP;
+      long columns = job->n - column < STRIP ? job->n - column : STRIP;
+      __m512 acc[PANEL][2];
+      prefetch_tile(job, panel * PANEL, column, job->m - panel * PANEL, accumulate, finish);
+      kernel_bf16(count, a, b + s * count * STRIP, acc);
+      store_tile(acc, job, panel * PANEL, column, job->m - panel * PANEL, columns, accumulate,
+                 finish);
+    }
   }
-PANELS_OVER_STRIPS(panels_over_strips_bf16, TARGET_BF16, kernel_bf16)
-PANELS_OVER_STRIPS(panels_over_strips_fp32, TARGET, kernel_fp32)
+}
 
 /// This thread's buffer for one A panel block expanded to fp32 (`words` k of 12 rows), grown as
 /// needed and kept. NULL when memory runs out.
@@ -437,12 +427,9 @@ static void panels_over_strips(const gemm_job *job, long first_strip, long strip
   } else if (job->format == CLASSIFY_FORMAT_BF16_VALUES) {
     panels_over_strips_values(job, first_strip, strip_count, b, first_word, count, first_panel,
                               last_panel);
-  } else if (job->format == CLASSIFY_FORMAT_BF16_PAIRS) {
-    panels_over_strips_bf16(job, first_strip, strip_count, b, first_word, count, first_panel,
-                            last_panel);
   } else {
-    panels_over_strips_fp32(job, first_strip, strip_count, b, first_word, count, first_panel,
-                            last_panel);
+    panels_over_strips_pairs(job, first_strip, strip_count, b, first_word, count, first_panel,
+                             last_panel);
   }
 }
 

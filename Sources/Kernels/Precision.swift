@@ -53,13 +53,13 @@ public enum BFloat16 {
   }
 }
 
-/// How a packed GEMM stores and multiplies its inputs (`packed_gemm.h`): fp32 with FMA, or
-/// rounded to bf16, stored as pairs (16 bits a weight), and then either multiplied by
+/// How a packed GEMM stores and multiplies its inputs (`packed_gemm.h`): fp32 with FMA on the
+/// weight's own rows, or rounded to bf16, stored as pairs (16 bits a weight), and then either
+/// multiplied by
 /// AVX512-BF16's `vdpbf16ps` or expanded to fp32 values block by block for FMA. Both bf16 forms
 /// give bf16 × bf16 products exactly and sum them in fp32: they differ only in the order of the
 /// sums, and in speed, which depends on the CPU.
 enum PackedFormat: Int32, Sendable {
-  case fp32 = 0
   case bf16Pairs = 1
   case bf16Values = 2
   case fp32Rows = 3
@@ -67,13 +67,13 @@ enum PackedFormat: Int32, Sendable {
   /// The form a GEMM in `precision` takes on this CPU: for bf16, whichever this CPU multiplies
   /// faster, measured once per process (`classify_bf16_format`).
   static func preferred(for precision: Precision) -> PackedFormat {
-    precision == .fp32 ? .fp32Rows : PackedFormat(rawValue: classify_bf16_format()) ?? .fp32
+    precision == .fp32 ? .fp32Rows : PackedFormat(rawValue: classify_bf16_format()) ?? .fp32Rows
   }
 }
 
 /// A frozen GEMM weight `A` (`m × k`, row-major) in the form our AVX-512 GEMM reads, as fp32 or
-/// rounded to bf16 (`precision`), in the form this CPU multiplies fastest (`format`): packed
-/// into panels, or, in fp32, `A` itself (the caller's very storage, so a frozen fp32 weight
+/// rounded to bf16 (`precision`), in the form this CPU multiplies fastest (`format`): bf16 pairs
+/// packed into panels, or, in fp32, `A` itself (the caller's very storage, so a frozen fp32 weight
 /// costs no second copy).
 struct PackedMatrix: Sendable {
   let rows: Int
@@ -104,13 +104,11 @@ struct PackedMatrix: Sendable {
     switch format {
     case .fp32Rows:
       storage = .rows(a)
-    case .fp32, .bf16Pairs, .bf16Values:
-      var words = [UInt32](
-        repeating: 0, count: classify_packed_count(rows, depth, format.rawValue))
+    case .bf16Pairs, .bf16Values:
+      var words = [UInt32](repeating: 0, count: classify_packed_count(rows, depth))
       a.withUnsafeBufferPointer { source in
         words.withUnsafeMutableBufferPointer { target in
-          classify_pack_a(
-            source.baseAddress, rows, depth, depth, format.rawValue, target.baseAddress)
+          classify_pack_a(source.baseAddress, rows, depth, depth, target.baseAddress)
         }
       }
       storage = .packed(words)

@@ -18,15 +18,14 @@ int main(){
   for(int s=0;s<6;s++){ long m=shapes[s][0],k=shapes[s][1],n=shapes[s][2];
     float*a=malloc(m*k*4),*b=malloc(k*n*4),*c=malloc(m*n*4);
     for(long i=0;i<m*k;i++){a[i]=((i*7)%13)*0.1f-0.6f;} for(long i=0;i<k*n;i++){b[i]=((i*5)%11)*0.1f-0.5f;}
-    uint32_t*pa=aligned_alloc(64,classify_packed_count(m,k,0)*4+64); classify_pack_a(a,m,k,k,0,pa);
-    int fb=classify_bf16_format(); uint32_t*pb=aligned_alloc(64,classify_packed_count(m,k,fb)*4+64); classify_pack_a(a,m,k,k,fb,pb);
+    int fb=classify_bf16_format(); uint32_t*pb=aligned_alloc(64,classify_packed_count(m,k)*4+64); classify_pack_a(a,m,k,k,pb);
     double f=2.0*m*k*n/1e9;
-    classify_packed_gemm(pa,0,m,k,b,n,n,c,n,NULL,2);
-    double t1=BEST(classify_packed_gemm(pa,0,m,k,b,n,n,c,n,NULL,2));
+    classify_packed_gemm((const uint32_t*)a,CLASSIFY_FORMAT_FP32_ROWS,m,k,b,n,n,c,n,NULL,2);
+    double t1=BEST(classify_packed_gemm((const uint32_t*)a,CLASSIFY_FORMAT_FP32_ROWS,m,k,b,n,n,c,n,NULL,2));
     dnnl_sgemm('N','N',m,n,k,1.f,a,k,b,n,0.f,c,n);
     double t2=BEST(dnnl_sgemm('N','N',m,n,k,1.f,a,k,b,n,0.f,c,n));
     classify_packed_gemm(pb,fb,m,k,b,n,n,c,n,NULL,2);
     double t3=BEST(classify_packed_gemm(pb,fb,m,k,b,n,n,c,n,NULL,2));
     printf("%5ld×%5ld×%6ld: %6.1f | %6.1f | %6.1f\n",m,k,n,f/t1,f/t2,f/t3);
-    free(a);free(b);free(c);free(pa);free(pb);}
+    free(a);free(b);free(c);free(pb);}
 }
