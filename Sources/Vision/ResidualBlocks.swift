@@ -42,6 +42,7 @@ func kaimingNormalFanOut(_ conv: Conv2d, generator: inout SeededGenerator) {
   let shape = conv.weight.shape
   let standardDeviation = (2 / Float(shape[0] * shape[2] * shape[3])).squareRoot()
   conv.weight.update { values in
+    // `0 +` as `Tensor.randomNormal`'s mean: −0 becomes +0, so the weights stay bit-identical.
     for index in values.indices { values[index] = 0 + standardDeviation * generator.nextNormal() }
   }
 }
