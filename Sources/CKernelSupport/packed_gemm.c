@@ -372,17 +372,23 @@ TARGET_BF16 static void panels_over_strips_pairs(const gemm_job *job, long first
   }
 }
 
-/// This thread's buffer for one A panel block expanded to fp32 (`words` k of 12 rows), grown as
-/// needed and kept. NULL when memory runs out.
-static float *expanded_buffer(long words) {
-  static _Thread_local float *buffer = NULL;
-  static _Thread_local long capacity = 0;
-  if (words > capacity) {
-    free(buffer);
-    buffer = aligned_alloc(64, (size_t)words * PANEL * sizeof(float) + 64);
-    capacity = buffer != NULL ? words : 0;
+/// A buffer of this thread's, grown as needed and kept (the compute pool's threads live as long
+/// as the process): the packed strips of B, and an A panel block expanded to fp32.
+typedef struct {
+  void *memory;
+  size_t capacity;
+} thread_buffer;
+static _Thread_local thread_buffer strips_held, expanded_held;
+
+/// At least `bytes` of `held`, 64-byte aligned; NULL when memory runs out.
+static void *grown(thread_buffer *held, size_t bytes) {
+  if (bytes > held->capacity) {
+    free(held->memory);
+    size_t rounded = (bytes + 63) / 64 * 64;
+    held->memory = aligned_alloc(64, rounded);
+    held->capacity = held->memory != NULL ? rounded : 0;
   }
-  return buffer;
+  return held->memory;
 }
 
 /// `panels_over_strips` for BF16_VALUES: A is stored as bf16 pairs (half the memory and the
@@ -395,7 +401,7 @@ TARGET static void panels_over_strips_values(const gemm_job *job, long first_str
                                              long last_panel) {
   int accumulate = first_word > 0, finish = first_word + count >= job->words;
   long pairs = (job->k + 1) / 2, block_pairs = (count + 1) / 2;
-  float *expanded = expanded_buffer(2 * block_pairs);
+  float *expanded = grown(&expanded_held, (size_t)(2 * block_pairs) * PANEL * sizeof(float));
   if (expanded == NULL) abort();
   const __m512i high = _mm512_set1_epi32((int)0xFFFF0000u);
   for (long panel = first_panel; panel < last_panel; panel++) {
@@ -433,19 +439,6 @@ static void panels_over_strips(const gemm_job *job, long first_strip, long strip
   }
 }
 
-/// This thread's buffer for packed strips, grown as needed and kept (the compute pool's threads
-/// live as long as the process). NULL when memory runs out.
-static uint32_t *strip_buffer(long words) {
-  static _Thread_local uint32_t *buffer = NULL;
-  static _Thread_local long capacity = 0;
-  if (words > capacity) {
-    free(buffer);
-    buffer = aligned_alloc(64, (size_t)words * STRIP * sizeof(uint32_t));
-    capacity = buffer != NULL ? words : 0;
-  }
-  return buffer;
-}
-
 /// A task when there are many strips: its share of the strips (at most STRIPS_PER_TASK), block
 /// by block of k: the task packs the block of its strips into its thread's buffer (in L1/L2),
 /// then every A panel block runs over all of them (no shared packed B, no barrier).
@@ -453,7 +446,8 @@ TARGET static void multiply_columns(void *context, long index) {
   gemm_job *job = context;
   long first_strip = index * job->strips / job->tasks;
   long strips = (index + 1) * job->strips / job->tasks - first_strip;
-  uint32_t *packed = strip_buffer(STRIPS_PER_TASK * BLOCK_WORDS);
+  uint32_t *packed =
+      grown(&strips_held, (size_t)STRIPS_PER_TASK * BLOCK_WORDS * STRIP * sizeof(uint32_t));
   if (packed == NULL) abort();
   long panels = (job->m + PANEL - 1) / PANEL;
   long first = 0;
