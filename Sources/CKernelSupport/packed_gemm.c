@@ -110,32 +110,6 @@ typedef struct {
   int contiguous;
 } gemm_job;
 
-/// Row `row` of explicit B from column `start`, masked to `columns`; zero past k.
-TARGET static __m512 explicit_lanes(const gemm_job *job, long row, long start, __mmask16 columns) {
-  if (row >= job->k) return _mm512_setzero_ps();
-  return _mm512_maskz_loadu_ps(columns, job->b + row * job->ldb + start);
-}
-
-/// Row `row` of the implicit im2col from column `start`, whose 16 lanes read input row `ih`,
-/// column `iw` (before the tap's shift), at input index `base`: masked to the taps that fall
-/// inside their image and to `columns`; zero past k. Contiguous lanes are one load, others a
-/// gather.
-TARGET static __m512 conv_lanes(const gemm_job *job, long row, long start, __m512i ih, __m512i iw,
-                                __m512i base, __mmask16 columns) {
-  if (row >= job->k) return _mm512_setzero_ps();
-  const classify_conv_input *b = job->conv;
-  __m512i y = _mm512_add_epi32(ih, _mm512_set1_epi32(job->conv_dy[row]));
-  __m512i x = _mm512_add_epi32(iw, _mm512_set1_epi32(job->conv_dx[row]));
-  __mmask16 inside = columns & _mm512_cmpge_epi32_mask(y, _mm512_setzero_si512()) &
-                     _mm512_cmplt_epi32_mask(y, _mm512_set1_epi32((int)b->height)) &
-                     _mm512_cmpge_epi32_mask(x, _mm512_setzero_si512()) &
-                     _mm512_cmplt_epi32_mask(x, _mm512_set1_epi32((int)b->width));
-  // Masked-off lanes are never read, so a shifted address may point outside the input.
-  if (job->contiguous) return _mm512_maskz_loadu_ps(inside, b->input + job->conv_offset[row] + start);
-  __m512i index = _mm512_add_epi32(base, _mm512_set1_epi32((int)job->conv_offset[row]));
-  return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), inside, index, b->input, 4);
-}
-
 /// The 16 columns of B from `start` a packed half-strip reads: masked to n, and for an implicit
 /// im2col each lane's input row and column before a tap's shift (its image n and output (oh, ow)
 /// read input row oh·sh, column ow·sw of image n) and its input index.
@@ -168,12 +142,51 @@ TARGET static lane_group lanes_from(const gemm_job *job, long start) {
   return group;
 }
 
-/// Row `row` of B for one half-strip: explicit or the implicit im2col.
-TARGET INLINE static __m512 b_lanes(const gemm_job *job, long row, long start,
-                                    const lane_group *group) {
-  return job->conv != NULL
-             ? conv_lanes(job, row, start, group->ih, group->iw, group->base, group->columns)
-             : explicit_lanes(job, row, start, group->columns);
+/// One row of B, read once per row rather than once per half-strip (the stores into the packed
+/// buffer may alias the job's `int` fields, so the compiler reloads whatever is read in the
+/// half-strip loop): where it starts (explicit: the row itself; implicit im2col: the tap's
+/// channel run plus its shift) and, for an implicit im2col, the tap's shift (padding included).
+typedef struct {
+  const float *source;
+  __m512i dy, dx, offset;
+  int inside_k;
+} b_row;
+
+TARGET INLINE static b_row row_of(const gemm_job *job, long row) {
+  b_row r = {.inside_k = row < job->k};
+  if (!r.inside_k) return r;
+  if (job->conv == NULL) {
+    r.source = job->b + row * job->ldb;
+  } else {
+    r.source = job->conv->input + job->conv_offset[row];
+    r.dy = _mm512_set1_epi32(job->conv_dy[row]);
+    r.dx = _mm512_set1_epi32(job->conv_dx[row]);
+    r.offset = _mm512_set1_epi32((int)job->conv_offset[row]);
+  }
+  return r;
+}
+
+/// What every row of one pack shares: the input's plane and whether lanes are contiguous.
+typedef struct {
+  const float *input;
+  __m512i height, width;
+  int implicit, contiguous;
+} b_shape;
+
+/// The 16 lanes of row `r` from column `start` of a half-strip. Explicit: one masked load.
+/// Implicit im2col: masked to the taps that fall inside their image (an unsigned compare is
+/// both bounds) and to n; contiguous lanes are one load, others a gather. Masked-off lanes are
+/// never read, so a shifted address may point outside the input. Zero past k.
+TARGET INLINE static __m512 row_lanes(const b_row *r, const b_shape *shape, const lane_group *g,
+                                      long start) {
+  if (!r->inside_k) return _mm512_setzero_ps();
+  if (!shape->implicit) return _mm512_maskz_loadu_ps(g->columns, r->source + start);
+  __mmask16 inside =
+      _mm512_mask_cmplt_epu32_mask(g->columns, _mm512_add_epi32(g->ih, r->dy), shape->height) &
+      _mm512_cmplt_epu32_mask(_mm512_add_epi32(g->iw, r->dx), shape->width);
+  if (shape->contiguous) return _mm512_maskz_loadu_ps(inside, r->source + start);
+  return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), inside,
+                                  _mm512_add_epi32(g->base, r->offset), shape->input, 4);
 }
 
 /// Packs `count` words from word `first` of `strips` strips from `first_strip` of B into `target`
@@ -181,26 +194,38 @@ TARGET INLINE static __m512 b_lanes(const gemm_job *job, long row, long start,
 /// bf16(B[2p][col]) | bf16(B[2p + 1][col]) << 16), zero beyond k and n. Row by row across all the
 /// strips, so each row of B is read as one run of up to 512 columns.
 TARGET static void pack_block(const gemm_job *job, long first_strip, long strips, long first,
-                              long count, uint32_t *target) {
+                              long count, uint32_t *restrict target) {
   lane_group groups[2 * STRIPS_PER_TASK];
-  long halves = 2 * strips;
-  for (long h = 0; h < halves; h++) groups[h] = lanes_from(job, first_strip * STRIP + 16 * h);
+  const long halves = 2 * strips, base = first_strip * STRIP;
+  for (long h = 0; h < halves; h++) groups[h] = lanes_from(job, base + 16 * h);
+  const int format = job->format;
+  b_shape shape = {.implicit = job->conv != NULL, .contiguous = job->contiguous};
+  if (shape.implicit) {
+    shape.input = job->conv->input;
+    shape.height = _mm512_set1_epi32((int)job->conv->height);
+    shape.width = _mm512_set1_epi32((int)job->conv->width);
+  }
   for (long p = 0; p < count; p++) {
     long word = first + p;
-    for (long h = 0; h < halves; h++) {
-      long start = first_strip * STRIP + 16 * h;
-      __m512i packed;
-      if (job->format == CLASSIFY_FORMAT_BF16_PAIRS) {
-        __m512 low = b_lanes(job, 2 * word, start, &groups[h]);
-        __m512 high = b_lanes(job, 2 * word + 1, start, &groups[h]);
-        packed = _mm512_or_si512(round_lanes(low), _mm512_slli_epi32(round_lanes(high), 16));
-      } else {
-        __m512 value = b_lanes(job, word, start, &groups[h]);
-        packed = job->format == CLASSIFY_FORMAT_BF16_VALUES
-                     ? _mm512_slli_epi32(round_lanes(value), 16)
-                     : _mm512_castps_si512(value);
+    uint32_t *line = target + p * STRIP;
+    if (format == CLASSIFY_FORMAT_BF16_PAIRS) {
+      b_row low = row_of(job, 2 * word), high = row_of(job, 2 * word + 1);
+      for (long h = 0; h < halves; h++) {
+        long start = base + 16 * h;
+        __m512i even = round_lanes(row_lanes(&low, &shape, &groups[h], start));
+        __m512i odd = round_lanes(row_lanes(&high, &shape, &groups[h], start));
+        __m512i packed = _mm512_or_si512(even, _mm512_slli_epi32(odd, 16));
+        _mm512_storeu_si512(line + (h / 2) * count * STRIP + 16 * (h % 2), packed);
       }
-      _mm512_storeu_si512(target + (h / 2) * count * STRIP + p * STRIP + 16 * (h % 2), packed);
+    } else {
+      b_row row = row_of(job, word);
+      for (long h = 0; h < halves; h++) {
+        __m512 value = row_lanes(&row, &shape, &groups[h], base + 16 * h);
+        __m512i packed = format == CLASSIFY_FORMAT_BF16_VALUES
+                             ? _mm512_slli_epi32(round_lanes(value), 16)
+                             : _mm512_castps_si512(value);
+        _mm512_storeu_si512(line + (h / 2) * count * STRIP + 16 * (h % 2), packed);
+      }
     }
   }
 }
