@@ -3,7 +3,7 @@ import Kernels
 import NN
 import TensorCore
 
-/// One convolution layer of ResNet-50 to time: `N` images of `C × H × H` (channel-major for us,
+/// One convolution layer of ResNet-50 to time: `N` images of `C × H × H` (NHWC for us,
 /// NCHW for PyTorch) through a `k×k` conv to `C_out`.
 private struct ConvolutionCase {
   let name: String
@@ -78,8 +78,8 @@ func runConvolutionBenchmark() -> String {
   var oursTotal = 0.0
   var torchTotal = 0.0
   for c in convolutionCases {
-    // Channel-major, the layout every convolution runs in (PyTorch's NCHW times the same op).
-    let x = Tensor.randomNormal([c.channels, c.batch, c.size, c.size], using: &generator)
+    // NHWC, the layout every convolution runs in (PyTorch's NCHW times the same op).
+    let x = Tensor.randomNormal([c.batch, c.size, c.size, c.channels], using: &generator)
     let bound = 1 / Float(c.channels * c.kernel * c.kernel).squareRoot()
     let w = Tensor.randomUniform(
       [c.outputChannels, c.channels, c.kernel, c.kernel], lower: -bound, upper: bound,
@@ -101,7 +101,7 @@ func runConvolutionBenchmark() -> String {
     let xLeaf = x.requiringGradient()
     let wLeaf = w.requiringGradient()
     let seed = Tensor.randomNormal(
-      [c.outputChannels, c.batch, c.outputSize, c.outputSize], using: &generator)
+      [c.batch, c.outputSize, c.outputSize, c.outputChannels], using: &generator)
     let step = medianSeconds(repetitions: repetitions, warmup: 2) {
       xLeaf.zeroGradient()
       wLeaf.zeroGradient()
@@ -117,7 +117,7 @@ func runConvolutionBenchmark() -> String {
       format: "conv forward, sum over the cases: ours %.1f ms, PyTorch %.1f ms, speed-up ×%.2f",
       oursTotal * 1e3, torchTotal * 1e3, torchTotal / max(oursTotal, 1e-12)))
 
-  let x = Tensor.randomNormal([64, 64, 16, 16], using: &generator)
+  let x = Tensor.randomNormal([64, 16, 16, 64], using: &generator)  // NHWC
   let bn = BatchNorm2d(featureCount: 64)
   lines.append(
     comparison(

@@ -38,16 +38,16 @@ func runForwardLayers(_ arguments: [String]) -> String {
     let (kh, kw) = conv.kernelSize
     let output = conv(x).shape
     let (m, k, n) = (
-      conv.outputChannels, conv.inputChannels * kh * kw, output[1] * output[2] * output[3]
+      conv.outputChannels, conv.inputChannels * kh * kw, output[0] * output[1] * output[2]
     )
     let name =
-      "\(kh)×\(kw)/\(conv.stride) \(conv.inputChannels)→\(conv.outputChannels) on \(x.shape[2])×\(x.shape[3])"
+      "\(kh)×\(kw)/\(conv.stride) \(conv.inputChannels)→\(conv.outputChannels) on \(x.shape[1])×\(x.shape[2])"
       + (shortcut == nil ? "" : " +shortcut") + "  (GEMM \(m)×\(k)×\(n))"
     return time(name, flops: 2 * Double(m) * Double(k) * Double(n)) {
       shortcut.map { conv(x, addingReLU: $0) } ?? conv(x)
     }
   }
-  var x = convolution(model.conv1, input.permuted([1, 0, 2, 3]))
+  var x = convolution(model.conv1, input.permuted([0, 2, 3, 1]))
   x = time("max-pool 3×3/2", flops: 0) { x.maxPooled2d(kernelSize: 3, stride: 2, padding: 1) }
   for stage in model.stages {
     for block in stage.blocks {

@@ -2,7 +2,7 @@
 // blas_core.h.
 #include "blas_core.h"
 
-#include "packed_gemm.h"
+#include "direct_conv.h"
 
 #include <dlfcn.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-// What this CPU runs, and which bf16 GEMM form is faster on it. See packed_gemm.h.
-#include "packed_gemm.h"
+// What this CPU runs, and which bf16 GEMM form is faster on it. See direct_conv.h.
+#include "direct_conv.h"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -79,7 +79,7 @@ __attribute__((target("avx512f,avx512bf16"))) static double time_dot(void) {
 int classify_bf16_format(void) {
   static int cached = -1;
   if (cached >= 0) return cached;
-  int format = CLASSIFY_FORMAT_FP32_ROWS;
+  int format = CLASSIFY_FORMAT_FP32;
   if (cpu_level() >= 2) {
     // Best of five alternating trials each (about 2 ms in all): `vdpbf16ps` does twice an FMA's
     // multiply-adds, so it wins when it issues at least half as often. Measured 2× an FMA's
@@ -103,6 +103,6 @@ int classify_bf16_format(void) {
 
 int classify_cpu_has_avx512(void) { return 0; }
 int classify_cpu_has_bf16(void) { return 0; }
-int classify_bf16_format(void) { return CLASSIFY_FORMAT_FP32_ROWS; }
+int classify_bf16_format(void) { return CLASSIFY_FORMAT_FP32; }
 
 #endif

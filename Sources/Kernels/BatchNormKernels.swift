@@ -1,78 +1,104 @@
-/// Per-channel batch-normalisation loops over `[N, C, S]` arrays (NCHW with `S = H·W`),
-/// parallel over channels, accumulating sums in Double.
+/// Per-channel batch-normalisation loops over channel-last `[rows, channels]` arrays (NHWC with
+/// `rows = N·H·W`), vectorised across channels. Sums run over fixed blocks of rows in Float and
+/// are added block by block in Double, so the result does not depend on the thread count.
 public enum BatchNormKernels {
-  /// Per-channel mean and biased variance `(1/M)·Σ(x − μ)²` over `M = N·S` elements, in one
-  /// shifted pass.
-  /// Shapes: `x: [N, C, S]` → `[C]` twice.
+  /// Rows per block of a per-channel sum.
+  static let blockRows = 128
+
+  /// Per channel and block of `blockRows` rows, `first(x)` and `second(x)` summed (Float within
+  /// the block), then the blocks added in order in Double. `x` and `y` are `[rows, channels]`.
+  private static func channelSums(
+    rows: Int, channels: Int,
+    _ terms: (
+      _ row: Int, _ first: UnsafeMutablePointer<Float>, _ second: UnsafeMutablePointer<Float>
+    ) -> Void
+  ) -> (first: [Double], second: [Double]) {
+    let blocks = (rows + blockRows - 1) / blockRows
+    var partial = [Float](repeating: 0, count: 2 * blocks * channels)
+    partial.withUnsafeMutableBufferPointer { pPartial in
+      let base = pPartial.baseAddress!
+      parallelFor(iterations: blocks, threads: rows * channels >= 1 << 15 ? ComputeThreads.count : 1)
+      { block in
+        let first = base + 2 * block * channels
+        let second = first + channels
+        for row in (block * blockRows)..<Swift.min(rows, (block + 1) * blockRows) {
+          terms(row, first, second)
+        }
+      }
+    }
+    var first = [Double](repeating: 0, count: channels)
+    var second = [Double](repeating: 0, count: channels)
+    for block in 0..<blocks {
+      for channel in 0..<channels {
+        first[channel] += Double(partial[2 * block * channels + channel])
+        second[channel] += Double(partial[(2 * block + 1) * channels + channel])
+      }
+    }
+    return (first, second)
+  }
+
+  /// Per-channel mean and biased variance `(1/M)·Σ(x − μ)²` over the `M = rows` rows, in one
+  /// shifted pass: with `K` the channel's first value (close to the mean, so the sums do not
+  /// cancel), `mean = K + Σd/M` and `var = (Σd² − (Σd)²/M)/M` for `d = x − K`.
+  /// Shapes: `x: [rows, channels]` → `[channels]` twice.
   public static func statistics(
-    _ x: [Float], batch: Int, channels: Int, spatial: Int
+    _ x: [Float], rows: Int, channels: Int
   ) -> (mean: [Float], variance: [Float]) {
-    precondition(x.count == batch * channels * spatial && batch * spatial > 0, "BN statistics")
-    var mean = [Float](repeating: 0, count: channels)
-    var variance = [Float](repeating: 0, count: channels)
-    let count = Double(batch * spatial)
-    x.withUnsafeBufferPointer { px in
-      mean.withUnsafeMutableBufferPointer { pMean in
-        variance.withUnsafeMutableBufferPointer { pVariance in
-          let source = px.baseAddress!
-          let (meanOut, varianceOut) = (pMean.baseAddress!, pVariance.baseAddress!)
-          parallelChunks(channels, minimumPerThread: Swift.max(1, (1 << 14) / (batch * spatial))) {
-            range in
-            for channel in range {
-              // One pass over d = x − K with K = the channel's first value (close to the mean,
-              // so Σd² − (Σd)²/M does not cancel): mean = K + Σd/M, var = (Σd² − (Σd)²/M)/M.
-              let shift = source[channel * spatial]
-              var total = 0.0
-              var squares = 0.0
-              for image in 0..<batch {
-                let plane = source + (image * channels + channel) * spatial
-                var partial: Float = 0
-                var partialSquares: Float = 0
-                for index in 0..<spatial {
-                  let d = plane[index] - shift
-                  partial += d
-                  partialSquares += d * d
-                }
-                total += Double(partial)
-                squares += Double(partialSquares)
-              }
-              let meanShift = total / count
-              meanOut[channel] = Float(Double(shift) + meanShift)
-              varianceOut[channel] = Float(Swift.max(0, squares / count - meanShift * meanShift))
-            }
+    precondition(x.count == rows * channels && rows > 0, "BN statistics")
+    let shift = Array(x[0..<channels])
+    let (sums, squares) = x.withUnsafeBufferPointer { px in
+      shift.withUnsafeBufferPointer { pShift in
+        let (source, k) = (px.baseAddress!, pShift.baseAddress!)
+        return channelSums(rows: rows, channels: channels) { row, total, squares in
+          let line = source + row * channels
+          for channel in 0..<channels {
+            let d = line[channel] - k[channel]
+            total[channel] += d
+            squares[channel] += d * d
           }
         }
       }
     }
+    let count = Double(rows)
+    var mean = [Float](repeating: 0, count: channels)
+    var variance = [Float](repeating: 0, count: channels)
+    for channel in 0..<channels {
+      let meanShift = sums[channel] / count
+      mean[channel] = Float(Double(shift[channel]) + meanShift)
+      variance[channel] = Float(Swift.max(0, squares[channel] / count - meanShift * meanShift))
+    }
     return (mean, variance)
   }
 
-  /// `y[n, c, s] = x[n, c, s]·scale[c] + shift[c]`, then `max(·, 0)` when `relu`.
+  /// `y[r, c] = x[r, c]·scale[c] + shift[c]`, then `max(·, 0)` when `relu` (NaN stays NaN).
   public static func scaleShift(
-    _ x: [Float], scale: [Float], shift: [Float], batch: Int, channels: Int, spatial: Int,
-    relu: Bool = false
+    _ x: [Float], scale: [Float], shift: [Float], rows: Int, channels: Int, relu: Bool = false
   ) -> [Float] {
-    precondition(x.count == batch * channels * spatial, "BN scaleShift: size")
+    precondition(x.count == rows * channels, "BN scaleShift: size")
     precondition(scale.count == channels && shift.count == channels, "BN scaleShift: channels")
     var y = [Float](unsafeUninitializedCapacity: x.count) { _, count in count = x.count }
     x.withUnsafeBufferPointer { px in
       y.withUnsafeMutableBufferPointer { py in
-        guard let source = px.baseAddress, let target = py.baseAddress else { return }
-        parallelChunks(
-          batch * channels, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(1, spatial))
-        ) { range in
-          for planeIndex in range {
-            let channel = planeIndex % channels
-            let (a, b) = (scale[channel], shift[channel])
-            let input = source + planeIndex * spatial
-            let output = target + planeIndex * spatial
-            if relu {
-              for index in 0..<spatial {
-                let value = input[index] * a + b
-                output[index] = value > 0 ? value : 0
+        scale.withUnsafeBufferPointer { pScale in
+          shift.withUnsafeBufferPointer { pShift in
+            guard let source = px.baseAddress, let target = py.baseAddress else { return }
+            let (a, b) = (pScale.baseAddress!, pShift.baseAddress!)
+            parallelChunks(rows, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(1, channels)))
+            { range in
+              for row in range {
+                let input = source + row * channels
+                let output = target + row * channels
+                if relu {
+                  for channel in 0..<channels {
+                    let value = input[channel] * a[channel] + b[channel]
+                    output[channel] = value < 0 ? 0 : value
+                  }
+                } else {
+                  for channel in 0..<channels {
+                    output[channel] = input[channel] * a[channel] + b[channel]
+                  }
+                }
               }
-            } else {
-              for index in 0..<spatial { output[index] = input[index] * a + b }
             }
           }
         }
@@ -85,61 +111,64 @@ public enum BatchNormKernels {
   ///
   /// With `x̂ = (x − μ)·σ⁻¹`: `∂β = Σ g`, `∂γ = Σ g·x̂`; in training (μ, σ are the batch's own)
   /// `∂x = γ·σ⁻¹·(g − ∂β/M − x̂·∂γ/M)`, otherwise (fixed statistics) `∂x = γ·σ⁻¹·g`.
-  /// Shapes: `gradOutput`, `x: [N, C, S]`; `mean`, `invStd`, `weight: [C]`.
+  /// Shapes: `gradOutput`, `x: [rows, channels]`; `mean`, `invStd`, `weight: [channels]`.
   public static func backward(
     gradOutput: [Float], input x: [Float], mean: [Float], invStd: [Float], weight: [Float],
-    batch: Int, channels: Int, spatial: Int, training: Bool
+    rows: Int, channels: Int, training: Bool
   ) -> (input: [Float], weight: [Float], bias: [Float]) {
-    precondition(x.count == batch * channels * spatial && gradOutput.count == x.count, "BN grad")
-    var gradInput = [Float](unsafeUninitializedCapacity: x.count) { _, count in count = x.count }
+    precondition(x.count == rows * channels && gradOutput.count == x.count, "BN grad")
+    let (sumGradient, sumProduct) = gradOutput.withUnsafeBufferPointer { pGrad in
+      x.withUnsafeBufferPointer { px in
+        mean.withUnsafeBufferPointer { pMean in
+          let (grad, source, mu) = (pGrad.baseAddress!, px.baseAddress!, pMean.baseAddress!)
+          return channelSums(rows: rows, channels: channels) { row, total, products in
+            let (g, line) = (grad + row * channels, source + row * channels)
+            for channel in 0..<channels {
+              total[channel] += g[channel]
+              products[channel] += g[channel] * (line[channel] - mu[channel])
+            }
+          }
+        }
+      }
+    }
+    let count = Float(rows)
     var gradWeight = [Float](repeating: 0, count: channels)
     var gradBias = [Float](repeating: 0, count: channels)
-    let count = Float(batch * spatial)
+    var factor = [Float](repeating: 0, count: channels)
+    var meanGradient = [Float](repeating: 0, count: channels)
+    var slope = [Float](repeating: 0, count: channels)
+    for channel in 0..<channels {
+      let inverse = invStd[channel]
+      gradWeight[channel] = Float(sumProduct[channel]) * inverse
+      gradBias[channel] = Float(sumGradient[channel])
+      factor[channel] = weight[channel] * inverse
+      meanGradient[channel] = training ? gradBias[channel] / count : 0
+      // x̂·∂γ/M = (x − μ)·σ⁻¹·∂γ/M
+      slope[channel] = training ? inverse * gradWeight[channel] / count : 0
+    }
+    // Per channel: ∂x = factor·(g − meanGradient − (x − μ)·slope), centred first (x may be far
+    // from 0 and close to μ).
+    let coefficients = factor + meanGradient + mean + slope
+    var gradInput = [Float](unsafeUninitializedCapacity: x.count) { _, count in count = x.count }
     gradOutput.withUnsafeBufferPointer { pGrad in
       x.withUnsafeBufferPointer { px in
-        gradInput.withUnsafeMutableBufferPointer { pInput in
-          gradWeight.withUnsafeMutableBufferPointer { pWeight in
-            gradBias.withUnsafeMutableBufferPointer { pBias in
-              guard let grad = pGrad.baseAddress, let source = px.baseAddress,
-                let target = pInput.baseAddress
-              else { return }
-              let (weightOut, biasOut) = (pWeight.baseAddress!, pBias.baseAddress!)
-              parallelChunks(
-                channels, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(1, batch * spatial))
-              ) { range in
-                for channel in range {
-                  let mu = mean[channel]
-                  let inverse = invStd[channel]
-                  var sumGradient = 0.0
-                  var sumProduct = 0.0
-                  for image in 0..<batch {
-                    let offset = (image * channels + channel) * spatial
-                    var partialGradient: Float = 0
-                    var partialProduct: Float = 0
-                    for index in 0..<spatial {
-                      let g = grad[offset + index]
-                      partialGradient += g
-                      partialProduct += g * (source[offset + index] - mu)
-                    }
-                    sumGradient += Double(partialGradient)
-                    sumProduct += Double(partialProduct)
-                  }
-                  let dGamma = Float(sumProduct) * inverse
-                  let dBeta = Float(sumGradient)
-                  weightOut[channel] = dGamma
-                  biasOut[channel] = dBeta
-                  let factor = weight[channel] * inverse
-                  let meanGradient = training ? dBeta / count : 0
-                  // x̂·∂γ/M = (x − μ)·σ⁻¹·∂γ/M
-                  let slope = training ? inverse * dGamma / count : 0
-                  for image in 0..<batch {
-                    let offset = (image * channels + channel) * spatial
-                    for index in 0..<spatial {
-                      let centred = source[offset + index] - mu
-                      target[offset + index] =
-                        factor * (grad[offset + index] - meanGradient - centred * slope)
-                    }
-                  }
+        coefficients.withUnsafeBufferPointer { pCoefficients in
+          gradInput.withUnsafeMutableBufferPointer { pInput in
+            guard let grad = pGrad.baseAddress, let source = px.baseAddress,
+              let target = pInput.baseAddress
+            else { return }
+            let f = pCoefficients.baseAddress!
+            let (m, mu, k) = (f + channels, f + 2 * channels, f + 3 * channels)
+            parallelChunks(
+              rows, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(1, channels))
+            ) { range in
+              for row in range {
+                let (g, line, out) = (
+                  grad + row * channels, source + row * channels, target + row * channels
+                )
+                for channel in 0..<channels {
+                  out[channel] =
+                    f[channel] * (g[channel] - m[channel] - (line[channel] - mu[channel]) * k[channel])
                 }
               }
             }
@@ -152,17 +181,12 @@ public enum BatchNormKernels {
 
   /// Mean and biased variance by a plain Double loop: the oracle for `statistics`.
   public static func naiveStatistics(
-    _ x: [Float], batch: Int, channels: Int, spatial: Int
+    _ x: [Float], rows: Int, channels: Int
   ) -> (mean: [Float], variance: [Float]) {
     var means: [Float] = []
     var variances: [Float] = []
     for channel in 0..<channels {
-      var values: [Double] = []
-      for image in 0..<batch {
-        for index in 0..<spatial {
-          values.append(Double(x[(image * channels + channel) * spatial + index]))
-        }
-      }
+      let values = (0..<rows).map { Double(x[$0 * channels + channel]) }
       let mean = values.reduce(0, +) / Double(values.count)
       let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
       means.append(Float(mean))

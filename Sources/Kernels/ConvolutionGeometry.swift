@@ -1,10 +1,10 @@
-/// The sizes of one 2-D convolution over channel-major arrays, the one activation layout of the
-/// kernels (`[C, N, H, W]`: the whole batch of a channel is one contiguous run, so a convolution
-/// is a GEMM over all images at once and its output already is the next layer's input).
+/// The sizes of one 2-D convolution over NHWC arrays, the one activation layout of the kernels
+/// (`[N, H, W, C]`: a pixel's channels are contiguous, so a convolution reads its input where it
+/// lies and the whole batch is one matrix `[N·H·W, C]`).
 ///
-/// Shapes: input `[inputChannels, batch, inputHeight, inputWidth]`, weight PyTorch's
+/// Shapes: input `[batch, inputHeight, inputWidth, inputChannels]`, weight PyTorch's
 /// `[outputChannels, inputChannels, kernelHeight, kernelWidth]`, output
-/// `[outputChannels, batch, outputHeight, outputWidth]` with
+/// `[batch, outputHeight, outputWidth, outputChannels]` with
 /// `outputHeight = (inputHeight + 2·paddingHeight − dilationHeight·(kernelHeight − 1) − 1) / strideHeight + 1`.
 public struct ConvolutionGeometry: Sendable, Equatable {
   /// N.
@@ -77,7 +77,7 @@ public struct ConvolutionGeometry: Sendable, Equatable {
   public var outputCount: Int { batch * outputChannels * outputHeight * outputWidth }
   /// Elements of the weight.
   public var weightCount: Int { outputChannels * patchSize }
-  /// Rows of the im2col matrix: `C · kH · kW`.
+  /// Columns of the im2col matrix: `kH · kW · C`.
   var patchSize: Int { inputChannels * kernelHeight * kernelWidth }
   /// A 1×1, stride-1, unpadded convolution: the input already is the im2col matrix.
   var isPointwise: Bool {

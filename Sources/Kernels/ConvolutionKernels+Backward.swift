@@ -3,11 +3,12 @@ extension ConvolutionKernels {
   /// in one chunk, 224×224 batches are split.
   static let backwardColumnBudget = 1 << 22
 
-  /// The gradients of `forward` (without ReLU), with `gradOutput: [C_out, N, Ho, Wo]` and
-  /// `input: [C, N, H, W]`: `∂W = G·colᵀ` and `∂input = col2im(Wᵀ·G)` where the whole batch
-  /// is one matrix `[·, N·Ho·Wo]`, so each is one or a few large GEMMs (a 1×1 stride-1
-  /// convolution needs no im2col at all: `∂input = Wᵀ·G` is written straight into the result),
-  /// and `∂bias = Σ G` per row. Each gradient is computed only when asked for.
+  /// The gradients of `forward` (without ReLU), with `gradOutput: [N, Ho, Wo, C_out]` and
+  /// `input: [N, H, W, C]`: with the whole batch one matrix `G[N·Ho·Wo, C_out]`, `∂W = Gᵀ·col`
+  /// and `∂input = col2im(G·W)` in the im2col's tap-major order (so each is one or a few large
+  /// GEMMs; a 1×1 stride-1 convolution needs no im2col at all: `∂input = G·W` is written straight
+  /// into the result), and `∂bias = Σ G` per column. Each gradient is computed only when asked
+  /// for.
   public static func backward(
     gradOutput: [Float], input: [Float], weight: [Float], geometry g: ConvolutionGeometry,
     needsInput: Bool = true, needsWeight: Bool = true, needsBias: Bool = true
@@ -27,14 +28,13 @@ extension ConvolutionKernels {
       return result
     }
     let spatial = g.outputHeight * g.outputWidth
-    let totalColumns = g.batch * spatial
-    let patch = g.inputChannels * g.kernelHeight * g.kernelWidth
-    let direct = g.isPointwise && g.strideHeight == 1 && g.strideWidth == 1
+    let patch = g.patchSize
+    let direct = g.isPointwise
     let chunk =
       direct
       ? g.batch
       : Swift.max(1, Swift.min(g.batch, backwardColumnBudget / Swift.max(1, patch * spatial)))
-    let gradBias = needsBias ? rowSums(gradOutput, rows: g.outputChannels) : nil
+    let gradBias = needsBias ? columnSums(gradOutput, channels: g.outputChannels) : nil
     guard (needsInput || needsWeight) && g.batch > 0 else {
       return (
         needsInput ? [Float](repeating: 0, count: g.inputCount) : nil,
@@ -53,9 +53,11 @@ extension ConvolutionKernels {
     var gradWeight = [Float](unsafeUninitializedCapacity: weightCount) { _, count in
       count = weightCount
     }
-    let plane = g.inputHeight * g.inputWidth
+    let tapMajor = tapMajorWeight(weight, geometry: g, frozen: nil)
+    let imageFloats = g.inputHeight * g.inputWidth * g.inputChannels
+    let outputImageFloats = spatial * g.outputChannels
     input.withUnsafeBufferPointer { pInput in
-      weight.withUnsafeBufferPointer { pWeight in
+      tapMajor.withUnsafeBufferPointer { pWeight in
         gradOutput.withUnsafeBufferPointer { pGrad in
           ScratchPool.shared.withBuffer(direct ? 0 : patch * chunk * spatial) { col in
             gradInput.withUnsafeMutableBufferPointer { pGradInput in
@@ -65,38 +67,37 @@ extension ConvolutionKernels {
                 )
                 for first in stride(from: 0, to: g.batch, by: chunk) {
                   let images = Swift.min(chunk, g.batch - first)
-                  let columns = images * spatial
-                  let gradChunk = gradient + first * spatial
+                  let rows = images * spatial
+                  let gradChunk = gradient + first * outputImageFloats
+                  let gradCount = g.outputCount - first * outputImageFloats
                   if needsWeight {
-                    // ∂W[C_out, patch] += G[C_out, columns] · colᵀ[columns, patch]
+                    // ∂W[C_out, patch] += Gᵀ[C_out, rows] · col[rows, patch]
                     let matrix: UnsafePointer<Float>
-                    let ldb: Int
                     if direct {
-                      (matrix, ldb) = (x, totalColumns)
+                      matrix = x
                     } else {
-                      im2col(input: x + first * plane, images: images, geometry: g, col: col)
-                      (matrix, ldb) = (UnsafePointer(col), columns)
+                      im2col(input: x + first * imageFloats, images: images, geometry: g, col: col)
+                      matrix = UnsafePointer(col)
                     }
                     BLAS.sgemm(
-                      m: g.outputChannels, n: patch, k: columns,
-                      a: gradChunk, aCount: g.outputCount - first * spatial, transposeA: false,
-                      b: matrix, bCount: (patch - 1) * ldb + columns, transposeB: true,
+                      m: g.outputChannels, n: patch, k: rows,
+                      a: gradChunk, aCount: gradCount, transposeA: true,
+                      b: matrix, bCount: rows * patch, transposeB: false,
                       c: pGradWeight.baseAddress!, cCount: g.weightCount,
-                      beta: first == 0 ? 0 : 1, lda: totalColumns, ldb: ldb)
+                      beta: first == 0 ? 0 : 1)
                   }
                   if needsInput {
-                    // ∂col[patch, columns] = Wᵀ[patch, C_out] · G[C_out, columns]
+                    // ∂col[rows, patch] = G[rows, C_out] · W[C_out, patch]
                     let target = direct ? pGradInput.baseAddress! : col
                     BLAS.sgemm(
-                      m: patch, n: columns, k: g.outputChannels,
-                      a: w, aCount: g.weightCount, transposeA: true,
-                      b: gradChunk, bCount: g.outputCount - first * spatial, transposeB: false,
-                      c: target, cCount: direct ? g.inputCount : patch * columns,
-                      ldb: totalColumns, ldc: direct ? totalColumns : columns)
+                      m: rows, n: patch, k: g.outputChannels,
+                      a: gradChunk, aCount: gradCount, transposeA: false,
+                      b: w, bCount: g.weightCount, transposeB: false,
+                      c: target, cCount: rows * patch)
                     if !direct {
                       col2im(
                         col: col, images: images, geometry: g,
-                        gradInput: pGradInput.baseAddress! + first * plane)
+                        gradInput: pGradInput.baseAddress! + first * imageFloats)
                     }
                   }
                 }
@@ -106,7 +107,10 @@ extension ConvolutionKernels {
         }
       }
     }
-    return (needsInput ? gradInput : nil, needsWeight ? gradWeight : nil, gradBias)
+    let weightGradient =
+      needsWeight && g.kernelHeight * g.kernelWidth > 1
+      ? reordered(gradWeight, geometry: g, toTapMajor: false) : gradWeight
+    return (needsInput ? gradInput : nil, needsWeight ? weightGradient : nil, gradBias)
   }
 
   /// When some kernel taps only ever see padding (see `pruned`), `body` run on the smaller
@@ -123,33 +127,5 @@ extension ConvolutionKernels {
       result.weight.map { expandWeight($0, geometry: g, rows: rows, columns: columns) },
       result.bias
     )
-  }
-
-  /// `Σ_columns x[r, ·]` for each of `rows` rows of a `[rows, columns]` matrix, in Double.
-  static func rowSums(_ x: [Float], rows: Int) -> [Float] {
-    let columns = rows > 0 ? x.count / rows : 0
-    var result = [Float](repeating: 0, count: rows)
-    x.withUnsafeBufferPointer { pX in
-      result.withUnsafeMutableBufferPointer { pResult in
-        let (source, target) = (pX.baseAddress!, pResult.baseAddress!)
-        parallelChunks(rows, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(columns, 1))) {
-          range in
-          for row in range {
-            let line = source + row * columns
-            var total = 0.0
-            var start = 0
-            while start < columns {
-              let end = Swift.min(columns, start + 1024)
-              var partial: Float = 0
-              for index in start..<end { partial += line[index] }
-              total += Double(partial)
-              start = end
-            }
-            target[row] = Float(total)
-          }
-        }
-      }
-    }
-    return result
   }
 }

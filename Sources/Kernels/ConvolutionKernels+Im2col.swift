@@ -1,206 +1,118 @@
 extension ConvolutionKernels {
-  /// Fills `col: [C·kH·kW, images·Ho·Wo]` from `images` consecutive images of a channel-major
-  /// `[C, N, H, W]` batch starting at `input` (zeros for padding). Row `(c·kH + i)·kW + j`,
-  /// column `(n·Ho + oh)·Wo + ow` holds `input[c, n, oh·sH − pH + i·dH, ow·sW − pW + j·dW]`.
+  /// Fills `col: [images·Ho·Wo, kH·kW·C]` from `images` consecutive images of an NHWC batch
+  /// starting at `input` (zeros for padding): row `(n·Ho + oh)·Wo + ow`, columns
+  /// `(i·kW + j)·C ..< (i·kW + j + 1)·C` hold the channels of `input[n, oh·sH − pH + i·dH,
+  /// ow·sW − pW + j·dW]`, one contiguous copy per tap. Parallel over rows.
   static func im2col(
     input: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
     col: UnsafeMutablePointer<Float>
   ) {
-    let (height, width) = (g.inputHeight, g.inputWidth)
     let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
-    let (kH, kW) = (g.kernelHeight, g.kernelWidth)
-    let (sH, sW) = (g.strideHeight, g.strideWidth)
-    let plane = height * width
-    let spatial = outHeight * outWidth
-    let columns = images * spatial
-    let rows = g.inputChannels * kH * kW
-    let contiguous = sH == 1 && sW == 1 && outWidth == width
-    parallelChunks(rows, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(columns, 1))) {
+    let channels = g.inputChannels
+    let patch = g.patchSize
+    let rows = images * outHeight * outWidth
+    parallelChunks(rows, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(1, patch))) {
       range in
       for row in range {
-        let channel = row / (kH * kW)
-        let i = (row / kW) % kH
-        let j = row % kW
-        let rowOffset = i * g.dilationHeight - g.paddingHeight
-        let columnOffset = j * g.dilationWidth - g.paddingWidth
-        let (ohStart, ohEnd) = validRange(
-          outputs: outHeight, stride: sH, offset: rowOffset, extent: height)
-        let (owStart, owEnd) = validRange(
-          outputs: outWidth, stride: sW, offset: columnOffset, extent: width)
-        for image in 0..<images {
-          let source = input + (channel * g.batch + image) * plane
-          let target = col + row * columns + image * spatial
-          if ohStart > 0 { zero(target, count: ohStart * outWidth) }
-          if contiguous && ohStart < ohEnd && owStart < owEnd {
-            // Same-size stride-1 output: the valid block is one shifted copy of the plane;
-            // the few positions that fall in the padding are zeroed afterwards.
-            let first = ohStart * outWidth + owStart
-            let last = (ohEnd - 1) * outWidth + owEnd
-            copy(
-              source + first + rowOffset * width + columnOffset, target + first, count: last - first
-            )
-            if owStart > 0 || owEnd < outWidth {
-              for oh in ohStart..<ohEnd {
-                let line = target + oh * outWidth
-                for ow in 0..<owStart { line[ow] = 0 }
-                for ow in owEnd..<outWidth { line[ow] = 0 }
-              }
+        let image = row / (outHeight * outWidth)
+        let oh = row / outWidth % outHeight
+        let ow = row % outWidth
+        let target = col + row * patch
+        for i in 0..<g.kernelHeight {
+          let y = oh * g.strideHeight - g.paddingHeight + i * g.dilationHeight
+          for j in 0..<g.kernelWidth {
+            let x = ow * g.strideWidth - g.paddingWidth + j * g.dilationWidth
+            let tap = target + (i * g.kernelWidth + j) * channels
+            if y >= 0 && y < g.inputHeight && x >= 0 && x < g.inputWidth {
+              copy(input + ((image * g.inputHeight + y) * g.inputWidth + x) * channels, tap,
+                count: channels)
+            } else {
+              zero(tap, count: channels)
             }
-          } else {
-            for oh in ohStart..<ohEnd {
-              let line = target + oh * outWidth
-              let sourceLine = source + (oh * sH + rowOffset) * width + columnOffset
-              if owStart > 0 { zero(line, count: owStart) }
-              if sW == 1 {
-                copy(sourceLine + owStart, line + owStart, count: owEnd - owStart)
-              } else {
-                for ow in owStart..<owEnd { line[ow] = sourceLine[ow * sW] }
-              }
-              if owEnd < outWidth { zero(line + owEnd, count: outWidth - owEnd) }
-            }
-          }
-          if ohEnd < outHeight {
-            zero(target + ohEnd * outWidth, count: (outHeight - ohEnd) * outWidth)
           }
         }
       }
     }
   }
 
-  /// Adds `col: [C·kH·kW, images·Ho·Wo]` back into those images of the channel-major
-  /// `gradInput` — the adjoint of `im2col`. Parallel over channels, each of which
-  /// owns its input planes. Entries of `col` that fall in the padding may be overwritten with
-  /// zeros (it is scratch).
+  /// Adds `col: [images·Ho·Wo, kH·kW·C]` back into those images of the NHWC `gradInput` — the
+  /// adjoint of `im2col`. Parallel over channel ranges, each of which owns its part of every
+  /// pixel (windows of neighbouring outputs overlap, channels never do).
   static func col2im(
-    col: UnsafeMutablePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
+    col: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
     gradInput: UnsafeMutablePointer<Float>
   ) {
-    let (height, width) = (g.inputHeight, g.inputWidth)
     let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
-    let (kH, kW) = (g.kernelHeight, g.kernelWidth)
-    let (sH, sW) = (g.strideHeight, g.strideWidth)
-    let plane = height * width
-    let spatial = outHeight * outWidth
-    let columns = images * spatial
-    let perChannel = kH * kW * columns
-    let contiguous = sH == 1 && sW == 1 && outWidth == width
-    parallelChunks(g.inputChannels, minimumPerThread: Swift.max(1, (1 << 14) / perChannel)) {
-      range in
-      for channel in range {
-        for i in 0..<kH {
-          let rowOffset = i * g.dilationHeight - g.paddingHeight
-          let (ohStart, ohEnd) = validRange(
-            outputs: outHeight, stride: sH, offset: rowOffset, extent: height)
-          for j in 0..<kW {
-            let columnOffset = j * g.dilationWidth - g.paddingWidth
-            let (owStart, owEnd) = validRange(
-              outputs: outWidth, stride: sW, offset: columnOffset, extent: width)
-            let row = (channel * kH + i) * kW + j
-            for image in 0..<images {
-              let target = gradInput + (channel * g.batch + image) * plane
-              let source = col + row * columns + image * spatial
-              if contiguous && ohStart < ohEnd && owStart < owEnd {
-                // One shifted block add; entries that belong to padding are zeroed first so
-                // they add nothing where the block wraps into the neighbouring row.
-                if owStart > 0 || owEnd < outWidth {
-                  for oh in ohStart..<ohEnd {
-                    let line = source + oh * outWidth
-                    for ow in 0..<owStart { line[ow] = 0 }
-                    for ow in owEnd..<outWidth { line[ow] = 0 }
-                  }
-                }
-                let first = ohStart * outWidth + owStart
-                let count = (ohEnd - 1) * outWidth + owEnd - first
-                let from = source + first
-                let into = target + first + rowOffset * width + columnOffset
-                for index in 0..<count { into[index] += from[index] }
-                continue
-              }
-              for oh in ohStart..<ohEnd {
-                let line = source + oh * outWidth
-                let targetLine = target + (oh * sH + rowOffset) * width + columnOffset
-                if sW == 1 {
-                  for ow in owStart..<owEnd { targetLine[ow] += line[ow] }
-                } else {
-                  for ow in owStart..<owEnd { targetLine[ow * sW] += line[ow] }
-                }
-              }
-            }
+    let channels = g.inputChannels
+    let patch = g.patchSize
+    let rows = images * outHeight * outWidth
+    parallelChunks(
+      channels, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(1, rows * patch / channels))
+    ) { range in
+      for row in 0..<rows {
+        let image = row / (outHeight * outWidth)
+        let oh = row / outWidth % outHeight
+        let ow = row % outWidth
+        let source = col + row * patch
+        for i in 0..<g.kernelHeight {
+          let y = oh * g.strideHeight - g.paddingHeight + i * g.dilationHeight
+          guard y >= 0 && y < g.inputHeight else { continue }
+          for j in 0..<g.kernelWidth {
+            let x = ow * g.strideWidth - g.paddingWidth + j * g.dilationWidth
+            guard x >= 0 && x < g.inputWidth else { continue }
+            let tap = source + (i * g.kernelWidth + j) * channels
+            let target = gradInput + ((image * g.inputHeight + y) * g.inputWidth + x) * channels
+            for channel in range { target[channel] += tap[channel] }
           }
         }
       }
     }
   }
 
-  /// im2col of a stride-1, same-size convolution on a channel-major chunk of `images` images:
-  /// each row `(c, i, j)` is the channel's whole `[images·H·W]` block shifted by one offset (a
-  /// single copy), then the positions whose tap falls in the padding are zeroed.
-  static func im2colSameSize(
-    input: UnsafePointer<Float>, images: Int, geometry g: ConvolutionGeometry,
-    col: UnsafeMutablePointer<Float>
+  /// `x[p, o] += bias[o] (+ residual[p, o])`, then `max(·, 0)` when `relu`, in place on a
+  /// `[rows, channels]` matrix.
+  static func biasResidualReLU(
+    _ x: UnsafeMutablePointer<Float>, rows: Int, channels: Int, bias: [Float]?,
+    residual: UnsafePointer<Float>?, relu: Bool
   ) {
-    let (height, width) = (g.inputHeight, g.inputWidth)
-    let (kH, kW) = (g.kernelHeight, g.kernelWidth)
-    let plane = height * width
-    let columns = images * plane
-    let rows = g.inputChannels * kH * kW
-    parallelChunks(rows, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(columns, 1))) {
-      range in
-      for row in range {
-        let channel = row / (kH * kW)
-        let rowOffset = (row / kW) % kH * g.dilationHeight - g.paddingHeight
-        let columnOffset = row % kW * g.dilationWidth - g.paddingWidth
-        let (ohStart, ohEnd) = validRange(
-          outputs: height, stride: 1, offset: rowOffset, extent: height)
-        let (owStart, owEnd) = validRange(
-          outputs: width, stride: 1, offset: columnOffset, extent: width)
-        let source = input + channel * g.batch * plane
-        let target = col + row * columns
-        let shift = rowOffset * width + columnOffset
-        let start = Swift.max(0, -shift)
-        let end = Swift.min(columns, columns - shift)
-        if start > 0 { zero(target, count: start) }
-        if start < end { copy(source + start + shift, target + start, count: end - start) }
-        if end < columns { zero(target + end, count: columns - end) }
-        for image in 0..<images {
-          let base = target + image * plane
-          if ohStart > 0 { zero(base, count: ohStart * width) }
-          if ohEnd < height { zero(base + ohEnd * width, count: (height - ohEnd) * width) }
-          if owStart > 0 || owEnd < width {
-            for oh in ohStart..<ohEnd {
-              let line = base + oh * width
-              for ow in 0..<owStart { line[ow] = 0 }
-              for ow in owEnd..<width { line[ow] = 0 }
-            }
+    let zeros = [Float](repeating: 0, count: channels)
+    (bias ?? zeros).withUnsafeBufferPointer { pBias in
+      let b = pBias.baseAddress!
+      parallelChunks(rows, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(1, channels))) {
+        range in
+        for row in range {
+          let line = x + row * channels
+          let shortcut = residual.map { $0 + row * channels }
+          for channel in 0..<channels {
+            var value = line[channel] + b[channel]
+            if let shortcut { value += shortcut[channel] }
+            line[channel] = relu && value < 0 ? 0 : value  // NaN stays NaN
           }
         }
       }
     }
   }
 
-  /// `x[r, ·] += bias[r]`, then `max(·, 0)` when `relu`, in place on a `[rows, columns]` matrix.
-  static func biasReLU(
-    _ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: [Float]?, relu: Bool
-  ) {
-    parallelChunks(rows, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(columns, 1))) {
-      range in
-      for row in range {
-        let shift = SIMD8<Float>(repeating: bias?[row] ?? 0)
-        let zero = SIMD8<Float>()
-        let line = x + row * columns
-        var index = 0
-        while index + 8 <= columns {
-          var value = UnsafeRawPointer(line + index).loadUnaligned(as: SIMD8<Float>.self) + shift
-          if relu { value.replace(with: zero, where: value .< zero) }
-          UnsafeMutableRawPointer(line + index).storeBytes(of: value, as: SIMD8<Float>.self)
-          index += 8
+  /// `Σ_rows x[·, c]` for each of the `channels` columns of a `[rows, channels]` matrix, in
+  /// Double (rows summed in Float blocks of 256 first).
+  static func columnSums(_ x: [Float], channels: Int) -> [Float] {
+    let rows = channels > 0 ? x.count / channels : 0
+    var total = [Double](repeating: 0, count: channels)
+    var partial = [Float](repeating: 0, count: channels)
+    x.withUnsafeBufferPointer { pX in
+      guard let source = pX.baseAddress else { return }
+      var start = 0
+      while start < rows {
+        let end = Swift.min(rows, start + 256)
+        for index in partial.indices { partial[index] = 0 }
+        for row in start..<end {
+          let line = source + row * channels
+          for channel in 0..<channels { partial[channel] += line[channel] }
         }
-        while index < columns {
-          let value = line[index] + shift[0]
-          line[index] = relu ? Swift.max(value, 0) : value
-          index += 1
-        }
+        for channel in 0..<channels { total[channel] += Double(partial[channel]) }
+        start = end
       }
     }
+    return total.map { Float($0) }
   }
 }

@@ -1,19 +1,20 @@
-/// 2-D convolution (cross-correlation, as `torch.nn.functional.conv2d`) on channel-major
-/// activations (`[C, N, H, W]`, see `ConvolutionGeometry`), with its backward pass and a naive
-/// seven-loop NCHW twin that the tests use as oracle.
+/// 2-D convolution (cross-correlation, as `torch.nn.functional.conv2d`) on NHWC activations
+/// (`[N, H, W, C]`, see `ConvolutionGeometry`), with its backward pass and a naive seven-loop NCHW
+/// twin that the tests use as oracle.
 ///
-/// In this layout the whole batch is one matrix `[C, N·H·W]`: a 1×1 convolution is a single GEMM
-/// on the input as it lies, and every GEMM writes its columns straight into the output. Other
-/// kernels go through im2col in chunks of images whose matrix has about `targetColumns` columns,
-/// so the buffer stays bounded when images are large; 3×3 stride-1 convolutions on large enough
-/// maps use Winograd F(2×2, 3×3); kernel taps that only ever read padding are pruned.
+/// In this layout a pixel's channels are contiguous and the whole batch is one matrix
+/// `[N·H·W, C]`: a frozen convolution (a folded, inference-only layer) on an AVX-512 CPU reads
+/// its input where it lies (`DirectConvolutionWeight`), a 1×1 stride-1 convolution is a single
+/// GEMM on the input as it lies, and others go through an im2col whose rows are a pixel's
+/// taps, each tap a contiguous copy of the pixel's channels, in chunks of images so the buffer
+/// stays bounded when images are large; kernel taps that only ever read padding are pruned.
 public enum ConvolutionKernels {
-  /// Columns of the im2col matrix per GEMM (images are grouped until they reach it).
-  static let targetColumns = 2048
+  /// Rows (output pixels) of the im2col matrix per GEMM (images are grouped until they reach it).
+  static let targetRows = 2048
 
   static func imagesPerChunk(_ g: ConvolutionGeometry) -> Int {
     let spatial = g.outputHeight * g.outputWidth
-    return Swift.max(1, Swift.min(g.batch, (targetColumns + spatial - 1) / Swift.max(spatial, 1)))
+    return Swift.max(1, Swift.min(g.batch, (targetRows + spatial - 1) / Swift.max(spatial, 1)))
   }
 
   /// The output-column range `[start, end)` whose input column `o·stride − padding + offset` lies
@@ -146,11 +147,11 @@ public enum ConvolutionKernels {
   }
 
   /// `output = outputScale ⊙ conv(input, weight) + bias (+ residual)`, then `max(·, 0)` when
-  /// `fusedReLU`. Shapes: `input: [C, N, H, W]`, `weight: [C_out, C, kH, kW]` (PyTorch's),
-  /// `outputScale` and `bias: [C_out]`, `residual` and the result `[C_out, N, Ho, Wo]`. A scale (a
+  /// `fusedReLU`. Shapes: `input: [N, H, W, C]`, `weight: [C_out, C, kH, kW]` (PyTorch's),
+  /// `outputScale` and `bias: [C_out]`, `residual` and the result `[N, Ho, Wo, C_out]`. A scale (a
   /// folded batch norm's γ/σ), a bias and a residual (a bottleneck's shortcut) are applied as the
-  /// packed GEMM stores its output, so `relu(bn(conv(x)) + shortcut)` is one pass and a folded
-  /// layer shares the weight it was folded from; BLAS and Winograd get the weight scaled instead.
+  /// direct convolution stores its output, so `relu(bn(conv(x)) + shortcut)` is one pass; the
+  /// BLAS path gets the weight scaled instead and adds the rest in one pass after its GEMM.
   ///
   /// `frozen`, when it holds `weight` (see `FrozenWeight`), keeps what this convolution derives
   /// from its weight across calls; otherwise it is ignored.
@@ -176,110 +177,67 @@ public enum ConvolutionKernels {
         outputScale: outputScale, fusedReLU: fusedReLU, residual: residual,
         frozen: croppedFrozen)
     }
-    // A frozen weight on an AVX-512 CPU runs every 3×3 on our packed GEMM, not Winograd: in
-    // bf16 Winograd's transforms would add their rounding to bf16's, and in fp32 the packed GEMM
-    // measured as fast without it (ResNet-50 forward at 224×224: 20–27 against 21–25 img/s, and
-    // 30 MiB less memory, the transformed filters).
-    let packed = frozen?.packedMatrix(rows: g.outputChannels)
-    if packed == nil, let outputScale {
-      // No epilogue to scale in: the weight scaled per output channel (kept by a frozen weight),
-      // one pass over it against the convolution's N·Ho·Wo passes.
+    var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
+      count = g.outputCount
+    }
+    if let direct = frozen?.directWeight(for: g) {
+      input.withUnsafeBufferPointer { pInput in
+        output.withUnsafeMutableBufferPointer { pOutput in
+          withResidual(residual) { pResidual in
+            direct.convolve(
+              pInput.baseAddress!, geometry: g, into: pOutput.baseAddress!,
+              epilogue: ConvolutionEpilogue(
+                scale: outputScale, bias: bias, residual: pResidual, relu: fusedReLU))
+          }
+        }
+      }
+      return output
+    }
+    if let outputScale {
+      // BLAS has no epilogue to scale in: the weight scaled per output channel (kept by a frozen
+      // weight), one pass over it against the convolution's N·Ho·Wo passes.
       let make = { scaledRows(weight, by: outputScale) }
       let scaled = frozen?.scaled(by: outputScale, make)
       return forward(
         input: input, weight: scaled?.values ?? make(), bias: bias, geometry: g,
         fusedReLU: fusedReLU, residual: residual, frozen: scaled)
     }
-    if packed == nil, let residual {
-      // BLAS and Winograd have no epilogue: the sum and its ReLU are one pass after them.
-      var output = forward(
-        input: input, weight: weight, bias: bias, geometry: g, fusedReLU: false, frozen: frozen)
-      addReLU(&output, residual, relu: fusedReLU)
-      return output
-    }
-    if packed == nil, winogradApplies(g) {
-      return winogradForward(
-        input: input, weight: weight, bias: bias, geometry: g, fusedReLU: fusedReLU,
-        frozen: frozen)
-    }
-    // A frozen weight's GEMM packs every convolution but a stride-1 pointwise one (whose B is
-    // the input itself) straight from the input, the whole batch at once, instead of writing an
-    // im2col matrix: ResNet-50 forward 1,740–2,120 img/s at 32×32 against 1,130–1,250 through
-    // im2col for the same-size ones (A/B, interleaved); the strided ones (the 7×7 stem, 3×3 and
-    // 1×1 stride 2) gather, which saves the stem's 30 MB im2col matrix per 4 images at 224×224.
-    let implicit = !g.isPointwise && g.inputCount < Int(Int32.max)
-    if let packed, implicit {
-      var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
-        count = g.outputCount
-      }
-      input.withUnsafeBufferPointer { pInput in
-        output.withUnsafeMutableBufferPointer { pOutput in
-          withResidual(residual) { pResidual in
-            packed.multiplyConvolution(
-              pInput.baseAddress!, geometry: g, into: pOutput.baseAddress!,
-              epilogue: GEMMEpilogue(
-                scale: outputScale, bias: bias, residual: pResidual,
-                residualStride: g.outputCount / g.outputChannels, relu: fusedReLU))
-          }
-        }
-      }
-      return output
-    }
+    // BLAS: output[P, C_out] = col[P, K] · Wᵀ with K = (i, j, c), the weight's rows in the same
+    // tap-major order (PyTorch's for a 1×1; kept by a frozen weight otherwise).
+    let tapMajor = tapMajorWeight(weight, geometry: g, frozen: frozen)
     let spatial = g.outputHeight * g.outputWidth
-    let totalColumns = g.batch * spatial
-    let patch = g.inputChannels * g.kernelHeight * g.kernelWidth
+    let patch = g.patchSize
     let direct = g.isPointwise
     let chunk = direct ? g.batch : imagesPerChunk(g)
-    var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
-      count = g.outputCount
-    }
     input.withUnsafeBufferPointer { pInput in
-      weight.withUnsafeBufferPointer { pWeight in
+      tapMajor.withUnsafeBufferPointer { pWeight in
         ScratchPool.shared.withBuffer(direct ? 0 : patch * chunk * spatial) { col in
           output.withUnsafeMutableBufferPointer { pOutput in
             let (x, w, out) = (pInput.baseAddress!, pWeight.baseAddress!, pOutput.baseAddress!)
-            let plane = g.inputHeight * g.inputWidth
+            let imageFloats = g.inputHeight * g.inputWidth * g.inputChannels
             for first in stride(from: 0, to: g.batch, by: chunk) {
               let images = Swift.min(chunk, g.batch - first)
-              let columns = images * spatial
+              let rows = images * spatial
               let matrix: UnsafePointer<Float>
-              let ldb: Int
               if direct {
                 matrix = x
-                ldb = totalColumns
-              } else if g.strideHeight == 1 && g.strideWidth == 1
-                && g.outputHeight == g.inputHeight && g.outputWidth == g.inputWidth
-              {
-                im2colSameSize(input: x + first * plane, images: images, geometry: g, col: col)
-                matrix = UnsafePointer(col)
-                ldb = columns
               } else {
-                im2col(input: x + first * plane, images: images, geometry: g, col: col)
+                im2col(input: x + first * imageFloats, images: images, geometry: g, col: col)
                 matrix = UnsafePointer(col)
-                ldb = columns
               }
-              if let packed {
-                withResidual(residual) { pResidual in
-                  packed.multiply(
-                    matrix, ldb: ldb, columns: columns, into: out + first * spatial,
-                    ldc: totalColumns,
-                    epilogue: GEMMEpilogue(
-                      scale: outputScale, bias: bias,
-                      residual: pResidual.map { $0 + first * spatial },
-                      residualStride: totalColumns, relu: fusedReLU))
-                }
-              } else {
-                BLAS.sgemm(
-                  m: g.outputChannels, n: columns, k: patch,
-                  a: w, aCount: g.weightCount, transposeA: false,
-                  b: matrix, bCount: (patch - 1) * ldb + columns, transposeB: false,
-                  c: out + first * spatial, cCount: g.outputCount - first * spatial,
-                  ldb: ldb, ldc: totalColumns)
-              }
+              BLAS.sgemm(
+                m: rows, n: g.outputChannels, k: patch,
+                a: matrix, aCount: rows * patch, transposeA: false,
+                b: w, bCount: g.weightCount, transposeB: true,
+                c: out + first * spatial * g.outputChannels,
+                cCount: g.outputCount - first * spatial * g.outputChannels)
             }
-            if packed == nil, bias != nil || fusedReLU {
-              biasReLU(
-                out, rows: g.outputChannels, columns: totalColumns, bias: bias, relu: fusedReLU)
+            if bias != nil || fusedReLU || residual != nil {
+              withResidual(residual) { pResidual in
+                biasResidualReLU(
+                  out, rows: g.batch * spatial, channels: g.outputChannels, bias: bias,
+                  residual: pResidual, relu: fusedReLU)
+              }
             }
           }
         }
@@ -288,7 +246,50 @@ public enum ConvolutionKernels {
     return output
   }
 
-  /// `weight` (`[rows, …]`, or a gradient `[C_out, N, Ho, Wo]`) with each row multiplied by its
+  /// `weight` (`[C_out, C, kH, kW]`) with each output channel's row in tap-major order,
+  /// `[C_out, kH, kW, C]`, the order of an NHWC im2col row (the weight itself for a 1×1; a
+  /// frozen weight keeps its copy).
+  static func tapMajorWeight(
+    _ weight: [Float], geometry g: ConvolutionGeometry, frozen: FrozenWeight?
+  ) -> [Float] {
+    if g.kernelHeight * g.kernelWidth == 1 { return weight }
+    let make = { reordered(weight, geometry: g, toTapMajor: true) }
+    return frozen?.tapMajor(make) ?? make()
+  }
+
+  /// A weight (or its gradient) between PyTorch's `[C_out, C, kH, kW]` and tap-major
+  /// `[C_out, kH, kW, C]`.
+  static func reordered(_ weight: [Float], geometry g: ConvolutionGeometry, toTapMajor: Bool)
+    -> [Float]
+  {
+    let (channels, taps) = (g.inputChannels, g.kernelHeight * g.kernelWidth)
+    var result = [Float](repeating: 0, count: weight.count)
+    for output in 0..<g.outputChannels {
+      let base = output * channels * taps
+      for channel in 0..<channels {
+        for tap in 0..<taps {
+          let pytorch = base + channel * taps + tap
+          let tapMajor = base + tap * channels + channel
+          if toTapMajor {
+            result[tapMajor] = weight[pytorch]
+          } else {
+            result[pytorch] = weight[tapMajor]
+          }
+        }
+      }
+    }
+    return result
+  }
+
+  /// `x` (`[…, channels]`, an NHWC gradient) with each channel multiplied by its `scale`.
+  public static func scaledChannels(_ x: [Float], by scale: [Float]) -> [Float] {
+    var result = x
+    let channels = scale.count
+    for index in result.indices { result[index] *= scale[index % channels] }
+    return result
+  }
+
+  /// `weight` (`[rows, …]`) with each row multiplied by its
   /// `scale`.
   public static func scaledRows(_ weight: [Float], by scale: [Float]) -> [Float] {
     let perRow = weight.count / Swift.max(scale.count, 1)
@@ -305,11 +306,5 @@ public enum ConvolutionKernels {
   ) -> R {
     guard let residual else { return body(nil) }
     return residual.withUnsafeBufferPointer { body($0.baseAddress) }
-  }
-
-  /// `x = x + residual`, then `max(·, 0)` when `relu`, in place.
-  private static func addReLU(_ x: inout [Float], _ residual: [Float], relu: Bool) {
-    if relu { return ElementwiseKernels.addReLU(into: &x, residual) }
-    for index in x.indices { x[index] += residual[index] }
   }
 }

@@ -2,9 +2,9 @@ import Foundation
 
 /// A convolution weight that will not change (a folded, inference-only layer), together with the
 /// forms kernels derive from it, each computed on first use and kept: an inference engine runs
-/// the same convolution with the same weight many times, and deriving a form (the Winograd
-/// transform of a 256×256×3×3 weight is a million scattered writes; the bf16 packing of any
-/// weight one pass over it) costs more than some of the convolutions that use it.
+/// the same convolution with the same weight many times, and deriving a form (the direct
+/// convolution's packing of a 512×512×3×3 weight is 2.4 million scattered writes) costs more than
+/// some of the convolutions that use it.
 ///
 /// Keyed by the weight itself: it holds the weight's storage, and a kernel uses the derived forms
 /// only when the weight it is handed *is* that storage (`holds(_:)`). Because this object keeps
@@ -12,8 +12,9 @@ import Foundation
 /// (copy-on-write), so a stale form can never be used.
 ///
 /// `precision` is what the layer multiplies in: `.bf16` rounds the weight to bfloat16 once (see
-/// `Precision`); it is `.fp32` wherever the CPU lacks bf16 instructions. In fp32 on an AVX-512
-/// CPU the GEMM reads `values` where they lie: no form is derived, so freezing costs no memory.
+/// `Precision`); it is `.fp32` wherever the CPU lacks bf16 instructions. On an AVX-512 CPU the
+/// direct convolution reads its packed form (`DirectConvolutionWeight`: a copy of the weight in
+/// fp32, half its size in bf16); elsewhere BLAS reads the weight itself, or its tap-major copy.
 ///
 /// `@unchecked Sendable`: the derived forms are only read and written under `lock`.
 public final class FrozenWeight: @unchecked Sendable {
@@ -22,8 +23,8 @@ public final class FrozenWeight: @unchecked Sendable {
   /// The precision the layer's GEMMs run in (`Precision.effective` of the one asked for).
   public let precision: Precision
   private let lock = NSLock()
-  private var winogradFilters: [Float]?
-  private var packed: PackedMatrix?
+  private var tapMajorForm: [Float]?
+  private var direct: DirectConvolutionWeight?
   private var crops: [String: FrozenWeight] = [:]
   /// The scale buffer and the weight scaled by it.
   private var scaledForm: ([Float], FrozenWeight)?
@@ -50,15 +51,21 @@ public final class FrozenWeight: @unchecked Sendable {
     return made
   }
 
-  /// The Winograd filters, computed with `make` the first time.
-  func winograd(_ make: () -> [Float]) -> [Float] { cached(\.winogradFilters, make) }
+  /// The weight in tap-major order `[C_out, kH, kW, C]` (BLAS's im2col order), made with `make`
+  /// the first time.
+  func tapMajor(_ make: () -> [Float]) -> [Float] { cached(\.tapMajorForm, make) }
 
-  /// The weight as our packed GEMM's `A` (`[C_out, C·kH·kW]`) in `precision`, packed the first
-  /// time; nil where this CPU lacks AVX-512 (the convolution then uses BLAS).
-  func packedMatrix(rows: Int) -> PackedMatrix? {
-    guard rows > 0, PackedMatrix.isSupported(precision) else { return nil }
-    return cached(\.packed) {
-      PackedMatrix(values, rows: rows, depth: values.count / rows, precision: precision)
+  /// The weight packed for the direct convolution in `precision`, packed the first time; nil
+  /// where this CPU lacks AVX-512 (the convolution then uses BLAS). `geometry` gives the shape
+  /// (`values` is its `[C_out, C, kH, kW]` weight).
+  func directWeight(for geometry: ConvolutionGeometry) -> DirectConvolutionWeight? {
+    guard geometry.weightCount == values.count, DirectConvolutionWeight.isSupported(precision)
+    else { return nil }
+    return cached(\.direct) {
+      DirectConvolutionWeight(
+        values, outputChannels: geometry.outputChannels, inputChannels: geometry.inputChannels,
+        kernelHeight: geometry.kernelHeight, kernelWidth: geometry.kernelWidth,
+        precision: precision)
     }
   }
 
@@ -90,17 +97,17 @@ public final class FrozenWeight: @unchecked Sendable {
     return weight
   }
 
-  /// Whether the packed GEMM form has been derived (for tests).
-  var hasPackedMatrix: Bool {
+  /// Whether the direct convolution's packed form has been derived (for tests).
+  var hasDirectWeight: Bool {
     lock.lock()
     defer { lock.unlock() }
-    return packed != nil
+    return direct != nil
   }
 
-  /// Whether the Winograd form has been derived (for tests).
-  var hasWinogradFilters: Bool {
+  /// The bytes of the derived forms it holds beside `values` (for tests and the benchmarks).
+  var derivedBytes: Int {
     lock.lock()
     defer { lock.unlock() }
-    return winogradFilters != nil
+    return (direct?.bytes ?? 0) + (tapMajorForm?.count ?? 0) * 4
   }
 }

@@ -1,10 +1,13 @@
-/// The sizes of a 2-D window pooling over `planes` independent `[H, W]` planes (`N·C` of NCHW).
+/// The sizes of a 2-D window pooling over NHWC activations: `images` images of
+/// `inputHeight × inputWidth` pixels, each `channels` contiguous values.
 ///
 /// `outputHeight = (inputHeight + 2·paddingHeight − kernelHeight) / strideHeight + 1`
 /// (PyTorch's `ceil_mode=False`).
 public struct PoolingGeometry: Sendable, Equatable {
-  /// N·C.
-  public var planes: Int
+  /// N.
+  public var images: Int
+  /// C.
+  public var channels: Int
   /// H.
   public var inputHeight: Int
   /// W.
@@ -24,9 +27,11 @@ public struct PoolingGeometry: Sendable, Equatable {
 
   /// A square-window geometry.
   public init(
-    planes: Int, inputHeight: Int, inputWidth: Int, kernelSize: Int, stride: Int, padding: Int
+    images: Int, channels: Int, inputHeight: Int, inputWidth: Int, kernelSize: Int, stride: Int,
+    padding: Int
   ) {
-    self.planes = planes
+    self.images = images
+    self.channels = channels
     self.inputHeight = inputHeight
     self.inputWidth = inputWidth
     self.kernelHeight = kernelSize
@@ -45,67 +50,94 @@ public struct PoolingGeometry: Sendable, Equatable {
   public var outputWidth: Int { (inputWidth + 2 * paddingWidth - kernelWidth) / strideWidth + 1 }
   /// Positive sizes, padding at most half the kernel (PyTorch's rule), output at least 1×1.
   public var isValid: Bool {
-    planes >= 0 && kernelHeight > 0 && kernelWidth > 0 && strideHeight > 0 && strideWidth > 0
-      && paddingHeight >= 0 && paddingWidth >= 0 && 2 * paddingHeight <= kernelHeight
-      && 2 * paddingWidth <= kernelWidth && inputHeight + 2 * paddingHeight >= kernelHeight
+    images >= 0 && channels > 0 && kernelHeight > 0 && kernelWidth > 0 && strideHeight > 0
+      && strideWidth > 0 && paddingHeight >= 0 && paddingWidth >= 0
+      && 2 * paddingHeight <= kernelHeight && 2 * paddingWidth <= kernelWidth
+      && inputHeight + 2 * paddingHeight >= kernelHeight
       && inputWidth + 2 * paddingWidth >= kernelWidth
+  }
+  /// Elements of the input.
+  public var inputCount: Int { images * inputHeight * inputWidth * channels }
+  /// Elements of the output.
+  public var outputCount: Int { images * outputHeight * outputWidth * channels }
+
+  /// The input rows of output row `oh` that lie in the image.
+  func rows(_ oh: Int) -> Range<Int> {
+    let start = oh * strideHeight - paddingHeight
+    return Swift.max(start, 0)..<Swift.min(start + kernelHeight, inputHeight)
+  }
+
+  /// The input columns of output column `ow` that lie in the image.
+  func columns(_ ow: Int) -> Range<Int> {
+    let start = ow * strideWidth - paddingWidth
+    return Swift.max(start, 0)..<Swift.min(start + kernelWidth, inputWidth)
   }
 }
 
-/// Max, average and adaptive-average pooling over NCHW planes, forward and backward, each with
-/// a naive twin. Parallel over planes.
+/// Max, average and adaptive-average pooling over NHWC activations, forward and backward, each
+/// with a naive twin. A pixel's channels are contiguous, so every window step is a run of vector
+/// operations across channels; parallel over output rows.
 public enum PoolingKernels {
-  /// Max over each window (padding never wins); `indices` hold the flat `h·W + w` position of
-  /// the first maximum in its plane (as `return_indices=True`), and a NaN wins, as in PyTorch.
-  /// Shapes: `input: [planes, H, W]` → `[planes, Ho, Wo]` twice.
+  /// Max over each window (padding never wins); `indices` hold, per output element, the flat
+  /// `h·W + w` position in its image of the first maximum of that channel (as
+  /// `return_indices=True`), and a NaN wins, as in PyTorch.
+  /// Shapes: `input: [N, H, W, C]` → `[N, Ho, Wo, C]` twice.
   ///
   /// `withIndices: false` skips the argmax indices (inference: no backward will route through
   /// them), returning an empty array for them.
   public static func maxPool(
     _ input: [Float], geometry g: PoolingGeometry, withIndices: Bool = true
-  )
-    -> (values: [Float], indices: [Int32])
-  {
-    precondition(g.isValid && input.count == g.planes * g.inputHeight * g.inputWidth, "maxPool")
-    if !withIndices { return (maxPoolValues(input, geometry: g), []) }
-    let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
-    let (height, width) = (g.inputHeight, g.inputWidth)
-    let outputCount = g.planes * outHeight * outWidth
-    var values = [Float](repeating: 0, count: outputCount)
-    var indices = [Int32](repeating: 0, count: withIndices ? outputCount : 0)
+  ) -> (values: [Float], indices: [Int32]) {
+    precondition(g.isValid && input.count == g.inputCount, "maxPool")
+    let channels = g.channels
+    var values = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
+      count = g.outputCount
+    }
+    var indices = [Int32](repeating: 0, count: withIndices ? g.outputCount : 0)
     input.withUnsafeBufferPointer { pInput in
       values.withUnsafeMutableBufferPointer { pValues in
         indices.withUnsafeMutableBufferPointer { pIndices in
           guard let source = pInput.baseAddress, let valueOut = pValues.baseAddress else { return }
           let indexOut = withIndices ? pIndices.baseAddress : nil
-          parallelChunks(
-            g.planes, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(1, height * width))
-          ) { range in
-            for plane in range {
-              let x = source + plane * height * width
-              let base = plane * outHeight * outWidth
-              for oh in 0..<outHeight {
-                let rowStart = Swift.max(oh * g.strideHeight - g.paddingHeight, 0)
-                let rowEnd = Swift.min(
-                  oh * g.strideHeight - g.paddingHeight + g.kernelHeight, height)
-                for ow in 0..<outWidth {
-                  let columnStart = Swift.max(ow * g.strideWidth - g.paddingWidth, 0)
-                  let columnEnd = Swift.min(
-                    ow * g.strideWidth - g.paddingWidth + g.kernelWidth, width)
-                  var best = -Float.infinity
-                  var bestIndex = rowStart * width + columnStart
-                  search: for row in rowStart..<rowEnd {
-                    for column in columnStart..<columnEnd {
-                      let value = x[row * width + column]
-                      if value > best || value.isNaN {
-                        best = value
-                        bestIndex = row * width + column
-                        if value.isNaN { break search }
+          forEachOutputRow(g) { image, oh in
+            let rows = g.rows(oh)
+            for ow in 0..<g.outputWidth {
+              let columns = g.columns(ow)
+              let out = ((image * g.outputHeight + oh) * g.outputWidth + ow) * channels
+              let best = valueOut + out
+              best.update(repeating: -.infinity, count: channels)
+              // Every tap in order: a later value wins only when larger, a NaN always (and stays).
+              for row in rows {
+                for column in columns {
+                  let x = source + ((image * g.inputHeight + row) * g.inputWidth + column) * channels
+                  let position = Int32(row * g.inputWidth + column)
+                  if let indexOut {
+                    let first = row == rows.lowerBound && column == columns.lowerBound
+                    for channel in 0..<channels {
+                      let value = x[channel]
+                      if first || value > best[channel] || (value.isNaN && !best[channel].isNaN) {
+                        best[channel] = value
+                        indexOut[out + channel] = position
                       }
                     }
+                  } else {
+                    var channel = 0
+                    while channel + 16 <= channels {
+                      let sofar = UnsafeRawPointer(best + channel).loadUnaligned(
+                        as: SIMD16<Float>.self)
+                      let next = UnsafeRawPointer(x + channel).loadUnaligned(as: SIMD16<Float>.self)
+                      let larger = sofar.replacing(
+                        with: next, where: (next .> sofar) .| (next .!= next))
+                      UnsafeMutableRawPointer(best + channel).storeBytes(
+                        of: larger, as: SIMD16<Float>.self)
+                      channel += 16
+                    }
+                    while channel < channels {
+                      let value = x[channel]
+                      if value > best[channel] || value.isNaN { best[channel] = value }
+                      channel += 1
+                    }
                   }
-                  valueOut[base + oh * outWidth + ow] = best
-                  indexOut?[base + oh * outWidth + ow] = Int32(bestIndex)
                 }
               }
             }
@@ -116,30 +148,30 @@ public enum PoolingKernels {
     return (values, indices)
   }
 
-  /// Routes each output gradient to its window's argmax: `∂input[plane, indices[o]] += g[o]`.
+  /// Routes each output gradient to its window's argmax: `∂input[n, indices[o], c] += g[o]`.
   public static func maxPoolBackward(
     _ gradOutput: [Float], indices: [Int32], geometry g: PoolingGeometry
   ) -> [Float] {
-    let outputPlane = g.outputHeight * g.outputWidth
-    let inputPlane = g.inputHeight * g.inputWidth
     precondition(
-      gradOutput.count == g.planes * outputPlane && indices.count == gradOutput.count,
+      gradOutput.count == g.outputCount && indices.count == gradOutput.count,
       "maxPoolBackward: sizes")
-    var gradInput = [Float](repeating: 0, count: g.planes * inputPlane)
+    var gradInput = [Float](repeating: 0, count: g.inputCount)
+    let channels = g.channels
+    let outputImage = g.outputHeight * g.outputWidth * channels
     gradOutput.withUnsafeBufferPointer { pGrad in
       indices.withUnsafeBufferPointer { pIndices in
         gradInput.withUnsafeMutableBufferPointer { pInput in
           guard let grad = pGrad.baseAddress, let index = pIndices.baseAddress,
             let target = pInput.baseAddress
           else { return }
+          // Images own disjoint parts of the gradient.
           parallelChunks(
-            g.planes, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(1, outputPlane))
-          ) {
-            range in
-            for plane in range {
-              let planeTarget = target + plane * inputPlane
-              for o in (plane * outputPlane)..<((plane + 1) * outputPlane) {
-                planeTarget[Int(index[o])] += grad[o]
+            g.images, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(1, outputImage))
+          ) { range in
+            for image in range {
+              let imageTarget = target + image * g.inputHeight * g.inputWidth * channels
+              for o in (image * outputImage)..<((image + 1) * outputImage) {
+                imageTarget[Int(index[o]) * channels + o % channels] += grad[o]
               }
             }
           }
@@ -154,27 +186,24 @@ public enum PoolingKernels {
   public static func averagePool(
     _ input: [Float], geometry g: PoolingGeometry, countIncludingPadding: Bool = true
   ) -> [Float] {
-    precondition(g.isValid && input.count == g.planes * g.inputHeight * g.inputWidth, "avgPool")
-    let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
-    let (height, width) = (g.inputHeight, g.inputWidth)
-    var output = [Float](repeating: 0, count: g.planes * outHeight * outWidth)
+    precondition(g.isValid && input.count == g.inputCount, "avgPool")
+    let channels = g.channels
+    var output = [Float](repeating: 0, count: g.outputCount)
     input.withUnsafeBufferPointer { pInput in
       output.withUnsafeMutableBufferPointer { pOutput in
         guard let source = pInput.baseAddress, let target = pOutput.baseAddress else { return }
-        parallelChunks(
-          g.planes, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(1, height * width))
-        ) {
-          range in
-          for plane in range {
-            let x = source + plane * height * width
-            for oh in 0..<outHeight {
-              for ow in 0..<outWidth {
-                let w = averageWindow(oh, ow, g, countIncludingPadding)
-                var sum: Float = 0
-                for row in w.rows { for column in w.columns { sum += x[row * width + column] } }
-                target[(plane * outHeight + oh) * outWidth + ow] = sum / Float(w.divisor)
+        forEachOutputRow(g) { image, oh in
+          for ow in 0..<g.outputWidth {
+            let w = averageWindow(oh, ow, g, countIncludingPadding)
+            let out = target + ((image * g.outputHeight + oh) * g.outputWidth + ow) * channels
+            for row in w.rows {
+              for column in w.columns {
+                let x = source + ((image * g.inputHeight + row) * g.inputWidth + column) * channels
+                for channel in 0..<channels { out[channel] += x[channel] }
               }
             }
+            let divisor = Float(w.divisor)
+            for channel in 0..<channels { out[channel] /= divisor }
           }
         }
       }
@@ -186,24 +215,27 @@ public enum PoolingKernels {
   public static func averagePoolBackward(
     _ gradOutput: [Float], geometry g: PoolingGeometry, countIncludingPadding: Bool = true
   ) -> [Float] {
-    let (outHeight, outWidth) = (g.outputHeight, g.outputWidth)
-    let (height, width) = (g.inputHeight, g.inputWidth)
-    precondition(gradOutput.count == g.planes * outHeight * outWidth, "avgPoolBackward: sizes")
-    var gradInput = [Float](repeating: 0, count: g.planes * height * width)
+    precondition(gradOutput.count == g.outputCount, "avgPoolBackward: sizes")
+    let channels = g.channels
+    var gradInput = [Float](repeating: 0, count: g.inputCount)
     gradOutput.withUnsafeBufferPointer { pGrad in
       gradInput.withUnsafeMutableBufferPointer { pInput in
         guard let grad = pGrad.baseAddress, let target = pInput.baseAddress else { return }
-        parallelChunks(
-          g.planes, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(1, height * width))
-        ) {
-          range in
-          for plane in range {
-            let x = target + plane * height * width
-            for oh in 0..<outHeight {
-              for ow in 0..<outWidth {
+        // Windows of one image overlap; images own disjoint parts of the gradient.
+        parallelChunks(g.images, minimumPerThread: 1) { range in
+          for image in range {
+            for oh in 0..<g.outputHeight {
+              for ow in 0..<g.outputWidth {
                 let w = averageWindow(oh, ow, g, countIncludingPadding)
-                let share = grad[(plane * outHeight + oh) * outWidth + ow] / Float(w.divisor)
-                for row in w.rows { for column in w.columns { x[row * width + column] += share } }
+                let g0 = grad + ((image * g.outputHeight + oh) * g.outputWidth + ow) * channels
+                let divisor = Float(w.divisor)
+                for row in w.rows {
+                  for column in w.columns {
+                    let x =
+                      target + ((image * g.inputHeight + row) * g.inputWidth + column) * channels
+                    for channel in 0..<channels { x[channel] += g0[channel] / divisor }
+                  }
+                }
               }
             }
           }
@@ -211,6 +243,16 @@ public enum PoolingKernels {
       }
     }
     return gradInput
+  }
+
+  /// `body(image, oh)` for every output row, parallel over them.
+  private static func forEachOutputRow(_ g: PoolingGeometry, _ body: (Int, Int) -> Void) {
+    let work = g.outputWidth * g.kernelHeight * g.kernelWidth * g.channels
+    parallelChunks(
+      g.images * g.outputHeight, minimumPerThread: Swift.max(1, (1 << 15) / Swift.max(1, work))
+    ) { range in
+      for index in range { body(index / g.outputHeight, index % g.outputHeight) }
+    }
   }
 
   /// PyTorch's avg_pool2d window: clipped to the padded input for the divisor, to the input for
@@ -236,33 +278,37 @@ public enum PoolingKernels {
   }
 
   /// Adaptive average pooling: output cell `(i, j)` is the mean of rows
-  /// `adaptiveWindow(i, H, Ho)` and columns `adaptiveWindow(j, W, Wo)`.
-  /// Shapes: `input: [planes, H, W]` → `[planes, Ho, Wo]`.
+  /// `adaptiveWindow(i, H, Ho)` and columns `adaptiveWindow(j, W, Wo)`, channel by channel.
+  /// Shapes: `input: [N, H, W, C]` → `[N, Ho, Wo, C]`.
   public static func adaptiveAveragePool(
-    _ input: [Float], planes: Int, inputHeight: Int, inputWidth: Int, outputHeight: Int,
-    outputWidth: Int
+    _ input: [Float], images: Int, channels: Int, inputHeight: Int, inputWidth: Int,
+    outputHeight: Int, outputWidth: Int
   ) -> [Float] {
     precondition(
-      input.count == planes * inputHeight * inputWidth && outputHeight > 0 && outputWidth > 0,
-      "adaptiveAveragePool: sizes")
-    var output = [Float](repeating: 0, count: planes * outputHeight * outputWidth)
+      input.count == images * inputHeight * inputWidth * channels && outputHeight > 0
+        && outputWidth > 0, "adaptiveAveragePool: sizes")
+    var output = [Float](repeating: 0, count: images * outputHeight * outputWidth * channels)
     input.withUnsafeBufferPointer { pInput in
       output.withUnsafeMutableBufferPointer { pOutput in
         guard let source = pInput.baseAddress, let target = pOutput.baseAddress else { return }
         parallelChunks(
-          planes, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(1, inputHeight * inputWidth))
+          images * outputHeight,
+          minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(1, inputWidth * channels))
         ) { range in
-          for plane in range {
-            let x = source + plane * inputHeight * inputWidth
-            for oh in 0..<outputHeight {
-              let rows = adaptiveWindow(oh, input: inputHeight, output: outputHeight)
-              for ow in 0..<outputWidth {
-                let columns = adaptiveWindow(ow, input: inputWidth, output: outputWidth)
-                var sum: Float = 0
-                for row in rows { for column in columns { sum += x[row * inputWidth + column] } }
-                target[(plane * outputHeight + oh) * outputWidth + ow] =
-                  sum / Float(rows.count * columns.count)
+          for index in range {
+            let (image, oh) = (index / outputHeight, index % outputHeight)
+            let rows = adaptiveWindow(oh, input: inputHeight, output: outputHeight)
+            for ow in 0..<outputWidth {
+              let columns = adaptiveWindow(ow, input: inputWidth, output: outputWidth)
+              let out = target + ((image * outputHeight + oh) * outputWidth + ow) * channels
+              for row in rows {
+                for column in columns {
+                  let x = source + ((image * inputHeight + row) * inputWidth + column) * channels
+                  for channel in 0..<channels { out[channel] += x[channel] }
+                }
               }
+              let count = Float(rows.count * columns.count)
+              for channel in 0..<channels { out[channel] /= count }
             }
           }
         }
@@ -273,27 +319,29 @@ public enum PoolingKernels {
 
   /// The adjoint of `adaptiveAveragePool`: each output gradient spread evenly over its window.
   public static func adaptiveAveragePoolBackward(
-    _ gradOutput: [Float], planes: Int, inputHeight: Int, inputWidth: Int, outputHeight: Int,
-    outputWidth: Int
+    _ gradOutput: [Float], images: Int, channels: Int, inputHeight: Int, inputWidth: Int,
+    outputHeight: Int, outputWidth: Int
   ) -> [Float] {
-    precondition(gradOutput.count == planes * outputHeight * outputWidth, "adaptive backward")
-    var gradInput = [Float](repeating: 0, count: planes * inputHeight * inputWidth)
+    precondition(
+      gradOutput.count == images * outputHeight * outputWidth * channels, "adaptive backward")
+    var gradInput = [Float](repeating: 0, count: images * inputHeight * inputWidth * channels)
     gradOutput.withUnsafeBufferPointer { pGrad in
       gradInput.withUnsafeMutableBufferPointer { pInput in
         guard let grad = pGrad.baseAddress, let target = pInput.baseAddress else { return }
-        parallelChunks(
-          planes, minimumPerThread: Swift.max(1, (1 << 14) / Swift.max(1, inputHeight * inputWidth))
-        ) { range in
-          for plane in range {
-            let x = target + plane * inputHeight * inputWidth
+        parallelChunks(images, minimumPerThread: 1) { range in
+          for image in range {
             for oh in 0..<outputHeight {
               let rows = adaptiveWindow(oh, input: inputHeight, output: outputHeight)
               for ow in 0..<outputWidth {
                 let columns = adaptiveWindow(ow, input: inputWidth, output: outputWidth)
-                let share =
-                  grad[(plane * outputHeight + oh) * outputWidth + ow]
-                  / Float(rows.count * columns.count)
-                for row in rows { for column in columns { x[row * inputWidth + column] += share } }
+                let g0 = grad + ((image * outputHeight + oh) * outputWidth + ow) * channels
+                let count = Float(rows.count * columns.count)
+                for row in rows {
+                  for column in columns {
+                    let x = target + ((image * inputHeight + row) * inputWidth + column) * channels
+                    for channel in 0..<channels { x[channel] += g0[channel] / count }
+                  }
+                }
               }
             }
           }
@@ -305,66 +353,76 @@ public enum PoolingKernels {
 
   // MARK: - Naive twins
 
-  /// Max pooling by explicit padding with −∞ and a scan of every window tap in order.
+  /// Max pooling by explicit padding with −∞ and a scan of every window tap in order, one
+  /// element at a time.
   public static func naiveMaxPool(_ input: [Float], geometry g: PoolingGeometry) -> (
     values: [Float], indices: [Int32]
   ) {
     var values: [Float] = []
     var indices: [Int32] = []
-    for plane in 0..<g.planes {
+    for image in 0..<g.images {
       for oh in 0..<g.outputHeight {
         for ow in 0..<g.outputWidth {
-          var best = -Float.infinity
-          var bestIndex = -1
-          for i in 0..<g.kernelHeight {
-            for j in 0..<g.kernelWidth {
-              let row = oh * g.strideHeight - g.paddingHeight + i
-              let column = ow * g.strideWidth - g.paddingWidth + j
-              let inside = row >= 0 && row < g.inputHeight && column >= 0 && column < g.inputWidth
-              let value =
-                inside
-                ? input[(plane * g.inputHeight + row) * g.inputWidth + column] : -Float.infinity
-              if best.isNaN { continue }
-              if inside && (bestIndex < 0 || value > best || value.isNaN) {
-                best = value
-                bestIndex = row * g.inputWidth + column
+          for channel in 0..<g.channels {
+            var best = -Float.infinity
+            var bestIndex = -1
+            for i in 0..<g.kernelHeight {
+              for j in 0..<g.kernelWidth {
+                let row = oh * g.strideHeight - g.paddingHeight + i
+                let column = ow * g.strideWidth - g.paddingWidth + j
+                let inside =
+                  row >= 0 && row < g.inputHeight && column >= 0 && column < g.inputWidth
+                let value =
+                  inside
+                  ? input[((image * g.inputHeight + row) * g.inputWidth + column) * g.channels
+                    + channel] : -Float.infinity
+                if best.isNaN { continue }
+                if inside && (bestIndex < 0 || value > best || value.isNaN) {
+                  best = value
+                  bestIndex = row * g.inputWidth + column
+                }
               }
             }
+            values.append(best)
+            indices.append(Int32(bestIndex))
           }
-          values.append(best)
-          indices.append(Int32(bestIndex))
         }
       }
     }
     return (values, indices)
   }
 
-  /// Average pooling by explicit zero padding, in Double.
+  /// Average pooling by explicit zero padding, in Double, one element at a time.
   public static func naiveAveragePool(
     _ input: [Float], geometry g: PoolingGeometry, countIncludingPadding: Bool = true
   ) -> [Float] {
     var output: [Float] = []
-    for plane in 0..<g.planes {
+    for image in 0..<g.images {
       for oh in 0..<g.outputHeight {
         for ow in 0..<g.outputWidth {
-          var sum = 0.0
-          var real = 0
-          var padded = 0
-          for i in 0..<g.kernelHeight {
-            for j in 0..<g.kernelWidth {
-              let row = oh * g.strideHeight - g.paddingHeight + i
-              let column = ow * g.strideWidth - g.paddingWidth + j
-              if row < g.inputHeight + g.paddingHeight && column < g.inputWidth + g.paddingWidth {
-                padded += 1
+          for channel in 0..<g.channels {
+            var sum = 0.0
+            var real = 0
+            var padded = 0
+            for i in 0..<g.kernelHeight {
+              for j in 0..<g.kernelWidth {
+                let row = oh * g.strideHeight - g.paddingHeight + i
+                let column = ow * g.strideWidth - g.paddingWidth + j
+                if row < g.inputHeight + g.paddingHeight && column < g.inputWidth + g.paddingWidth
+                {
+                  padded += 1
+                }
+                guard row >= 0, row < g.inputHeight, column >= 0, column < g.inputWidth else {
+                  continue
+                }
+                real += 1
+                sum += Double(
+                  input[((image * g.inputHeight + row) * g.inputWidth + column) * g.channels
+                    + channel])
               }
-              guard row >= 0, row < g.inputHeight, column >= 0, column < g.inputWidth else {
-                continue
-              }
-              real += 1
-              sum += Double(input[(plane * g.inputHeight + row) * g.inputWidth + column])
             }
+            output.append(Float(sum / Double(countIncludingPadding ? padded : real)))
           }
-          output.append(Float(sum / Double(countIncludingPadding ? padded : real)))
         }
       }
     }

@@ -1,6 +1,6 @@
 import TensorCore
 
-/// Batch normalisation over the channels of channel-major activations, equivalent to
+/// Batch normalisation over the channels of NHWC activations (the last axis), equivalent to
 /// `nn.BatchNorm2d(featureCount, eps=1e-5, momentum=0.1)`:
 /// `y = γ·(x − μ)/√(σ² + ε) + β`.
 ///
@@ -10,7 +10,7 @@ import TensorCore
 /// `numBatchesTracked` counts the updates. Evaluation mode normalises with the running
 /// statistics (a per-channel affine map).
 ///
-/// Shapes: `x: [featureCount, N, H, W]` → same (the layout of the spatial layers; see `Conv2d`). Initialisation: `γ = 1`, `β = 0`,
+/// Shapes: `x: [N, H, W, featureCount]` → same (the layout of the spatial layers; see `Conv2d`). Initialisation: `γ = 1`, `β = 0`,
 /// running mean 0, running variance 1. State-dict keys: `weight`, `bias` (parameters),
 /// `running_mean`, `running_var`, `num_batches_tracked` (buffers).
 public final class BatchNorm2d: Layer {
@@ -56,14 +56,14 @@ public final class BatchNorm2d: Layer {
     ]
   }
 
-  /// Normalises `x: [C, N, H, W]`; in training mode also updates the running statistics.
+  /// Normalises `x: [N, H, W, C]`; in training mode also updates the running statistics.
   public func callAsFunction(_ input: Tensor) -> Tensor { callAsFunction(input, fusedReLU: false) }
 
   /// The same, then `max(·, 0)` when `fusedReLU`: a residual body's BN → ReLU in one pass.
   public func callAsFunction(_ input: Tensor, fusedReLU: Bool) -> Tensor {
     precondition(
-      input.rank >= 2 && input.shape[0] == featureCount,
-      "BatchNorm2d: expected [\(featureCount), N, H, W], got \(input.shape)")
+      input.rank >= 2 && input.shape[input.rank - 1] == featureCount,
+      "BatchNorm2d: expected [N, H, W, \(featureCount)], got \(input.shape)")
     guard isTraining else {
       return input.batchNormalized(
         mean: runningMean.value, variance: runningVariance.value, weight: weight.tensor,

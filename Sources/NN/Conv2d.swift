@@ -4,8 +4,8 @@ import TensorCore
 /// A 2-D convolution layer, equivalent to `nn.Conv2d(in, out, kernel_size, stride, padding,
 /// dilation, bias=…)` (one group): `y = conv(x, W) + b`, optionally followed by a fused ReLU.
 ///
-/// Activations are channel-major, the one layout of the spatial layers (see
-/// `Tensor.convolved2d`): `x: [inputChannels, N, H, W]` → `y: [outputChannels, N, Ho, Wo]`,
+/// Activations are NHWC, the one layout of the spatial layers (see `Tensor.convolved2d`):
+/// `x: [N, H, W, inputChannels]` → `y: [N, Ho, Wo, outputChannels]`,
 /// `Ho = (H + 2·padding − dilation·(k − 1) − 1)/stride + 1`; a model converts from and to
 /// PyTorch's NCHW once, at its boundary. `weight: [outputChannels, inputChannels, kH, kW]`
 /// (PyTorch's layout, so torchvision checkpoints load unchanged), `bias: [outputChannels]`.
@@ -110,7 +110,7 @@ public final class Conv2d: Layer {
   /// A folded layer's output scale.
   public var ownBuffers: [(String, Buffer)] { outputScale.map { [("output_scale", $0)] } ?? [] }
 
-  /// `conv(x, W) + b` (then ReLU when `fusedReLU`) for `x: [C, N, H, W]` → `[C_out, N, Ho, Wo]`.
+  /// `conv(x, W) + b` (then ReLU when `fusedReLU`) for `x: [N, H, W, C]` → `[N, Ho, Wo, C_out]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     input.convolved2d(
       weight: weight.tensor, bias: bias?.tensor, outputScale: outputScale?.value, stride: stride,

@@ -2,8 +2,8 @@ import TensorCore
 
 /// Max pooling over square windows, equivalent to `nn.MaxPool2d(kernel_size, stride, padding)`
 /// (`dilation=1`, `ceil_mode=False`); `stride` defaults to the kernel size, as in PyTorch.
-/// Padding acts as −∞. `[C, N, H, W] → [C, N, (H + 2p − k)/s + 1, …]` (pooling works per plane,
-/// so any two leading axes do). ResNet's stem uses (3, 2, 1).
+/// Padding acts as −∞. `[N, H, W, C] → [N, (H + 2p − k)/s + 1, …, C]` (NHWC, the layout of the
+/// spatial layers). ResNet's stem uses (3, 2, 1).
 public final class MaxPool2d: Layer {
   /// Window side.
   public let kernelSize: Int
@@ -21,7 +21,7 @@ public final class MaxPool2d: Layer {
     self.padding = padding
   }
 
-  /// Pools every plane of `x: [C, N, H, W]`.
+  /// Pools every channel of `x: [N, H, W, C]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     input.maxPooled2d(kernelSize: kernelSize, stride: stride, padding: padding)
   }
@@ -51,7 +51,7 @@ public final class AvgPool2d: Layer {
     self.countIncludingPadding = countIncludingPadding
   }
 
-  /// Pools every plane of `x: [C, N, H, W]`.
+  /// Pools every channel of `x: [N, H, W, C]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     input.averagePooled2d(
       kernelSize: kernelSize, stride: stride, padding: padding,
@@ -81,7 +81,7 @@ public final class AdaptiveAvgPool2d: Layer {
     self.init(outputHeight: outputSize, outputWidth: outputSize)
   }
 
-  /// Pools `x: [C, N, H, W]` to `[C, N, Ho, Wo]`.
+  /// Pools `x: [N, H, W, C]` to `[N, Ho, Wo, C]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     input.adaptiveAveragePooled2d(outputHeight: outputHeight, outputWidth: outputWidth)
   }

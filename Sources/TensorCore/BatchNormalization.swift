@@ -1,15 +1,14 @@
 import Foundation
 import Kernels
 
-// Batch normalisation over the channel axis of channel-major activations, forward and backward
-// side by side.
+// Batch normalisation over the channel axis of NHWC activations (the last axis), forward and
+// backward side by side.
 
 extension Tensor {
-  /// `[C, N, H, W]` (any trailing axes): per channel the batch is one contiguous run, which the
-  /// kernels see as one image of `C` channels.
-  private var channelLayout: (batch: Int, channels: Int, spatial: Int) {
-    precondition(rank >= 2, "batchNorm: input must be [C, N, …], got \(shape)")
-    return (1, shape[0], shape.dropFirst().reduce(1, *))
+  /// `[N, H, W, C]` (any leading axes): `rows` values of `C` channels each.
+  private var channelLayout: (rows: Int, channels: Int) {
+    precondition(rank >= 2, "batchNorm: input must be [N, …, C], got \(shape)")
+    return (shape.dropLast().reduce(1, *), shape[rank - 1])
   }
 
   private static func checkChannels(_ name: String, _ tensor: Tensor, _ channels: Int) {
@@ -23,19 +22,18 @@ extension Tensor {
   /// one pass). Returns the batch statistics too (off the tape) so a layer can update its
   /// running estimates.
   ///
-  /// Shapes: `self: [C, N, H, W]` (channel-major; any trailing axes), `weight`, `bias: [C]`.
+  /// Shapes: `self: [N, H, W, C]` (NHWC; any leading axes), `weight`, `bias: [C]`.
   ///
   /// Backward (μ and σ depend on x): with `x̂ = (x − μ)/σ` and `M = N·H·W`,
   /// `∂x = γ/σ·(g − mean(g) − x̂·mean(g·x̂))`, `∂γ = Σ g·x̂`, `∂β = Σ g`.
   public func batchNormalized(
     weight: Tensor, bias: Tensor, epsilon: Float = 1e-5, fusedReLU: Bool = false
   ) -> (output: Tensor, mean: Tensor, variance: Tensor) {
-    let (batch, channels, spatial) = channelLayout
-    precondition(batch * spatial > 0, "batchNorm: no elements per channel in \(shape)")
+    let (rows, channels) = channelLayout
+    precondition(rows > 0, "batchNorm: no elements per channel in \(shape)")
     Tensor.checkChannels("weight", weight, channels)
     Tensor.checkChannels("bias", bias, channels)
-    let (mean, variance) = BatchNormKernels.statistics(
-      scalars, batch: batch, channels: channels, spatial: spatial)
+    let (mean, variance) = BatchNormKernels.statistics(scalars, rows: rows, channels: channels)
     let output = normalize(
       mean: mean, variance: variance, weight: weight, bias: bias, epsilon: epsilon,
       training: true, fusedReLU: fusedReLU)
@@ -66,7 +64,7 @@ extension Tensor {
     mean: [Float], variance: [Float], weight: Tensor, bias: Tensor, epsilon: Float,
     training: Bool, fusedReLU: Bool
   ) -> Tensor {
-    let (batch, channels, spatial) = channelLayout
+    let (rows, channels) = channelLayout
     let invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
     let gamma = weight.scalars
     let beta = bias.scalars
@@ -77,8 +75,7 @@ extension Tensor {
       shift[channel] = beta[channel] - mean[channel] * scale[channel]
     }
     let values = BatchNormKernels.scaleShift(
-      scalars, scale: scale, shift: shift, batch: batch, channels: channels, spatial: spatial,
-      relu: fusedReLU)
+      scalars, scale: scale, shift: shift, rows: rows, channels: channels, relu: fusedReLU)
     let x = detached
     return Tensor.record(
       training ? "batchNorm(train)" : "batchNorm(eval)", shape: shape, scalars: values,
@@ -88,7 +85,7 @@ extension Tensor {
         fusedReLU ? ElementwiseKernels.positiveMasked(g.scalars, by: values) : g.scalars
       let gradients = BatchNormKernels.backward(
         gradOutput: upstream, input: x.scalars, mean: mean, invStd: invStd, weight: gamma,
-        batch: batch, channels: channels, spatial: spatial, training: training)
+        rows: rows, channels: channels, training: training)
       return [
         Tensor(shape: x.shape, scalars: gradients.input),
         Tensor(shape: [channels], scalars: gradients.weight),

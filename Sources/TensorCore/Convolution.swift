@@ -3,14 +3,14 @@ import Kernels
 // 2-D convolution, forward and backward side by side.
 
 extension Tensor {
-  /// 2-D cross-correlation of channel-major `self` with `weight`, as `torch.nn.functional.conv2d`
-  /// on the NCHW view: `y[o, n, i, j] = b[o] + Σ_{c, u, v} x[c, n, i·s − p + u·d, j·s − p + v·d] ·
+  /// 2-D cross-correlation of NHWC `self` with `weight`, as `torch.nn.functional.conv2d` on the
+  /// NCHW view: `y[n, i, j, o] = b[o] + Σ_{c, u, v} x[n, i·s − p + u·d, j·s − p + v·d, c] ·
   /// w[o, c, u, v]`; then `max(y, 0)` when `fusedReLU` (the ReLU of a conv → ReLU pair, applied in
   /// the kernel's epilogue instead of a separate pass).
   ///
-  /// Shapes: `self: [C, N, H, W]` (channel-major, the one layout of spatial ops: an NCHW batch
-  /// `permuted([1, 0, 2, 3])`), `weight: [C_out, C, kH, kW]` (PyTorch's), `bias: [C_out]` →
-  /// `[C_out, N, Ho, Wo]`, `Ho = (H + 2p − d·(kH − 1) − 1)/s + 1`. Stride, padding and dilation
+  /// Shapes: `self: [N, H, W, C]` (NHWC, the one layout of spatial ops: an NCHW batch
+  /// `permuted([0, 2, 3, 1])`), `weight: [C_out, C, kH, kW]` (PyTorch's), `bias: [C_out]` →
+  /// `[N, Ho, Wo, C_out]`, `Ho = (H + 2p − d·(kH − 1) − 1)/s + 1`. Stride, padding and dilation
   /// apply to both axes; the kernel may be rectangular.
   ///
   /// `outputScale: [C_out]` multiplies each output channel before the bias (a batch norm folded
@@ -18,7 +18,7 @@ extension Tensor {
   /// differentiated). `frozen` (an inference layer's `FrozenWeight` holding this very weight)
   /// keeps what the kernels derive from the weight across calls.
   ///
-  /// Backward, on the whole batch at once: `∂W = G·colᵀ`, `∂x = col2im(Wᵀ·G)`, `∂b = Σ G`, with
+  /// Backward, on the whole batch at once: `∂W = Gᵀ·col`, `∂x = col2im(G·W)`, `∂b = Σ G`, with
   /// `G` masked by `y > 0` when `fusedReLU`. Only the gradients of inputs on the tape are computed
   /// (an image batch entering the first layer never gets one).
   public func convolved2d(
@@ -32,14 +32,14 @@ extension Tensor {
     let values = ConvolutionKernels.forward(
       input: scalars, weight: weight.scalars, bias: bias?.scalars, geometry: geometry,
       outputScale: scale, fusedReLU: fusedReLU, frozen: frozen)
-    let outputShape = [weight.shape[0], shape[1], geometry.outputHeight, geometry.outputWidth]
+    let outputShape = [shape[0], geometry.outputHeight, geometry.outputWidth, weight.shape[0]]
     return Tensor.recordConvolution(
       output: values, shape: outputShape, input: self, weight: weight, bias: bias,
       fusedReLU: fusedReLU
     ) { upstream, x, w, needs in
       // Through the scale first: ∂(s ⊙ y)/∂y = s, per output channel; the bias's gradient is
       // the upstream one, unscaled.
-      let scaled = scale.map { ConvolutionKernels.scaledRows(upstream, by: $0) } ?? upstream
+      let scaled = scale.map { ConvolutionKernels.scaledChannels(upstream, by: $0) } ?? upstream
       var gradients = ConvolutionKernels.backward(
         gradOutput: scaled, input: x, weight: w, geometry: geometry, needsInput: needs.input,
         needsWeight: needs.weight, needsBias: needs.bias && scale == nil)
@@ -68,7 +68,7 @@ extension Tensor {
     let geometry = convolutionGeometry(
       weight: weight, bias: bias, outputScale: outputScale, stride: stride, padding: padding,
       dilation: dilation)
-    let outputShape = [weight.shape[0], shape[1], geometry.outputHeight, geometry.outputWidth]
+    let outputShape = [shape[0], geometry.outputHeight, geometry.outputWidth, weight.shape[0]]
     precondition(
       residual.shape == outputShape,
       "convolved2dAddingReLU: residual \(residual.shape), output \(outputShape)")
@@ -85,10 +85,10 @@ extension Tensor {
     weight: Tensor, bias: Tensor?, outputScale: Tensor?, stride: Int, padding: Int,
     dilation: Int
   ) -> ConvolutionGeometry {
-    precondition(rank == 4, "conv2d: input must be [C, N, H, W], got \(shape)")
+    precondition(rank == 4, "conv2d: input must be [N, H, W, C], got \(shape)")
     precondition(
-      weight.rank == 4 && weight.shape[1] == shape[0],
-      "conv2d: input has \(shape[0]) channels, weight is \(weight.shape)")
+      weight.rank == 4 && weight.shape[1] == shape[3],
+      "conv2d: input has \(shape[3]) channels, weight is \(weight.shape)")
     precondition(
       bias.map { $0.shape == [weight.shape[0]] } ?? true,
       "conv2d: bias must be [\(weight.shape[0])], got \(bias?.shape ?? [])")
@@ -96,7 +96,7 @@ extension Tensor {
       outputScale.map { $0.shape == [weight.shape[0]] } ?? true,
       "conv2d: outputScale must be [\(weight.shape[0])], got \(outputScale?.shape ?? [])")
     let geometry = ConvolutionGeometry(
-      batch: shape[1], inputChannels: shape[0], inputHeight: shape[2], inputWidth: shape[3],
+      batch: shape[0], inputChannels: shape[3], inputHeight: shape[1], inputWidth: shape[2],
       outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
       stride: stride, padding: padding, dilation: dilation)
     precondition(

@@ -1,16 +1,15 @@
 import Kernels
 
-// 2-D pooling of every plane of a rank-4 tensor, forward and backward side by side. Pooling
-// works plane by plane, so it serves channel-major `[C, N, H, W]` activations (the layout of the
-// spatial ops) and NCHW alike: the first two axes are only a count of planes.
+// 2-D pooling of NHWC activations (`[N, H, W, C]`, the layout of the spatial ops), forward and
+// backward side by side.
 
 extension Tensor {
   private func poolingGeometry(kernelSize: Int, stride: Int, padding: Int, _ name: String)
     -> PoolingGeometry
   {
-    precondition(rank == 4, "\(name): input must be [C, N, H, W], got \(shape)")
+    precondition(rank == 4, "\(name): input must be [N, H, W, C], got \(shape)")
     let geometry = PoolingGeometry(
-      planes: shape[0] * shape[1], inputHeight: shape[2], inputWidth: shape[3],
+      images: shape[0], channels: shape[3], inputHeight: shape[1], inputWidth: shape[2],
       kernelSize: kernelSize, stride: stride, padding: padding)
     precondition(
       geometry.isValid,
@@ -20,7 +19,7 @@ extension Tensor {
   }
 
   /// Max over `kernelSize × kernelSize` windows, as `nn.MaxPool2d(kernelSize, stride, padding)`:
-  /// padding acts as −∞, `Ho = (H + 2p − k)/s + 1`. `[C, N, H, W] → [C, N, Ho, Wo]`.
+  /// padding acts as −∞, `Ho = (H + 2p − k)/s + 1`. `[N, H, W, C] → [N, Ho, Wo, C]`.
   ///
   /// Backward: each output gradient goes to its window's first maximum (PyTorch's tie rule).
   public func maxPooled2d(kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
@@ -30,7 +29,7 @@ extension Tensor {
       scalars, geometry: geometry, withIndices: Autograd.isRecording && node != nil)
     let inputShape = shape
     return Tensor.record(
-      "maxPool2d", shape: [shape[0], shape[1], geometry.outputHeight, geometry.outputWidth],
+      "maxPool2d", shape: [shape[0], geometry.outputHeight, geometry.outputWidth, shape[3]],
       scalars: values, inputs: [self]
     ) { g in
       [
@@ -54,7 +53,7 @@ extension Tensor {
       scalars, geometry: geometry, countIncludingPadding: countIncludingPadding)
     let inputShape = shape
     return Tensor.record(
-      "avgPool2d", shape: [shape[0], shape[1], geometry.outputHeight, geometry.outputWidth],
+      "avgPool2d", shape: [shape[0], geometry.outputHeight, geometry.outputWidth, shape[3]],
       scalars: values, inputs: [self]
     ) { g in
       [
@@ -68,28 +67,28 @@ extension Tensor {
 
   /// Adaptive average pooling to `outputHeight × outputWidth`, as `nn.AdaptiveAvgPool2d`:
   /// cell `(i, j)` averages rows `floor(i·H/Ho) ..< ceil((i+1)·H/Ho)` and the same rule for
-  /// columns. `[C, N, H, W] → [C, N, Ho, Wo]`; `(1, 1)` is a global average.
+  /// columns. `[N, H, W, C] → [N, Ho, Wo, C]`; `(1, 1)` is a global average.
   ///
   /// Backward: each output gradient spread evenly over its window.
   public func adaptiveAveragePooled2d(outputHeight: Int, outputWidth: Int) -> Tensor {
-    precondition(rank == 4, "adaptiveAvgPool2d: input must be [C, N, H, W], got \(shape)")
+    precondition(rank == 4, "adaptiveAvgPool2d: input must be [N, H, W, C], got \(shape)")
     precondition(
-      outputHeight > 0 && outputWidth > 0 && shape[2] > 0 && shape[3] > 0,
+      outputHeight > 0 && outputWidth > 0 && shape[1] > 0 && shape[2] > 0,
       "adaptiveAvgPool2d: output \(outputHeight)×\(outputWidth) from input \(shape)")
-    let (planes, height, width) = (shape[0] * shape[1], shape[2], shape[3])
+    let (images, height, width, channels) = (shape[0], shape[1], shape[2], shape[3])
     let values = PoolingKernels.adaptiveAveragePool(
-      scalars, planes: planes, inputHeight: height, inputWidth: width,
+      scalars, images: images, channels: channels, inputHeight: height, inputWidth: width,
       outputHeight: outputHeight, outputWidth: outputWidth)
     let inputShape = shape
     return Tensor.record(
-      "adaptiveAvgPool2d", shape: [shape[0], shape[1], outputHeight, outputWidth],
+      "adaptiveAvgPool2d", shape: [shape[0], outputHeight, outputWidth, shape[3]],
       scalars: values, inputs: [self]
     ) { g in
       [
         Tensor(
           shape: inputShape,
           scalars: PoolingKernels.adaptiveAveragePoolBackward(
-            g.scalars, planes: planes, inputHeight: height, inputWidth: width,
+            g.scalars, images: images, channels: channels, inputHeight: height, inputWidth: width,
             outputHeight: outputHeight, outputWidth: outputWidth))
       ]
     }

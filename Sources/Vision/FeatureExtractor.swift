@@ -89,9 +89,12 @@ public struct FeatureExtractor: @unchecked Sendable {
   /// `totensor,resize:224,normalize:0.5/0.5/0.5:0.5/0.5/0.5`; with augmentation, the seed and
   /// the augmented copy are part of it (`…,augment-seed:7,copy:2`).
   public func transformDescription(copy: Int = 0) -> String {
-    // A bf16 backbone computes other features: its caches are never shared with fp32 ones
-    // (fp32 keys are as they always were).
-    let precision = backbone.precision == .fp32 ? "" : ",precision:\(backbone.precision.rawValue)"
+    // A bf16 backbone computes other features: its caches are never shared with fp32 ones (fp32
+    // keys are as they always were), nor between its two forms (the pairs form rounds the
+    // activations too, the values form multiplies them in fp32).
+    let form = Precision.bf16IsFasterThanFP32 ? "pairs" : "values"
+    let precision =
+      backbone.precision == .fp32 ? "" : ",precision:\(backbone.precision.rawValue)-\(form)"
     let steps = (["totensor"] + pipeline.steps.map(\.description)).joined(separator: ",")
     guard augmentation != nil else { return steps + precision }
     return steps + ",augment-seed:\(augmentationSeed),copy:\(copy)" + precision

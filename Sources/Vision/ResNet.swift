@@ -133,9 +133,9 @@ public final class ResNet: Layer {
 
   /// The backbone up to global average pooling: `[N, 3, H, W]` → `[N, featureCount]`.
   ///
-  /// The NCHW batch is made channel-major (`[C, N, H, W]`, the layout of every spatial layer)
-  /// once here, and the pooled features are `[N, C]` again: every convolution, forward and
-  /// backward, is then one GEMM over the whole batch. A folded model takes large inputs in
+  /// The NCHW batch is made NHWC (`[N, H, W, C]`, the layout of every spatial layer) once here,
+  /// and the pooled features are `[N, C]`: every convolution then reads a pixel's channels
+  /// contiguously, and the whole batch is one matrix `[N·H·W, C]`. A folded model takes large inputs in
   /// passes sized per level by `activationsPerPass` (exact: it has no batch statistics). Tested
   /// against torchvision block by block and on the whole network.
   public func features(_ input: Tensor) -> Tensor {
@@ -146,7 +146,7 @@ public final class ResNet: Layer {
     guard isFolded else { return pooled(stages.reduce(stem(input)) { $1($0) }) }
     let perPass = imagesPerPass(height: input.shape[2], width: input.shape[3])
     let last = stages.count
-    // The output of `level` (0: the stem, then the stages) for `images`, channel-major: in
+    // The output of `level` (0: the stem, then the stages) for `images`, NHWC: in
     // passes of `perPass[level]` images, each pass's input made by the level below in its own
     // (never larger) passes.
     func output(of level: Int, for images: Range<Int>) -> Tensor {
@@ -156,7 +156,7 @@ public final class ResNet: Layer {
         if level == 0 { return stem(input.slice(alongAxis: 0, pass)) }
         return stages[level - 1](output(of: level - 1, for: pass))
       }
-      return parts.count == 1 ? parts[0] : Tensor.concatenate(parts, alongAxis: 1)
+      return parts.count == 1 ? parts[0] : Tensor.concatenate(parts, alongAxis: 0)
     }
     let parts = stride(from: 0, to: batch, by: perPass[last]).map { first in
       pooled(output(of: last, for: first..<Swift.min(first + perPass[last], batch)))
@@ -195,16 +195,16 @@ public final class ResNet: Layer {
     return perPass
   }
 
-  /// The stem on NCHW images: channel-major, `conv1` (+ `bn1`) and ReLU, max pooling.
+  /// The stem on NCHW images: NHWC, `conv1` (+ `bn1`) and ReLU, max pooling.
   private func stem(_ input: Tensor) -> Tensor {
-    var x = conv1(input.permuted([1, 0, 2, 3]))
+    var x = conv1(input.permuted([0, 2, 3, 1]))
     if let bn1 { x = bn1(x, fusedReLU: true) }
     return x.maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
   }
 
-  /// Global average pooling of `[C, N, H, W]` into `[N, C]` features.
+  /// Global average pooling of `[N, H, W, C]` into `[N, C]` features.
   private func pooled(_ x: Tensor) -> Tensor {
-    x.reshaped(to: [x.shape[0], x.shape[1], -1]).mean(alongAxis: 2).transposed()
+    x.reshaped(to: [x.shape[0], -1, x.shape[3]]).mean(alongAxis: 1)
   }
 
   /// Logits: `fc(features(x))`.

@@ -52,7 +52,7 @@ func kaimingNormalFanOut(_ conv: Conv2d, generator: inout SeededGenerator) {
 /// The stride sits on the 3×3 convolution (torchvision's "ResNet V1.5"), and the shortcut is
 /// `downsample = Sequential(conv1x1(stride), BatchNorm2d)` whenever the stride or the channel
 /// count changes. State-dict keys: `conv1`, `bn1`, `conv2`, `bn2`, (`conv3`, `bn3`),
-/// `downsample.0`, `downsample.1`. Activations are channel-major `[C, N, H, W]`, as for every
+/// `downsample.0`, `downsample.1`. Activations are NHWC `[N, H, W, C]`, as for every
 /// spatial layer; each body BN → ReLU pair and the final add → ReLU run fused.
 ///
 /// A folded block (`folded()`) has its batch norms folded into the convolutions, which then carry
@@ -135,7 +135,7 @@ public final class ResidualBlock: Layer {
     return named
   }
 
-  /// `relu(body(x) + shortcut(x))` for `x: [C, N, H, W]`.
+  /// `relu(body(x) + shortcut(x))` for `x: [N, H, W, C]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     let last = convolutions.count - 1
     var out = input
@@ -191,7 +191,7 @@ public final class ProjectionShortcut: Layer {
     [("0", conv)] + (norm.map { [("1", $0)] } ?? [])
   }
 
-  /// `norm(conv(x))` for `x: [C, N, H, W]`.
+  /// `norm(conv(x))` for `x: [N, H, W, C]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     let projected = conv(input)
     return norm.map { $0(projected) } ?? projected
@@ -222,6 +222,6 @@ public final class ResidualStage: Layer {
     blocks.enumerated().map { ("\($0.offset)", $0.element) }
   }
 
-  /// Every block in turn on `x: [C, N, H, W]`.
+  /// Every block in turn on `x: [N, H, W, C]`.
   public func callAsFunction(_ input: Tensor) -> Tensor { blocks.reduce(input) { $1($0) } }
 }

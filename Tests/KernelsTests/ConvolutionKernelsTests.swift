@@ -12,14 +12,27 @@ func convolutionTestValues(_ count: Int, seed: UInt64) -> [Float] {
   }
 }
 
-/// `[A, B, plane]` → `[B, A, plane]`: NCHW ↔ channel-major `[C, N, H, W]` (the naive twins are
-/// NCHW, the kernels channel-major, so every comparison also checks the layout).
-func swapLeadingAxes(_ values: [Float], _ first: Int, _ second: Int, plane: Int) -> [Float] {
+/// NCHW `[n, c, plane]` → NHWC `[n, plane, c]` (the naive twins are NCHW, the kernels NHWC, so
+/// every comparison also checks the layout).
+func nchwToNHWC(_ values: [Float], images: Int, channels: Int, plane: Int) -> [Float] {
   var result = [Float](repeating: 0, count: values.count)
-  for a in 0..<first {
-    for b in 0..<second {
+  for n in 0..<images {
+    for c in 0..<channels {
       for index in 0..<plane {
-        result[(b * first + a) * plane + index] = values[(a * second + b) * plane + index]
+        result[(n * plane + index) * channels + c] = values[(n * channels + c) * plane + index]
+      }
+    }
+  }
+  return result
+}
+
+/// NHWC `[n, plane, c]` → NCHW `[n, c, plane]`.
+func nhwcToNCHW(_ values: [Float], images: Int, channels: Int, plane: Int) -> [Float] {
+  var result = [Float](repeating: 0, count: values.count)
+  for n in 0..<images {
+    for c in 0..<channels {
+      for index in 0..<plane {
+        result[(n * channels + c) * plane + index] = values[(n * plane + index) * channels + c]
       }
     }
   }
@@ -27,27 +40,31 @@ func swapLeadingAxes(_ values: [Float], _ first: Int, _ second: Int, plane: Int)
 }
 
 extension ConvolutionGeometry {
-  /// An NCHW input of this geometry, channel-major.
-  func channelMajorInput(_ nchw: [Float]) -> [Float] {
-    swapLeadingAxes(nchw, batch, inputChannels, plane: inputHeight * inputWidth)
+  /// An NCHW input of this geometry, NHWC.
+  func nhwcInput(_ nchw: [Float]) -> [Float] {
+    nchwToNHWC(nchw, images: batch, channels: inputChannels, plane: inputHeight * inputWidth)
   }
-  /// A channel-major output of this geometry, as NCHW.
-  func batchMajorOutput(_ cnhw: [Float]) -> [Float] {
-    swapLeadingAxes(cnhw, outputChannels, batch, plane: outputHeight * outputWidth)
+  /// An NCHW output of this geometry, NHWC.
+  func nhwcOutput(_ nchw: [Float]) -> [Float] {
+    nchwToNHWC(nchw, images: batch, channels: outputChannels, plane: outputHeight * outputWidth)
+  }
+  /// An NHWC output of this geometry, as NCHW.
+  func nchwOutput(_ nhwc: [Float]) -> [Float] {
+    nhwcToNCHW(nhwc, images: batch, channels: outputChannels, plane: outputHeight * outputWidth)
   }
   /// The fast forward on an NCHW input, its result NCHW again.
-  func forwardFromBatchMajor(
+  func forwardFromNCHW(
     _ x: [Float], weight: [Float], bias: [Float]?, fusedReLU: Bool = false,
     frozen: FrozenWeight? = nil
   ) -> [Float] {
-    batchMajorOutput(
+    nchwOutput(
       ConvolutionKernels.forward(
-        input: channelMajorInput(x), weight: weight, bias: bias, geometry: self,
-        fusedReLU: fusedReLU, frozen: frozen))
+        input: nhwcInput(x), weight: weight, bias: bias, geometry: self, fusedReLU: fusedReLU,
+        frozen: frozen))
   }
 }
 
-@Suite("ConvolutionKernels (channel-major) against the naive NCHW twins")
+@Suite("ConvolutionKernels (NHWC) against the naive NCHW twins")
 struct ConvolutionKernelsTests {
   @Test("1-channel 3×3 input with a 2×2 kernel, by hand")
   func handDerived() {
@@ -119,18 +136,18 @@ struct ConvolutionKernelsTests {
     ]
   }()
 
-  @Test("im2col + sgemm forward equals the seven-loop convolution", arguments: geometries)
+  @Test("im2col + sgemm forward (unfrozen) equals the seven-loop convolution", arguments: geometries)
   func forwardAgainstNaive(geometry g: ConvolutionGeometry) {
     let x = convolutionTestValues(g.inputCount, seed: UInt64(g.inputCount))
     let w = convolutionTestValues(g.weightCount, seed: UInt64(g.weightCount + 1))
     let b = convolutionTestValues(g.outputChannels, seed: 3)
     let naive = ConvolutionKernels.naiveForward(input: x, weight: w, bias: b, geometry: g)
-    let fast = g.forwardFromBatchMajor(x, weight: w, bias: b)
+    let fast = g.forwardFromNCHW(x, weight: w, bias: b)
     expectClose(fast, naive, absolute: 1e-5, relative: 1e-4, "forward \(g)")
-    let fastNoBias = g.forwardFromBatchMajor(x, weight: w, bias: nil)
+    let fastNoBias = g.forwardFromNCHW(x, weight: w, bias: nil)
     let naiveNoBias = ConvolutionKernels.naiveForward(input: x, weight: w, bias: nil, geometry: g)
     expectClose(fastNoBias, naiveNoBias, absolute: 1e-5, relative: 1e-4, "no bias \(g)")
-    let fused = g.forwardFromBatchMajor(x, weight: w, bias: b, fusedReLU: true)
+    let fused = g.forwardFromNCHW(x, weight: w, bias: b, fusedReLU: true)
     expectClose(fused, naive.map { max($0, 0) }, absolute: 1e-5, relative: 1e-4, "ReLU \(g)")
   }
 
@@ -143,13 +160,13 @@ struct ConvolutionKernelsTests {
     let upstream = convolutionTestValues(g.outputCount, seed: 13)
     let naive = ConvolutionKernels.naiveBackward(
       gradOutput: upstream, input: x, weight: w, geometry: g)
-    let channelMajorUpstream = swapLeadingAxes(
-      upstream, g.batch, g.outputChannels, plane: g.outputHeight * g.outputWidth)
-    let channelMajorInput = g.channelMajorInput(x)
+    let nhwcUpstream = g.nhwcOutput(upstream)
+    let nhwcInput = g.nhwcInput(x)
     let fast = ConvolutionKernels.backward(
-      gradOutput: channelMajorUpstream, input: channelMajorInput, weight: w, geometry: g)
-    let gradInput = swapLeadingAxes(
-      fast.input ?? [], g.inputChannels, g.batch, plane: g.inputHeight * g.inputWidth)
+      gradOutput: nhwcUpstream, input: nhwcInput, weight: w, geometry: g)
+    let gradInput = nhwcToNCHW(
+      fast.input ?? [], images: g.batch, channels: g.inputChannels,
+      plane: g.inputHeight * g.inputWidth)
     expectClose(gradInput, naive.input, absolute: 1e-5, relative: 1e-4, "∂input \(g)")
     expectClose(fast.weight ?? [], naive.weight, absolute: 1e-4, relative: 1e-4, "∂weight \(g)")
     let spatial = g.outputHeight * g.outputWidth
@@ -164,65 +181,32 @@ struct ConvolutionKernelsTests {
     }
     expectClose(fast.bias ?? [], biasExpected, absolute: 1e-5, relative: 1e-5, "∂bias \(g)")
     let onlyWeight = ConvolutionKernels.backward(
-      gradOutput: channelMajorUpstream, input: channelMajorInput, weight: w, geometry: g,
+      gradOutput: nhwcUpstream, input: nhwcInput, weight: w, geometry: g,
       needsInput: false, needsBias: false)
     #expect(onlyWeight.input == nil && onlyWeight.bias == nil)
     expectClose(onlyWeight.weight ?? [], naive.weight, absolute: 1e-4, relative: 1e-4)
   }
 
   @Test(
-    "Winograd F(2×2, 3×3) forward equals the seven-loop convolution",
-    arguments: [
-      ConvolutionGeometry(
-        batch: 2, inputChannels: 32, inputHeight: 16, inputWidth: 16, outputChannels: 32,
-        kernelHeight: 3, kernelWidth: 3, padding: 1),
-      // 10 and 9 tiles per row: full 8-tile blocks plus tails; padding 2; not square.
-      ConvolutionGeometry(
-        batch: 1, inputChannels: 32, inputHeight: 20, inputWidth: 20, outputChannels: 40,
-        kernelHeight: 3, kernelWidth: 3, padding: 1),
-      ConvolutionGeometry(
-        batch: 2, inputChannels: 33, inputHeight: 14, inputWidth: 16, outputChannels: 35,
-        kernelHeight: 3, kernelWidth: 3, padding: 2),
-      ConvolutionGeometry(
-        batch: 1, inputChannels: 32, inputHeight: 18, inputWidth: 18, outputChannels: 32,
-        kernelHeight: 3, kernelWidth: 3, padding: 0),
-    ])
-  func winogradAgainstNaive(geometry g: ConvolutionGeometry) {
-    #expect(ConvolutionKernels.winogradApplies(g))
-    let x = convolutionTestValues(g.inputCount, seed: 21)
-    let w = convolutionTestValues(g.weightCount, seed: 22)
-    let b = convolutionTestValues(g.outputChannels, seed: 23)
-    let naive = ConvolutionKernels.naiveForward(input: x, weight: w, bias: b, geometry: g)
-    // Sums of 288+ terms of size ~1: the transforms' rounding is ~1e-5 of the partial sums.
-    expectClose(
-      g.forwardFromBatchMajor(x, weight: w, bias: b), naive, absolute: 1e-4, relative: 1e-4,
-      "Winograd \(g)")
-    expectClose(
-      g.forwardFromBatchMajor(x, weight: w, bias: b, fusedReLU: true), naive.map { max($0, 0) },
-      absolute: 1e-4, relative: 1e-4, "Winograd + ReLU \(g)")
-  }
-
-  @Test(
-    "a frozen weight keeps its derived form (packed, or Winograd without AVX-512), never for another weight"
+    "a frozen weight keeps its derived form (packed for the direct convolution, or tap-major for BLAS without AVX-512), never for another weight"
   )
   func frozenWeight() {
     let g = ConvolutionGeometry(
       batch: 2, inputChannels: 32, inputHeight: 16, inputWidth: 16, outputChannels: 32,
       kernelHeight: 3, kernelWidth: 3, padding: 1)
-    #expect(ConvolutionKernels.winogradApplies(g))
     let input = convolutionTestValues(g.inputCount, seed: 4)
     let weight = convolutionTestValues(g.weightCount, seed: 5)
     let plain = ConvolutionKernels.forward(input: input, weight: weight, bias: nil, geometry: g)
     let frozen = FrozenWeight(weight)
-    #expect(!frozen.hasWinogradFilters && !frozen.hasPackedMatrix)
+    #expect(!frozen.hasDirectWeight && frozen.derivedBytes == 0)
     let first = ConvolutionKernels.forward(
       input: input, weight: frozen.values, bias: nil, geometry: g, frozen: frozen)
-    // On AVX-512 our packed GEMM (another summation order), else Winograd with cached filters.
+    // On AVX-512 the direct convolution (another summation order), else BLAS as unfrozen.
     expectClose(first, plain, absolute: 1e-4, relative: 1e-4, "frozen")
-    #expect(
-      PackedMatrix.isSupported(.fp32)
-        ? frozen.hasPackedMatrix && !frozen.hasWinogradFilters
-        : frozen.hasWinogradFilters && first == plain)
+    let direct = DirectConvolutionWeight.isSupported(.fp32)
+    #expect(direct ? frozen.hasDirectWeight : first == plain)
+    // One copy: packed (outputs padded to a block of 64), or tap-major.
+    #expect(frozen.derivedBytes == (direct ? 64 * g.patchSize * 4 : g.weightCount * 4))
     #expect(
       ConvolutionKernels.forward(
         input: input, weight: frozen.values, bias: nil, geometry: g, frozen: frozen) == first)
@@ -261,12 +245,12 @@ struct PoolingKernelsTests {
     let plain = PoolingKernels.maxPool(
       arange16,
       geometry: PoolingGeometry(
-        planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0))
+        images: 1, channels: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0))
     #expect(plain.values == [5, 7, 13, 15])
     #expect(plain.indices == [5, 7, 13, 15])
     // 3×3 stride 2 padding 1 (ResNet): windows rows/cols {−1,0,1} and {1,2,3}: 5, 7, 13, 15.
     let resnet = PoolingGeometry(
-      planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 3, stride: 2, padding: 1)
+      images: 1, channels: 1, inputHeight: 4, inputWidth: 4, kernelSize: 3, stride: 2, padding: 1)
     #expect(PoolingKernels.maxPool(arange16, geometry: resnet).values == [5, 7, 13, 15])
     // Padding is −∞, never 0: an all-negative input keeps its values.
     let negative = arange16.map { -$0 - 1 }
@@ -276,24 +260,24 @@ struct PoolingKernelsTests {
     let ties = PoolingKernels.maxPool(
       [Float](repeating: 1, count: 16),
       geometry: PoolingGeometry(
-        planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0))
+        images: 1, channels: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0))
     #expect(ties.indices == [0, 2, 8, 10])
     let back = PoolingKernels.maxPoolBackward(
       [1, 2, 3, 4], indices: plain.indices,
       geometry: PoolingGeometry(
-        planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0))
+        images: 1, channels: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0))
     #expect(back == [0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4])
   }
 
   @Test("average pooling on arange, by hand")
   func averageOnArange() {
     let g = PoolingGeometry(
-      planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0)
+      images: 1, channels: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0)
     // (0+1+4+5)/4 = 2.5, (2+3+6+7)/4 = 4.5, 10.5, 12.5
     #expect(PoolingKernels.averagePool(arange16, geometry: g) == [2.5, 4.5, 10.5, 12.5])
     // 3×3 s2 p1: window (0,0) covers {0,1,4,5} = 10, divided by 9 with padding counted, by 4 without.
     let padded = PoolingGeometry(
-      planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 3, stride: 2, padding: 1)
+      images: 1, channels: 1, inputHeight: 4, inputWidth: 4, kernelSize: 3, stride: 2, padding: 1)
     #expect(PoolingKernels.averagePool(arange16, geometry: padded)[0] == Float(10) / 9)
     #expect(
       PoolingKernels.averagePool(arange16, geometry: padded, countIncludingPadding: false)[0] == 2.5
@@ -310,44 +294,69 @@ struct PoolingKernelsTests {
     // 4×4 arange → 1×1 is the mean 7.5; → 2×2 equals 2×2 average pooling.
     #expect(
       PoolingKernels.adaptiveAveragePool(
-        arange16, planes: 1, inputHeight: 4, inputWidth: 4, outputHeight: 1, outputWidth: 1) == [
+        arange16, images: 1, channels: 1, inputHeight: 4, inputWidth: 4, outputHeight: 1, outputWidth: 1) == [
           7.5
         ])
     #expect(
       PoolingKernels.adaptiveAveragePool(
-        arange16, planes: 1, inputHeight: 4, inputWidth: 4, outputHeight: 2, outputWidth: 2) == [
+        arange16, images: 1, channels: 1, inputHeight: 4, inputWidth: 4, outputHeight: 2, outputWidth: 2) == [
           2.5, 4.5, 10.5, 12.5,
         ])
   }
 
   @Test(
-    "fast pooling equals the naive twins on awkward shapes",
+    "fast pooling equals the naive twins on awkward shapes (channels below, at and past 16 lanes)",
     arguments: [
-      (3, 7, 9, 3, 2, 1), (2, 5, 5, 2, 1, 0), (4, 11, 6, 3, 3, 1), (1, 1, 1, 1, 1, 0),
-      (2, 8, 8, 5, 2, 2),
-      (2, 9, 70, 3, 2, 1),  // ResNet's 3×3 stride 2 on a wide row: the 16-lane passes
-      (3, 16, 16, 3, 2, 1),  // … on a CIFAR image's 16×16 stem output: one partial block of 8
-      (2, 5, 34, 3, 2, 1), (2, 4, 33, 3, 2, 1),  // 17 outputs: a full block and a tail of 1
+      (3, 1, 7, 9, 3, 2, 1), (2, 3, 5, 5, 2, 1, 0), (4, 17, 11, 6, 3, 3, 1), (1, 1, 1, 1, 1, 1, 0),
+      (2, 16, 8, 8, 5, 2, 2),
+      (2, 33, 9, 70, 3, 2, 1),  // ResNet's 3×3 stride 2 on a wide row, 2 full lanes and a tail
+      (3, 64, 16, 16, 3, 2, 1),  // … on a CIFAR image's 16×16 stem output
+      (2, 5, 5, 34, 3, 2, 1), (2, 20, 4, 33, 3, 2, 1),
     ])
-  func againstNaive(shape: (Int, Int, Int, Int, Int, Int)) {
-    let (planes, height, width, kernel, stride, padding) = shape
+  func againstNaive(shape: (Int, Int, Int, Int, Int, Int, Int)) {
+    let (images, channels, height, width, kernel, stride, padding) = shape
     let g = PoolingGeometry(
-      planes: planes, inputHeight: height, inputWidth: width, kernelSize: kernel, stride: stride,
-      padding: padding)
-    var x = convolutionTestValues(planes * height * width, seed: UInt64(height * 31 + width))
+      images: images, channels: channels, inputHeight: height, inputWidth: width,
+      kernelSize: kernel, stride: stride, padding: padding)
+    var x = convolutionTestValues(g.inputCount, seed: UInt64(height * 31 + width))
     // Repeated values exercise the tie rule.
     for index in Swift.stride(from: 0, to: x.count, by: 5) { x[index] = 0.5 }
     let fast = PoolingKernels.maxPool(x, geometry: g)
     let naive = PoolingKernels.naiveMaxPool(x, geometry: g)
     #expect(fast.values == naive.values)
     #expect(fast.indices == naive.indices)
-    // Inference's separable pass without indices gives the same values.
+    // Inference's pass without indices gives the same values.
     #expect(PoolingKernels.maxPool(x, geometry: g, withIndices: false).values == naive.values)
     for include in [true, false] {
       expectClose(
         PoolingKernels.averagePool(x, geometry: g, countIncludingPadding: include),
         PoolingKernels.naiveAveragePool(x, geometry: g, countIncludingPadding: include),
         absolute: 1e-6, relative: 1e-5)
+    }
+    // The backward passes route each gradient as their twins' definitions say.
+    let upstream = convolutionTestValues(g.outputCount, seed: 77)
+    var routed = [Float](repeating: 0, count: g.inputCount)
+    for (o, index) in naive.indices.enumerated() {
+      let image = o / (g.outputHeight * g.outputWidth * channels)
+      routed[(image * height * width + Int(index)) * channels + o % channels] += upstream[o]
+    }
+    expectClose(
+      PoolingKernels.maxPoolBackward(upstream, indices: fast.indices, geometry: g), routed,
+      absolute: 1e-6, relative: 1e-6)
+  }
+
+  @Test("a NaN in one channel reaches only that channel's windows, in the 16-lane pass too")
+  func nanInOneChannel() {
+    let g = PoolingGeometry(
+      images: 1, channels: 20, inputHeight: 5, inputWidth: 5, kernelSize: 3, stride: 2,
+      padding: 1)
+    var x = convolutionTestValues(g.inputCount, seed: 8)
+    x[(1 * 5 + 1) * 20 + 3] = .nan  // pixel (1, 1), channel 3: in windows (0,0) (0,1) (1,0) (1,1)
+    x[(0 * 5 + 0) * 20 + 17] = .nan  // pixel (0, 0), channel 17 (the scalar tail): window 0
+    for withIndices in [true, false] {
+      let values = PoolingKernels.maxPool(x, geometry: g, withIndices: withIndices).values
+      let nans = values.indices.filter { values[$0].isNaN }
+      #expect(nans == [3, 17, 23, 63, 83], "indices \(withIndices)")
     }
   }
 
@@ -356,7 +365,7 @@ struct PoolingKernelsTests {
     var x = arange16
     x[0] = .nan
     let g = PoolingGeometry(
-      planes: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0)
+      images: 1, channels: 1, inputHeight: 4, inputWidth: 4, kernelSize: 2, stride: 2, padding: 0)
     let result = PoolingKernels.maxPool(x, geometry: g)
     #expect(result.values[0].isNaN && result.indices[0] == 0)
     #expect(PoolingKernels.naiveMaxPool(x, geometry: g).values[0].isNaN)
@@ -370,7 +379,7 @@ struct PoolingKernelsTests {
     // On a wide row (the 16-lane passes of ResNet's 3×3 stride-2 pooling), a NaN reaches
     // exactly the windows that hold it.
     let wide = PoolingGeometry(
-      planes: 1, inputHeight: 3, inputWidth: 80, kernelSize: 3, stride: 2, padding: 1)
+      images: 1, channels: 1, inputHeight: 3, inputWidth: 80, kernelSize: 3, stride: 2, padding: 1)
     var row = (0..<240).map { Float($0 % 13) }
     row[80 + 41] = .nan  // middle row, column 41: windows of outputs 20 (39…41) and 21 (41…43)
     let pooled = PoolingKernels.maxPool(row, geometry: wide, withIndices: false).values
@@ -380,7 +389,7 @@ struct PoolingKernelsTests {
     // On a narrow row, at both ends: a NaN in the first or last column reaches only the edge
     // windows, and the padding (−∞) never wins.
     let narrow = PoolingGeometry(
-      planes: 1, inputHeight: 1, inputWidth: 9, kernelSize: 3, stride: 2, padding: 1)
+      images: 1, channels: 1, inputHeight: 1, inputWidth: 9, kernelSize: 3, stride: 2, padding: 1)
     var ends = (0..<9).map { -Float($0) - 1 }  // −1 … −9: every window's maximum is negative
     #expect(
       PoolingKernels.maxPool(ends, geometry: narrow, withIndices: false).values == [
@@ -398,30 +407,63 @@ struct PoolingKernelsTests {
 struct BatchNormKernelsTests {
   @Test("statistics equal the Double loop; the mean and biased variance of a known channel")
   func statistics() {
-    // channel 0 of [[1,2],[3,4]] and [[5,6],[7,8]] per image: values 1,2,5,6 → mean 3.5,
-    // biased variance ((2.5²+1.5²)·2)/4 = 4.25
+    // [rows, channels] = [[1,2],[3,4],[5,6],[7,8]]: channel 0 is 1,3,5,7 → mean 4, biased
+    // variance (9+1+1+9)/4 = 5; channel 1 is 2,4,6,8 → mean 5, variance 5.
     let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8]
-    let (mean, variance) = BatchNormKernels.statistics(x, batch: 2, channels: 2, spatial: 2)
-    #expect(mean == [3.5, 5.5])
-    #expect(variance == [4.25, 4.25])
-    let random = convolutionTestValues(3 * 5 * 17, seed: 9).map { $0 * 3 + 1 }
-    let fast = BatchNormKernels.statistics(random, batch: 3, channels: 5, spatial: 17)
-    let naive = BatchNormKernels.naiveStatistics(random, batch: 3, channels: 5, spatial: 17)
+    let (mean, variance) = BatchNormKernels.statistics(x, rows: 4, channels: 2)
+    #expect(mean == [4, 5])
+    #expect(variance == [5, 5])
+    // More rows than one block of the per-channel sums, and a channel count past 16 lanes.
+    let random = convolutionTestValues(300 * 21, seed: 9).map { $0 * 3 + 1 }
+    let fast = BatchNormKernels.statistics(random, rows: 300, channels: 21)
+    let naive = BatchNormKernels.naiveStatistics(random, rows: 300, channels: 21)
     expectClose(fast.mean, naive.mean, absolute: 1e-6, relative: 1e-5)
     expectClose(fast.variance, naive.variance, absolute: 1e-6, relative: 1e-5)
     // A large offset with a small spread: the shifted one-pass sums must not cancel.
-    let offset = convolutionTestValues(2 * 3 * 50, seed: 4).map { 1000 + $0 * 0.01 }
-    let shifted = BatchNormKernels.statistics(offset, batch: 2, channels: 3, spatial: 50)
-    let reference = BatchNormKernels.naiveStatistics(offset, batch: 2, channels: 3, spatial: 50)
+    let offset = convolutionTestValues(100 * 3, seed: 4).map { 1000 + $0 * 0.01 }
+    let shifted = BatchNormKernels.statistics(offset, rows: 100, channels: 3)
+    let reference = BatchNormKernels.naiveStatistics(offset, rows: 100, channels: 3)
     expectClose(shifted.mean, reference.mean, absolute: 0, relative: 1e-6)
     expectClose(shifted.variance, reference.variance, absolute: 1e-9, relative: 1e-2)
   }
 
   @Test("scale and shift per channel, with fused ReLU")
   func scaleShift() {
+    // channel 0: ×2 + 0; channel 1: ×(−1) + 1, then ReLU.
     let y = BatchNormKernels.scaleShift(
-      [1, 2, 3, 4, 5, 6, 7, 8], scale: [2, -1], shift: [0, 1], batch: 2, channels: 2, spatial: 2,
-      relu: true)
-    #expect(y == [2, 4, 0, 0, 10, 12, 0, 0])
+      [1, 2, 3, 4, 5, 6, 7, 8], scale: [2, -1], shift: [0, 1], rows: 4, channels: 2, relu: true)
+    #expect(y == [2, 0, 6, 0, 10, 0, 14, 0])
+  }
+
+  @Test("backward equals the per-channel formula evaluated in Double, training and evaluation")
+  func backward() {
+    let (rows, channels) = (260, 5)
+    let x = convolutionTestValues(rows * channels, seed: 14).map { $0 * 2 + 3 }
+    let g = convolutionTestValues(rows * channels, seed: 15)
+    let (mean, variance) = BatchNormKernels.naiveStatistics(x, rows: rows, channels: channels)
+    let invStd = variance.map { 1 / ($0 + 1e-5).squareRoot() }
+    let gamma: [Float] = [1, -2, 0.5, 3, 1.5]
+    for training in [true, false] {
+      let fast = BatchNormKernels.backward(
+        gradOutput: g, input: x, mean: mean, invStd: invStd, weight: gamma, rows: rows,
+        channels: channels, training: training)
+      for c in 0..<channels {
+        let column = (0..<rows).map { $0 * channels + c }
+        let dBeta = column.reduce(0.0) { $0 + Double(g[$1]) }
+        let dGamma = column.reduce(0.0) {
+          $0 + Double(g[$1]) * Double(x[$1] - mean[c]) * Double(invStd[c])
+        }
+        #expect(abs(Double(fast.bias[c]) - dBeta) < 1e-3)
+        #expect(abs(Double(fast.weight[c]) - dGamma) < 1e-3)
+        for index in column {
+          let hat = Double(x[index] - mean[c]) * Double(invStd[c])
+          let expected =
+            Double(gamma[c]) * Double(invStd[c])
+            * (Double(g[index])
+              - (training ? dBeta / Double(rows) + hat * dGamma / Double(rows) : 0))
+          #expect(abs(Double(fast.input[index]) - expected) < 1e-4 * (1 + abs(expected)))
+        }
+      }
+    }
   }
 }

@@ -27,8 +27,11 @@ func expectMatches(
     sourceLocation: sourceLocation)
 }
 
-/// PyTorch's NCHW ↔ the layers' channel-major `[C, N, H, W]` (the same permutation both ways).
-func swappingBatchAndChannels(_ tensor: Tensor) -> Tensor { tensor.permuted([1, 0, 2, 3]) }
+/// PyTorch's NCHW → the layers' NHWC.
+func nhwc(_ tensor: Tensor) -> Tensor { tensor.permuted([0, 2, 3, 1]) }
+
+/// The layers' NHWC → PyTorch's NCHW.
+func nchw(_ tensor: Tensor) -> Tensor { tensor.permuted([0, 3, 1, 2]) }
 
 @Suite("ConvLayers: Conv2d, BatchNorm2d and pooling against PyTorch")
 struct ConvLayersTests {
@@ -47,12 +50,12 @@ struct ConvLayersTests {
       weight: try file.tensor(named: "\(name).weight"),
       bias: hasBias ? try file.tensor(named: "\(name).bias") : nil, stride: stride,
       padding: padding)
-    // The fixtures are NCHW; the layer runs channel-major.
-    let x = swappingBatchAndChannels(try file.tensor(named: "\(name).x")).requiringGradient()
+    // The fixtures are NCHW; the layer runs NHWC.
+    let x = nhwc(try file.tensor(named: "\(name).x")).requiringGradient()
     let y = conv(x)
-    try expectMatches(swappingBatchAndChannels(y), "\(name).y", in: file)
-    y.backward(seed: swappingBatchAndChannels(try file.tensor(named: "\(name).g")))
-    try expectMatches(x.gradient.map(swappingBatchAndChannels), "\(name).grad_x", in: file)
+    try expectMatches(nchw(y), "\(name).y", in: file)
+    y.backward(seed: nhwc(try file.tensor(named: "\(name).g")))
+    try expectMatches(x.gradient.map(nchw), "\(name).grad_x", in: file)
     try expectMatches(conv.weight.gradient, "\(name).grad_weight", in: file)
     if let bias = conv.bias { try expectMatches(bias.gradient, "\(name).grad_bias", in: file) }
   }
@@ -67,11 +70,11 @@ struct ConvLayersTests {
     let bn = BatchNorm2d(featureCount: 4)
     bn.weight.assign(try file.tensor(named: "bn_train.weight").scalars)
     bn.bias.assign(try file.tensor(named: "bn_train.bias").scalars)
-    let x = swappingBatchAndChannels(try file.tensor(named: "bn_train.x")).requiringGradient()
+    let x = nhwc(try file.tensor(named: "bn_train.x")).requiringGradient()
     let y = bn(x)
-    try expectMatches(swappingBatchAndChannels(y), "bn_train.y", in: file)
-    y.backward(seed: swappingBatchAndChannels(try file.tensor(named: "bn_train.g")))
-    try expectMatches(x.gradient.map(swappingBatchAndChannels), "bn_train.grad_x", in: file)
+    try expectMatches(nchw(y), "bn_train.y", in: file)
+    y.backward(seed: nhwc(try file.tensor(named: "bn_train.g")))
+    try expectMatches(x.gradient.map(nchw), "bn_train.grad_x", in: file)
     try expectMatches(bn.weight.gradient, "bn_train.grad_weight", in: file)
     try expectMatches(bn.bias.gradient, "bn_train.grad_bias", in: file)
     // running_var uses the unbiased batch variance: 0.9·1 + 0.1·var·75/74.
@@ -92,11 +95,11 @@ struct ConvLayersTests {
     bn.runningMean.value = try file.tensor(named: "bn_eval.running_mean")
     bn.runningVariance.value = try file.tensor(named: "bn_eval.running_var")
     bn.eval()
-    let x = swappingBatchAndChannels(try file.tensor(named: "bn_eval.x")).requiringGradient()
+    let x = nhwc(try file.tensor(named: "bn_eval.x")).requiringGradient()
     let y = bn(x)
-    try expectMatches(swappingBatchAndChannels(y), "bn_eval.y", in: file)
-    y.backward(seed: swappingBatchAndChannels(try file.tensor(named: "bn_eval.g")))
-    try expectMatches(x.gradient.map(swappingBatchAndChannels), "bn_eval.grad_x", in: file)
+    try expectMatches(nchw(y), "bn_eval.y", in: file)
+    y.backward(seed: nhwc(try file.tensor(named: "bn_eval.g")))
+    try expectMatches(x.gradient.map(nchw), "bn_eval.grad_x", in: file)
     try expectMatches(bn.weight.gradient, "bn_eval.grad_weight", in: file)
     try expectMatches(bn.bias.gradient, "bn_eval.grad_bias", in: file)
     try expectMatches(bn.runningMean.value, "bn_eval.running_mean", in: file)
@@ -118,9 +121,9 @@ struct ConvLayersTests {
     bn.runningMean.value = try file.tensor(named: "fold.running_mean")
     bn.runningVariance.value = try file.tensor(named: "fold.running_var")
     let folded = Conv2d.fold(conv: conv, batchNorm: bn, fusedReLU: true)
-    let x = swappingBatchAndChannels(try file.tensor(named: "fold.x"))
+    let x = nhwc(try file.tensor(named: "fold.x"))
     try expectMatches(
-      swappingBatchAndChannels(Autograd.withoutGradient { folded(x) }), "fold.y", in: file)
+      nchw(Autograd.withoutGradient { folded(x) }), "fold.y", in: file)
     // Folding copies no weight: the folded layer reads the convolution's own storage, in every
     // precision, and applies the batch norm as a per-channel output scale.
     for precision in Precision.allCases {
@@ -131,7 +134,7 @@ struct ConvLayersTests {
     #expect(folded.stateDict().keys.sorted() == ["bias", "output_scale", "weight"])
     // The unfolded path (conv, BN eval, ReLU) agrees too.
     bn.eval()
-    try expectMatches(swappingBatchAndChannels(bn(conv(x)).relu()), "fold.y", in: file)
+    try expectMatches(nchw(bn(conv(x)).relu()), "fold.y", in: file)
   }
 
   @Test(
@@ -143,7 +146,7 @@ struct ConvLayersTests {
     //   pool_case("avgpool", (2, 3, 9, 8), nn.AvgPool2d(3, 2, 1))
     //   pool_case("adaptive1", (2, 3, 7, 7), nn.AdaptiveAvgPool2d((1, 1)))
     //   pool_case("adaptive3", (2, 3, 7, 7), nn.AdaptiveAvgPool2d((3, 3)))
-    // Pooling works plane by plane, so the NCHW fixtures also test the channel-major layout.
+    // The fixtures are NCHW; the layers run NHWC.
     let file = try convReference()
     let layer: any Layer =
       switch name {
@@ -152,11 +155,11 @@ struct ConvLayersTests {
       case "adaptive1": AdaptiveAvgPool2d(outputSize: 1)
       default: AdaptiveAvgPool2d(outputHeight: 3, outputWidth: 3)
       }
-    let x = try file.tensor(named: "\(name).x").requiringGradient()
+    let x = nhwc(try file.tensor(named: "\(name).x")).requiringGradient()
     let y = layer(x)
-    try expectMatches(y, "\(name).y", in: file)
-    y.backward(seed: try file.tensor(named: "\(name).g"))
-    try expectMatches(x.gradient, "\(name).grad_x", in: file)
+    try expectMatches(nchw(y), "\(name).y", in: file)
+    y.backward(seed: nhwc(try file.tensor(named: "\(name).g")))
+    try expectMatches(x.gradient.map(nchw), "\(name).grad_x", in: file)
   }
 
   @Test("state-dict keys, shapes and defaults match PyTorch's")
@@ -187,11 +190,11 @@ struct ConvLayersTests {
       inputChannels: 3, outputChannels: 8, kernelSize: 7, stride: 2, padding: 3, bias: false,
       generator: &generator)
     let bn = BatchNorm2d(featureCount: 8)
-    let x = Tensor.randomNormal([3, 2, 32, 32], using: &generator)  // [C, N, H, W]
+    let x = Tensor.randomNormal([2, 32, 32, 3], using: &generator)  // [N, H, W, C]
     let features = bn(conv(x)).relu().maxPooled2d(kernelSize: 3, stride: 2, padding: 1)
-    #expect(features.shape == [8, 2, 8, 8])
+    #expect(features.shape == [2, 8, 8, 8])
     let pooled = AdaptiveAvgPool2d()(features)
-    #expect(pooled.shape == [8, 2, 1, 1])
+    #expect(pooled.shape == [2, 1, 1, 8])
     pooled.sum().backward()
     #expect(conv.weight.gradient?.shape == [8, 3, 7, 7])
     #expect(bn.weight.gradient?.shape == [8])

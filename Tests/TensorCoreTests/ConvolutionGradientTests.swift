@@ -28,14 +28,14 @@ struct ConvolutionGradientTests {
   @Test(
     "conv2d: input, weight and bias gradients",
     arguments: [
-      // (N, C, H, W, C_out, k, stride, padding, dilation); the input is channel-major
+      // (N, C, H, W, C_out, k, stride, padding, dilation); the input is NHWC
       [2, 3, 5, 4, 4, 3, 1, 1, 1], [1, 2, 7, 7, 3, 3, 2, 1, 1],
       [2, 4, 3, 3, 2, 1, 1, 0, 1],
       [1, 3, 9, 8, 2, 7, 2, 3, 1], [2, 4, 6, 6, 4, 3, 1, 2, 2],
       [3, 3, 4, 4, 2, 1, 2, 0, 1],
     ])
   mutating func convolution(_ c: [Int]) {
-    let x = random([c[1], c[0], c[2], c[3]])
+    let x = random([c[0], c[2], c[3], c[1]])
     let w = random([c[4], c[1], c[5], c[5]], scale: 0.5)
     let b = random([c[4]])
     let report = GradientCheck.check([x, w, b]) { t in
@@ -50,7 +50,7 @@ struct ConvolutionGradientTests {
     "conv2d with an output scale (a folded batch norm): input, weight and bias gradients, the bias's unscaled"
   )
   mutating func outputScale() {
-    let x = random([2, 2, 5, 5])
+    let x = random([2, 5, 5, 2])
     let w = random([3, 2, 3, 3], scale: 0.5)
     let b = random([3])
     let scale = Tensor([1.7, -0.6, 0.3])
@@ -61,15 +61,14 @@ struct ConvolutionGradientTests {
     // And the forward is s ⊙ conv + b.
     let plain = x.convolved2d(weight: w, padding: 1).scalars
     let scaled = x.convolved2d(weight: w, bias: b, outputScale: scale, padding: 1).scalars
-    let plane = plain.count / 3
     expectClose(
-      scaled, plain.indices.map { plain[$0] * scale.scalars[$0 / plane] + b.scalars[$0 / plane] },
+      scaled, plain.indices.map { plain[$0] * scale.scalars[$0 % 3] + b.scalars[$0 % 3] },
       absolute: 1e-5, relative: 1e-5)
   }
 
   @Test("conv2d with fused ReLU: the gradient is masked where the output is not positive")
   mutating func fusedReLU() {
-    let x = random([2, 2, 4, 4])
+    let x = random([2, 4, 4, 2])
     let w = random([3, 2, 3, 3], scale: 0.5)
     let b = random([3])
     let fused = GradientCheck.check([x, w, b], step: 1e-3) { t in
@@ -89,7 +88,7 @@ struct ConvolutionGradientTests {
     // Distinct, well-separated values so a step of 1e-2 never changes a window's argmax.
     var order = Array(0..<(2 * 3 * 7 * 6))
     order.shuffle(using: &generator)
-    let x = Tensor(shape: [2, 3, 7, 6], scalars: order.map { Float($0) * 0.1 })
+    let x = Tensor(shape: [2, 7, 6, 3], scalars: order.map { Float($0) * 0.1 })
     for (kernel, stride, padding) in [(3, 2, 1), (2, 2, 0), (3, 1, 1)] {
       let report = GradientCheck.check([x]) { t in
         weighted(t[0].maxPooled2d(kernelSize: kernel, stride: stride, padding: padding))
@@ -100,7 +99,7 @@ struct ConvolutionGradientTests {
 
   @Test("average and adaptive average pooling")
   mutating func averagePools() {
-    let x = random([2, 3, 7, 5])
+    let x = random([2, 7, 5, 3])
     for (kernel, stride, padding, include) in [(3, 2, 1, true), (3, 2, 1, false), (2, 1, 0, true)] {
       let report = GradientCheck.check([x]) { t in
         weighted(
@@ -119,7 +118,7 @@ struct ConvolutionGradientTests {
 
   @Test("batch norm in training mode: gradients through the batch statistics")
   mutating func batchNormTraining() {
-    let x = random([4, 3, 3, 2], scale: 2) + 0.5  // [C, N, H, W]
+    let x = random([3, 3, 2, 4], scale: 2) + 0.5  // [N, H, W, C]
     let gamma = random([4]) + 1
     let beta = random([4])
     let report = GradientCheck.check([x, gamma, beta], step: 1e-2) { t in
@@ -130,7 +129,7 @@ struct ConvolutionGradientTests {
 
   @Test("batch norm in evaluation mode: an affine map per channel")
   mutating func batchNormEvaluation() {
-    let x = random([3, 2, 4, 4])  // [C, N, H, W]
+    let x = random([2, 4, 4, 3])  // [N, H, W, C]
     let mean = random([3])
     let variance = random([3]).abs() + 0.5
     let gamma = random([3])
@@ -143,7 +142,7 @@ struct ConvolutionGradientTests {
 
   @Test("only inputs on the tape receive gradients")
   mutating func onlyTapedInputs() {
-    let x = random([2, 1, 4, 4])
+    let x = random([1, 4, 4, 2])
     let w = random([3, 2, 3, 3]).requiringGradient()
     let y = x.convolved2d(weight: w, padding: 1).sum()
     y.backward()

@@ -77,7 +77,7 @@ struct ResNetTests {
     // Per image at 64×64, width 8: the stem's 8×32² and the first stages' 32×16² elements, the
     // third stage's input 64×8², the last's 128×4². A budget of 8,192 elements then runs the
     // stem and the first two stages image by image, the third stage on pairs and the last on
-    // all four: passes of different sizes, concatenated along the batch axis of [C, N, H, W].
+    // all four: passes of different sizes, concatenated along the batch axis of [N, H, W, C].
     folded.activationsPerPass = 8192
     #expect(folded.imagesPerPass(height: 64, width: 64) == [1, 1, 1, 2, 4])
     try expectMatches(folded.features(x).scalars, "r50.eval.features")
@@ -181,8 +181,8 @@ struct ResNetTests {
         }))
     block.train()
     let x = try reference.tensor(named: "block.x").requiringGradient()
-    // Blocks see channel-major [C, N, H, W] and answer in kind; the fixture is NCHW.
-    let output = block(x.permuted([1, 0, 2, 3])).permuted([1, 0, 2, 3])
+    // Blocks see NHWC [N, H, W, C] and answer in kind; the fixture is NCHW.
+    let output = block(x.permuted([0, 2, 3, 1])).permuted([0, 3, 1, 2])
     // block_loss = (block(bxg) * bw).sum(); block_loss.backward()   (float64)
     let loss = (output * (try reference.tensor(named: "block.w"))).sum()
     expectClose(

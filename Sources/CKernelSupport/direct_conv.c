@@ -1,0 +1,413 @@
+// The direct convolution for frozen weights on NHWC activations, AVX-512 (see direct_conv.h).
+//
+// A convolution is Y[P, Cout] = X̂[P, K] · Ŵ[K, Cout] with K = (ky, kx, c) and X̂ never formed: a
+// tile of 6 output pixels × 64 output channels keeps 24 sums in registers for the whole depth;
+// each step broadcasts one input value per pixel (read where it lies: a pixel's channels are
+// contiguous) and loads 4 vectors of the packed weight. Where a pixel's whole kernel row lies in
+// the image, its kw taps are one run of kw·C floats. A task is a run of tiles, either for one
+// 64-channel block (the block outermost, so each core keeps one weight panel in its L2) or, when
+// the whole weight fits in L2, for every block tile by tile (the tile's inputs stay in L1).
+// Measured end to end on ResNet-50 in scripts/bench/nhwc_resnet50.c (docs/BENCHMARKS.md).
+#include "direct_conv.h"
+
+#include "compute_pool.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#define PIXELS 6
+#define VECTORS 4
+#define BLOCK CLASSIFY_CONV_BLOCK
+/// Weights up to this size (as fp32) run every block inside each task.
+#define INSIDE_BYTES (1L << 20)
+/// At most this many scratch slots (one per thread running at once).
+#define MAX_SLOTS 64
+
+static uint16_t round_one(float value) {
+  uint32_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return 0xFFFF;  // NaN, as ATen's vector conversion
+  return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+void classify_round_bf16(const float *x, uint16_t *bits, long count) {
+  for (long i = 0; i < count; i++) bits[i] = round_one(x[i]);
+}
+
+static long blocks_of(const classify_conv_shape *s) { return (s->outputs + BLOCK - 1) / BLOCK; }
+static long taps_of(const classify_conv_shape *s) { return s->kernel_height * s->kernel_width; }
+static long pairs_of(const classify_conv_shape *s) { return (s->channels + 1) / 2; }
+
+/// Elements per output lane of one block: taps·C values, or taps·⌈C/2⌉ pairs.
+static long depth_of(const classify_conv_shape *s, int format) {
+  return taps_of(s) * (format == CLASSIFY_FORMAT_BF16_PAIRS ? pairs_of(s) : s->channels);
+}
+
+static int blocks_inside(const classify_conv_shape *s) {
+  return blocks_of(s) * BLOCK * taps_of(s) * s->channels * 4 <= INSIDE_BYTES;
+}
+
+long classify_conv_packed_count(const classify_conv_shape *s, int format) {
+  return blocks_of(s) * depth_of(s, format) * BLOCK;
+}
+
+void classify_conv_pack_weight(const float *weight, const classify_conv_shape *s, int format,
+                               void *packed) {
+  long taps = taps_of(s), channels = s->channels, pairs = pairs_of(s);
+  long count = classify_conv_packed_count(s, format);
+  size_t element = format == CLASSIFY_FORMAT_BF16_VALUES ? 2 : 4;
+  memset(packed, 0, (size_t)count * element);
+  for (long o = 0; o < s->outputs; o++) {
+    long block = o / BLOCK, lane = o % BLOCK;
+    for (long c = 0; c < channels; c++)
+      for (long tap = 0; tap < taps; tap++) {
+        float value = weight[(o * channels + c) * taps + tap];
+        if (format == CLASSIFY_FORMAT_FP32) {
+          ((float *)packed)[((block * taps + tap) * channels + c) * BLOCK + lane] = value;
+        } else if (format == CLASSIFY_FORMAT_BF16_VALUES) {
+          ((uint16_t *)packed)[((block * taps + tap) * channels + c) * BLOCK + lane] =
+              round_one(value);
+        } else {
+          uint32_t *word = (uint32_t *)packed + ((block * taps + tap) * pairs + c / 2) * BLOCK + lane;
+          *word |= (uint32_t)round_one(value) << (16 * (c % 2));
+        }
+      }
+  }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx512f,avx512bw")))
+#define TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512bf16")))
+#define INLINE static inline __attribute__((always_inline))
+
+typedef struct {
+  const classify_conv_shape *s;
+  int format;
+  const void *packed;
+  const float *input;
+  float *output;
+  const classify_epilogue *epilogue;
+  const float *zeros;  // a row of C zeros: the input of a padding tap
+  long blocks, depth, tiles_per_task, chunks, slot_floats;
+  int inside, merge_rows;
+  float *slots;
+  _Atomic int busy[MAX_SLOTS];
+  long slot_first[MAX_SLOTS], slot_last[MAX_SLOTS];  // the blocks a bf16-values slot holds
+} conv_job;
+
+/// acc[r][v] += Σ_k row[r][k] · w[k][16v … 16v + 15] over `depth` steps (on local copies, so that
+/// the compiler keeps the 24 sums in registers through the loop).
+TARGET INLINE void tile_fp32(long depth, const float *const row[PIXELS], const float *w,
+                             __m512 acc[PIXELS][VECTORS]) {
+  __m512 a[PIXELS][VECTORS];
+  for (int r = 0; r < PIXELS; r++)
+    for (int v = 0; v < VECTORS; v++) a[r][v] = acc[r][v];
+  const float *x0 = row[0], *x1 = row[1], *x2 = row[2], *x3 = row[3], *x4 = row[4], *x5 = row[5];
+  for (long k = 0; k < depth; k++) {
+    __m512 b0 = _mm512_loadu_ps(w), b1 = _mm512_loadu_ps(w + 16);
+    __m512 b2 = _mm512_loadu_ps(w + 32), b3 = _mm512_loadu_ps(w + 48);
+#define ROW(r, x)                              \
+  {                                            \
+    __m512 s = _mm512_set1_ps(x[k]);           \
+    a[r][0] = _mm512_fmadd_ps(s, b0, a[r][0]); \
+    a[r][1] = _mm512_fmadd_ps(s, b1, a[r][1]); \
+    a[r][2] = _mm512_fmadd_ps(s, b2, a[r][2]); \
+    a[r][3] = _mm512_fmadd_ps(s, b3, a[r][3]); \
+  }
+    ROW(0, x0) ROW(1, x1) ROW(2, x2) ROW(3, x3) ROW(4, x4) ROW(5, x5)
+#undef ROW
+    w += BLOCK;
+  }
+  for (int r = 0; r < PIXELS; r++)
+    for (int v = 0; v < VECTORS; v++) acc[r][v] = a[r][v];
+}
+
+/// The same with bf16 pairs: acc[r][v] += Σ_q pair(a[r][q]) · pair(w[q][…]) by `vdpbf16ps`.
+TARGET_BF16 INLINE void tile_pairs(long steps, const uint32_t *a, long stride, const uint32_t *w,
+                                   __m512 acc[PIXELS][VECTORS]) {
+  __m512 s[PIXELS][VECTORS];
+  for (int r = 0; r < PIXELS; r++)
+    for (int v = 0; v < VECTORS; v++) s[r][v] = acc[r][v];
+  for (long q = 0; q < steps; q++) {
+    __m512bh b0 = (__m512bh)_mm512_loadu_si512(w), b1 = (__m512bh)_mm512_loadu_si512(w + 16);
+    __m512bh b2 = (__m512bh)_mm512_loadu_si512(w + 32), b3 = (__m512bh)_mm512_loadu_si512(w + 48);
+#define ROW(r)                                                                    \
+  {                                                                               \
+    __m512bh x = (__m512bh)_mm512_set1_epi32((int)a[r * stride + q]);             \
+    s[r][0] = _mm512_dpbf16_ps(s[r][0], x, b0);                                   \
+    s[r][1] = _mm512_dpbf16_ps(s[r][1], x, b1);                                   \
+    s[r][2] = _mm512_dpbf16_ps(s[r][2], x, b2);                                   \
+    s[r][3] = _mm512_dpbf16_ps(s[r][3], x, b3);                                   \
+  }
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+    w += BLOCK;
+  }
+  for (int r = 0; r < PIXELS; r++)
+    for (int v = 0; v < VECTORS; v++) acc[r][v] = s[r][v];
+}
+
+/// The input row of pixel r's tap (ky, kx), or NULL where it falls in the padding.
+INLINE const float *tap_row(const conv_job *j, long n, long iy0, long ix0, long ky, long kx) {
+  const classify_conv_shape *s = j->s;
+  long iy = iy0 + ky * s->dilation_height, ix = ix0 + kx * s->dilation_width;
+  if (iy < 0 || iy >= s->height || ix < 0 || ix >= s->width) return NULL;
+  return j->input + ((n * s->height + iy) * s->width + ix) * s->channels;
+}
+
+/// One tile's sums in fp32 over `panel` (one block of the weight as fp32).
+TARGET INLINE void conv_tile_fp32(const conv_job *j, const long n[PIXELS], const long iy0[PIXELS],
+                                  const long ix0[PIXELS], int whole_rows, const float *panel,
+                                  __m512 acc[PIXELS][VECTORS]) {
+  const classify_conv_shape *s = j->s;
+  for (int r = 0; r < PIXELS; r++)
+    for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();
+  long channels = s->channels, run = s->kernel_width * channels;
+  for (long ky = 0; ky < s->kernel_height; ky++) {
+    const float *row[PIXELS];
+    if (whole_rows) {  // each pixel's kernel row is one run of kw·C floats (or all padding)
+      int inside = 0;
+      for (int r = 0; r < PIXELS; r++) {
+        row[r] = tap_row(j, n[r], iy0[r], ix0[r], ky, 0);
+        inside += row[r] != NULL;
+      }
+      if (inside == 0) continue;
+      if (inside == PIXELS) {
+        tile_fp32(run, row, panel + ky * run * BLOCK, acc);
+        continue;
+      }
+    }
+    for (long kx = 0; kx < s->kernel_width; kx++) {
+      int inside = 0;
+      for (int r = 0; r < PIXELS; r++) {
+        row[r] = tap_row(j, n[r], iy0[r], ix0[r], ky, kx);
+        inside += row[r] != NULL;
+        if (!row[r]) row[r] = j->zeros;
+      }
+      if (inside) tile_fp32(channels, row, panel + (ky * s->kernel_width + kx) * channels * BLOCK, acc);
+    }
+  }
+}
+
+/// Rounds each tap's input rows of the tile to bf16 pairs: a[tap][r][q], zero for padding;
+/// `valid[tap]` says whether any pixel reads real input there.
+TARGET_BF16 static void tile_input_pairs(const conv_job *j, const long n[PIXELS],
+                                         const long iy0[PIXELS], const long ix0[PIXELS],
+                                         uint32_t *a, uint32_t *valid) {
+  const classify_conv_shape *s = j->s;
+  long channels = s->channels, pairs = pairs_of(s);
+  for (long ky = 0; ky < s->kernel_height; ky++)
+    for (long kx = 0; kx < s->kernel_width; kx++) {
+      long tap = ky * s->kernel_width + kx;
+      uint32_t any = 0;
+      for (int r = 0; r < PIXELS; r++) {
+        const float *x = tap_row(j, n[r], iy0[r], ix0[r], ky, kx);
+        uint32_t *target = a + (tap * PIXELS + r) * pairs;
+        if (!x) {
+          memset(target, 0, (size_t)pairs * 4);
+          continue;
+        }
+        any = 1;
+        for (long c = 0; c < channels; c += 32) {
+          long left = channels - c;
+          __mmask16 low = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+          __mmask16 high = left >= 32 ? 0xFFFF : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
+          __m512 lo = _mm512_maskz_loadu_ps(low, x + c);
+          __m512 hi = _mm512_maskz_loadu_ps(high, x + c + 16);
+          __m512i words = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+          long count = (left >= 32 ? 32 : left + 1) / 2;
+          _mm512_mask_storeu_epi32(target + c / 2, (__mmask16)((1u << count) - 1), words);
+        }
+      }
+      valid[tap] = any;
+    }
+}
+
+TARGET_BF16 INLINE void conv_tile_pairs(const conv_job *j, const uint32_t *a, const uint32_t *valid,
+                                        const uint32_t *panel, __m512 acc[PIXELS][VECTORS]) {
+  long pairs = pairs_of(j->s), taps = taps_of(j->s);
+  for (int r = 0; r < PIXELS; r++)
+    for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();
+  for (long tap = 0; tap < taps; tap++)
+    if (valid[tap]) tile_pairs(pairs, a + tap * PIXELS * pairs, pairs, panel + tap * pairs * BLOCK, acc);
+}
+
+TARGET INLINE void store_tile(const conv_job *j, long p0, long rows, long block,
+                              __m512 acc[PIXELS][VECTORS]) {
+  const classify_conv_shape *s = j->s;
+  const classify_epilogue *e = j->epilogue;
+  long o0 = block * BLOCK, width = s->outputs - o0 < BLOCK ? s->outputs - o0 : BLOCK;
+  __mmask16 masks[VECTORS];
+  for (int v = 0; v < VECTORS; v++) {
+    long left = width - 16 * v;
+    masks[v] = left >= 16 ? 0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+  }
+  for (long r = 0; r < rows; r++) {
+    float *out = j->output + (p0 + r) * s->outputs + o0;
+    const float *residual = e && e->residual ? e->residual + (p0 + r) * e->residual_stride + o0 : NULL;
+    for (int v = 0; v < VECTORS; v++) {
+      if (!masks[v]) break;
+      __m512 y = acc[r][v];
+      if (e) {
+        if (e->scale) y = _mm512_mul_ps(y, _mm512_maskz_loadu_ps(masks[v], e->scale + o0 + 16 * v));
+        if (e->bias) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(masks[v], e->bias + o0 + 16 * v));
+        if (residual) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(masks[v], residual + 16 * v));
+        if (e->relu) y = _mm512_max_ps(_mm512_setzero_ps(), y);  // NaN stays NaN
+      }
+      _mm512_mask_storeu_ps(out + 16 * v, masks[v], y);
+    }
+  }
+}
+
+/// Blocks [first, last) of a BF16_VALUES weight expanded to fp32 in `slot` (kept between tasks
+/// that ask for the same blocks).
+TARGET static const float *expanded(conv_job *j, int slot, long first, long last) {
+  float *target = j->slots + slot * j->slot_floats;
+  if (j->slot_first[slot] == first && j->slot_last[slot] == last) return target;
+  const uint16_t *bits = (const uint16_t *)j->packed + first * j->depth * BLOCK;
+  long count = (last - first) * j->depth * BLOCK;
+  for (long i = 0; i < count; i += 16) {
+    __m256i h = _mm256_loadu_si256((const __m256i *)(bits + i));
+    _mm512_storeu_si512(target + i, _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+  j->slot_first[slot] = first;
+  j->slot_last[slot] = last;
+  return target;
+}
+
+/// One tile in BF16_PAIRS for blocks [first_block, last_block): its inputs rounded to pairs once,
+/// in `slot`, then every block over them.
+TARGET_BF16 __attribute__((noinline)) static void pairs_tile(conv_job *j, int slot,
+                                                             const long n[PIXELS],
+                                                             const long iy0[PIXELS],
+                                                             const long ix0[PIXELS], long p0,
+                                                             long rows, long first_block,
+                                                             long last_block) {
+  uint32_t *a = (uint32_t *)(j->slots + slot * j->slot_floats);
+  uint32_t *valid = a + taps_of(j->s) * PIXELS * pairs_of(j->s);
+  tile_input_pairs(j, n, iy0, ix0, a, valid);
+  for (long block = first_block; block < last_block; block++) {
+    __m512 acc[PIXELS][VECTORS];
+    conv_tile_pairs(j, a, valid, (const uint32_t *)j->packed + block * j->depth * BLOCK, acc);
+    store_tile(j, p0, rows, block, acc);
+  }
+}
+
+TARGET static void conv_task(void *context, long index) {
+  conv_job *j = context;
+  const classify_conv_shape *s = j->s;
+  long first_block = 0, last_block = j->blocks, chunk = index;
+  if (!j->inside) {
+    first_block = index / j->chunks;
+    last_block = first_block + 1;
+    chunk = index % j->chunks;
+  }
+  int slot = -1;
+  if (j->format != CLASSIFY_FORMAT_FP32) {  // a scratch slot no running task holds
+    for (int i = 0; slot < 0; i = (i + 1) % MAX_SLOTS)
+      if (!atomic_exchange(&j->busy[i], 1)) slot = i;
+  }
+  long plane = s->output_height * s->output_width, pixels = s->images * plane;
+  long first = chunk * j->tiles_per_task * PIXELS, last = first + j->tiles_per_task * PIXELS;
+  if (last > pixels) last = pixels;
+  const float *weights = NULL;
+  if (j->format == CLASSIFY_FORMAT_FP32)
+    weights = (const float *)j->packed + first_block * j->depth * BLOCK;
+  else if (j->format == CLASSIFY_FORMAT_BF16_VALUES)
+    weights = expanded(j, slot, first_block, last_block);
+  // The running output coordinates of the next pixel, advanced one pixel at a time.
+  long cn = first / plane, cy = first % plane / s->output_width, cx = first % s->output_width;
+  for (long p0 = first; p0 < last; p0 += PIXELS) {
+    long rows = last - p0 < PIXELS ? last - p0 : PIXELS;
+    long n[PIXELS], iy0[PIXELS], ix0[PIXELS];
+    int whole_rows = j->merge_rows;
+    for (int r = 0; r < PIXELS; r++) {  // a short last tile repeats its last pixel
+      n[r] = cn;
+      iy0[r] = cy * s->stride_height - s->padding_height;
+      ix0[r] = cx * s->stride_width - s->padding_width;
+      if (ix0[r] < 0 || ix0[r] + s->kernel_width > s->width) whole_rows = 0;
+      if (r < rows - 1 || rows == PIXELS) {
+        if (++cx == s->output_width) {
+          cx = 0;
+          if (++cy == s->output_height) cy = 0, cn++;
+        }
+      }
+    }
+    if (j->format == CLASSIFY_FORMAT_BF16_PAIRS) {
+      pairs_tile(j, slot, n, iy0, ix0, p0, rows, first_block, last_block);
+      continue;
+    }
+    for (long block = first_block; block < last_block; block++) {
+      __m512 acc[PIXELS][VECTORS];
+      conv_tile_fp32(j, n, iy0, ix0, whole_rows, weights + (block - first_block) * j->depth * BLOCK,
+                     acc);
+      store_tile(j, p0, rows, block, acc);
+    }
+  }
+  if (slot >= 0) atomic_store(&j->busy[slot], 0);
+}
+
+static long slot_floats(const classify_conv_shape *s, int format) {
+  if (format == CLASSIFY_FORMAT_BF16_VALUES)
+    return (blocks_inside(s) ? blocks_of(s) : 1) * depth_of(s, format) * BLOCK;
+  if (format == CLASSIFY_FORMAT_BF16_PAIRS) return taps_of(s) * (PIXELS * pairs_of(s) + 1);
+  return 0;
+}
+
+static long slot_count(long threads) { return threads < 1 ? 1 : threads > MAX_SLOTS ? MAX_SLOTS : threads; }
+
+long classify_conv_scratch_count(const classify_conv_shape *s, int format, long threads) {
+  long zeros = (s->channels + 15) / 16 * 16;
+  long per_slot = (slot_floats(s, format) + 15) / 16 * 16;
+  return zeros + slot_count(threads) * per_slot + 16;
+}
+
+void classify_conv_nhwc(const void *packed, int format, const classify_conv_shape *s,
+                        const float *input, float *output, const classify_epilogue *epilogue,
+                        float *scratch, long threads) {
+  threads = slot_count(threads);
+  conv_job j = {.s = s, .format = format, .packed = packed, .input = input, .output = output,
+                .epilogue = epilogue};
+  // 64-byte aligned regions of the scratch: the zero row, then the slots.
+  float *base = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+  long zeros = (s->channels + 15) / 16 * 16;
+  memset(base, 0, (size_t)zeros * sizeof(float));
+  j.zeros = base;
+  j.slots = base + zeros;
+  j.slot_floats = (slot_floats(s, format) + 15) / 16 * 16;
+  for (int i = 0; i < MAX_SLOTS; i++) {
+    atomic_init(&j.busy[i], i < threads ? 0 : 1);
+    j.slot_first[i] = j.slot_last[i] = -1;
+  }
+  j.blocks = blocks_of(s);
+  j.depth = depth_of(s, format);
+  j.inside = blocks_inside(s);
+  j.merge_rows = s->dilation_width == 1 && format != CLASSIFY_FORMAT_BF16_PAIRS;
+  long pixels = s->images * s->output_height * s->output_width;
+  long tiles = (pixels + PIXELS - 1) / PIXELS;
+  // Enough tasks to balance (about 4 a thread), each at least 8 tiles.
+  long want = j.inside ? 4 * threads : 4 * threads / j.blocks + 1;
+  j.tiles_per_task = (tiles + want - 1) / want;
+  if (j.tiles_per_task < 8) j.tiles_per_task = 8;
+  j.chunks = (tiles + j.tiles_per_task - 1) / j.tiles_per_task;
+  classify_pool_run((j.inside ? 1 : j.blocks) * j.chunks, threads, conv_task, &j);
+}
+
+#else
+
+long classify_conv_scratch_count(const classify_conv_shape *s, int format, long threads) {
+  (void)s, (void)format, (void)threads;
+  return 0;
+}
+
+void classify_conv_nhwc(const void *packed, int format, const classify_conv_shape *s,
+                        const float *input, float *output, const classify_epilogue *epilogue,
+                        float *scratch, long threads) {
+  // Never called: classify_cpu_has_avx512() is 0 off x86-64.
+  (void)packed, (void)format, (void)s, (void)input, (void)output, (void)epilogue, (void)scratch,
+      (void)threads;
+}
+
+#endif

@@ -1,0 +1,90 @@
+#ifndef CLASSIFY_DIRECT_CONV_H
+#define CLASSIFY_DIRECT_CONV_H
+
+#include <stdint.h>
+
+/// 1 when this CPU executes AVX-512 (F and BW) and the operating system saves its registers: the
+/// direct convolution runs in fp32. 0 otherwise (other CPUs, other architectures). Checked once.
+int classify_cpu_has_avx512(void);
+
+/// 1 when, in addition, the CPU executes AVX512-BF16 (`vdpbf16ps`): the bf16 forms run.
+int classify_cpu_has_bf16(void);
+
+/// fp32 → bf16 bits with round-to-nearest-even, as PyTorch's `.to(torch.bfloat16)` (ATen's vector
+/// conversion): NaN becomes 0xFFFF (c10's scalar one writes 0x7FC0; both are NaN), infinities and
+/// subnormals are kept (no flush to zero).
+void classify_round_bf16(const float *x, uint16_t *bits, long count);
+
+/// How a frozen convolution's weight is stored and multiplied. FP32: fp32 values, FMA.
+/// BF16_VALUES: bf16 bits (16 bits a weight), expanded to fp32 block by block as a task starts and
+/// multiplied by FMA with fp32 activations. BF16_PAIRS: bf16 pairs of input channels, multiplied
+/// by AVX512-BF16 `vdpbf16ps` with the activations rounded to bf16 pairs tile by tile. Both bf16
+/// forms use the same rounded weights and sum in fp32; PAIRS also rounds the activations (twice
+/// FMA's multiply-adds per instruction where the CPU issues it at FMA's rate).
+#define CLASSIFY_FORMAT_BF16_PAIRS 1
+#define CLASSIFY_FORMAT_BF16_VALUES 2
+#define CLASSIFY_FORMAT_FP32 3
+
+/// The faster bf16 format on this CPU, measured once (about 2 ms of register-only loops) and
+/// kept: BF16_PAIRS where `vdpbf16ps` does more multiply-adds per second than FMA (AMD Zen 4:
+/// twice), else BF16_VALUES (Intel Sapphire Rapids without AMX: `vdpbf16ps` at 0.55× FMA's
+/// rate); FP32 without AVX-512 (where no direct convolution runs).
+int classify_bf16_format(void);
+
+/// Output channels per block of a packed weight (four 16-lane vectors).
+#define CLASSIFY_CONV_BLOCK 64
+
+/// A 2-D convolution on NHWC activations: input [images][height][width][channels], output
+/// [images][output_height][output_width][outputs], both channel-last and dense; PyTorch's
+/// cross-correlation with per-axis stride, zero padding and dilation.
+typedef struct {
+  long images, height, width, channels;
+  long outputs, output_height, output_width;
+  long kernel_height, kernel_width;
+  long stride_height, stride_width;
+  long padding_height, padding_width;
+  long dilation_height, dilation_width;
+} classify_conv_shape;
+
+/// Elements of `shape`'s packed weight in `format`: floats (FP32), uint16 (BF16_VALUES) or
+/// uint32 (BF16_PAIRS).
+long classify_conv_packed_count(const classify_conv_shape *shape, int format);
+
+/// Packs PyTorch's weight [outputs][channels][kernel_height][kernel_width] for the direct
+/// convolution, once per frozen weight: blocks of 64 output channels, each the taps (ky, kx) in
+/// order, each the input channels, each 64 output channels contiguous (zero-padded past
+/// `outputs`). FP32 copies the values, BF16_VALUES rounds them to bf16, BF16_PAIRS rounds them
+/// and pairs consecutive input channels (an odd count padded with a zero channel).
+void classify_conv_pack_weight(const float *weight, const classify_conv_shape *shape, int format,
+                               void *packed);
+
+/// What the convolution applies to each output element as it stores it, in this order:
+/// × scale[o] (when `scale`: a folded batch norm's γ/σ, so the folded layer keeps its weight),
+/// + bias[o] (when `bias`), + residual[p·residual_stride + o] (when `residual`; p the output
+/// pixel), then max(·, 0) (when `relu`). A bias, a bottleneck's shortcut and its ReLU thus cost no
+/// pass of their own over the output.
+typedef struct {
+  const float *scale;
+  const float *bias;
+  const float *residual;
+  long residual_stride;
+  int relu;
+} classify_epilogue;
+
+/// Floats of scratch `classify_conv_nhwc` needs for `shape` in `format` on `threads` threads (a
+/// zero row, and each thread's expanded weight blocks or bf16 input pairs); the caller keeps and
+/// reuses it.
+long classify_conv_scratch_count(const classify_conv_shape *shape, int format, long threads);
+
+/// output = epilogue(conv(input, weight)), the weight packed by `classify_conv_pack_weight` in
+/// `format`, on up to `threads` threads of the compute pool, with `scratch` of
+/// `classify_conv_scratch_count` floats. Each tile of 6 output pixels × 64
+/// output channels keeps its 24 sums in registers for the whole depth, broadcasting each pixel's
+/// inputs where they lie (no im2col, no packing of activations in fp32) and loading the weight
+/// as vectors. Requires `classify_cpu_has_avx512()` (and `classify_cpu_has_bf16()` for the bf16
+/// formats); every size positive.
+void classify_conv_nhwc(const void *packed, int format, const classify_conv_shape *shape,
+                        const float *input, float *output, const classify_epilogue *epilogue,
+                        float *scratch, long threads);
+
+#endif
