@@ -6,7 +6,9 @@
 // contiguous) and loads 4 vectors of the packed weight. Where a pixel's whole kernel row lies in
 // the image, its kw taps are one run of kw·C floats. A task is a run of tiles, either for one
 // 64-channel block (the block outermost, so each core keeps one weight panel in its L2) or, when
-// the whole weight fits in L2, for every block tile by tile (the tile's inputs stay in L1).
+// the whole weight fits in L2, for every block tile by tile (the tile's inputs stay in L1). In
+// fp32 the weight is PyTorch's own, read where it lies: each thread packs the blocks its tasks
+// need into its scratch (16×16 transposes in registers), so a frozen fp32 weight has no copy.
 // Measured end to end on ResNet-50 in scripts/bench/nhwc_resnet50.c (docs/BENCHMARKS.md).
 #include "direct_conv.h"
 
@@ -48,12 +50,14 @@ static int blocks_inside(const classify_conv_shape *s) {
 }
 
 long classify_conv_packed_count(const classify_conv_shape *s, int format) {
+  if (format == CLASSIFY_FORMAT_FP32) return 0;  // PyTorch's weight itself
   return blocks_of(s) * depth_of(s, format) * BLOCK;
 }
 
 void classify_conv_pack_weight(const float *weight, const classify_conv_shape *s, int format,
                                void *packed) {
   long taps = taps_of(s), channels = s->channels, pairs = pairs_of(s);
+  if (format == CLASSIFY_FORMAT_FP32) return;  // read where it lies
   long count = classify_conv_packed_count(s, format);
   size_t element = format == CLASSIFY_FORMAT_BF16_VALUES ? 2 : 4;
   memset(packed, 0, (size_t)count * element);
@@ -62,9 +66,7 @@ void classify_conv_pack_weight(const float *weight, const classify_conv_shape *s
     for (long c = 0; c < channels; c++)
       for (long tap = 0; tap < taps; tap++) {
         float value = weight[(o * channels + c) * taps + tap];
-        if (format == CLASSIFY_FORMAT_FP32) {
-          ((float *)packed)[((block * taps + tap) * channels + c) * BLOCK + lane] = value;
-        } else if (format == CLASSIFY_FORMAT_BF16_VALUES) {
+        if (format == CLASSIFY_FORMAT_BF16_VALUES) {
           ((uint16_t *)packed)[((block * taps + tap) * channels + c) * BLOCK + lane] =
               round_one(value);
         } else {
@@ -261,16 +263,74 @@ TARGET INLINE void store_tile(const conv_job *j, long p0, long rows, long block,
   }
 }
 
-/// Blocks [first, last) of a BF16_VALUES weight expanded to fp32 in `slot` (kept between tasks
-/// that ask for the same blocks).
+/// r[i][j] → r[j][i] for a 16×16 block of floats in 16 registers.
+TARGET INLINE void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; i++) {
+    u[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; i++) {
+    t[i] = _mm512_shuffle_f32x4(u[i], u[4 + i], 0x88);
+    t[4 + i] = _mm512_shuffle_f32x4(u[i], u[4 + i], 0xDD);
+    t[8 + i] = _mm512_shuffle_f32x4(u[8 + i], u[12 + i], 0x88);
+    t[12 + i] = _mm512_shuffle_f32x4(u[8 + i], u[12 + i], 0xDD);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
+    r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
+    r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xDD);
+  }
+}
+
+/// One 64-channel block of PyTorch's fp32 weight [outputs][C][kh][kw] in the packed order
+/// [taps][C][64] (zeros past `outputs`), 16×16 blocks transposed in registers.
+TARGET static void pack_block_fp32(const conv_job *j, long block, float *target) {
+  const classify_conv_shape *s = j->s;
+  const float *weight = j->packed;
+  long taps = taps_of(s), channels = s->channels, depth = taps * channels;
+  for (long lane0 = 0; lane0 < BLOCK; lane0 += 16) {
+    long o0 = block * BLOCK + lane0, rows = s->outputs - o0;
+    rows = rows < 0 ? 0 : rows > 16 ? 16 : rows;
+    long c = 0, tap = 0;  // of k = k0 + j in PyTorch's order c·taps + tap
+    for (long k0 = 0; k0 < depth; k0 += 16) {
+      long n = depth - k0 < 16 ? depth - k0 : 16;
+      __mmask16 mask = n == 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
+      __m512 r[16];
+      for (int i = 0; i < 16; i++)
+        r[i] = i < rows ? _mm512_maskz_loadu_ps(mask, weight + (o0 + i) * depth + k0)
+                        : _mm512_setzero_ps();
+      transpose16(r);
+      for (long i = 0; i < n; i++) {
+        _mm512_storeu_ps(target + (tap * channels + c) * BLOCK + lane0, r[i]);
+        if (++tap == taps) tap = 0, c++;
+      }
+    }
+  }
+}
+
+/// Blocks [first, last) of the weight as packed fp32 in `slot`: FP32 packed from PyTorch's
+/// layout, BF16_VALUES expanded from its bits (kept between tasks that ask for the same blocks).
 TARGET static const float *expanded(conv_job *j, int slot, long first, long last) {
   float *target = j->slots + slot * j->slot_floats;
   if (j->slot_first[slot] == first && j->slot_last[slot] == last) return target;
-  const uint16_t *bits = (const uint16_t *)j->packed + first * j->depth * BLOCK;
-  long count = (last - first) * j->depth * BLOCK;
-  for (long i = 0; i < count; i += 16) {
-    __m256i h = _mm256_loadu_si256((const __m256i *)(bits + i));
-    _mm512_storeu_si512(target + i, _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  if (j->format == CLASSIFY_FORMAT_FP32) {
+    for (long block = first; block < last; block++)
+      pack_block_fp32(j, block, target + (block - first) * j->depth * BLOCK);
+  } else {
+    const uint16_t *bits = (const uint16_t *)j->packed + first * j->depth * BLOCK;
+    long count = (last - first) * j->depth * BLOCK;
+    for (long i = 0; i < count; i += 16) {
+      __m256i h = _mm256_loadu_si256((const __m256i *)(bits + i));
+      _mm512_storeu_si512(target + i, _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
   }
   j->slot_first[slot] = first;
   j->slot_last[slot] = last;
@@ -305,7 +365,7 @@ TARGET static void conv_task(void *context, long index) {
     chunk = index % j->chunks;
   }
   int slot = -1;
-  if (j->format != CLASSIFY_FORMAT_FP32) {  // a scratch slot no running task holds
+  {  // a scratch slot no running task holds
     for (int i = 0; slot < 0; i = (i + 1) % MAX_SLOTS)
       if (!atomic_exchange(&j->busy[i], 1)) slot = i;
   }
@@ -313,10 +373,7 @@ TARGET static void conv_task(void *context, long index) {
   long first = chunk * j->tiles_per_task * PIXELS, last = first + j->tiles_per_task * PIXELS;
   if (last > pixels) last = pixels;
   const float *weights = NULL;
-  if (j->format == CLASSIFY_FORMAT_FP32)
-    weights = (const float *)j->packed + first_block * j->depth * BLOCK;
-  else if (j->format == CLASSIFY_FORMAT_BF16_VALUES)
-    weights = expanded(j, slot, first_block, last_block);
+  if (j->format != CLASSIFY_FORMAT_BF16_PAIRS) weights = expanded(j, slot, first_block, last_block);
   // The running output coordinates of the next pixel, advanced one pixel at a time.
   long cn = first / plane, cy = first % plane / s->output_width, cx = first % s->output_width;
   for (long p0 = first; p0 < last; p0 += PIXELS) {
@@ -350,10 +407,9 @@ TARGET static void conv_task(void *context, long index) {
 }
 
 static long slot_floats(const classify_conv_shape *s, int format) {
-  if (format == CLASSIFY_FORMAT_BF16_VALUES)
+  if (format != CLASSIFY_FORMAT_BF16_PAIRS)
     return (blocks_inside(s) ? blocks_of(s) : 1) * depth_of(s, format) * BLOCK;
-  if (format == CLASSIFY_FORMAT_BF16_PAIRS) return taps_of(s) * (PIXELS * pairs_of(s) + 1);
-  return 0;
+  return taps_of(s) * (PIXELS * pairs_of(s) + 1);
 }
 
 static long slot_count(long threads) { return threads < 1 ? 1 : threads > MAX_SLOTS ? MAX_SLOTS : threads; }

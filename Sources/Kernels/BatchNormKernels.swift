@@ -17,8 +17,9 @@ public enum BatchNormKernels {
     var partial = [Float](repeating: 0, count: 2 * blocks * channels)
     partial.withUnsafeMutableBufferPointer { pPartial in
       let base = pPartial.baseAddress!
-      parallelFor(iterations: blocks, threads: rows * channels >= 1 << 15 ? ComputeThreads.count : 1)
-      { block in
+      parallelFor(
+        iterations: blocks, threads: rows * channels >= 1 << 15 ? ComputeThreads.count : 1
+      ) { block in
         let first = base + 2 * block * channels
         let second = first + channels
         for row in (block * blockRows)..<Swift.min(rows, (block + 1) * blockRows) {
@@ -168,7 +169,8 @@ public enum BatchNormKernels {
                 )
                 for channel in 0..<channels {
                   out[channel] =
-                    f[channel] * (g[channel] - m[channel] - (line[channel] - mu[channel]) * k[channel])
+                    f[channel]
+                    * (g[channel] - m[channel] - (line[channel] - mu[channel]) * k[channel])
                 }
               }
             }

@@ -24,7 +24,8 @@ extension ConvolutionKernels {
             let x = ow * g.strideWidth - g.paddingWidth + j * g.dilationWidth
             let tap = target + (i * g.kernelWidth + j) * channels
             if y >= 0 && y < g.inputHeight && x >= 0 && x < g.inputWidth {
-              copy(input + ((image * g.inputHeight + y) * g.inputWidth + x) * channels, tap,
+              copy(
+                input + ((image * g.inputHeight + y) * g.inputWidth + x) * channels, tap,
                 count: channels)
             } else {
               zero(tap, count: channels)

@@ -1,9 +1,11 @@
 import CKernelSupport
 
-/// A frozen convolution weight packed for the direct NHWC convolution (`direct_conv.h`): blocks of
-/// 64 output channels, each the taps in order, each the input channels with 64 outputs
-/// contiguous, in `format` (fp32, or bf16 bits or pairs: 16 bits a weight). Made once per frozen
-/// weight (`FrozenWeight`) on a CPU with AVX-512; every convolution with it reads it as it lies.
+/// A frozen convolution weight in the form the direct NHWC convolution reads (`direct_conv.h`):
+/// in fp32 PyTorch's weight itself, shared (each thread packs the 64-channel blocks its tasks
+/// need into its scratch, so freezing copies no weight); in bf16 rounded once into blocks of 64
+/// output channels, each the taps in order, each the input channels with 64 outputs contiguous,
+/// as bf16 bits or pairs (16 bits a weight). Made once per frozen weight (`FrozenWeight`) on a CPU
+/// with AVX-512.
 struct DirectConvolutionWeight: Sendable {
   let format: PackedFormat
   /// `[C_out, C, kH, kW]`: what the packing depends on.
@@ -52,16 +54,16 @@ struct DirectConvolutionWeight: Sendable {
       return result
     }
     switch self.format {
-    case .fp32: storage = .floats(packed(Float(0)))
+    case .fp32: storage = .floats(weight)
     case .bf16Values: storage = .halves(packed(UInt16(0)))
     case .bf16Pairs: storage = .pairs(packed(UInt32(0)))
     }
   }
 
-  /// The bytes it holds.
+  /// The bytes it holds beside the weight (none in fp32, which shares the weight's storage).
   var bytes: Int {
     switch storage {
-    case .floats(let values): values.count * 4
+    case .floats: 0
     case .halves(let values): values.count * 2
     case .pairs(let values): values.count * 4
     }

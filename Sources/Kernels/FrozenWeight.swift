@@ -13,8 +13,9 @@ import Foundation
 ///
 /// `precision` is what the layer multiplies in: `.bf16` rounds the weight to bfloat16 once (see
 /// `Precision`); it is `.fp32` wherever the CPU lacks bf16 instructions. On an AVX-512 CPU the
-/// direct convolution reads its packed form (`DirectConvolutionWeight`: a copy of the weight in
-/// fp32, half its size in bf16); elsewhere BLAS reads the weight itself, or its tap-major copy.
+/// direct convolution reads `values` where they lie in fp32 (freezing costs no memory) and a
+/// packed bf16 copy, half the weight's size, in bf16 (`DirectConvolutionWeight`); elsewhere BLAS
+/// reads the weight itself, or its tap-major copy.
 ///
 /// `@unchecked Sendable`: the derived forms are only read and written under `lock`.
 public final class FrozenWeight: @unchecked Sendable {

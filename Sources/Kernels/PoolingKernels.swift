@@ -109,7 +109,8 @@ public enum PoolingKernels {
               // Every tap in order: a later value wins only when larger, a NaN always (and stays).
               for row in rows {
                 for column in columns {
-                  let x = source + ((image * g.inputHeight + row) * g.inputWidth + column) * channels
+                  let x =
+                    source + ((image * g.inputHeight + row) * g.inputWidth + column) * channels
                   let position = Int32(row * g.inputWidth + column)
                   if let indexOut {
                     let first = row == rows.lowerBound && column == columns.lowerBound
@@ -374,8 +375,9 @@ public enum PoolingKernels {
                   row >= 0 && row < g.inputHeight && column >= 0 && column < g.inputWidth
                 let value =
                   inside
-                  ? input[((image * g.inputHeight + row) * g.inputWidth + column) * g.channels
-                    + channel] : -Float.infinity
+                  ? input[
+                    ((image * g.inputHeight + row) * g.inputWidth + column) * g.channels
+                      + channel] : -Float.infinity
                 if best.isNaN { continue }
                 if inside && (bestIndex < 0 || value > best || value.isNaN) {
                   best = value
@@ -408,8 +410,7 @@ public enum PoolingKernels {
               for j in 0..<g.kernelWidth {
                 let row = oh * g.strideHeight - g.paddingHeight + i
                 let column = ow * g.strideWidth - g.paddingWidth + j
-                if row < g.inputHeight + g.paddingHeight && column < g.inputWidth + g.paddingWidth
-                {
+                if row < g.inputHeight + g.paddingHeight && column < g.inputWidth + g.paddingWidth {
                   padded += 1
                 }
                 guard row >= 0, row < g.inputHeight, column >= 0, column < g.inputWidth else {
@@ -417,8 +418,9 @@ public enum PoolingKernels {
                 }
                 real += 1
                 sum += Double(
-                  input[((image * g.inputHeight + row) * g.inputWidth + column) * g.channels
-                    + channel])
+                  input[
+                    ((image * g.inputHeight + row) * g.inputWidth + column) * g.channels
+                      + channel])
               }
             }
             output.append(Float(sum / Double(countIncludingPadding ? padded : real)))

@@ -15,7 +15,8 @@ int classify_cpu_has_bf16(void);
 /// subnormals are kept (no flush to zero).
 void classify_round_bf16(const float *x, uint16_t *bits, long count);
 
-/// How a frozen convolution's weight is stored and multiplied. FP32: fp32 values, FMA.
+/// How a frozen convolution's weight is stored and multiplied. FP32: PyTorch's fp32 weight itself
+/// (no copy), packed block by block into each thread's scratch as its tasks need it; FMA.
 /// BF16_VALUES: bf16 bits (16 bits a weight), expanded to fp32 block by block as a task starts and
 /// multiplied by FMA with fp32 activations. BF16_PAIRS: bf16 pairs of input channels, multiplied
 /// by AVX512-BF16 `vdpbf16ps` with the activations rounded to bf16 pairs tile by tile. Both bf16
@@ -46,15 +47,16 @@ typedef struct {
   long dilation_height, dilation_width;
 } classify_conv_shape;
 
-/// Elements of `shape`'s packed weight in `format`: floats (FP32), uint16 (BF16_VALUES) or
-/// uint32 (BF16_PAIRS).
+/// Elements of `shape`'s packed weight in `format`: none for FP32 (the weight is read as it lies),
+/// uint16 for BF16_VALUES, uint32 for BF16_PAIRS.
 long classify_conv_packed_count(const classify_conv_shape *shape, int format);
 
 /// Packs PyTorch's weight [outputs][channels][kernel_height][kernel_width] for the direct
 /// convolution, once per frozen weight: blocks of 64 output channels, each the taps (ky, kx) in
 /// order, each the input channels, each 64 output channels contiguous (zero-padded past
-/// `outputs`). FP32 copies the values, BF16_VALUES rounds them to bf16, BF16_PAIRS rounds them
-/// and pairs consecutive input channels (an odd count padded with a zero channel).
+/// `outputs`). BF16_VALUES rounds the values to bf16, BF16_PAIRS rounds them and pairs
+/// consecutive input channels (an odd count padded with a zero channel); FP32 packs nothing (its
+/// `packed` is PyTorch's weight).
 void classify_conv_pack_weight(const float *weight, const classify_conv_shape *shape, int format,
                                void *packed);
 
@@ -77,7 +79,7 @@ typedef struct {
 long classify_conv_scratch_count(const classify_conv_shape *shape, int format, long threads);
 
 /// output = epilogue(conv(input, weight)), the weight packed by `classify_conv_pack_weight` in
-/// `format`, on up to `threads` threads of the compute pool, with `scratch` of
+/// `format` (for FP32, PyTorch's weight), on up to `threads` threads of the compute pool, with `scratch` of
 /// `classify_conv_scratch_count` floats. Each tile of 6 output pixels × 64
 /// output channels keeps its 24 sums in registers for the whole depth, broadcasting each pixel's
 /// inputs where they lie (no im2col, no packing of activations in fp32) and loading the weight
