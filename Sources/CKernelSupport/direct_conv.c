@@ -80,8 +80,8 @@ void classify_conv_pack_weight(const float *weight, const classify_conv_shape *s
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define TARGET __attribute__((target("avx512f,avx512bw")))
-#define TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512bf16")))
+#define TARGET __attribute__((target("avx512f,avx512bw,prfchw")))
+#define TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512bf16,prfchw")))
 #define INLINE static inline __attribute__((always_inline))
 
 typedef struct {
@@ -93,7 +93,7 @@ typedef struct {
   const classify_epilogue *epilogue;
   const float *zeros;  // a row of C zeros: the input of a padding tap
   long blocks, depth, tiles_per_task, chunks, slot_floats;
-  int inside, merge_rows;
+  int inside, merge_rows, short_rows;
   float *slots;
   _Atomic int busy[MAX_SLOTS];
   long slot_first[MAX_SLOTS], slot_last[MAX_SLOTS];  // the blocks a bf16-values slot holds
@@ -180,6 +180,34 @@ TARGET INLINE void conv_tile_fp32(const conv_job *j, const long n[PIXELS], const
         tile_fp32(run, row, panel + ky * run * BLOCK, acc);
         continue;
       }
+    }
+    if (j->short_rows) {  // kw·C ≤ 64 (the stem): a border pixel's row assembled, zero-filled
+      float assembled[PIXELS][64] __attribute__((aligned(64)));
+      int inside = 0;
+      for (int r = 0; r < PIXELS; r++) {
+        long iy = iy0[r] + ky * s->dilation_height;
+        if (iy < 0 || iy >= s->height) {
+          row[r] = j->zeros;
+          continue;
+        }
+        inside++;
+        long lo = ix0[r] < 0 ? -ix0[r] : 0;
+        long hi = ix0[r] + s->kernel_width > s->width ? s->width - ix0[r] : s->kernel_width;
+        const float *source = j->input + ((n[r] * s->height + iy) * s->width + ix0[r] + lo) * channels;
+        if (lo == 0 && hi == s->kernel_width) {
+          row[r] = source;
+          continue;
+        }
+        long first = lo * channels, last = hi * channels;  // the valid floats of the run
+        for (long q = 0; q < 64; q += 16) {
+          long a = first > q ? first : q, b = last < q + 16 ? last : q + 16;
+          __mmask16 mask = a < b ? (__mmask16)(((1u << (b - a)) - 1) << (a - q)) : 0;
+          _mm512_store_ps(assembled[r] + q, _mm512_maskz_expandloadu_ps(mask, source + (a - first)));
+        }
+        row[r] = assembled[r];
+      }
+      if (inside) tile_fp32(run, row, panel + ky * run * BLOCK, acc);
+      continue;
     }
     for (long kx = 0; kx < s->kernel_width; kx++) {
       int inside = 0;
@@ -316,6 +344,23 @@ TARGET static void pack_block_fp32(const conv_job *j, long block, float *target)
   }
 }
 
+/// Starts fetching the output lines (for writing) and shortcut lines a tile's store will touch,
+/// so that the store after the tile's FMAs does not wait on them (the output is fresh memory of
+/// an earlier pass, usually outside the caches).
+INLINE void prefetch_tile(const conv_job *j, long p0, long rows, long block) {
+  const classify_conv_shape *s = j->s;
+  const classify_epilogue *e = j->epilogue;
+  long o0 = block * BLOCK, width = s->outputs - o0 < BLOCK ? s->outputs - o0 : BLOCK;
+  for (long r = 0; r < rows; r++) {
+    const float *out = j->output + (p0 + r) * s->outputs + o0;
+    const float *residual = e && e->residual ? e->residual + (p0 + r) * e->residual_stride + o0 : NULL;
+    for (long v = 0; v < width; v += 16) {
+      __builtin_prefetch(out + v, 1, 3);
+      if (residual) __builtin_prefetch(residual + v, 0, 3);
+    }
+  }
+}
+
 /// Blocks [first, last) of the weight as packed fp32 in `slot`: FP32 packed from PyTorch's
 /// layout, BF16_VALUES expanded from its bits (kept between tasks that ask for the same blocks).
 TARGET static const float *expanded(conv_job *j, int slot, long first, long last) {
@@ -350,6 +395,7 @@ TARGET_BF16 __attribute__((noinline)) static void pairs_tile(conv_job *j, int sl
   tile_input_pairs(j, n, iy0, ix0, a, valid);
   for (long block = first_block; block < last_block; block++) {
     __m512 acc[PIXELS][VECTORS];
+    prefetch_tile(j, p0, rows, block);
     conv_tile_pairs(j, a, valid, (const uint32_t *)j->packed + block * j->depth * BLOCK, acc);
     store_tile(j, p0, rows, block, acc);
   }
@@ -398,6 +444,7 @@ TARGET static void conv_task(void *context, long index) {
     }
     for (long block = first_block; block < last_block; block++) {
       __m512 acc[PIXELS][VECTORS];
+      prefetch_tile(j, p0, rows, block);
       conv_tile_fp32(j, n, iy0, ix0, whole_rows, weights + (block - first_block) * j->depth * BLOCK,
                      acc);
       store_tile(j, p0, rows, block, acc);
@@ -415,7 +462,7 @@ static long slot_floats(const classify_conv_shape *s, int format) {
 static long slot_count(long threads) { return threads < 1 ? 1 : threads > MAX_SLOTS ? MAX_SLOTS : threads; }
 
 long classify_conv_scratch_count(const classify_conv_shape *s, int format, long threads) {
-  long zeros = (s->channels + 15) / 16 * 16;
+  long zeros = s->channels > 64 ? (s->channels + 15) / 16 * 16 : 64;
   long per_slot = (slot_floats(s, format) + 15) / 16 * 16;
   return zeros + slot_count(threads) * per_slot + 16;
 }
@@ -428,7 +475,7 @@ void classify_conv_nhwc(const void *packed, int format, const classify_conv_shap
                 .epilogue = epilogue};
   // 64-byte aligned regions of the scratch: the zero row, then the slots.
   float *base = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-  long zeros = (s->channels + 15) / 16 * 16;
+  long zeros = s->channels > 64 ? (s->channels + 15) / 16 * 16 : 64;
   memset(base, 0, (size_t)zeros * sizeof(float));
   j.zeros = base;
   j.slots = base + zeros;
@@ -441,6 +488,7 @@ void classify_conv_nhwc(const void *packed, int format, const classify_conv_shap
   j.depth = depth_of(s, format);
   j.inside = blocks_inside(s);
   j.merge_rows = s->dilation_width == 1 && format != CLASSIFY_FORMAT_BF16_PAIRS;
+  j.short_rows = j.merge_rows && s->kernel_width * s->channels <= 64;
   long pixels = s->images * s->output_height * s->output_width;
   long tiles = (pixels + PIXELS - 1) / PIXELS;
   // Enough tasks to balance (about 4 a thread), each at least 8 tiles.

@@ -27,8 +27,8 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
 
   /// Whether bf16 runs faster than fp32 on this CPU: where its `vdpbf16ps` does more
   /// multiply-adds per second than its FMA (AMD Zen 4: twice). Elsewhere (Intel Sapphire and
-  /// Emerald Rapids without AMX: 0.55×) a supported bf16 runs as bf16-rounded values through the
-  /// fp32 FMA kernel: bf16's results, half its weights' memory, fp32's speed.
+  /// Emerald Rapids without AMX: 0.55×) a supported bf16 runs its bf16-rounded weights through the
+  /// fp32 FMA kernel with fp32 activations: half its weights' memory, fp32's speed.
   public static var bf16IsFasterThanFP32: Bool {
     Precision.bf16.isSupported && PackedFormat.preferred(for: .bf16) == .bf16Pairs
   }

@@ -96,7 +96,7 @@ struct PredictCommand: ParsableCommand {
       } else if precision == .bf16 && !Precision.bf16IsFasterThanFP32 {
         FileHandle.standardError.write(
           Data(
-            "note: this CPU's bf16 dot product (vdpbf16ps) is slower than its fp32 FMA, so --precision bf16 runs bf16-rounded values through fp32 FMA: probabilities within ~1 % of fp32 at about fp32's speed\n"
+            "note: this CPU's bf16 dot product (vdpbf16ps) is slower than its fp32 FMA, so --precision bf16 runs the bf16-rounded weights through fp32 FMA: probabilities within ~1 % of fp32 at about fp32's speed\n"
               .utf8))
       }
       classifier.source = file.path

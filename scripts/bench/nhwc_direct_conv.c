@@ -3,7 +3,7 @@
 // Activations are [pixels][channels]; the weight is packed once as [output/64][taps·C][64]; each
 // tile of 6 pixels × 64 output channels keeps 24 accumulators, broadcasts one input value per
 // pixel and loads 4 weight vectors per step, reading every input where it lies (no packing).
-// Build and run (its line matches scripts/bench/conv_harness.c's, for scripts/bench/paired.sh):
+// Build and run (its line ends in "mean N GFLOP/s", for scripts/bench/paired.sh):
 //   clang -O2 scripts/bench/nhwc_direct_conv.c -o /tmp/nhwc_direct_conv
 //   /tmp/nhwc_direct_conv CIN COUT SIZE KERNEL IMAGES REPETITIONS     (COUT a multiple of 64)
 #include <immintrin.h>

@@ -11,7 +11,7 @@
 # copied aside:
 #   scripts/bench/paired.sh 6 "/tmp/before forward-loop 224 8 2 --threads 1" \
 #     "/tmp/after forward-loop 224 8 2 --threads 1"
-# or two builds of scripts/bench/conv_harness.c with PATTERN 'mean [0-9.]+'.
+# or two builds of scripts/bench/nhwc_direct_conv.c with PATTERN 'mean [0-9.]+'.
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "usage: paired.sh ROUNDS \"COMMAND A\" \"COMMAND B\" [PATTERN]" >&2

@@ -152,7 +152,7 @@ public final class FineTuneRun {
     } else if configuration.precision == .bf16 && !Precision.bf16IsFasterThanFP32 {
       say(
         "note: this CPU's bf16 dot product (vdpbf16ps) is slower than its fp32 FMA, so --precision bf16 "
-          + "runs bf16-rounded values through fp32 FMA: features within ~1 % of fp32 at about fp32's speed "
+          + "runs the bf16-rounded weights through fp32 FMA: features within ~1 % of fp32 at about fp32's speed "
           + "(--precision fp32 is exact and as fast here)")
     }
     if showsProgress { announceCaching(inputs, cacheFolder: cacheFolder) }
