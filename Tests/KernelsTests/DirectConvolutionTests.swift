@@ -35,6 +35,9 @@ struct DirectConvolutionTests {
     ConvolutionGeometry(
       batch: 1, inputChannels: 2, inputHeight: 6, inputWidth: 5, outputChannels: 3,
       kernelHeight: 2, kernelWidth: 3),  // rectangular kernel, 5 pixels: one short tile
+    ConvolutionGeometry(
+      batch: 2, inputChannels: 4, inputHeight: 4, inputWidth: 5, outputChannels: 8,
+      kernelHeight: 3, kernelWidth: 3, padding: 3),  // outputs whose whole window is padding
   ]
 
   @Test(
