@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reusable scratch memory for kernels (im2col columns, GEMM staging, Winograd tiles).
+/// Reusable scratch memory for kernels (im2col rows, the direct convolution's per-thread blocks).
 ///
 /// A fresh multi-megabyte allocation per convolution costs a page fault per 4 KiB page on first
 /// touch — measured at ~20 % of a ResNet-50 forward at 32×32. Buffers handed back here keep

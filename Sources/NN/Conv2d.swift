@@ -15,7 +15,7 @@ import TensorCore
 /// with `fanIn = inputChannels · kH · kW`.
 ///
 /// For inference, `Conv2d.fold(conv:batchNorm:fusedReLU:)` returns one convolution equal to
-/// conv → BatchNorm (eval) → ReLU, so a ResNet block costs one GEMM pass and no extra
+/// conv → BatchNorm (eval) → ReLU, so a ResNet block costs one convolution pass and no extra
 /// memory passes for normalisation or activation. The folded layer shares the convolution's
 /// weight and scales its output channels instead (`outputScale`, key `output_scale`), so folding
 /// copies no weight.
@@ -138,8 +138,8 @@ public final class Conv2d: Layer {
   }
 
   /// One convolution equal to `conv` followed by `batchNorm` in evaluation mode (and ReLU when
-  /// `fusedReLU`), its GEMMs in `precision`: with `s = γ/√(running_var + ε)`, `y[o] = s[o]·(W ∗ x)[o]
-  /// + b'[o]` and `b'[o] = β[o] + (b[o] − running_mean[o])·s[o]`. The scale is applied as the GEMM
+  /// `fusedReLU`), multiplied in `precision`: with `s = γ/√(running_var + ε)`, `y[o] = s[o]·(W ∗ x)[o]
+  /// + b'[o]` and `b'[o] = β[o] + (b[o] − running_mean[o])·s[o]`. The scale is applied as the convolution
   /// stores its output, so the result shares `conv`'s weight (no copy: a folded model costs no
   /// second set of weights, even while the trainable one is kept), and multiplies by W as PyTorch's
   /// eval-mode conv → BN does. For inference only: the bias and scale are new, frozen tensors, and

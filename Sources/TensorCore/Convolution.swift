@@ -55,7 +55,7 @@ extension Tensor {
   }
 
   /// `relu(conv2d(self, weight) + bias + residual)` for inference (nothing on the tape): the
-  /// last convolution of a residual block with its shortcut sum and ReLU, fused into the GEMM's
+  /// last convolution of a residual block with its shortcut sum and ReLU, fused into the convolution's
   /// store of the output, so the sum costs no pass of its own. `residual` has the output's shape.
   public func convolved2dAddingReLU(
     _ residual: Tensor, weight: Tensor, bias: Tensor? = nil, outputScale: Tensor? = nil,
@@ -152,5 +152,5 @@ extension Tensor {
 /// named here so that layers above TensorCore can hold one without importing Kernels.
 public typealias FrozenWeight = Kernels.FrozenWeight
 
-/// fp32 or bf16 for a frozen layer's GEMMs (see `Kernels.Precision`).
+/// fp32 or bf16 for a frozen layer's convolutions (see `Kernels.Precision`).
 public typealias Precision = Kernels.Precision

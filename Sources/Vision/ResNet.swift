@@ -111,7 +111,7 @@ public final class ResNet: Layer {
   /// trained on either model is the other's. Folding a folded model returns an equal one.
   ///
   /// `precision` is what the convolutions multiply in: `.bf16` rounds the weights to bfloat16
-  /// here, once, and runs every GEMM with bf16 inputs and fp32 sums (features within ~1 % of
+  /// here, once, and runs every convolution with bf16 weights and fp32 sums (features within ~1 % of
   /// fp32; up to twice as fast, depending on the CPU); on a CPU without bf16 instructions it is
   /// fp32 (see `precision` of the result).
   public func folded(precision: Precision = .fp32) -> ResNet {
