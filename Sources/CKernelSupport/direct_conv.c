@@ -91,12 +91,12 @@ typedef struct {
   const float *input;
   float *output;
   const classify_epilogue *epilogue;
-  const float *zeros;  // a row of C zeros: the input of a padding tap
+  const float *zeros;  // a row of max(C, 64) zeros: the input of a padding tap or row
   long blocks, depth, tiles_per_task, chunks, slot_floats;
   int inside, merge_rows, short_rows;
   float *slots;
   _Atomic int busy[MAX_SLOTS];
-  long slot_first[MAX_SLOTS], slot_last[MAX_SLOTS];  // the blocks a bf16-values slot holds
+  long slot_first[MAX_SLOTS], slot_last[MAX_SLOTS];  // the weight blocks a slot holds as fp32
 } conv_job;
 
 /// acc[r][v] += Σ_k row[r][k] · w[k][16v … 16v + 15] over `depth` steps (on local copies, so that
@@ -410,11 +410,9 @@ TARGET static void conv_task(void *context, long index) {
     last_block = first_block + 1;
     chunk = index % j->chunks;
   }
-  int slot = -1;
-  {  // a scratch slot no running task holds
-    for (int i = 0; slot < 0; i = (i + 1) % MAX_SLOTS)
-      if (!atomic_exchange(&j->busy[i], 1)) slot = i;
-  }
+  int slot = -1;  // a scratch slot no running task holds
+  for (int i = 0; slot < 0; i = (i + 1) % MAX_SLOTS)
+    if (!atomic_exchange(&j->busy[i], 1)) slot = i;
   long plane = s->output_height * s->output_width, pixels = s->images * plane;
   long first = chunk * j->tiles_per_task * PIXELS, last = first + j->tiles_per_task * PIXELS;
   if (last > pixels) last = pixels;
@@ -450,21 +448,27 @@ TARGET static void conv_task(void *context, long index) {
       store_tile(j, p0, rows, block, acc);
     }
   }
-  if (slot >= 0) atomic_store(&j->busy[slot], 0);
+  atomic_store(&j->busy[slot], 0);
 }
 
+/// Floats of one thread's slot (whole 64-byte lines): its fp32 weight blocks, or its tile's bf16
+/// input pairs and the taps' flags.
 static long slot_floats(const classify_conv_shape *s, int format) {
-  if (format != CLASSIFY_FORMAT_BF16_PAIRS)
-    return (blocks_inside(s) ? blocks_of(s) : 1) * depth_of(s, format) * BLOCK;
-  return taps_of(s) * (PIXELS * pairs_of(s) + 1);
+  long floats = format != CLASSIFY_FORMAT_BF16_PAIRS
+                    ? (blocks_inside(s) ? blocks_of(s) : 1) * depth_of(s, format) * BLOCK
+                    : taps_of(s) * (PIXELS * pairs_of(s) + 1);
+  return (floats + 15) / 16 * 16;
+}
+
+/// Floats of the zero row (whole 64-byte lines).
+static long zero_floats(const classify_conv_shape *s) {
+  return s->channels > 64 ? (s->channels + 15) / 16 * 16 : 64;
 }
 
 static long slot_count(long threads) { return threads < 1 ? 1 : threads > MAX_SLOTS ? MAX_SLOTS : threads; }
 
 long classify_conv_scratch_count(const classify_conv_shape *s, int format, long threads) {
-  long zeros = s->channels > 64 ? (s->channels + 15) / 16 * 16 : 64;
-  long per_slot = (slot_floats(s, format) + 15) / 16 * 16;
-  return zeros + slot_count(threads) * per_slot + 16;
+  return zero_floats(s) + slot_count(threads) * slot_floats(s, format) + 16;
 }
 
 void classify_conv_nhwc(const void *packed, int format, const classify_conv_shape *s,
@@ -475,11 +479,10 @@ void classify_conv_nhwc(const void *packed, int format, const classify_conv_shap
                 .epilogue = epilogue};
   // 64-byte aligned regions of the scratch: the zero row, then the slots.
   float *base = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-  long zeros = s->channels > 64 ? (s->channels + 15) / 16 * 16 : 64;
-  memset(base, 0, (size_t)zeros * sizeof(float));
+  memset(base, 0, (size_t)zero_floats(s) * sizeof(float));
   j.zeros = base;
-  j.slots = base + zeros;
-  j.slot_floats = (slot_floats(s, format) + 15) / 16 * 16;
+  j.slots = base + zero_floats(s);
+  j.slot_floats = slot_floats(s, format);
   for (int i = 0; i < MAX_SLOTS; i++) {
     atomic_init(&j.busy[i], i < threads ? 0 : 1);
     j.slot_first[i] = j.slot_last[i] = -1;

@@ -1,23 +1,19 @@
-// The whole ResNet-50 backbone on a blocked NHWC direct convolution of our own: what the
-// activation-layout redesign of issue #14 would give end to end, at 32×32 and 224×224, before the
-// engine is rewritten for it (docs/BENCHMARKS.md, session 10). Not the product; random weights, BN
-// folded away (bias), the last 1×1 of each block adds the shortcut and applies ReLU as it stores.
-//
-// The kernel: activations are [pixels][channels]; a convolution is C[P, Cout] = X̂[P, K] · Ŵ[K, Cout]
-// with K = (ky, kx, c) and X̂ never formed: each tile of 6 output pixels × 64 output channels keeps
-// 24 accumulators, broadcasts each pixel's input values where they lie (one run of C floats per tap,
-// or kw·C when the pixel's whole kernel row is inside the image) and loads 4 vectors of the packed
-// weight [Cout/64][K][64] per step. Tasks are (64-channel block, run of pixel tiles), the block
-// outermost so that each core keeps one weight panel in its L2.
+// The whole ResNet-50 backbone on our direct NHWC convolution (Sources/CKernelSupport/
+// direct_conv.c) with nothing of Swift around it: how fast the kernel runs the network end to end,
+// at 32×32 and 224×224, and per layer (docs/BENCHMARKS.md, session 10). Random weights, BN folded
+// away (bias), the last 1×1 of each block adds the shortcut and applies ReLU as it stores, passes
+// of PASS images (2 by default at 224×224, as the engine's first stages). Session 10's first
+// measurements ran a standalone copy of the kernel (this file at commit 8a7cbd5).
 //
 // Build and run from the repository root:
-//   clang -O2 -ISources/CKernelSupport/include Sources/CKernelSupport/compute_pool.c \
+//   clang -O2 -ISources/CKernelSupport/include Sources/CKernelSupport/direct_conv.c \
+//     Sources/CKernelSupport/cpu_features.c Sources/CKernelSupport/compute_pool.c \
 //     scripts/bench/nhwc_resnet50.c -o /tmp/nhwc_resnet50 -lpthread -lm
 //   /tmp/nhwc_resnet50 SIZE BATCH ITERATIONS THREADS      (e.g. 224 16 4 2, or 32 64 10 2)
 //   /tmp/nhwc_resnet50 check                                (the kernel against a naive twin)
-// TRANSIENT=1 packs each layer's weight on every call (no persistent copy), as a folded engine
-// that keeps only PyTorch's weight would.
+// PROFILE=1 adds the time per layer.
 #include "compute_pool.h"
+#include "direct_conv.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -26,190 +22,12 @@
 #include <string.h>
 #include <time.h>
 
-#define PIXELS 6
-#define VECTORS 4
-#define BLOCK (16 * VECTORS)
 #define TARGET __attribute__((target("avx512f")))
 
 static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-typedef struct {
-  const float *input;  // [images][height][width][channels]
-  long images, height, width, channels;
-  long kernel_h, kernel_w, stride, padding;
-  const float *weight;  // packed: [ceil(outputs / 64)][kernel_h · kernel_w · channels][64]
-  long outputs;
-  const float *bias, *residual;  // [outputs], [P][outputs] or NULL
-  int relu;
-  float *output;  // [images][out_h][out_w][outputs]
-  long out_h, out_w;
-  const float *zeros;  // at least `channels` zeros
-  long tiles_per_task, chunks;
-  int blocks_inside;
-} conv_job;
-
-/// Ŵ from PyTorch's [Cout][C][kh][kw], zero-padded to a multiple of 64 output channels.
-static void pack_weight(const float *w, long outputs, long channels, long kh, long kw, float *packed) {
-  long depth = kh * kw * channels, blocks = (outputs + BLOCK - 1) / BLOCK;
-  memset(packed, 0, blocks * depth * BLOCK * sizeof(float));
-  for (long o = 0; o < outputs; o++)
-    for (long c = 0; c < channels; c++)
-      for (long y = 0; y < kh; y++)
-        for (long x = 0; x < kw; x++) {
-          long k = (y * kw + x) * channels + c;
-          packed[((o / BLOCK) * depth + k) * BLOCK + o % BLOCK] = w[((o * channels + c) * kh + y) * kw + x];
-        }
-}
-
-/// acc[r][v] += Σ_k row[r][k] · w[k][16v … 16v + 15] over `depth` steps (on local copies, so that
-/// the compiler keeps the 24 sums in registers through the loop).
-TARGET static inline __attribute__((always_inline)) void tile(long depth, const float *const row[PIXELS],
-                                                              const float *w, __m512 acc[PIXELS][VECTORS]) {
-  __m512 a[PIXELS][VECTORS];
-  for (int r = 0; r < PIXELS; r++)
-    for (int v = 0; v < VECTORS; v++) a[r][v] = acc[r][v];
-  const float *x0 = row[0], *x1 = row[1], *x2 = row[2], *x3 = row[3], *x4 = row[4], *x5 = row[5];
-  for (long k = 0; k < depth; k++) {
-    __m512 b0 = _mm512_loadu_ps(w), b1 = _mm512_loadu_ps(w + 16), b2 = _mm512_loadu_ps(w + 32),
-           b3 = _mm512_loadu_ps(w + 48);
-#define ROW(r, x)                                  \
-  {                                                \
-    __m512 s = _mm512_set1_ps(x[k]);               \
-    a[r][0] = _mm512_fmadd_ps(s, b0, a[r][0]);     \
-    a[r][1] = _mm512_fmadd_ps(s, b1, a[r][1]);     \
-    a[r][2] = _mm512_fmadd_ps(s, b2, a[r][2]);     \
-    a[r][3] = _mm512_fmadd_ps(s, b3, a[r][3]);     \
-  }
-    ROW(0, x0) ROW(1, x1) ROW(2, x2) ROW(3, x3) ROW(4, x4) ROW(5, x5)
-#undef ROW
-    w += BLOCK;
-  }
-  for (int r = 0; r < PIXELS; r++)
-    for (int v = 0; v < VECTORS; v++) acc[r][v] = a[r][v];
-}
-
-/// One tile: 6 output pixels (n, iy0, ix0: their first input row and column) × one 64-channel block.
-TARGET static inline __attribute__((always_inline)) void conv_tile(const conv_job *j, const long n[PIXELS], const long iy0[PIXELS],
-                                    const long ix0[PIXELS], int whole_rows, const float *panel,
-                                    __m512 acc[PIXELS][VECTORS]) {
-  for (int r = 0; r < PIXELS; r++)
-    for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();
-  long row_floats = j->kernel_w * j->channels;
-  for (long ky = 0; ky < j->kernel_h; ky++) {
-    const float *row[PIXELS];
-    if (whole_rows) {  // each pixel's kernel row is kw·C contiguous floats (or all padding)
-      int inside = 0;
-      for (int r = 0; r < PIXELS; r++) {
-        long iy = iy0[r] + ky;
-        int in = iy >= 0 && iy < j->height;
-        inside += in;
-        row[r] = in ? j->input + ((n[r] * j->height + iy) * j->width + ix0[r]) * j->channels : NULL;
-      }
-      if (inside == 0) continue;
-      if (inside == PIXELS) {
-        tile(row_floats, row, panel + ky * row_floats * BLOCK, acc);
-        continue;
-      }
-    }
-    for (long kx = 0; kx < j->kernel_w; kx++) {
-      int any = 0;
-      for (int r = 0; r < PIXELS; r++) {
-        long iy = iy0[r] + ky, ix = ix0[r] + kx;
-        int in = iy >= 0 && iy < j->height && ix >= 0 && ix < j->width;
-        any |= in;
-        row[r] = in ? j->input + ((n[r] * j->height + iy) * j->width + ix) * j->channels : j->zeros;
-      }
-      if (any) tile(j->channels, row, panel + (ky * j->kernel_w + kx) * j->channels * BLOCK, acc);
-    }
-  }
-}
-
-TARGET static inline __attribute__((always_inline)) void store_tile(const conv_job *j, long p0, long rows, long block,
-                                     __m512 acc[PIXELS][VECTORS]) {
-  long o0 = block * BLOCK, width = j->outputs - o0 < BLOCK ? j->outputs - o0 : BLOCK;
-  __mmask16 masks[VECTORS];
-  for (int v = 0; v < VECTORS; v++) {
-    long left = width - 16 * v;
-    masks[v] = left >= 16 ? 0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
-  }
-  for (int r = 0; r < rows; r++) {
-    float *out = j->output + (p0 + r) * j->outputs + o0;
-    const float *res = j->residual ? j->residual + (p0 + r) * j->outputs + o0 : NULL;
-    for (int v = 0; v < VECTORS; v++) {
-      if (!masks[v]) break;
-      __m512 y = acc[r][v];
-      if (j->bias) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(masks[v], j->bias + o0 + 16 * v));
-      if (res) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(masks[v], res + 16 * v));
-      if (j->relu) y = _mm512_max_ps(y, _mm512_setzero_ps());
-      _mm512_mask_storeu_ps(out + 16 * v, masks[v], y);
-    }
-  }
-}
-
-/// A task is a run of pixel tiles, for one 64-channel block or (when the whole weight fits in L2)
-/// for every block, tile by tile, so that the tile's inputs stay in L1.
-TARGET static void conv_task(void *context, long index) {
-  const conv_job *j = context;
-  long blocks = (j->outputs + BLOCK - 1) / BLOCK;
-  long first_block = 0, last_block = blocks, chunk = index;
-  if (!j->blocks_inside) {
-    first_block = index / j->chunks;
-    last_block = first_block + 1;
-    chunk = index % j->chunks;
-  }
-  long pixels = j->images * j->out_h * j->out_w;
-  long depth = j->kernel_h * j->kernel_w * j->channels;
-  long first = chunk * j->tiles_per_task * PIXELS, last = first + j->tiles_per_task * PIXELS;
-  if (last > pixels) last = pixels;
-  // The running output coordinates of pixel `first`, advanced one pixel at a time.
-  long plane = j->out_h * j->out_w;
-  long cn = first / plane, cy = first % plane / j->out_w, cx = first % j->out_w;
-  for (long p0 = first; p0 < last; p0 += PIXELS) {
-    long rows = last - p0 < PIXELS ? last - p0 : PIXELS;
-    long n[PIXELS], iy0[PIXELS], ix0[PIXELS];
-    int whole_rows = 1;
-    for (int r = 0; r < PIXELS; r++) {
-      n[r] = cn;
-      iy0[r] = cy * j->stride - j->padding;
-      ix0[r] = cx * j->stride - j->padding;
-      if (ix0[r] < 0 || ix0[r] + j->kernel_w > j->width) whole_rows = 0;
-      if (r < rows - 1 && ++cx == j->out_w) {  // the tail tile repeats its last pixel
-        cx = 0;
-        if (++cy == j->out_h) cy = 0, cn++;
-      }
-    }
-    if (rows == PIXELS && ++cx == j->out_w) {
-      cx = 0;
-      if (++cy == j->out_h) cy = 0, cn++;
-    }
-    for (long block = first_block; block < last_block; block++) {
-      __m512 acc[PIXELS][VECTORS];
-      conv_tile(j, n, iy0, ix0, whole_rows, j->weight + block * depth * BLOCK, acc);
-      store_tile(j, p0, rows, block, acc);
-    }
-  }
-}
-
-static const float zero_row[8192];
-
-static void conv_run(conv_job *j, long threads) {
-  j->out_h = (j->height + 2 * j->padding - j->kernel_h) / j->stride + 1;
-  j->out_w = (j->width + 2 * j->padding - j->kernel_w) / j->stride + 1;
-  j->zeros = zero_row;
-  long pixels = j->images * j->out_h * j->out_w, tiles = (pixels + PIXELS - 1) / PIXELS;
-  long blocks = (j->outputs + BLOCK - 1) / BLOCK;
-  long weight_bytes = blocks * BLOCK * j->kernel_h * j->kernel_w * j->channels * 4;
-  j->blocks_inside = weight_bytes <= (getenv("INSIDE") ? atol(getenv("INSIDE")) : 1L << 20);
-  // Enough tasks to balance (≥ 4 a thread), each at least 8 tiles.
-  long want = j->blocks_inside ? 4 * threads : 4 * threads / blocks + 1;
-  j->tiles_per_task = (tiles + want - 1) / want;
-  if (j->tiles_per_task < 8) j->tiles_per_task = 8;
-  j->chunks = (tiles + j->tiles_per_task - 1) / j->tiles_per_task;
-  classify_pool_run((j->blocks_inside ? 1 : blocks) * j->chunks, threads, conv_task, j);
 }
 
 // ---- the rest of a network, NHWC ----
@@ -256,36 +74,42 @@ static float *filled(long count, float scale, unsigned seed) {
 
 typedef struct {
   long cin, cout, k, stride, pad;
-  float *weight, *packed, *bias;
+  float *weight, *bias;
   int id;
 } layer;
 
-static int transient, profile;
+static int profile;
 static double layer_seconds[64], layer_flops[64];
 static const char *layer_names[64];
 static int layer_count;
+static float *scratch;
+static long scratch_floats;
 
 static layer make_layer(long cin, long cout, long k, long stride, long pad, unsigned seed) {
   layer l = {cin, cout, k, stride, pad};
   l.id = layer_count++;
   l.weight = filled(cout * cin * k * k, 2.f * sqrtf(6.f / (cin * k * k)), seed);
   l.bias = filled(cout, 0.02f, seed + 1);
-  long blocks = (cout + BLOCK - 1) / BLOCK;
-  l.packed = aligned_alloc(64, blocks * k * k * cin * BLOCK * 4);
-  pack_weight(l.weight, cout, cin, k, k, l.packed);
   return l;
 }
 
 static void run_layer(layer *l, const float *x, long images, long h, long w, const float *residual,
                       int relu, float *y, long threads) {
-  if (transient) pack_weight(l->weight, l->cout, l->cin, l->k, l->k, l->packed);
-  conv_job j = {x, images, h, w, l->cin, l->k, l->k, l->stride, l->pad, l->packed, l->cout, l->bias,
-                residual, relu, y};
+  classify_conv_shape s = {images, h, w, l->cin, l->cout, (h + 2 * l->pad - l->k) / l->stride + 1,
+                           (w + 2 * l->pad - l->k) / l->stride + 1, l->k, l->k, l->stride,
+                           l->stride, l->pad, l->pad, 1, 1};
+  long need = classify_conv_scratch_count(&s, CLASSIFY_FORMAT_FP32, threads);
+  if (need > scratch_floats) {
+    free(scratch);
+    scratch = malloc(need * sizeof(float));
+    scratch_floats = need;
+  }
+  classify_epilogue e = {NULL, l->bias, residual, l->cout, relu};
   double start = profile ? now() : 0;
-  conv_run(&j, threads);
+  classify_conv_nhwc(l->weight, CLASSIFY_FORMAT_FP32, &s, x, y, &e, scratch, threads);
   if (profile) {
     layer_seconds[l->id] += now() - start;
-    layer_flops[l->id] += 2.0 * images * j.out_h * j.out_w * l->cout * l->cin * l->k * l->k;
+    layer_flops[l->id] += 2.0 * images * s.output_height * s.output_width * l->cout * l->cin * l->k * l->k;
     static char names[64][48];
     snprintf(names[l->id], 48, "%ld→%ld k%ld s%ld %ld×%ld", l->cin, l->cout, l->k, l->stride, h, w);
     layer_names[l->id] = names[l->id];
@@ -335,7 +159,10 @@ int main(int argc, char **argv) {
   long size = argc > 1 ? atol(argv[1]) : 224, batch = argc > 2 ? atol(argv[2]) : 16;
   int iterations = argc > 3 ? atoi(argv[3]) : 4;
   long threads = argc > 4 ? atol(argv[4]) : 2;
-  transient = getenv("TRANSIENT") != NULL;
+  if (!classify_cpu_has_avx512()) {
+    fprintf(stderr, "nhwc_resnet50: the direct convolution needs AVX-512\n");
+    return 1;
+  }
   profile = getenv("PROFILE") != NULL;
   long h = out_size(size, 7, 2, 3), ph = out_size(h, 3, 2, 1);
   double flops = 2.0 * batch * 64 * 3 * 49 * h * h;
@@ -404,8 +231,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < layer_count; i++)
       printf("%-28s %7.2f ms/img %6.1f GFLOP/s\n", layer_names[i], layer_seconds[i] * 1e3 / (batch * (iterations + 1)),
              layer_flops[i] / layer_seconds[i] / 1e9);
-  printf("nhwc%s forward %ld×%ld batch %ld: %.1f img/s (best %.1f), %.0f GFLOP/s\n",
-         transient ? " transient" : "", size, size, batch, batch * iterations / total, batch / best,
+  printf("nhwc forward %ld×%ld batch %ld: %.1f img/s (best %.1f), %.0f GFLOP/s\n", size, size, batch, batch * iterations / total, batch / best,
          flops / best / 1e9);
   return 0;
 }
