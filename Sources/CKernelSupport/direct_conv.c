@@ -13,6 +13,7 @@
 #include "direct_conv.h"
 
 #include "compute_pool.h"
+#include "direct_conv_amx.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -51,6 +52,7 @@ static int blocks_inside(const classify_conv_shape *s) {
 
 long classify_conv_packed_count(const classify_conv_shape *s, int format) {
   if (format == CLASSIFY_FORMAT_FP32) return 0;  // PyTorch's weight itself
+  if (format == CLASSIFY_FORMAT_BF16_AMX) return classify_amx_packed_count(s);
   return blocks_of(s) * depth_of(s, format) * BLOCK;
 }
 
@@ -58,6 +60,10 @@ void classify_conv_pack_weight(const float *weight, const classify_conv_shape *s
                                void *packed) {
   long taps = taps_of(s), channels = s->channels, pairs = pairs_of(s);
   if (format == CLASSIFY_FORMAT_FP32) return;  // read where it lies
+  if (format == CLASSIFY_FORMAT_BF16_AMX) {
+    classify_amx_pack_weight(weight, s, packed, round_one);
+    return;
+  }
   long count = classify_conv_packed_count(s, format);
   size_t element = format == CLASSIFY_FORMAT_BF16_VALUES ? 2 : 4;
   memset(packed, 0, (size_t)count * element);
@@ -468,12 +474,17 @@ static long zero_floats(const classify_conv_shape *s) {
 static long slot_count(long threads) { return threads < 1 ? 1 : threads > MAX_SLOTS ? MAX_SLOTS : threads; }
 
 long classify_conv_scratch_count(const classify_conv_shape *s, int format, long threads) {
+  if (format == CLASSIFY_FORMAT_BF16_AMX) return classify_amx_scratch_floats(s, threads);
   return zero_floats(s) + slot_count(threads) * slot_floats(s, format) + 16;
 }
 
 void classify_conv_nhwc(const void *packed, int format, const classify_conv_shape *s,
                         const float *input, float *output, const classify_epilogue *epilogue,
                         float *scratch, long threads) {
+  if (format == CLASSIFY_FORMAT_BF16_AMX) {
+    classify_amx_conv_nhwc(packed, s, input, output, epilogue, scratch, threads);
+    return;
+  }
   threads = slot_count(threads);
   conv_job j = {.s = s, .format = format, .packed = packed, .input = input, .output = output,
                 .epilogue = epilogue};

@@ -26,6 +26,15 @@ struct DirectConvolutionWeight: Sendable {
     precision == .bf16 ? classify_cpu_has_bf16() != 0 : classify_cpu_has_avx512() != 0
   }
 
+  /// Whether this CPU runs `format` (AMX for `bf16AMX`).
+  static func isSupported(format: PackedFormat) -> Bool {
+    switch format {
+    case .fp32: isSupported(Precision.fp32)
+    case .bf16Pairs, .bf16Values: isSupported(Precision.bf16)
+    case .bf16AMX: classify_cpu_has_amx() != 0
+    }
+  }
+
   /// `weight` (`[C_out, C, kH, kW]`, PyTorch's layout) packed in `format` (by default the
   /// preferred one for `precision`).
   init(
@@ -55,7 +64,7 @@ struct DirectConvolutionWeight: Sendable {
     }
     switch self.format {
     case .fp32: storage = .floats(weight)
-    case .bf16Values: storage = .halves(packed(UInt16(0)))
+    case .bf16Values, .bf16AMX: storage = .halves(packed(UInt16(0)))
     case .bf16Pairs: storage = .pairs(packed(UInt32(0)))
     }
   }

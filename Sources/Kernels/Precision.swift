@@ -3,10 +3,10 @@ import CKernelSupport
 /// The number format a frozen (folded, inference-only) layer multiplies in.
 ///
 /// `fp32` is exact single precision. `bf16` rounds the weights to bfloat16 once, when the layer
-/// is folded; the products are summed in fp32, by AVX512-BF16 `vdpbf16ps` on bf16 pairs of the
-/// weights and activations (twice an FMA's multiply-adds per instruction) or, on CPUs where that
-/// instruction is slower than FMA, by FMA of the rounded weights with fp32 activations
-/// (`PackedFormat`).
+/// is folded; the products are summed in fp32: by Intel AMX tile multiplies on bf16 weights and
+/// activations where the CPU has AMX, else by AVX512-BF16 `vdpbf16ps` on bf16 pairs (twice an
+/// FMA's multiply-adds per instruction) or, on CPUs where that instruction is slower than FMA, by
+/// FMA of the rounded weights with fp32 activations (`PackedFormat`).
 /// Features then differ from fp32 by about 1 % relative, as PyTorch's own bf16 autocast does.
 /// Training is always fp32.
 public enum Precision: String, Sendable, CaseIterable, Codable {
@@ -25,12 +25,23 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
   /// `self` where this CPU supports it, else fp32: what a layer folded for `self` runs in.
   public var effective: Precision { isSupported ? self : .fp32 }
 
-  /// Whether bf16 runs faster than fp32 on this CPU: where its `vdpbf16ps` does more
-  /// multiply-adds per second than its FMA (AMD Zen 4: twice). Elsewhere (Intel Sapphire and
-  /// Emerald Rapids without AMX: 0.55×) a supported bf16 runs its bf16-rounded weights through the
-  /// fp32 FMA kernel with fp32 activations: half its weights' memory, fp32's speed.
+  /// Whether bf16 runs faster than fp32 on this CPU: where it has AMX (Intel Sapphire Rapids
+  /// and later, with Linux granting the tile state), or where its `vdpbf16ps` does more
+  /// multiply-adds per second than its FMA (AMD Zen 4: twice). Elsewhere (Intel CPUs without AMX:
+  /// 0.55×) a supported bf16 runs its bf16-rounded weights through the fp32 FMA kernel with fp32
+  /// activations: half its weights' memory, fp32's speed.
   public static var bf16IsFasterThanFP32: Bool {
-    Precision.bf16.isSupported && PackedFormat.preferred(for: .bf16) == .bf16Pairs
+    Precision.bf16.isSupported && PackedFormat.preferred(for: .bf16).roundsActivations
+  }
+
+  /// The form bf16 takes on this CPU, as feature cache keys name it: `amx`, `pairs` (both round
+  /// the activations too, and sum in different orders) or `values` (fp32 activations).
+  public static var bf16FormName: String {
+    switch PackedFormat.preferred(for: .bf16) {
+    case .bf16AMX: "amx"
+    case .bf16Pairs: "pairs"
+    case .bf16Values, .fp32: "values"
+    }
   }
 }
 
@@ -55,13 +66,19 @@ public enum BFloat16 {
 }
 
 /// How a frozen convolution stores and multiplies its weight (`direct_conv.h`): fp32 with FMA, or
-/// rounded to bf16 (16 bits a weight) and then either multiplied as pairs of input channels by
-/// AVX512-BF16's `vdpbf16ps` (the activations rounded to bf16 pairs tile by tile) or expanded to
-/// fp32 block by block for FMA. Both bf16 forms use the same rounded weights and sum in fp32.
+/// rounded to bf16 (16 bits a weight) and then multiplied by AMX tiles or as pairs of input
+/// channels by AVX512-BF16's `vdpbf16ps` (in both, the activations rounded to bf16 as they are
+/// read), or expanded to fp32 block by block for FMA. The bf16 forms use the same rounded weights
+/// and sum in fp32.
 enum PackedFormat: Int32, Sendable {
   case bf16Pairs = 1
   case bf16Values = 2
   case fp32 = 3
+  case bf16AMX = 4
+
+  /// Whether the activations are rounded to bf16 too (as PyTorch's autocast does), not only the
+  /// weights.
+  var roundsActivations: Bool { self == .bf16Pairs || self == .bf16AMX }
 
   /// The form a convolution in `precision` takes on this CPU: for bf16, whichever this CPU
   /// multiplies faster, measured once per process (`classify_bf16_format`).

@@ -90,9 +90,9 @@ public struct FeatureExtractor: @unchecked Sendable {
   /// the augmented copy are part of it (`…,augment-seed:7,copy:2`).
   public func transformDescription(copy: Int = 0) -> String {
     // A bf16 backbone computes other features: its caches are never shared with fp32 ones (fp32
-    // keys are as they always were), nor between its two forms (the pairs form rounds the
-    // activations too, the values form multiplies them in fp32).
-    let form = Precision.bf16IsFasterThanFP32 ? "pairs" : "values"
+    // keys are as they always were), nor between its forms (the AMX and pairs forms round the
+    // activations too and sum in different orders, the values form multiplies them in fp32).
+    let form = Precision.bf16FormName
     let precision =
       backbone.precision == .fp32 ? "" : ",precision:\(backbone.precision.rawValue)-\(form)"
     let steps = (["totensor"] + pipeline.steps.map(\.description)).joined(separator: ",")

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("The direct NHWC convolution for frozen weights against the naive twin")
 struct DirectConvolutionTests {
-  static let formats: [PackedFormat] = [.fp32, .bf16Values, .bf16Pairs]
+  static let formats: [PackedFormat] = [.fp32, .bf16Values, .bf16Pairs, .bf16AMX]
 
   static let geometries: [ConvolutionGeometry] = [
     ConvolutionGeometry(
@@ -44,7 +44,7 @@ struct DirectConvolutionTests {
     "each format equals the naive convolution of the values it multiplies, through the whole epilogue (scale, bias, shortcut, ReLU)",
     arguments: formats, geometries)
   func againstNaive(format: PackedFormat, geometry g: ConvolutionGeometry) {
-    guard DirectConvolutionWeight.isSupported(format == .fp32 ? .fp32 : .bf16) else { return }
+    guard DirectConvolutionWeight.isSupported(format: format) else { return }
     let x = convolutionTestValues(g.inputCount, seed: 41).map { $0 * 2 }
     let w = convolutionTestValues(g.weightCount, seed: 42)
     let bias = convolutionTestValues(g.outputChannels, seed: 43)
@@ -53,12 +53,12 @@ struct DirectConvolutionTests {
     let weight = DirectConvolutionWeight(
       w, outputChannels: g.outputChannels, inputChannels: g.inputChannels,
       kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, precision: .bf16, format: format)
-    // NCHW for the twin: bf16 weights in both bf16 forms, bf16 inputs in the pairs form only.
+    // NCHW for the twin: bf16 weights in every bf16 form, bf16 inputs in the AMX and pairs forms.
     let nchwInput = nhwcToNCHW(
       x, images: g.batch, channels: g.inputChannels, plane: g.inputHeight * g.inputWidth)
     let naive = g.nhwcOutput(
       ConvolutionKernels.naiveForward(
-        input: format == .bf16Pairs ? BFloat16.rounded(nchwInput) : nchwInput,
+        input: format.roundsActivations ? BFloat16.rounded(nchwInput) : nchwInput,
         weight: format == .fp32 ? w : BFloat16.rounded(w), bias: nil, geometry: g))
     let expected = naive.indices.map { index in
       let channel = index % g.outputChannels
@@ -130,7 +130,7 @@ struct DirectConvolutionTests {
       let format = PackedFormat.preferred(for: frozen.precision)
       let usesDirect = DirectConvolutionWeight.isSupported(frozen.precision)
       let expected = ConvolutionKernels.naiveForward(
-        input: usesDirect && format == .bf16Pairs ? BFloat16.rounded(x) : x,
+        input: usesDirect && format.roundsActivations ? BFloat16.rounded(x) : x,
         weight: frozen.precision == .bf16 ? BFloat16.rounded(w) : w, bias: bias, geometry: g)
       expectClose(fast, expected, absolute: 1e-4, relative: 1e-4, "\(precision) \(g)")
       // Twice: the packed and cropped forms are kept and give the same result.
@@ -163,7 +163,7 @@ struct DirectConvolutionTests {
     for precision in [Precision?.none, .fp32, .bf16] {
       let frozen = precision.map { FrozenWeight(w, precision: $0) }
       let bf16 = frozen?.precision == .bf16
-      let pairs = bf16 && PackedFormat.preferred(for: .bf16) == .bf16Pairs
+      let pairs = bf16 && PackedFormat.preferred(for: .bf16).roundsActivations
       let nhwc = g.nhwcOutput(
         ConvolutionKernels.naiveForward(
           input: pairs ? BFloat16.rounded(x) : x, weight: bf16 ? BFloat16.rounded(w) : w,
@@ -185,7 +185,7 @@ struct DirectConvolutionTests {
     }
   }
 
-  @Test("fp32 shares the weight (no copy); both bf16 forms hold 16 bits a weight")
+  @Test("fp32 shares the weight (no copy); the bf16 forms hold 16 bits a weight, padded")
   func packedSizes() {
     // 64 outputs (one block), 27 = 3·3·3 weights each; bf16 pairs pad 3 channels to 2 pairs.
     let weight = convolutionTestValues(64 * 27, seed: 61)
@@ -198,6 +198,8 @@ struct DirectConvolutionTests {
     #expect(bytes(.fp32) == 0)
     #expect(bytes(.bf16Values) == 64 * 27 * 2)
     #expect(bytes(.bf16Pairs) == 64 * 9 * 2 * 4)
+    // AMX: blocks of 32 outputs, the depth 27 padded to one step of 32.
+    #expect(bytes(.bf16AMX) == 2 * 32 * 32 * 2)
   }
 
   @Test("bf16 is only used where the CPU has it; fp32 is always supported")

@@ -105,7 +105,7 @@ struct FineTuneFeatureExtractorTests {
       bf16.transformDescription()
         == (Precision.bf16.isSupported
           ? "totensor,normalize:0.5/0.5/0.5:0.5/0.5/0.5,precision:bf16-"
-            + (Precision.bf16IsFasterThanFP32 ? "pairs" : "values")
+            + Precision.bf16FormName
           : "totensor,normalize:0.5/0.5/0.5:0.5/0.5/0.5"))
     #expect(FeatureExtractor.randomFingerprint(depth: 50, seed: 3) == "random:resnet50:3")
     #expect(

@@ -10,6 +10,10 @@ int classify_cpu_has_avx512(void);
 /// 1 when, in addition, the CPU executes AVX512-BF16 (`vdpbf16ps`): the bf16 forms run.
 int classify_cpu_has_bf16(void);
 
+/// 1 when, in addition, the CPU has Intel AMX with bf16 tiles and Linux grants this process
+/// their state (asked for once, by `arch_prctl`): the BF16_AMX form runs.
+int classify_cpu_has_amx(void);
+
 /// fp32 → bf16 bits with round-to-nearest-even, as PyTorch's `.to(torch.bfloat16)` (ATen's vector
 /// conversion): NaN becomes 0xFFFF (c10's scalar one writes 0x7FC0; both are NaN), infinities and
 /// subnormals are kept (no flush to zero).
@@ -25,9 +29,12 @@ void classify_round_bf16(const float *x, uint16_t *bits, long count);
 #define CLASSIFY_FORMAT_BF16_PAIRS 1
 #define CLASSIFY_FORMAT_BF16_VALUES 2
 #define CLASSIFY_FORMAT_FP32 3
+/// BF16_AMX: as BF16_PAIRS (activations and weights rounded, fp32 sums), multiplied by AMX tile
+/// instructions (`tdpbf16ps`, 8,192 multiply-adds each) on Intel Sapphire Rapids and later.
+#define CLASSIFY_FORMAT_BF16_AMX 4
 
 /// The faster bf16 format on this CPU, measured once (about 2 ms of register-only loops) and
-/// kept: BF16_PAIRS where `vdpbf16ps` does more multiply-adds per second than FMA (AMD Zen 4:
+/// kept: BF16_AMX where the CPU has AMX, else BF16_PAIRS where `vdpbf16ps` does more multiply-adds per second than FMA (AMD Zen 4:
 /// twice), else BF16_VALUES (Intel Sapphire Rapids without AMX: `vdpbf16ps` at 0.55× FMA's
 /// rate); FP32 without AVX-512 (where no direct convolution runs).
 int classify_bf16_format(void);
