@@ -61,7 +61,7 @@ void classify_conv_pack_weight(const float *weight, const classify_conv_shape *s
   long taps = taps_of(s), channels = s->channels, pairs = pairs_of(s);
   if (format == CLASSIFY_FORMAT_FP32) return;  // read where it lies
   if (format == CLASSIFY_FORMAT_BF16_AMX) {
-    classify_amx_pack_weight(weight, s, packed, round_one);
+    classify_amx_pack_weight(weight, s, packed);
     return;
   }
   long count = classify_conv_packed_count(s, format);

@@ -38,8 +38,7 @@ long classify_amx_packed_count(const classify_conv_shape *s) {
   return blocks_of(s) * steps_of(s) * STEP * COLUMNS;
 }
 
-void classify_amx_pack_weight(const float *weight, const classify_conv_shape *s, uint16_t *packed,
-                              uint16_t (*round)(float)) {
+void classify_amx_pack_weight(const float *weight, const classify_conv_shape *s, uint16_t *packed) {
   long taps = s->kernel_height * s->kernel_width, channels = s->channels;
   long steps = steps_of(s);
   memset(packed, 0, (size_t)classify_amx_packed_count(s) * 2);
@@ -49,15 +48,24 @@ void classify_amx_pack_weight(const float *weight, const classify_conv_shape *s,
     for (long c = 0; c < channels; c++)
       for (long tap = 0; tap < taps; tap++) {
         long k = tap * channels + c, step = k / STEP, pair = k % STEP / 2, within = k % 2;
-        packed[((((block * steps + step) * 2 + half) * 16 + pair) * 16 + column) * 2 + within] =
-            round(weight[(o * channels + c) * taps + tap]);
+        classify_round_bf16(
+            weight + (o * channels + c) * taps + tap,
+            packed + ((((block * steps + step) * 2 + half) * 16 + pair) * 16 + column) * 2 + within,
+            1);
       }
   }
 }
 
+/// Floats of one thread's slot (whole 64-byte lines): its tile configuration, a group's sums and
+/// its panels.
+static long slot_floats(const classify_conv_shape *s) {
+  return 16 + GROUP * COLUMNS + groups_per_slot(s) * panel_elements(s) / 2;
+}
+
+static long slot_count(long threads) { return threads < 1 ? 1 : threads > MAX_SLOTS ? MAX_SLOTS : threads; }
+
 long classify_amx_scratch_floats(const classify_conv_shape *s, long threads) {
-  long slot = groups_per_slot(s) * panel_elements(s) / 2 + GROUP * COLUMNS + 16;
-  return (threads < 1 ? 1 : threads > MAX_SLOTS ? MAX_SLOTS : threads) * slot + 16;
+  return slot_count(threads) * slot_floats(s) + 16;
 }
 
 #if defined(__x86_64__)
@@ -226,7 +234,7 @@ TARGET static void amx_task(void *context, long index) {
 void classify_amx_conv_nhwc(const uint16_t *packed, const classify_conv_shape *s,
                             const float *input, float *output, const classify_epilogue *epilogue,
                             float *scratch, long threads) {
-  threads = threads < 1 ? 1 : threads > MAX_SLOTS ? MAX_SLOTS : threads;
+  threads = slot_count(threads);
   amx_job j = {.s = s, .packed = packed, .input = input, .output = output, .epilogue = epilogue};
   j.steps = steps_of(s);
   j.blocks = blocks_of(s);
@@ -235,7 +243,7 @@ void classify_amx_conv_nhwc(const uint16_t *packed, const classify_conv_shape *s
   // About 4 tasks a thread, each at most a slot's panels.
   long want = 4 * threads, per = (j.groups + want - 1) / want, most = groups_per_slot(s);
   j.groups_per_task = per < 1 ? 1 : per > most ? most : per;
-  j.slot_floats = most * panel_elements(s) / 2 + GROUP * COLUMNS + 16;
+  j.slot_floats = slot_floats(s);
   j.slots = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
   for (int i = 0; i < MAX_SLOTS; i++) atomic_init(&j.busy[i], i < threads ? 0 : 1);
   long tasks = (j.groups + j.groups_per_task - 1) / j.groups_per_task;

@@ -9,9 +9,10 @@
 /// in steps of 32, each step two AMX B tiles (16 pairs × 16 channels × 2).
 long classify_amx_packed_count(const classify_conv_shape *shape);
 
-/// PyTorch's weight [outputs][channels][kh][kw] rounded by `round` into that order.
+/// PyTorch's weight [outputs][channels][kh][kw] rounded to bf16 as `classify_round_bf16` rounds,
+/// in that order (zeros past the outputs and the depth).
 void classify_amx_pack_weight(const float *weight, const classify_conv_shape *shape,
-                              uint16_t *packed, uint16_t (*round)(float));
+                              uint16_t *packed);
 
 /// Floats of scratch for `threads` threads: each its tile configuration, sums and input panels.
 long classify_amx_scratch_floats(const classify_conv_shape *shape, long threads);

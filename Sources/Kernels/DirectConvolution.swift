@@ -4,8 +4,8 @@ import CKernelSupport
 /// in fp32 PyTorch's weight itself, shared (each thread packs the 64-channel blocks its tasks
 /// need into its scratch, so freezing copies no weight); in bf16 rounded once into blocks of 64
 /// output channels, each the taps in order, each the input channels with 64 outputs contiguous,
-/// as bf16 bits or pairs (16 bits a weight). Made once per frozen weight (`FrozenWeight`) on a CPU
-/// with AVX-512.
+/// as bf16 bits or pairs, or into AMX tiles of 32 output channels (16 bits a weight). Made once
+/// per frozen weight (`FrozenWeight`) on a CPU with AVX-512.
 struct DirectConvolutionWeight: Sendable {
   let format: PackedFormat
   /// `[C_out, C, kH, kW]`: what the packing depends on.

@@ -48,7 +48,7 @@ struct BF16Tests {
     let product = output.reshaped(to: [45, 37]).transposed()
     if Precision.bf16.isSupported {
       #expect(conv.frozenPrecision == .bf16)
-      if Precision.bf16IsFasterThanFP32 {  // the pairs form
+      if Precision.bf16IsFasterThanFP32 {  // the pairs or AMX form: both operands rounded
         // fp32 sums of 150 exact bf16 products: ~1e-6 of the largest partial sum.
         expectClose(product.scalars, c.scalars, absolute: 1e-4, relative: 1e-5, "bf16 pairs")
       } else {

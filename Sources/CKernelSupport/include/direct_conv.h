@@ -55,15 +55,16 @@ typedef struct {
 } classify_conv_shape;
 
 /// Elements of `shape`'s packed weight in `format`: none for FP32 (the weight is read as it lies),
-/// uint16 for BF16_VALUES, uint32 for BF16_PAIRS.
+/// uint16 for BF16_VALUES and BF16_AMX, uint32 for BF16_PAIRS.
 long classify_conv_packed_count(const classify_conv_shape *shape, int format);
 
 /// Packs PyTorch's weight [outputs][channels][kernel_height][kernel_width] for the direct
 /// convolution, once per frozen weight: blocks of 64 output channels, each the taps (ky, kx) in
 /// order, each the input channels, each 64 output channels contiguous (zero-padded past
 /// `outputs`). BF16_VALUES rounds the values to bf16, BF16_PAIRS rounds them and pairs
-/// consecutive input channels (an odd count padded with a zero channel); FP32 packs nothing (its
-/// `packed` is PyTorch's weight).
+/// consecutive input channels (an odd count padded with a zero channel); BF16_AMX rounds them into
+/// AMX tiles of 32 output channels (`direct_conv_amx.h`); FP32 packs nothing (its `packed` is
+/// PyTorch's weight).
 void classify_conv_pack_weight(const float *weight, const classify_conv_shape *shape, int format,
                                void *packed);
 
@@ -90,8 +91,9 @@ long classify_conv_scratch_count(const classify_conv_shape *shape, int format, l
 /// `classify_conv_scratch_count` floats. Each tile of 6 output pixels × 64
 /// output channels keeps its 24 sums in registers for the whole depth, broadcasting each pixel's
 /// inputs where they lie (no im2col, no packing of activations in fp32) and loading the weight
-/// as vectors. Requires `classify_cpu_has_avx512()` (and `classify_cpu_has_bf16()` for the bf16
-/// formats); every size positive.
+/// as vectors (BF16_AMX: tiles of 32 pixels × 32 channels, `direct_conv_amx.c`). Requires
+/// `classify_cpu_has_avx512()` (and `classify_cpu_has_bf16()` for the bf16 formats,
+/// `classify_cpu_has_amx()` for BF16_AMX); every size positive.
 void classify_conv_nhwc(const void *packed, int format, const classify_conv_shape *shape,
                         const float *input, float *output, const classify_epilogue *epilogue,
                         float *scratch, long threads);
