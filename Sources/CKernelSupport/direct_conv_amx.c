@@ -19,6 +19,7 @@
 #define COLUMNS 32                // output channels per block: two B tiles
 #define STEP 32                   // depth values per step: one tile row of bf16
 #define PANEL_BYTES (768L << 10)  // the most a task's panels take, so that they stay in L2
+#define WEIGHT_CHUNK_BYTES (512L << 10)  // the most weight a chunk of blocks takes
 #define MAX_SLOTS 64
 
 static long depth_of(const classify_conv_shape *s) {
@@ -79,7 +80,7 @@ typedef struct {
   const float *input;
   float *output;
   const classify_epilogue *epilogue;
-  long steps, blocks, groups, groups_per_task, slot_floats;
+  long steps, blocks, blocks_per_chunk, groups, groups_per_task, slot_floats;
   float *slots;
   _Atomic int busy[MAX_SLOTS];
 } amx_job;
@@ -201,30 +202,35 @@ TARGET static void amx_task(void *context, long index) {
     config->bytes_per_row[t] = 64;
   }
   _tile_loadconfig(config);
-  for (long block = 0; block < j->blocks; block++) {
-    const uint16_t *w = j->packed + block * j->steps * STEP * COLUMNS;
+  // Blocks in chunks whose weight stays in L2 beside the panels; within a chunk each group runs
+  // every block, so its output pixels are stored (and their shortcut read) as whole runs.
+  for (long chunk = 0; chunk < j->blocks; chunk += j->blocks_per_chunk) {
+    long end = chunk + j->blocks_per_chunk < j->blocks ? chunk + j->blocks_per_chunk : j->blocks;
     for (long g = first; g < last; g++) {
       const uint16_t *a = panels + (g - first) * panel;
-      _tile_zero(0);
-      _tile_zero(1);
-      _tile_zero(2);
-      _tile_zero(3);
-      for (long t = 0; t < j->steps; t++) {
-        const uint16_t *b = w + t * STEP * COLUMNS;
-        _tile_loadd(4, a + t * STEP, stride);
-        _tile_loadd(6, b, 64);
-        _tile_loadd(5, a + 16 * width + t * STEP, stride);
-        _tile_loadd(7, b + 16 * COLUMNS, 64);
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
+      for (long block = chunk; block < end; block++) {
+        const uint16_t *w = j->packed + block * j->steps * STEP * COLUMNS;
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_zero(2);
+        _tile_zero(3);
+        for (long t = 0; t < j->steps; t++) {
+          const uint16_t *b = w + t * STEP * COLUMNS;
+          _tile_loadd(4, a + t * STEP, stride);
+          _tile_loadd(6, b, 64);
+          _tile_loadd(5, a + 16 * width + t * STEP, stride);
+          _tile_loadd(7, b + 16 * COLUMNS, 64);
+          _tile_dpbf16ps(0, 4, 6);
+          _tile_dpbf16ps(1, 4, 7);
+          _tile_dpbf16ps(2, 5, 6);
+          _tile_dpbf16ps(3, 5, 7);
+        }
+        _tile_stored(0, sums, COLUMNS * 4);
+        _tile_stored(1, sums + 16, COLUMNS * 4);
+        _tile_stored(2, sums + 16 * COLUMNS, COLUMNS * 4);
+        _tile_stored(3, sums + 16 * COLUMNS + 16, COLUMNS * 4);
+        store_group(j, g, block, sums);
       }
-      _tile_stored(0, sums, COLUMNS * 4);
-      _tile_stored(1, sums + 16, COLUMNS * 4);
-      _tile_stored(2, sums + 16 * COLUMNS, COLUMNS * 4);
-      _tile_stored(3, sums + 16 * COLUMNS + 16, COLUMNS * 4);
-      store_group(j, g, block, sums);
     }
   }
   _tile_release();
@@ -238,6 +244,8 @@ void classify_amx_conv_nhwc(const uint16_t *packed, const classify_conv_shape *s
   amx_job j = {.s = s, .packed = packed, .input = input, .output = output, .epilogue = epilogue};
   j.steps = steps_of(s);
   j.blocks = blocks_of(s);
+  long block_bytes = j.steps * STEP * COLUMNS * 2;
+  j.blocks_per_chunk = WEIGHT_CHUNK_BYTES / block_bytes < 1 ? 1 : WEIGHT_CHUNK_BYTES / block_bytes;
   long pixels = s->images * s->output_height * s->output_width;
   j.groups = (pixels + GROUP - 1) / GROUP;
   // About 4 tasks a thread, each at most a slot's panels.
