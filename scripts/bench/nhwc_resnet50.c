@@ -129,9 +129,10 @@ static long out_size(long in, long k, long s, long p) { return (in + 2 * p - k) 
 
 static int check(void) {  // the kernel against a naive NCHW-indexed twin on odd shapes
   long shapes[][6] = {{3, 64, 23, 7, 2, 3}, {20, 70, 9, 3, 1, 1}, {64, 16, 8, 1, 1, 0},
-                      {33, 130, 11, 3, 2, 1}, {48, 64, 5, 1, 2, 0}};
+                      {33, 130, 11, 3, 2, 1}, {48, 64, 5, 1, 2, 0}, {64, 70, 9, 3, 1, 1},
+                      {32, 48, 7, 3, 1, 1},   {96, 40, 9, 1, 2, 0}, {64, 33, 6, 3, 1, 0}};
   int bad = 0;
-  for (int s = 0; s < 5; s++) {
+  for (int s = 0; s < (int)(sizeof shapes / sizeof shapes[0]); s++) {
     long c = shapes[s][0], o = shapes[s][1], h = shapes[s][2], k = shapes[s][3], st = shapes[s][4], p = shapes[s][5];
     long images = 3, oh = out_size(h, k, st, p);
     float *x = filled(images * h * h * c, 2.f, 7), *res = filled(images * oh * oh * o, 1.f, 9);
