@@ -9,13 +9,12 @@
 //   is converted to bf16 once, zero-padded, into the scratch. Output pixel (y, x) of a padded
 //   plane of width Wp is row q = y·Wp + x, and its input for tap (ky, kx) is padded pixel
 //   q + ky·Wp + kx: each tap's A tile is 16 consecutive padded pixels loaded where they lie, and
-//   the rows that fall on padding columns are computed and dropped. Tasks are groups × chunks of
-//   blocks, so a large weight is read once.
-// - Gathered (the rest: the stem, 1×1s, 3×3 stride 2): a task gathers each group's kernel windows (in
-//   the order tap, channel, padding as zeros) into a bf16 panel in its scratch once, then runs
-//   every 32-channel block of the weight over its groups.
-// Either way a group runs every block of an L2-sized chunk of the weight before the next group,
-// so its output pixels are stored (and their shortcut read) as whole runs.
+//   the rows that fall on padding columns are computed and dropped.
+// - Gathered (the rest: the stem, 1×1s, 3×3 stride 2): a task gathers each of its groups' kernel
+//   windows (in the order tap, channel, padding as zeros) into a bf16 panel in its scratch.
+// A task is a run of groups × an L2-sized chunk of the weight's blocks: a large weight is read by
+// few tasks, and each group runs every block of the chunk before the next group, so its output
+// pixels are stored (and their shortcut read) as whole runs.
 #include "direct_conv_amx.h"
 
 #include "compute_pool.h"
@@ -317,8 +316,7 @@ TARGET static void gathered_block(const amx_job *j, const uint16_t *a, const uin
   }
 }
 
-/// Task `index`: a run of groups (`index % ranges`) and, implicit, one chunk of blocks
-/// (`index / ranges`); gathering, every chunk.
+/// Task `index`: a run of groups (`index % ranges`) and one chunk of blocks (`index / ranges`).
 TARGET static void amx_task(void *context, long index) {
   amx_job *j = context;
   int slot = -1;  // a scratch slot no running task holds
@@ -330,8 +328,7 @@ TARGET static void amx_task(void *context, long index) {
   uint16_t *panels = (uint16_t *)(sums + GROUP * COLUMNS);
   long first = index % j->ranges * j->groups_per_task, last = first + j->groups_per_task;
   if (last > j->groups) last = j->groups;
-  long chunk_first = j->implicit ? index / j->ranges : 0;
-  long chunk_last = j->implicit ? chunk_first + 1 : j->chunks;
+  long chunk = index / j->ranges;
   long panel = panel_elements(j->s), block_elements = j->steps * STEP * COLUMNS;
   if (!j->implicit)
     for (long g = first; g < last; g++) gather(j, g, panels + (g - first) * panel);
@@ -344,19 +341,17 @@ TARGET static void amx_task(void *context, long index) {
   }
   _tile_loadconfig(config);
   long pixels[GROUP];
-  for (long chunk = chunk_first; chunk < chunk_last; chunk++) {
-    long start = chunk * j->blocks_per_chunk;
-    long end = start + j->blocks_per_chunk < j->blocks ? start + j->blocks_per_chunk : j->blocks;
-    for (long g = first; g < last; g++) {
-      group_pixels(j, g, pixels);
-      for (long block = start; block < end; block++) {
-        const uint16_t *w = j->packed + block * block_elements;
-        if (j->implicit)
-          implicit_block(j, g, w);
-        else
-          gathered_block(j, panels + (g - first) * panel, w);
-        finish_block(j, pixels, block, sums);
-      }
+  long start = chunk * j->blocks_per_chunk;
+  long end = start + j->blocks_per_chunk < j->blocks ? start + j->blocks_per_chunk : j->blocks;
+  for (long g = first; g < last; g++) {
+    group_pixels(j, g, pixels);
+    for (long block = start; block < end; block++) {
+      const uint16_t *w = j->packed + block * block_elements;
+      if (j->implicit)
+        implicit_block(j, g, w);
+      else
+        gathered_block(j, panels + (g - first) * panel, w);
+      finish_block(j, pixels, block, sums);
     }
   }
   _tile_release();
@@ -384,20 +379,19 @@ void classify_amx_conv_nhwc(const uint16_t *packed, const classify_conv_shape *s
     memset(j.padded + rows * j.plane.width * s->channels, 0,
            (size_t)(total - rows * j.plane.width * s->channels) * 2);
     j.groups = j.plane.planes * implicit_groups_per_plane(&j.plane);
-    // Each chunk of the weight read by as few runs of groups as keep the threads busy.
-    long ranges = (want + j.chunks - 1) / j.chunks;
-    j.ranges = ranges > j.groups ? j.groups : ranges;
-    j.groups_per_task = (j.groups + j.ranges - 1) / j.ranges;
-    j.ranges = (j.groups + j.groups_per_task - 1) / j.groups_per_task;
   } else {
     long pixels = s->images * s->output_height * s->output_width;
     j.groups = (pixels + GROUP - 1) / GROUP;
-    long per = (j.groups + want - 1) / want, most = groups_per_slot(s);
-    j.groups_per_task = per < 1 ? 1 : per > most ? most : per;
-    j.ranges = (j.groups + j.groups_per_task - 1) / j.groups_per_task;
   }
+  // Each chunk of the weight read by as few runs of groups as keep the threads busy (gathering,
+  // each run at most a slot's panels).
+  long ranges = (want + j.chunks - 1) / j.chunks, most = j.implicit ? j.groups : groups_per_slot(s);
+  if (ranges > j.groups) ranges = j.groups;
+  j.groups_per_task = (j.groups + ranges - 1) / ranges;
+  if (j.groups_per_task > most) j.groups_per_task = most;
+  j.ranges = (j.groups + j.groups_per_task - 1) / j.groups_per_task;
   for (int i = 0; i < MAX_SLOTS; i++) atomic_init(&j.busy[i], i < threads ? 0 : 1);
-  long tasks = j.ranges * (j.implicit ? j.chunks : 1);
+  long tasks = j.ranges * j.chunks;
   classify_pool_run(tasks, threads, amx_task, &j);
 }
 
