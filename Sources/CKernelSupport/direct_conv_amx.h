@@ -14,7 +14,8 @@ long classify_amx_packed_count(const classify_conv_shape *shape);
 void classify_amx_pack_weight(const float *weight, const classify_conv_shape *shape,
                               uint16_t *packed);
 
-/// Floats of scratch for `threads` threads: each its tile configuration, sums and input panels.
+/// Floats of scratch for `threads` threads: each its tile configuration, sums and gathered input
+/// panels, and for a 3×3 at stride 1 the zero-padded bf16 copy of the input its tiles load from.
 long classify_amx_scratch_floats(const classify_conv_shape *shape, long threads);
 
 void classify_amx_conv_nhwc(const uint16_t *packed, const classify_conv_shape *shape,
