@@ -49,7 +49,11 @@ static int implicit_of(const classify_conv_shape *s, implicit_plane *v) {
   long width = s->width + 2 * s->padding_width;
   *v = (implicit_plane){s->images, s->height + 2 * s->padding_height, width, s->output_height,
                         s->output_width};
-  return 1;
+  // Not where the rows on padding columns (and a plane's last, short group) would add more than
+  // a third to the groups gathering needs: small planes (8×8 and less, CIFAR's) gather.
+  long rows_per_plane = (s->output_height * width + GROUP - 1) / GROUP;
+  long gathered = (s->images * s->output_height * s->output_width + GROUP - 1) / GROUP;
+  return 3 * s->images * rows_per_plane <= 4 * gathered;
 }
 
 /// Groups of one plane in the implicit form: its output rows, 32 at a time.

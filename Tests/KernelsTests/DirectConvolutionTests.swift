@@ -39,13 +39,13 @@ struct DirectConvolutionTests {
       batch: 2, inputChannels: 4, inputHeight: 4, inputWidth: 5, outputChannels: 8,
       kernelHeight: 3, kernelWidth: 3, padding: 3),  // outputs whose whole window is padding
     ConvolutionGeometry(
-      batch: 3, inputChannels: 64, inputHeight: 9, inputWidth: 7, outputChannels: 70,
-      kernelHeight: 3, kernelWidth: 3, padding: 1),  // AMX implicit: three padded planes
+      batch: 2, inputChannels: 64, inputHeight: 20, inputWidth: 18, outputChannels: 70,
+      kernelHeight: 3, kernelWidth: 3, padding: 1),  // AMX implicit: two padded planes
     ConvolutionGeometry(
-      batch: 2, inputChannels: 32, inputHeight: 6, inputWidth: 5, outputChannels: 33,
+      batch: 1, inputChannels: 32, inputHeight: 18, inputWidth: 17, outputChannels: 33,
       kernelHeight: 3, kernelWidth: 3),  // AMX implicit without padding
     ConvolutionGeometry(
-      batch: 2, inputChannels: 96, inputHeight: 5, inputWidth: 6, outputChannels: 320,
+      batch: 1, inputChannels: 96, inputHeight: 12, inputWidth: 12, outputChannels: 320,
       kernelHeight: 3, kernelWidth: 3, padding: 1),  // AMX implicit, the weight in two chunks
   ]
 
