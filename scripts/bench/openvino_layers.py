@@ -1,9 +1,9 @@
-"""OpenVINO's time per layer for the ResNet-50 backbone of `peers.py` (fp32, 2 threads), to set beside
-ours (`Benchmarks forward-layers`) in docs/BENCHMARKS.md.
+"""OpenVINO's time per layer for the ResNet-50 backbone of `peers.py` (fp32 or bf16, 2 threads), to set
+beside ours (`Benchmarks forward-layers`) in docs/BENCHMARKS.md.
 
 Reads the ONNX export `peers.py` caches (run `Benchmarks peers` once first), profiles one batch with
 OpenVINO's PERF_COUNT (the fastest of 3 after 2 warm-ups) and prints, per node, its milliseconds,
-type, implementation and name. Usage: openvino_layers.py [SIZE] [BATCH]  (default 224 16)
+type, implementation and name. Usage: openvino_layers.py [SIZE] [BATCH] [f32|bf16]  (default 224 16 f32)
 """
 import os
 import sys
@@ -15,13 +15,16 @@ import openvino as ov
 
 size = int(sys.argv[1]) if len(sys.argv) > 1 else 224
 batch = int(sys.argv[2]) if len(sys.argv) > 2 else 16
+precision = sys.argv[3] if len(sys.argv) > 3 else "f32"
+if precision not in ("f32", "bf16"):
+    sys.exit("openvino_layers.py: precision must be f32 or bf16, got %r" % precision)
 path = os.path.join(tempfile.gettempdir(), "classify-bench", "resnet50_backbone_seed0.onnx")
 if not os.path.exists(path):
     sys.exit("openvino_layers.py: %s is missing; run `Benchmarks peers` once to export it" % path)
 
 core = ov.Core()
 compiled = core.compile_model(core.read_model(path), "CPU", {
-    "INFERENCE_NUM_THREADS": 2, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY",
+    "INFERENCE_NUM_THREADS": 2, "INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY",
     "PERF_COUNT": True})
 request = compiled.create_infer_request()
 x = np.random.default_rng(0).standard_normal((batch, 3, size, size), dtype=np.float32)
