@@ -39,11 +39,17 @@ void classify_round_bf16(const float *x, uint16_t *bits, long count) {
 
 static long blocks_of(const classify_conv_shape *s) { return (s->outputs + BLOCK - 1) / BLOCK; }
 static long taps_of(const classify_conv_shape *s) { return s->kernel_height * s->kernel_width; }
-static long pairs_of(const classify_conv_shape *s) { return (s->channels + 1) / 2; }
+/// Pairs of one kernel row: its kw·C values (kx, c) in order, paired, an odd count padded with a
+/// zero. For an even C these are each tap's channel pairs; for the stem's C = 3 a row of 21 values
+/// is 11 pairs, not 7 taps × 2 (a third of them padding).
+static long row_pairs_of(const classify_conv_shape *s) {
+  return (s->kernel_width * s->channels + 1) / 2;
+}
 
-/// Elements per output lane of one block: taps·C values, or taps·⌈C/2⌉ pairs.
+/// Elements per output lane of one block: taps·C values, or kh·⌈kw·C/2⌉ pairs.
 static long depth_of(const classify_conv_shape *s, int format) {
-  return taps_of(s) * (format == CLASSIFY_FORMAT_BF16_PAIRS ? pairs_of(s) : s->channels);
+  return format == CLASSIFY_FORMAT_BF16_PAIRS ? s->kernel_height * row_pairs_of(s)
+                                              : taps_of(s) * s->channels;
 }
 
 static int blocks_inside(const classify_conv_shape *s) {
@@ -58,7 +64,7 @@ long classify_conv_packed_count(const classify_conv_shape *s, int format) {
 
 void classify_conv_pack_weight(const float *weight, const classify_conv_shape *s, int format,
                                void *packed) {
-  long taps = taps_of(s), channels = s->channels, pairs = pairs_of(s);
+  long taps = taps_of(s), channels = s->channels, row_pairs = row_pairs_of(s);
   if (format == CLASSIFY_FORMAT_FP32) return;  // read where it lies
   if (format == CLASSIFY_FORMAT_BF16_AMX) {
     classify_amx_pack_weight(weight, s, packed);
@@ -76,8 +82,10 @@ void classify_conv_pack_weight(const float *weight, const classify_conv_shape *s
           ((uint16_t *)packed)[((block * taps + tap) * channels + c) * BLOCK + lane] =
               round_one(value);
         } else {
-          uint32_t *word = (uint32_t *)packed + ((block * taps + tap) * pairs + c / 2) * BLOCK + lane;
-          *word |= (uint32_t)round_one(value) << (16 * (c % 2));
+          long ky = tap / s->kernel_width, k = tap % s->kernel_width * channels + c;
+          uint32_t *word =
+              (uint32_t *)packed + ((block * s->kernel_height + ky) * row_pairs + k / 2) * BLOCK + lane;
+          *word |= (uint32_t)round_one(value) << (16 * (k % 2));
         }
       }
   }
@@ -133,23 +141,25 @@ TARGET INLINE void tile_fp32(long depth, const float *const row[PIXELS], const f
 }
 
 /// The same with bf16 pairs: acc[r][v] += Σ_q pair(a[r][q]) · pair(w[q][…]) by `vdpbf16ps`.
-TARGET_BF16 INLINE void tile_pairs(long steps, const uint32_t *a, long stride, const uint32_t *w,
+TARGET_BF16 __attribute__((noinline)) static void tile_pairs(long steps, const uint32_t *a, long stride, const uint32_t *w,
                                    __m512 acc[PIXELS][VECTORS]) {
   __m512 s[PIXELS][VECTORS];
   for (int r = 0; r < PIXELS; r++)
     for (int v = 0; v < VECTORS; v++) s[r][v] = acc[r][v];
+  const uint32_t *x0 = a, *x1 = a + stride, *x2 = a + 2 * stride, *x3 = a + 3 * stride,
+                 *x4 = a + 4 * stride, *x5 = a + 5 * stride;
   for (long q = 0; q < steps; q++) {
-    __m512bh b0 = (__m512bh)_mm512_loadu_si512(w), b1 = (__m512bh)_mm512_loadu_si512(w + 16);
-    __m512bh b2 = (__m512bh)_mm512_loadu_si512(w + 32), b3 = (__m512bh)_mm512_loadu_si512(w + 48);
-#define ROW(r)                                                                    \
+    __m512bh b0 = (__m512bh)_mm512_loadu_ps(w), b1 = (__m512bh)_mm512_loadu_ps(w + 16);
+    __m512bh b2 = (__m512bh)_mm512_loadu_ps(w + 32), b3 = (__m512bh)_mm512_loadu_ps(w + 48);
+#define ROW(r, x)                                                                 \
   {                                                                               \
-    __m512bh x = (__m512bh)_mm512_set1_epi32((int)a[r * stride + q]);             \
-    s[r][0] = _mm512_dpbf16_ps(s[r][0], x, b0);                                   \
-    s[r][1] = _mm512_dpbf16_ps(s[r][1], x, b1);                                   \
-    s[r][2] = _mm512_dpbf16_ps(s[r][2], x, b2);                                   \
-    s[r][3] = _mm512_dpbf16_ps(s[r][3], x, b3);                                   \
+    __m512bh p = (__m512bh)_mm512_set1_ps(*(const float *)(x + q));               \
+    s[r][0] = _mm512_dpbf16_ps(s[r][0], p, b0);                                   \
+    s[r][1] = _mm512_dpbf16_ps(s[r][1], p, b1);                                   \
+    s[r][2] = _mm512_dpbf16_ps(s[r][2], p, b2);                                   \
+    s[r][3] = _mm512_dpbf16_ps(s[r][3], p, b3);                                   \
   }
-    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+    ROW(0, x0) ROW(1, x1) ROW(2, x2) ROW(3, x3) ROW(4, x4) ROW(5, x5)
 #undef ROW
     w += BLOCK;
   }
@@ -227,47 +237,79 @@ TARGET INLINE void conv_tile_fp32(const conv_job *j, const long n[PIXELS], const
   }
 }
 
-/// Rounds each tap's input rows of the tile to bf16 pairs: a[tap][r][q], zero for padding;
-/// `valid[tap]` says whether any pixel reads real input there.
+/// Rounds `count` floats at x to bf16 pairs at `target` (an odd count padded with a zero).
+TARGET_BF16 INLINE void round_pairs(const float *x, long count, uint32_t *target) {
+  for (long c = 0; c < count; c += 32) {
+    long left = count - c;
+    __mmask16 low = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+    __mmask16 high = left >= 32 ? 0xFFFF : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
+    __m512 lo = _mm512_maskz_loadu_ps(low, x + c);
+    __m512 hi = _mm512_maskz_loadu_ps(high, x + c + 16);
+    __m512i words = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+    long pairs = (left >= 32 ? 32 : left + 1) / 2;
+    _mm512_mask_storeu_epi32(target + c / 2, (__mmask16)((1u << pairs) - 1), words);
+  }
+}
+
+/// Rounds each kernel row's inputs of the tile to bf16 pairs: a[ky][r][q], zero for padding;
+/// `valid[ky]` says whether any pixel reads real input in that row. A row inside the image is one
+/// run of kw·C floats, rounded where it lies; at a border, an even C's taps are whole pairs,
+/// rounded tap by tap, and an odd C's row (the stem) is first assembled in `row` (kw·C floats).
 TARGET_BF16 static void tile_input_pairs(const conv_job *j, const long n[PIXELS],
                                          const long iy0[PIXELS], const long ix0[PIXELS],
-                                         uint32_t *a, uint32_t *valid) {
+                                         uint32_t *a, uint32_t *valid, float *row) {
   const classify_conv_shape *s = j->s;
-  long channels = s->channels, pairs = pairs_of(s);
-  for (long ky = 0; ky < s->kernel_height; ky++)
-    for (long kx = 0; kx < s->kernel_width; kx++) {
-      long tap = ky * s->kernel_width + kx;
-      uint32_t any = 0;
-      for (int r = 0; r < PIXELS; r++) {
-        const float *x = tap_row(j, n[r], iy0[r], ix0[r], ky, kx);
-        uint32_t *target = a + (tap * PIXELS + r) * pairs;
-        if (!x) {
-          memset(target, 0, (size_t)pairs * 4);
-          continue;
-        }
-        any = 1;
-        for (long c = 0; c < channels; c += 32) {
-          long left = channels - c;
-          __mmask16 low = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-          __mmask16 high = left >= 32 ? 0xFFFF : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
-          __m512 lo = _mm512_maskz_loadu_ps(low, x + c);
-          __m512 hi = _mm512_maskz_loadu_ps(high, x + c + 16);
-          __m512i words = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
-          long count = (left >= 32 ? 32 : left + 1) / 2;
-          _mm512_mask_storeu_epi32(target + c / 2, (__mmask16)((1u << count) - 1), words);
-        }
+  long channels = s->channels, kw = s->kernel_width, row_pairs = row_pairs_of(s);
+  for (long ky = 0; ky < s->kernel_height; ky++) {
+    uint32_t any = 0;
+    for (int r = 0; r < PIXELS; r++) {
+      uint32_t *target = a + (ky * PIXELS + r) * row_pairs;
+      long iy = iy0[r] + ky * s->dilation_height;
+      if (iy < 0 || iy >= s->height) {
+        memset(target, 0, (size_t)row_pairs * 4);
+        continue;
       }
-      valid[tap] = any;
+      if (s->dilation_width == 1 && ix0[r] >= 0 && ix0[r] + kw <= s->width) {
+        any = 1;  // the whole row lies in the image: one run of kw·C floats
+        round_pairs(j->input + ((n[r] * s->height + iy) * s->width + ix0[r]) * channels,
+                    kw * channels, target);
+        continue;
+      }
+      if (channels % 2 == 0) {
+        for (long kx = 0; kx < kw; kx++) {
+          const float *x = tap_row(j, n[r], iy0[r], ix0[r], ky, kx);
+          if (!x) {
+            memset(target + kx * channels / 2, 0, (size_t)channels / 2 * 4);
+            continue;
+          }
+          any = 1;
+          round_pairs(x, channels, target + kx * channels / 2);
+        }
+        continue;
+      }
+      int inside = 0;
+      for (long kx = 0; kx < kw; kx++) {
+        const float *x = tap_row(j, n[r], iy0[r], ix0[r], ky, kx);
+        inside |= x != NULL;
+        for (long c = 0; c < channels; c++) row[kx * channels + c] = x ? x[c] : 0;
+      }
+      any |= (uint32_t)inside;
+      if (inside) round_pairs(row, kw * channels, target);
+      else memset(target, 0, (size_t)row_pairs * 4);
     }
+    valid[ky] = any;
+  }
 }
 
 TARGET_BF16 INLINE void conv_tile_pairs(const conv_job *j, const uint32_t *a, const uint32_t *valid,
                                         const uint32_t *panel, __m512 acc[PIXELS][VECTORS]) {
-  long pairs = pairs_of(j->s), taps = taps_of(j->s);
+  long row_pairs = row_pairs_of(j->s);
   for (int r = 0; r < PIXELS; r++)
     for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();
-  for (long tap = 0; tap < taps; tap++)
-    if (valid[tap]) tile_pairs(pairs, a + tap * PIXELS * pairs, pairs, panel + tap * pairs * BLOCK, acc);
+  for (long ky = 0; ky < j->s->kernel_height; ky++)
+    if (valid[ky])
+      tile_pairs(row_pairs, a + ky * PIXELS * row_pairs, row_pairs, panel + ky * row_pairs * BLOCK,
+                 acc);
 }
 
 TARGET INLINE void store_tile(const conv_job *j, long p0, long rows, long block,
@@ -397,8 +439,8 @@ TARGET_BF16 __attribute__((noinline)) static void pairs_tile(conv_job *j, int sl
                                                              long rows, long first_block,
                                                              long last_block) {
   uint32_t *a = (uint32_t *)(j->slots + slot * j->slot_floats);
-  uint32_t *valid = a + taps_of(j->s) * PIXELS * pairs_of(j->s);
-  tile_input_pairs(j, n, iy0, ix0, a, valid);
+  uint32_t *valid = a + j->s->kernel_height * PIXELS * row_pairs_of(j->s);
+  tile_input_pairs(j, n, iy0, ix0, a, valid, (float *)(valid + j->s->kernel_height));
   for (long block = first_block; block < last_block; block++) {
     __m512 acc[PIXELS][VECTORS];
     prefetch_tile(j, p0, rows, block);
@@ -462,7 +504,8 @@ TARGET static void conv_task(void *context, long index) {
 static long slot_floats(const classify_conv_shape *s, int format) {
   long floats = format != CLASSIFY_FORMAT_BF16_PAIRS
                     ? (blocks_inside(s) ? blocks_of(s) : 1) * depth_of(s, format) * BLOCK
-                    : taps_of(s) * (PIXELS * pairs_of(s) + 1);
+                    : s->kernel_height * (PIXELS * row_pairs_of(s) + 1) +
+                          (s->channels % 2 ? s->kernel_width * s->channels : 0);
   return (floats + 15) / 16 * 16;
 }
 

@@ -34,12 +34,15 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
     Precision.bf16.isSupported && PackedFormat.preferred(for: .bf16).roundsActivations
   }
 
-  /// The form bf16 takes on this CPU, as feature cache keys name it: `amx`, `pairs` (both round
-  /// the activations too, and sum in different orders) or `values` (fp32 activations).
+  /// The form bf16 takes on this CPU, as feature cache keys name it: `amx`, `pairs-rows` (both
+  /// round the activations too, and sum in different orders) or `values` (fp32 activations).
+  /// `pairs-rows` pairs a kernel row's values, not each tap's channels (session 16): for an odd
+  /// channel count (the stem) the sums differ from the former `pairs`, so its caches are not
+  /// reused.
   public static var bf16FormName: String {
     switch PackedFormat.preferred(for: .bf16) {
     case .bf16AMX: "amx"
-    case .bf16Pairs: "pairs"
+    case .bf16Pairs: "pairs-rows"
     case .bf16Values, .fp32: "values"
     }
   }

@@ -196,7 +196,8 @@ struct DirectConvolutionTests {
 
   @Test("fp32 shares the weight (no copy); the bf16 forms hold 16 bits a weight, padded")
   func packedSizes() {
-    // 64 outputs (one block), 27 = 3·3·3 weights each; bf16 pairs pad 3 channels to 2 pairs.
+    // 64 outputs (one block), 27 = 3·3·3 weights each; bf16 pairs pair each kernel row's
+    // 3·3 = 9 values into 5 pairs (one zero), 3 rows.
     let weight = convolutionTestValues(64 * 27, seed: 61)
     func bytes(_ format: PackedFormat) -> Int {
       DirectConvolutionWeight(
@@ -206,7 +207,7 @@ struct DirectConvolutionTests {
     }
     #expect(bytes(.fp32) == 0)
     #expect(bytes(.bf16Values) == 64 * 27 * 2)
-    #expect(bytes(.bf16Pairs) == 64 * 9 * 2 * 4)
+    #expect(bytes(.bf16Pairs) == 64 * 3 * 5 * 4)
     // AMX: blocks of 32 outputs, the depth 27 padded to one step of 32.
     #expect(bytes(.bf16AMX) == 2 * 32 * 32 * 2)
   }
