@@ -108,6 +108,7 @@ typedef struct {
   const float *zeros;  // a row of max(C, 64) zeros: the input of a padding tap or row
   long blocks, depth, tiles_per_task, chunks, slot_floats;
   int inside, merge_rows, short_rows;
+  const uint32_t *input_pairs;  // the whole input as bf16 pairs, where converted once (see below)
   float *slots;
   _Atomic int busy[MAX_SLOTS];
   long slot_first[MAX_SLOTS], slot_last[MAX_SLOTS];  // the weight blocks a slot holds as fp32
@@ -140,24 +141,28 @@ TARGET INLINE void tile_fp32(long depth, const float *const row[PIXELS], const f
     for (int v = 0; v < VECTORS; v++) acc[r][v] = a[r][v];
 }
 
-/// The same with bf16 pairs: acc[r][v] += Σ_q pair(a[r][q]) · pair(w[q][…]) by `vdpbf16ps`.
-TARGET_BF16 __attribute__((noinline)) static void tile_pairs(long steps, const uint32_t *a, long stride, const uint32_t *w,
-                                   __m512 acc[PIXELS][VECTORS]) {
+/// The same with bf16 pairs: acc[r][v] += Σ_q pair(row[r][q]) · pair(w[q][…]) by `vdpbf16ps`.
+/// A call of its own: inlined into its callers' loops, clang spilled half the 24 sums to the
+/// stack in the inner loop (bf16 on AMD Zen 4 ran at half its speed, session 16).
+TARGET_BF16 __attribute__((noinline)) static void tile_pairs(long steps,
+                                                             const uint32_t *const row[PIXELS],
+                                                             const uint32_t *w,
+                                                             __m512 acc[PIXELS][VECTORS]) {
   __m512 s[PIXELS][VECTORS];
   for (int r = 0; r < PIXELS; r++)
     for (int v = 0; v < VECTORS; v++) s[r][v] = acc[r][v];
-  const uint32_t *x0 = a, *x1 = a + stride, *x2 = a + 2 * stride, *x3 = a + 3 * stride,
-                 *x4 = a + 4 * stride, *x5 = a + 5 * stride;
+  const uint32_t *x0 = row[0], *x1 = row[1], *x2 = row[2], *x3 = row[3], *x4 = row[4],
+                 *x5 = row[5];
   for (long q = 0; q < steps; q++) {
     __m512bh b0 = (__m512bh)_mm512_loadu_ps(w), b1 = (__m512bh)_mm512_loadu_ps(w + 16);
     __m512bh b2 = (__m512bh)_mm512_loadu_ps(w + 32), b3 = (__m512bh)_mm512_loadu_ps(w + 48);
-#define ROW(r, x)                                                                 \
-  {                                                                               \
-    __m512bh p = (__m512bh)_mm512_set1_ps(*(const float *)(x + q));               \
-    s[r][0] = _mm512_dpbf16_ps(s[r][0], p, b0);                                   \
-    s[r][1] = _mm512_dpbf16_ps(s[r][1], p, b1);                                   \
-    s[r][2] = _mm512_dpbf16_ps(s[r][2], p, b2);                                   \
-    s[r][3] = _mm512_dpbf16_ps(s[r][3], p, b3);                                   \
+#define ROW(r, x)                                                   \
+  {                                                                 \
+    __m512bh p = (__m512bh)_mm512_set1_ps(*(const float *)(x + q)); \
+    s[r][0] = _mm512_dpbf16_ps(s[r][0], p, b0);                     \
+    s[r][1] = _mm512_dpbf16_ps(s[r][1], p, b1);                     \
+    s[r][2] = _mm512_dpbf16_ps(s[r][2], p, b2);                     \
+    s[r][3] = _mm512_dpbf16_ps(s[r][3], p, b3);                     \
   }
     ROW(0, x0) ROW(1, x1) ROW(2, x2) ROW(3, x3) ROW(4, x4) ROW(5, x5)
 #undef ROW
@@ -306,10 +311,54 @@ TARGET_BF16 INLINE void conv_tile_pairs(const conv_job *j, const uint32_t *a, co
   long row_pairs = row_pairs_of(j->s);
   for (int r = 0; r < PIXELS; r++)
     for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();
-  for (long ky = 0; ky < j->s->kernel_height; ky++)
-    if (valid[ky])
-      tile_pairs(row_pairs, a + ky * PIXELS * row_pairs, row_pairs, panel + ky * row_pairs * BLOCK,
-                 acc);
+  for (long ky = 0; ky < j->s->kernel_height; ky++) {
+    if (!valid[ky]) continue;
+    const uint32_t *row[PIXELS];
+    for (int r = 0; r < PIXELS; r++) row[r] = a + (ky * PIXELS + r) * row_pairs;
+    tile_pairs(row_pairs, row, panel + ky * row_pairs * BLOCK, acc);
+  }
+}
+
+/// One tile's sums from the input converted once to bf16 pairs (an even C): each pixel's pairs
+/// read where they lie, a kernel row inside the image as one run of kw·C/2 pairs, a padding tap
+/// from the zero row.
+TARGET_BF16 INLINE void conv_tile_converted(const conv_job *j, const long n[PIXELS],
+                                            const long iy0[PIXELS], const long ix0[PIXELS],
+                                            int whole_rows, const uint32_t *panel,
+                                            __m512 acc[PIXELS][VECTORS]) {
+  const classify_conv_shape *s = j->s;
+  long half = s->channels / 2, row_pairs = row_pairs_of(s);
+  for (int r = 0; r < PIXELS; r++)
+    for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();
+  for (long ky = 0; ky < s->kernel_height; ky++) {
+    const uint32_t *row[PIXELS];
+    int inside = 0;
+    if (whole_rows) {
+      for (int r = 0; r < PIXELS; r++) {
+        long iy = iy0[r] + ky * s->dilation_height;
+        row[r] = iy < 0 || iy >= s->height
+                     ? NULL
+                     : j->input_pairs + ((n[r] * s->height + iy) * s->width + ix0[r]) * half;
+        inside += row[r] != NULL;
+      }
+      if (inside == 0) continue;
+      if (inside == PIXELS) {
+        tile_pairs(row_pairs, row, panel + ky * row_pairs * BLOCK, acc);
+        continue;
+      }
+    }
+    for (long kx = 0; kx < s->kernel_width; kx++) {
+      inside = 0;
+      for (int r = 0; r < PIXELS; r++) {
+        long iy = iy0[r] + ky * s->dilation_height, ix = ix0[r] + kx * s->dilation_width;
+        int in = iy >= 0 && iy < s->height && ix >= 0 && ix < s->width;
+        row[r] = in ? j->input_pairs + ((n[r] * s->height + iy) * s->width + ix) * half
+                    : (const uint32_t *)j->zeros;
+        inside += in;
+      }
+      if (inside) tile_pairs(half, row, panel + (ky * row_pairs + kx * half) * BLOCK, acc);
+    }
+  }
 }
 
 TARGET INLINE void store_tile(const conv_job *j, long p0, long rows, long block,
@@ -449,6 +498,19 @@ TARGET_BF16 __attribute__((noinline)) static void pairs_tile(conv_job *j, int sl
   }
 }
 
+/// One tile in BF16_PAIRS from the converted input, for blocks [first_block, last_block).
+TARGET_BF16 __attribute__((noinline)) static void converted_tile(
+    conv_job *j, const long n[PIXELS], const long iy0[PIXELS], const long ix0[PIXELS],
+    int whole_rows, long p0, long rows, long first_block, long last_block) {
+  for (long block = first_block; block < last_block; block++) {
+    __m512 acc[PIXELS][VECTORS];
+    prefetch_tile(j, p0, rows, block);
+    conv_tile_converted(j, n, iy0, ix0, whole_rows,
+                        (const uint32_t *)j->packed + block * j->depth * BLOCK, acc);
+    store_tile(j, p0, rows, block, acc);
+  }
+}
+
 TARGET static void conv_task(void *context, long index) {
   conv_job *j = context;
   const classify_conv_shape *s = j->s;
@@ -484,6 +546,10 @@ TARGET static void conv_task(void *context, long index) {
         }
       }
     }
+    if (j->input_pairs) {
+      converted_tile(j, n, iy0, ix0, whole_rows, p0, rows, first_block, last_block);
+      continue;
+    }
     if (j->format == CLASSIFY_FORMAT_BF16_PAIRS) {
       pairs_tile(j, slot, n, iy0, ix0, p0, rows, first_block, last_block);
       continue;
@@ -516,9 +582,38 @@ static long zero_floats(const classify_conv_shape *s) {
 
 static long slot_count(long threads) { return threads < 1 ? 1 : threads > MAX_SLOTS ? MAX_SLOTS : threads; }
 
+/// Whether BF16_PAIRS rounds the whole input to pairs once, before the tiles: where a tile would
+/// otherwise round an input more than once — each of a k×k kernel's taps (k² times), or each
+/// weight block's task (a weight past L2) — and C is even (an odd C's pairs span taps, so its
+/// rows are assembled tile by tile). A 1×1 whose weight fits in L2 rounds each input once in its
+/// tile, without the extra pass.
+static int converts_input(const classify_conv_shape *s, int format) {
+  return format == CLASSIFY_FORMAT_BF16_PAIRS && s->channels % 2 == 0 &&
+         (taps_of(s) > 1 || !blocks_inside(s));
+}
+
+/// Floats (as uint32 pairs) of the converted input, in whole 64-byte lines.
+static long converted_floats(const classify_conv_shape *s, int format) {
+  if (!converts_input(s, format)) return 0;
+  return (s->images * s->height * s->width * (s->channels / 2) + 15) / 16 * 16;
+}
+
 long classify_conv_scratch_count(const classify_conv_shape *s, int format, long threads) {
   if (format == CLASSIFY_FORMAT_BF16_AMX) return classify_amx_scratch_floats(s, threads);
-  return zero_floats(s) + slot_count(threads) * slot_floats(s, format) + 16;
+  return zero_floats(s) + slot_count(threads) * slot_floats(s, format) +
+         converted_floats(s, format) + 16;
+}
+
+typedef struct {
+  const float *input;
+  uint32_t *pairs;
+  long count, chunk;
+} convert_job;
+
+TARGET_BF16 static void convert_task(void *context, long index) {
+  const convert_job *c = context;
+  long first = index * c->chunk, count = c->count - first < c->chunk ? c->count - first : c->chunk;
+  round_pairs(c->input + first, count, c->pairs + first / 2);
 }
 
 void classify_conv_nhwc(const void *packed, int format, const classify_conv_shape *s,
@@ -544,8 +639,17 @@ void classify_conv_nhwc(const void *packed, int format, const classify_conv_shap
   j.blocks = blocks_of(s);
   j.depth = depth_of(s, format);
   j.inside = blocks_inside(s);
-  j.merge_rows = s->dilation_width == 1 && format != CLASSIFY_FORMAT_BF16_PAIRS;
-  j.short_rows = j.merge_rows && s->kernel_width * s->channels <= 64;
+  int converts = converts_input(s, format);
+  if (converts) {  // the input rounded to pairs once, in chunks of whole 32-value runs
+    uint32_t *pairs = (uint32_t *)(j.slots + slot_count(threads) * j.slot_floats);
+    convert_job c = {.input = input, .pairs = pairs,
+                     .count = s->images * s->height * s->width * s->channels, .chunk = 1L << 16};
+    classify_pool_run((c.count + c.chunk - 1) / c.chunk, threads, convert_task, &c);
+    j.input_pairs = pairs;
+  }
+  j.merge_rows = s->dilation_width == 1 && (format != CLASSIFY_FORMAT_BF16_PAIRS || converts);
+  j.short_rows = j.merge_rows && format != CLASSIFY_FORMAT_BF16_PAIRS &&
+                 s->kernel_width * s->channels <= 64;
   long pixels = s->images * s->output_height * s->output_width;
   long tiles = (pixels + PIXELS - 1) / PIXELS;
   // Enough tasks to balance (about 4 a thread), each at least 8 tiles.

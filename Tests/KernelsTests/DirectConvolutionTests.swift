@@ -30,6 +30,12 @@ struct DirectConvolutionTests {
       batch: 2, inputChannels: 17, inputHeight: 10, inputWidth: 12, outputChannels: 40,
       kernelHeight: 3, kernelWidth: 3, padding: 2, dilation: 2),  // dilated
     ConvolutionGeometry(
+      batch: 1, inputChannels: 18, inputHeight: 9, inputWidth: 10, outputChannels: 20,
+      kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 2, dilation: 2),  // dilated, even C
+    ConvolutionGeometry(
+      batch: 1, inputChannels: 512, inputHeight: 3, inputWidth: 3, outputChannels: 600,
+      kernelHeight: 1, kernelWidth: 1),  // a 1×1 past 1 MiB: pairs rounds its input once
+    ConvolutionGeometry(
       batch: 2, inputChannels: 160, inputHeight: 4, inputWidth: 4, outputChannels: 130,
       kernelHeight: 3, kernelWidth: 3, padding: 1),  // weight past 1 MiB: a block per task
     ConvolutionGeometry(
