@@ -147,10 +147,11 @@ TARGET INLINE void tile_fp32(long depth, const float *const row[PIXELS], const f
 TARGET_BF16 __attribute__((noinline)) static void tile_pairs(long steps,
                                                              const uint32_t *const row[PIXELS],
                                                              const uint32_t *w,
-                                                             __m512 acc[PIXELS][VECTORS]) {
+                                                             __m512 acc[PIXELS][VECTORS],
+                                                             int fresh) {
   __m512 s[PIXELS][VECTORS];
   for (int r = 0; r < PIXELS; r++)
-    for (int v = 0; v < VECTORS; v++) s[r][v] = acc[r][v];
+    for (int v = 0; v < VECTORS; v++) s[r][v] = fresh ? _mm512_setzero_ps() : acc[r][v];
   const uint32_t *x0 = row[0], *x1 = row[1], *x2 = row[2], *x3 = row[3], *x4 = row[4],
                  *x5 = row[5];
   for (long q = 0; q < steps; q++) {
@@ -309,14 +310,17 @@ TARGET_BF16 static void tile_input_pairs(const conv_job *j, const long n[PIXELS]
 TARGET_BF16 INLINE void conv_tile_pairs(const conv_job *j, const uint32_t *a, const uint32_t *valid,
                                         const uint32_t *panel, __m512 acc[PIXELS][VECTORS]) {
   long row_pairs = row_pairs_of(j->s);
-  for (int r = 0; r < PIXELS; r++)
-    for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();
+  int fresh = 1;  // the first call starts the sums at zero in registers
   for (long ky = 0; ky < j->s->kernel_height; ky++) {
     if (!valid[ky]) continue;
     const uint32_t *row[PIXELS];
     for (int r = 0; r < PIXELS; r++) row[r] = a + (ky * PIXELS + r) * row_pairs;
-    tile_pairs(row_pairs, row, panel + ky * row_pairs * BLOCK, acc);
+    tile_pairs(row_pairs, row, panel + ky * row_pairs * BLOCK, acc, fresh);
+    fresh = 0;
   }
+  if (fresh)
+    for (int r = 0; r < PIXELS; r++)
+      for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();
 }
 
 /// One tile's sums from the input converted once to bf16 pairs (an even C): each pixel's pairs
@@ -328,8 +332,7 @@ TARGET_BF16 INLINE void conv_tile_converted(const conv_job *j, const long n[PIXE
                                             __m512 acc[PIXELS][VECTORS]) {
   const classify_conv_shape *s = j->s;
   long half = s->channels / 2, row_pairs = row_pairs_of(s);
-  for (int r = 0; r < PIXELS; r++)
-    for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();
+  int fresh = 1;  // the first call starts the sums at zero in registers
   for (long ky = 0; ky < s->kernel_height; ky++) {
     const uint32_t *row[PIXELS];
     int inside = 0;
@@ -343,7 +346,8 @@ TARGET_BF16 INLINE void conv_tile_converted(const conv_job *j, const long n[PIXE
       }
       if (inside == 0) continue;
       if (inside == PIXELS) {
-        tile_pairs(row_pairs, row, panel + ky * row_pairs * BLOCK, acc);
+        tile_pairs(row_pairs, row, panel + ky * row_pairs * BLOCK, acc, fresh);
+        fresh = 0;
         continue;
       }
     }
@@ -356,9 +360,15 @@ TARGET_BF16 INLINE void conv_tile_converted(const conv_job *j, const long n[PIXE
                     : (const uint32_t *)j->zeros;
         inside += in;
       }
-      if (inside) tile_pairs(half, row, panel + (ky * row_pairs + kx * half) * BLOCK, acc);
+      if (inside) {
+        tile_pairs(half, row, panel + (ky * row_pairs + kx * half) * BLOCK, acc, fresh);
+        fresh = 0;
+      }
     }
   }
+  if (fresh)
+    for (int r = 0; r < PIXELS; r++)
+      for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();
 }
 
 TARGET INLINE void store_tile(const conv_job *j, long p0, long rows, long block,
