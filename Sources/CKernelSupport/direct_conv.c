@@ -663,7 +663,9 @@ void classify_conv_nhwc(const void *packed, int format, const classify_conv_shap
   long pixels = s->images * s->output_height * s->output_width;
   long tiles = (pixels + PIXELS - 1) / PIXELS;
   // Enough tasks to balance (about 4 a thread), each at least 8 tiles.
-  long want = j.inside ? 4 * threads : 4 * threads / j.blocks + 1;
+  // Tasks by weight block take every tile of their block where there are enough blocks to
+  // share (at least 2 a thread): two threads taking chunks of one block would each pack it.
+  long want = j.inside ? 4 * threads : j.blocks >= 2 * threads ? 1 : 4 * threads / j.blocks + 1;
   j.tiles_per_task = (tiles + want - 1) / want;
   if (j.tiles_per_task < 8) j.tiles_per_task = 8;
   j.chunks = (tiles + j.tiles_per_task - 1) / j.tiles_per_task;
