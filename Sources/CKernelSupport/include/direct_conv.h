@@ -62,7 +62,8 @@ long classify_conv_packed_count(const classify_conv_shape *shape, int format);
 /// convolution, once per frozen weight: blocks of 64 output channels, each the taps (ky, kx) in
 /// order, each the input channels, each 64 output channels contiguous (zero-padded past
 /// `outputs`). BF16_VALUES rounds the values to bf16, BF16_PAIRS rounds them and pairs
-/// consecutive input channels (an odd count padded with a zero channel); BF16_AMX rounds them into
+/// consecutive values of each kernel row, (kx, c) in order (an odd kw·C padded with a zero; for
+/// an even C these are each tap's channel pairs); BF16_AMX rounds them into
 /// AMX tiles of 32 output channels (`direct_conv_amx.h`); FP32 packs nothing (its `packed` is
 /// PyTorch's weight).
 void classify_conv_pack_weight(const float *weight, const classify_conv_shape *shape, int format,
@@ -82,7 +83,8 @@ typedef struct {
 } classify_epilogue;
 
 /// Floats of scratch `classify_conv_nhwc` needs for `shape` in `format` on `threads` threads (a
-/// zero row, and each thread's expanded weight blocks or bf16 input pairs); the caller keeps and
+/// zero row, each thread's expanded weight blocks or bf16 input pairs, and for BF16_PAIRS where
+/// it rounds the whole input once, the input as pairs); the caller keeps and
 /// reuses it.
 long classify_conv_scratch_count(const classify_conv_shape *shape, int format, long threads);
 
