@@ -36,6 +36,15 @@ struct DirectConvolutionTests {
       batch: 1, inputChannels: 512, inputHeight: 3, inputWidth: 3, outputChannels: 600,
       kernelHeight: 1, kernelWidth: 1),  // a 1×1 past 1 MiB: pairs rounds its input once
     ConvolutionGeometry(
+      batch: 7, inputChannels: 24, inputHeight: 4, inputWidth: 4, outputChannels: 40,
+      kernelHeight: 3, kernelWidth: 3, padding: 1),  // small maps: tiles by position
+    ConvolutionGeometry(
+      batch: 13, inputChannels: 9, inputHeight: 2, inputWidth: 2, outputChannels: 70,
+      kernelHeight: 3, kernelWidth: 3, padding: 1),  // by position, odd C, a short last tile
+    ConvolutionGeometry(
+      batch: 8, inputChannels: 32, inputHeight: 5, inputWidth: 6, outputChannels: 16,
+      kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),  // by position, strided, 3×3 out
+    ConvolutionGeometry(
       batch: 2, inputChannels: 160, inputHeight: 4, inputWidth: 4, outputChannels: 130,
       kernelHeight: 3, kernelWidth: 3, padding: 1),  // weight past 1 MiB: a block per task
     ConvolutionGeometry(
