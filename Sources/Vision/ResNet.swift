@@ -37,20 +37,15 @@ public final class ResNet: Layer {
   /// Training mode; set with `train()`/`eval()`.
   public var isTraining = true
   /// The elements of the largest activation a folded model's `features` holds for one pass,
-  /// per level (the stem, then each stage): each level takes as many images per pass as fit
-  /// (and as `pixelsPerPass` asks), and never fewer than the level before it. At 224×224 a
-  /// ResNet-50's stem and first two stages (802,816 elements per image) run 1 image at a time,
-  /// the third stage 4 and the last 8. Measured on AMD Zen 4 against 2 images (session 16):
-  /// bf16 +6 % (1.03–1.08, paired one-thread runs; within the noise on two threads), fp32
-  /// unchanged, peak RSS at 224×224 batch 16 down from 185 to 171 MiB (fp32) and from 230 to
-  /// 222 MiB (bf16).
-  public var activationsPerPass = 256 * 56 * 56
-  /// The fewest output pixels of a level a pass holds, whatever its activations: a convolution's
-  /// fp32 weight is read from memory and packed once per pass, so the last stages' large weights
-  /// (a 3×3 on 512 channels: 9.4 MB) need enough pixels to amortise it. 392 is 8 images of a
-  /// ResNet-50's last stage at 224×224, as before `activationsPerPass` went to one image there
-  /// (fp32 at 224×224 on two threads lost about 6 % with 4).
-  public var pixelsPerPass = 392
+  /// per level (the stem, then each stage): each level takes as many images per pass as fit,
+  /// and never fewer than the level before it. At 224×224 a ResNet-50's stem and first two
+  /// stages (802,816 elements per image) run 2 images at a time, the third stage 4 and the last
+  /// 8, as the maps shrink. Measured at 224×224 batch 16 (2 threads, interleaved): as fast as a
+  /// uniform 4 images per pass (16.2–19.7 against 17.1–19.6 img/s) at 175 MiB peak instead of
+  /// 195. Splitting is exact: a folded model has no batch statistics. One image at a time (AMD
+  /// Zen 4, session 16) was bf16 +6 % on one thread but no faster on two, and cost fp32 4–6 % on
+  /// two (a convolution packs its fp32 weight once per pass, per thread).
+  public var activationsPerPass = 2 * 256 * 56 * 56
 
   /// What can go wrong when building a ResNet from user options.
   public struct ConfigurationError: Error, CustomStringConvertible {
@@ -108,7 +103,6 @@ public final class ResNet: Layer {
     fc = model.fc
     featureCount = model.featureCount
     activationsPerPass = model.activationsPerPass
-    pixelsPerPass = model.pixelsPerPass
     isTraining = false
   }
 
@@ -173,8 +167,8 @@ public final class ResNet: Layer {
   }
 
   /// Images per pass for each level (the stem, then each stage) on `height`×`width` inputs: as
-  /// many as keep the level's largest activation within `activationsPerPass`, at least enough
-  /// for `pixelsPerPass` output pixels, at least 1 and at least as many as the level below.
+  /// many as keep the level's largest activation within `activationsPerPass`, at least 1 and at
+  /// least as many as the level below.
   func imagesPerPass(height: Int, width: Int) -> [Int] {
     func side(_ n: Int, _ conv: Conv2d, _ kernel: Int) -> Int {
       Swift.max(1, (n + 2 * conv.padding - conv.dilation * (kernel - 1) - 1) / conv.stride + 1)
@@ -184,7 +178,6 @@ public final class ResNet: Layer {
     )
     var largest = [conv1.outputChannels * h * w]
     (h, w) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1)  // max pooling 3×3/2, padding 1
-    var pixels = [h * w]
     for stage in stages {
       var biggest = 0
       for block in stage.blocks {
@@ -195,13 +188,11 @@ public final class ResNet: Layer {
         }
       }
       largest.append(biggest)
-      pixels.append(h * w)
     }
     var perPass: [Int] = []
-    for (elements, plane) in zip(largest, pixels) {
+    for elements in largest {
       let fit = Swift.max(1, activationsPerPass / Swift.max(elements, 1))
-      let enough = (pixelsPerPass + Swift.max(plane, 1) - 1) / Swift.max(plane, 1)
-      perPass.append(Swift.max(fit, enough, perPass.last ?? 1))
+      perPass.append(Swift.max(fit, perPass.last ?? 1))
     }
     return perPass
   }
