@@ -117,13 +117,18 @@ struct DirectConvolutionTests {
       kernelHeight: 3, kernelWidth: 3, padding: 1)
     var x = convolutionTestValues(g.inputCount, seed: 3)
     x[(2 * 5 + 2) * 4 + 1] = .nan  // pixel (2, 2): the 3×3 block around it
-    let frozen = FrozenWeight(convolutionTestValues(g.weightCount, seed: 4))
-    for residual in [nil, [Float](repeating: -100, count: g.outputCount)] {
-      let y = ConvolutionKernels.forward(
-        input: x, weight: frozen.values, bias: nil, geometry: g, fusedReLU: true,
-        residual: residual, frozen: frozen)
-      let nanPixels = Set(y.indices.filter { y[$0].isNaN }.map { $0 / 8 })
-      #expect(nanPixels == [6, 7, 8, 11, 12, 13, 16, 17, 18], "residual \(residual != nil)")
+    // bf16 too: its activations are rounded (a NaN to a bf16 NaN) once for the whole input.
+    for precision in Precision.allCases {
+      let frozen = FrozenWeight(convolutionTestValues(g.weightCount, seed: 4), precision: precision)
+      for residual in [nil, [Float](repeating: -100, count: g.outputCount)] {
+        let y = ConvolutionKernels.forward(
+          input: x, weight: frozen.values, bias: nil, geometry: g, fusedReLU: true,
+          residual: residual, frozen: frozen)
+        let nanPixels = Set(y.indices.filter { y[$0].isNaN }.map { $0 / 8 })
+        #expect(
+          nanPixels == [6, 7, 8, 11, 12, 13, 16, 17, 18],
+          "\(precision), residual \(residual != nil)")
+      }
     }
   }
 
