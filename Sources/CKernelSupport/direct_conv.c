@@ -173,12 +173,19 @@ TARGET_BF16 __attribute__((noinline)) static void tile_pairs(long steps,
     for (int v = 0; v < VECTORS; v++) acc[r][v] = s[r][v];
 }
 
-/// The input row of pixel r's tap (ky, kx), or NULL where it falls in the padding.
-INLINE const float *tap_row(const conv_job *j, long n, long iy0, long ix0, long ky, long kx) {
+/// The input pixel (its index in [images·height·width]) that pixel r's tap (ky, kx) reads, or
+/// -1 where it falls in the padding.
+INLINE long tap_pixel(const conv_job *j, long n, long iy0, long ix0, long ky, long kx) {
   const classify_conv_shape *s = j->s;
   long iy = iy0 + ky * s->dilation_height, ix = ix0 + kx * s->dilation_width;
-  if (iy < 0 || iy >= s->height || ix < 0 || ix >= s->width) return NULL;
-  return j->input + ((n * s->height + iy) * s->width + ix) * s->channels;
+  if (iy < 0 || iy >= s->height || ix < 0 || ix >= s->width) return -1;
+  return (n * s->height + iy) * s->width + ix;
+}
+
+/// The input row of pixel r's tap (ky, kx), or NULL where it falls in the padding.
+INLINE const float *tap_row(const conv_job *j, long n, long iy0, long ix0, long ky, long kx) {
+  long pixel = tap_pixel(j, n, iy0, ix0, ky, kx);
+  return pixel < 0 ? NULL : j->input + pixel * j->s->channels;
 }
 
 /// One tile's sums in fp32 over `panel` (one block of the weight as fp32).
@@ -259,8 +266,9 @@ TARGET_BF16 INLINE void round_pairs(const float *x, long count, uint32_t *target
 
 /// Rounds each kernel row's inputs of the tile to bf16 pairs: a[ky][r][q], zero for padding;
 /// `valid[ky]` says whether any pixel reads real input in that row. A row inside the image is one
-/// run of kw·C floats, rounded where it lies; at a border, an even C's taps are whole pairs,
-/// rounded tap by tap, and an odd C's row (the stem) is first assembled in `row` (kw·C floats).
+/// run of kw·C floats, rounded where it lies; at a border it is first assembled in `row` (kw·C
+/// floats). This path serves an odd C (the stem, whose pairs span taps) and the 1×1s that round
+/// their input tile by tile (`converts_input`).
 TARGET_BF16 static void tile_input_pairs(const conv_job *j, const long n[PIXELS],
                                          const long iy0[PIXELS], const long ix0[PIXELS],
                                          uint32_t *a, uint32_t *valid, float *row) {
@@ -281,19 +289,7 @@ TARGET_BF16 static void tile_input_pairs(const conv_job *j, const long n[PIXELS]
                     kw * channels, target);
         continue;
       }
-      if (channels % 2 == 0) {
-        for (long kx = 0; kx < kw; kx++) {
-          const float *x = tap_row(j, n[r], iy0[r], ix0[r], ky, kx);
-          if (!x) {
-            memset(target + kx * channels / 2, 0, (size_t)channels / 2 * 4);
-            continue;
-          }
-          any = 1;
-          round_pairs(x, channels, target + kx * channels / 2);
-        }
-        continue;
-      }
-      int inside = 0;
+      int inside = 0;  // at a border: the row assembled, its padding taps zero
       for (long kx = 0; kx < kw; kx++) {
         const float *x = tap_row(j, n[r], iy0[r], ix0[r], ky, kx);
         inside |= x != NULL;
@@ -336,13 +332,11 @@ TARGET_BF16 INLINE void conv_tile_converted(const conv_job *j, const long n[PIXE
   for (long ky = 0; ky < s->kernel_height; ky++) {
     const uint32_t *row[PIXELS];
     int inside = 0;
-    if (whole_rows) {
+    if (whole_rows) {  // each pixel's kernel row is one run of kw·C/2 pairs (or all padding)
       for (int r = 0; r < PIXELS; r++) {
-        long iy = iy0[r] + ky * s->dilation_height;
-        row[r] = iy < 0 || iy >= s->height
-                     ? NULL
-                     : j->input_pairs + ((n[r] * s->height + iy) * s->width + ix0[r]) * half;
-        inside += row[r] != NULL;
+        long pixel = tap_pixel(j, n[r], iy0[r], ix0[r], ky, 0);
+        row[r] = pixel < 0 ? NULL : j->input_pairs + pixel * half;
+        inside += pixel >= 0;
       }
       if (inside == 0) continue;
       if (inside == PIXELS) {
@@ -354,11 +348,9 @@ TARGET_BF16 INLINE void conv_tile_converted(const conv_job *j, const long n[PIXE
     for (long kx = 0; kx < s->kernel_width; kx++) {
       inside = 0;
       for (int r = 0; r < PIXELS; r++) {
-        long iy = iy0[r] + ky * s->dilation_height, ix = ix0[r] + kx * s->dilation_width;
-        int in = iy >= 0 && iy < s->height && ix >= 0 && ix < s->width;
-        row[r] = in ? j->input_pairs + ((n[r] * s->height + iy) * s->width + ix) * half
-                    : (const uint32_t *)j->zeros;
-        inside += in;
+        long pixel = tap_pixel(j, n[r], iy0[r], ix0[r], ky, kx);
+        row[r] = pixel < 0 ? (const uint32_t *)j->zeros : j->input_pairs + pixel * half;
+        inside += pixel >= 0;
       }
       if (inside) {
         tile_pairs(half, row, panel + (ky * row_pairs + kx * half) * BLOCK, acc, fresh);
@@ -575,12 +567,12 @@ TARGET static void conv_task(void *context, long index) {
 }
 
 /// Floats of one thread's slot (whole 64-byte lines): its fp32 weight blocks, or its tile's bf16
-/// input pairs and the taps' flags.
+/// input pairs, the kernel rows' flags and one row assembled at a border.
 static long slot_floats(const classify_conv_shape *s, int format) {
   long floats = format != CLASSIFY_FORMAT_BF16_PAIRS
                     ? (blocks_inside(s) ? blocks_of(s) : 1) * depth_of(s, format) * BLOCK
                     : s->kernel_height * (PIXELS * row_pairs_of(s) + 1) +
-                          (s->channels % 2 ? s->kernel_width * s->channels : 0);
+                          s->kernel_width * s->channels;
   return (floats + 15) / 16 * 16;
 }
 

@@ -45,6 +45,9 @@ struct DirectConvolutionTests {
       batch: 8, inputChannels: 32, inputHeight: 5, inputWidth: 6, outputChannels: 16,
       kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),  // by position, strided, 3×3 out
     ConvolutionGeometry(
+      batch: 2, inputChannels: 8, inputHeight: 4, inputWidth: 4, outputChannels: 12,
+      kernelHeight: 1, kernelWidth: 1, padding: 1),  // a padded 1×1: pairs rounds tile by tile
+    ConvolutionGeometry(
       batch: 2, inputChannels: 160, inputHeight: 4, inputWidth: 4, outputChannels: 130,
       kernelHeight: 3, kernelWidth: 3, padding: 1),  // weight past 1 MiB: a block per task
     ConvolutionGeometry(
