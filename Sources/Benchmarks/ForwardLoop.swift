@@ -16,10 +16,10 @@ func runForwardLoop(_ arguments: [String]) -> String {
   let size = values.count > 0 ? values[0] : 32
   let batch = values.count > 1 ? values[1] : 64
   let iterations = values.count > 2 ? values[2] : 20
-  // Only the folded model is kept, as `FeatureExtractor` does.
-  guard let inference = try? ResNet(depth: 50).folded(precision: precision) else {
-    return "ResNet-50 could not be built"
-  }
+  // Folded in place: only the folded model is kept, as `FineTuneInputs` does for the
+  // feature cache.
+  guard let inference = try? ResNet(depth: 50) else { return "ResNet-50 could not be built" }
+  inference.fold(precision: precision)
   if values.count > 3 { inference.activationsPerPass = values[3] }
   var generator = SeededGenerator(seed: 3)
   let input = Tensor.randomNormal([batch, 3, size, size], using: &generator)

@@ -22,9 +22,8 @@ func runPeersBenchmark(quick: Bool) -> String {
   }
   var models: [Precision: ResNet] = [:]
   for precision in Precision.allCases {
-    guard let model = try? ResNet(depth: 50).folded(precision: precision) else {
-      return "ResNet-50 could not be built"
-    }
+    guard let model = try? ResNet(depth: 50) else { return "ResNet-50 could not be built" }
+    model.fold(precision: precision)
     guard model.precision == precision else {
       lines.append("(ours \(precision.rawValue): this CPU lacks bf16 instructions, skipped)")
       continue

@@ -17,3 +17,11 @@ int classify_set_allocator_thresholds(long mmap_threshold, long trim_threshold) 
   return 0;
 #endif
 }
+
+int classify_release_free_memory(void) {
+#if defined(__GLIBC__)
+  return malloc_trim(0);
+#else
+  return 0;
+#endif
+}

@@ -62,9 +62,24 @@ long classify_conv_packed_count(const classify_conv_shape *s, int format) {
   return blocks_of(s) * depth_of(s, format) * BLOCK;
 }
 
+/// Where the weight's value (o, c, tap) lies in the packed form of `format` (VALUES or PAIRS): an
+/// element index, and for PAIRS which half of that word (0 low, 1 high). Packing and unpacking
+/// share it, so one cannot drift from the other.
+static long packed_position(const classify_conv_shape *s, int format, long o, long c, long tap,
+                            int *half) {
+  long block = o / BLOCK, lane = o % BLOCK, channels = s->channels;
+  if (format == CLASSIFY_FORMAT_BF16_VALUES) {
+    *half = 0;
+    return ((block * taps_of(s) + tap) * channels + c) * BLOCK + lane;
+  }
+  long ky = tap / s->kernel_width, k = tap % s->kernel_width * channels + c;
+  *half = (int)(k % 2);
+  return ((block * s->kernel_height + ky) * row_pairs_of(s) + k / 2) * BLOCK + lane;
+}
+
 void classify_conv_pack_weight(const float *weight, const classify_conv_shape *s, int format,
                                void *packed) {
-  long taps = taps_of(s), channels = s->channels, row_pairs = row_pairs_of(s);
+  long taps = taps_of(s), channels = s->channels;
   if (format == CLASSIFY_FORMAT_FP32) return;  // read where it lies
   if (format == CLASSIFY_FORMAT_BF16_AMX) {
     classify_amx_pack_weight(weight, s, packed);
@@ -73,22 +88,45 @@ void classify_conv_pack_weight(const float *weight, const classify_conv_shape *s
   long count = classify_conv_packed_count(s, format);
   size_t element = format == CLASSIFY_FORMAT_BF16_VALUES ? 2 : 4;
   memset(packed, 0, (size_t)count * element);
-  for (long o = 0; o < s->outputs; o++) {
-    long block = o / BLOCK, lane = o % BLOCK;
+  for (long o = 0; o < s->outputs; o++)
     for (long c = 0; c < channels; c++)
       for (long tap = 0; tap < taps; tap++) {
-        float value = weight[(o * channels + c) * taps + tap];
-        if (format == CLASSIFY_FORMAT_BF16_VALUES) {
-          ((uint16_t *)packed)[((block * taps + tap) * channels + c) * BLOCK + lane] =
-              round_one(value);
-        } else {
-          long ky = tap / s->kernel_width, k = tap % s->kernel_width * channels + c;
-          uint32_t *word =
-              (uint32_t *)packed + ((block * s->kernel_height + ky) * row_pairs + k / 2) * BLOCK + lane;
-          *word |= (uint32_t)round_one(value) << (16 * (k % 2));
-        }
+        int half;
+        long at = packed_position(s, format, o, c, tap, &half);
+        uint16_t bits = round_one(weight[(o * channels + c) * taps + tap]);
+        if (format == CLASSIFY_FORMAT_BF16_VALUES)
+          ((uint16_t *)packed)[at] = bits;
+        else
+          ((uint32_t *)packed)[at] |= (uint32_t)bits << (16 * half);
       }
+}
+
+float classify_bf16_to_float(uint16_t bits) {
+  uint32_t word = (uint32_t)bits << 16;
+  float value;
+  memcpy(&value, &word, sizeof value);
+  return value;
+}
+
+int classify_conv_unpack_weight(const void *packed, const classify_conv_shape *s, int format,
+                                float *weight) {
+  long taps = taps_of(s), channels = s->channels;
+  if (format == CLASSIFY_FORMAT_FP32) return 0;  // nothing was packed
+  if (format == CLASSIFY_FORMAT_BF16_AMX) {
+    classify_amx_unpack_weight(packed, s, weight);
+    return 1;
   }
+  for (long o = 0; o < s->outputs; o++)
+    for (long c = 0; c < channels; c++)
+      for (long tap = 0; tap < taps; tap++) {
+        int half;
+        long at = packed_position(s, format, o, c, tap, &half);
+        uint16_t bits = format == CLASSIFY_FORMAT_BF16_VALUES
+                            ? ((const uint16_t *)packed)[at]
+                            : (uint16_t)(((const uint32_t *)packed)[at] >> (16 * half));
+        weight[(o * channels + c) * taps + tap] = classify_bf16_to_float(bits);
+      }
+  return 1;
 }
 
 #if defined(__x86_64__)

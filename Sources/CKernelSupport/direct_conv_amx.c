@@ -77,22 +77,32 @@ long classify_amx_packed_count(const classify_conv_shape *s) {
   return blocks_of(s) * steps_of(s) * STEP * COLUMNS;
 }
 
+/// Where the weight's value (o, c, tap) lies in the packed AMX form. Block b, step t: two B tiles
+/// of 16 rows (depth pairs) × 16 channels × 2 (the pair). Packing and unpacking share it.
+static long amx_position(const classify_conv_shape *s, long o, long c, long tap) {
+  long block = o / COLUMNS, half = o % COLUMNS / 16, column = o % 16;
+  long k = tap * s->channels + c, step = k / STEP, pair = k % STEP / 2, within = k % 2;
+  return ((((block * steps_of(s) + step) * 2 + half) * 16 + pair) * 16 + column) * 2 + within;
+}
+
 void classify_amx_pack_weight(const float *weight, const classify_conv_shape *s, uint16_t *packed) {
   long taps = s->kernel_height * s->kernel_width, channels = s->channels;
-  long steps = steps_of(s);
   memset(packed, 0, (size_t)classify_amx_packed_count(s) * 2);
-  // Block b, step t: two B tiles of 16 rows (depth pairs) × 16 channels × 2 (the pair).
-  for (long o = 0; o < s->outputs; o++) {
-    long block = o / COLUMNS, half = o % COLUMNS / 16, column = o % 16;
+  for (long o = 0; o < s->outputs; o++)
     for (long c = 0; c < channels; c++)
-      for (long tap = 0; tap < taps; tap++) {
-        long k = tap * channels + c, step = k / STEP, pair = k % STEP / 2, within = k % 2;
-        classify_round_bf16(
-            weight + (o * channels + c) * taps + tap,
-            packed + ((((block * steps + step) * 2 + half) * 16 + pair) * 16 + column) * 2 + within,
-            1);
-      }
-  }
+      for (long tap = 0; tap < taps; tap++)
+        classify_round_bf16(weight + (o * channels + c) * taps + tap,
+                            packed + amx_position(s, o, c, tap), 1);
+}
+
+void classify_amx_unpack_weight(const uint16_t *packed, const classify_conv_shape *s,
+                                float *weight) {
+  long taps = s->kernel_height * s->kernel_width, channels = s->channels;
+  for (long o = 0; o < s->outputs; o++)
+    for (long c = 0; c < channels; c++)
+      for (long tap = 0; tap < taps; tap++)
+        weight[(o * channels + c) * taps + tap] =
+            classify_bf16_to_float(packed[amx_position(s, o, c, tap)]);
 }
 
 /// Floats of one thread's slot (whole 64-byte lines): its tile configuration, a group's sums and,

@@ -14,6 +14,10 @@ long classify_amx_packed_count(const classify_conv_shape *shape);
 void classify_amx_pack_weight(const float *weight, const classify_conv_shape *shape,
                               uint16_t *packed);
 
+/// The packed weight back in PyTorch's layout, each value its bf16 rounding exactly.
+void classify_amx_unpack_weight(const uint16_t *packed, const classify_conv_shape *shape,
+                                float *weight);
+
 /// Floats of scratch for `threads` threads: each its tile configuration, sums and gathered input
 /// panels, and for a 3×3 at stride 1 the zero-padded bf16 copy of the input its tiles load from.
 long classify_amx_scratch_floats(const classify_conv_shape *shape, long threads);

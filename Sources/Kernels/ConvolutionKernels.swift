@@ -171,27 +171,21 @@ public enum ConvolutionKernels {
     if let (smaller, rows, columns) = pruned(g) {
       let crop = { cropWeight(weight, geometry: g, rows: rows, columns: columns) }
       // A frozen weight keeps its crop (and the crop's derived forms) too.
-      let croppedFrozen = frozen?.cropped("\(rows)×\(columns)", crop)
+      let croppedFrozen = frozen?.cropped(
+        outputChannels: g.outputChannels, inputChannels: g.inputChannels, rows: rows,
+        columns: columns, crop)
       return forward(
         input: input, weight: croppedFrozen?.values ?? crop(), bias: bias, geometry: smaller,
         outputScale: outputScale, fusedReLU: fusedReLU, residual: residual,
         frozen: croppedFrozen)
     }
+    if let direct = frozen?.directWeight(for: g) {
+      return directForward(
+        direct, input: input, geometry: g, outputScale: outputScale, bias: bias,
+        fusedReLU: fusedReLU, residual: residual)
+    }
     var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
       count = g.outputCount
-    }
-    if let direct = frozen?.directWeight(for: g) {
-      input.withUnsafeBufferPointer { pInput in
-        output.withUnsafeMutableBufferPointer { pOutput in
-          withResidual(residual) { pResidual in
-            direct.convolve(
-              pInput.baseAddress!, geometry: g, into: pOutput.baseAddress!,
-              epilogue: ConvolutionEpilogue(
-                scale: outputScale, bias: bias, residual: pResidual, relu: fusedReLU))
-          }
-        }
-      }
-      return output
     }
     if let outputScale {
       // BLAS has no epilogue to scale in: the weight scaled per output channel (kept by a frozen
@@ -240,6 +234,66 @@ public enum ConvolutionKernels {
               }
             }
           }
+        }
+      }
+    }
+    return output
+  }
+
+  /// `forward(input:weight:…)` with `frozen`'s weight, for a layer that holds no weight of its own:
+  /// a compact frozen weight (`FrozenWeight(packing:…)`) runs on its packed form, its crops
+  /// compact too, and nothing unpacks the fp32 weight but a fallback for a geometry the direct
+  /// convolution does not take.
+  public static func forward(
+    input: [Float], frozen: FrozenWeight, bias: [Float]?, geometry g: ConvolutionGeometry,
+    outputScale: [Float]? = nil, fusedReLU: Bool = false, residual: [Float]? = nil
+  ) -> [Float] {
+    guard frozen.isCompact else {
+      return forward(
+        input: input, weight: frozen.values, bias: bias, geometry: g, outputScale: outputScale,
+        fusedReLU: fusedReLU, residual: residual, frozen: frozen)
+    }
+    precondition(g.isValid, "conv2d: invalid geometry \(g)")
+    precondition(input.count == g.inputCount && frozen.count == g.weightCount, "conv2d: sizes")
+    precondition(bias == nil || bias!.count == g.outputChannels, "conv2d: bias size")
+    precondition(
+      outputScale == nil || outputScale!.count == g.outputChannels, "conv2d: scale size")
+    precondition(residual == nil || residual!.count == g.outputCount, "conv2d: residual size")
+    if g.batch == 0 { return [] }
+    if let (smaller, rows, columns) = pruned(g) {
+      let crop = frozen.cropped(
+        outputChannels: g.outputChannels, inputChannels: g.inputChannels, rows: rows,
+        columns: columns
+      ) { cropWeight(frozen.values, geometry: g, rows: rows, columns: columns) }
+      return forward(
+        input: input, frozen: crop, bias: bias, geometry: smaller, outputScale: outputScale,
+        fusedReLU: fusedReLU, residual: residual)
+    }
+    guard let direct = frozen.directWeight(for: g) else {
+      return forward(
+        input: input, weight: frozen.values, bias: bias, geometry: g, outputScale: outputScale,
+        fusedReLU: fusedReLU, residual: residual)
+    }
+    return directForward(
+      direct, input: input, geometry: g, outputScale: outputScale, bias: bias,
+      fusedReLU: fusedReLU, residual: residual)
+  }
+
+  /// The direct convolution with its epilogue, into a new output.
+  private static func directForward(
+    _ direct: DirectConvolutionWeight, input: [Float], geometry g: ConvolutionGeometry,
+    outputScale: [Float]?, bias: [Float]?, fusedReLU: Bool, residual: [Float]?
+  ) -> [Float] {
+    var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
+      count = g.outputCount
+    }
+    input.withUnsafeBufferPointer { pInput in
+      output.withUnsafeMutableBufferPointer { pOutput in
+        withResidual(residual) { pResidual in
+          direct.convolve(
+            pInput.baseAddress!, geometry: g, into: pOutput.baseAddress!,
+            epilogue: ConvolutionEpilogue(
+              scale: outputScale, bias: bias, residual: pResidual, relu: fusedReLU))
         }
       }
     }

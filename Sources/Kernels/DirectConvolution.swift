@@ -69,6 +69,25 @@ struct DirectConvolutionWeight: Sendable {
     }
   }
 
+  /// The weight back in PyTorch's layout `[C_out, C, kH, kW]`: in bf16 each value the exact fp32
+  /// of its rounding (what the convolution multiplies by), in fp32 the weight itself.
+  func expanded() -> [Float] {
+    if case .floats(let values) = storage { return values }
+    var shape = classify_conv_shape()
+    shape.outputs = outputChannels
+    shape.channels = inputChannels
+    shape.kernel_height = kernelHeight
+    shape.kernel_width = kernelWidth
+    let count = outputChannels * inputChannels * kernelHeight * kernelWidth
+    let formatCode = format.rawValue
+    return [Float](unsafeUninitializedCapacity: count) { target, written in
+      withPacked { packed in
+        _ = classify_conv_unpack_weight(packed, &shape, formatCode, target.baseAddress)
+      }
+      written = count
+    }
+  }
+
   /// The bytes it holds beside the weight (none in fp32, which shares the weight's storage).
   var bytes: Int {
     switch storage {

@@ -11,7 +11,7 @@ import Foundation
 /// Setting both matters: a trim threshold alone pins the mmap threshold at 128 KiB, which is
 /// 30 % slower than the default. Users' own `MALLOC_*_` or `GLIBC_TUNABLES` settings win.
 /// Applied by `ProcessSettings.applyForThisProcess(threads:)`, never implicitly.
-enum MemoryPolicy {
+public enum MemoryPolicy {
   static func apply() {
     let environment = ProcessInfo.processInfo.environment
     let userSet = environment.keys.contains {
@@ -20,4 +20,10 @@ enum MemoryPolicy {
     guard !userSet else { return }
     _ = classify_set_allocator_thresholds(32 << 20, 512 << 20)
   }
+
+  /// Gives the pages of freed heap memory back to the system, once a large set of arrays is
+  /// gone for good (a model's fp32 weights after an in-place bf16 fold): with the trim threshold
+  /// above, glibc would keep them resident for reuse, and the next work would add its own pages
+  /// on top of them instead of into them. A no-op off glibc.
+  public static func releaseFreeMemory() { _ = classify_release_free_memory() }
 }

@@ -20,8 +20,19 @@ import TensorCore
 /// weight and scales its output channels instead (`outputScale`, key `output_scale`), so folding
 /// copies no weight.
 public final class Conv2d: Layer {
-  /// `[outputChannels, inputChannels, kH, kW]`.
-  public let weight: Parameter
+  /// `[outputChannels, inputChannels, kH, kW]`. A compact frozen layer (bf16, see `isCompact`)
+  /// keeps no fp32 weight: this is then a new, frozen parameter holding the exact fp32 of its
+  /// rounded weight, unpacked on each access (not part of `ownParameters`).
+  public var weight: Parameter {
+    switch weightStorage {
+    case .parameter(let parameter): parameter
+    case .compact(let frozen):
+      Parameter(Tensor(shape: weightShape, scalars: frozen.values), requiresGradient: false)
+    }
+  }
+  /// The weight's shape, `[outputChannels, inputChannels, kH, kW]`.
+  public let weightShape: [Int]
+  private let weightStorage: WeightStorage
   /// `[outputChannels]`, or nil without bias.
   public let bias: Parameter?
   /// `[outputChannels]`, multiplying each output channel before the bias: a folded batch norm's
@@ -39,17 +50,30 @@ public final class Conv2d: Layer {
   /// layer; nil for a trainable one.
   let frozen: FrozenWeight?
 
+  /// Where the weight lives: a parameter, or (a compact frozen layer) only the packed bf16 form
+  /// the direct convolution reads, so that a folded bf16 model holds half the bytes of its fp32
+  /// weights and none of the fp32 weights themselves.
+  private enum WeightStorage {
+    case parameter(Parameter)
+    case compact(FrozenWeight)
+  }
+
   /// The precision a folded layer multiplies in (nil for a trainable layer, always fp32).
   public var frozenPrecision: Precision? { frozen?.precision }
+
+  /// Whether this frozen layer keeps only its packed bf16 weight (bf16 on a CPU whose direct
+  /// convolution runs bf16): its state dict then has no `weight`, and loading one into it is
+  /// refused as an unexpected key.
+  public var isCompact: Bool { frozen?.isCompact ?? false }
   /// Unused by this layer; kept for the protocol.
   public var isTraining = true
 
   /// The number of input channels.
-  public var inputChannels: Int { weight.shape[1] }
+  public var inputChannels: Int { weightShape[1] }
   /// The number of output channels.
-  public var outputChannels: Int { weight.shape[0] }
+  public var outputChannels: Int { weightShape[0] }
   /// The kernel's `(height, width)`.
-  public var kernelSize: (height: Int, width: Int) { (weight.shape[2], weight.shape[3]) }
+  public var kernelSize: (height: Int, width: Int) { (weightShape[2], weightShape[3]) }
 
   /// A layer with PyTorch's default random initialisation drawn from `generator`.
   /// `bias` defaults to true, as in PyTorch (ResNet passes false).
@@ -59,10 +83,9 @@ public final class Conv2d: Layer {
   ) {
     let fanIn = inputChannels * kernelSize * kernelSize
     let bound = 1 / Float(fanIn).squareRoot()
-    weight = Parameter(
-      .randomUniform(
-        [outputChannels, inputChannels, kernelSize, kernelSize], lower: -bound,
-        upper: bound, using: &generator))
+    weightShape = [outputChannels, inputChannels, kernelSize, kernelSize]
+    weightStorage = .parameter(
+      Parameter(.randomUniform(weightShape, lower: -bound, upper: bound, using: &generator)))
     self.bias =
       bias
       ? Parameter(.randomUniform([outputChannels], lower: -bound, upper: bound, using: &generator))
@@ -78,7 +101,8 @@ public final class Conv2d: Layer {
   /// A layer with the given `weight: [out, in, kH, kW]`, optional `bias: [out]` and
   /// `outputScale: [out]`; `frozen` makes it an inference-only layer whose weight never changes,
   /// multiplied in that precision (see `FrozenWeight`; bf16 falls back to fp32 on a CPU without
-  /// bf16 instructions).
+  /// bf16 instructions). A bf16 layer is compact where the CPU allows (`isCompact`): it rounds and
+  /// packs `weight` now and keeps only that.
   public init(
     weight: Tensor, bias: Tensor?, outputScale: Tensor? = nil, stride: Int = 1, padding: Int = 0,
     dilation: Int = 1, fusedReLU: Bool = false, frozen: Precision? = nil
@@ -91,20 +115,34 @@ public final class Conv2d: Layer {
     precondition(
       outputScale.map { $0.shape == [weight.shape[0]] } ?? true,
       "Conv2d: outputScale must be [\(weight.shape[0])]")
-    self.weight = Parameter(weight)
+    self.weightShape = weight.shape
     self.bias = bias.map { Parameter($0) }
     self.outputScale = outputScale.map { Buffer($0) }
     self.stride = stride
     self.padding = padding
     self.dilation = dilation
     self.fusedReLU = fusedReLU
-    let values = self.weight.value.scalars
-    self.frozen = frozen.map { FrozenWeight(values, precision: $0) }
+    let parameter = Parameter(weight)
+    let values = parameter.value.scalars
+    let frozenWeight = frozen.map {
+      FrozenWeight(
+        packing: values, outputChannels: weight.shape[0], inputChannels: weight.shape[1],
+        kernelHeight: weight.shape[2], kernelWidth: weight.shape[3], precision: $0)
+    }
+    self.frozen = frozenWeight
+    if let frozenWeight, frozenWeight.isCompact {
+      weightStorage = .compact(frozenWeight)
+    } else {
+      weightStorage = .parameter(parameter)
+    }
   }
 
-  /// The parameters under PyTorch's keys.
+  /// The parameters under PyTorch's keys (a compact layer's weight is no parameter: it keeps
+  /// only its packed bf16 form).
   public var ownParameters: [(String, Parameter)] {
-    [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    var own: [(String, Parameter)] = []
+    if case .parameter(let parameter) = weightStorage { own.append(("weight", parameter)) }
+    return own + (bias.map { [("bias", $0)] } ?? [])
   }
 
   /// A folded layer's output scale.
@@ -112,17 +150,34 @@ public final class Conv2d: Layer {
 
   /// `conv(x, W) + b` (then ReLU when `fusedReLU`) for `x: [N, H, W, C]` → `[N, Ho, Wo, C_out]`.
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    input.convolved2d(
-      weight: weight.tensor, bias: bias?.tensor, outputScale: outputScale?.value, stride: stride,
-      padding: padding, dilation: dilation, fusedReLU: fusedReLU, frozen: frozen)
+    switch weightStorage {
+    case .parameter(let parameter):
+      input.convolved2d(
+        weight: parameter.tensor, bias: bias?.tensor, outputScale: outputScale?.value,
+        stride: stride, padding: padding, dilation: dilation, fusedReLU: fusedReLU,
+        frozen: frozen)
+    case .compact(let frozen):
+      input.convolved2d(
+        frozen: frozen, weightShape: weightShape, bias: bias?.tensor,
+        outputScale: outputScale?.value, stride: stride, padding: padding, dilation: dilation,
+        fusedReLU: fusedReLU)
+    }
   }
 
   /// `relu(conv(x, W) + b + shortcut)`, for inference (nothing on the tape): a residual block's
   /// last convolution with the block's sum and ReLU fused into the convolution's output pass.
   public func callAsFunction(_ input: Tensor, addingReLU shortcut: Tensor) -> Tensor {
-    input.convolved2dAddingReLU(
-      shortcut, weight: weight.tensor, bias: bias?.tensor, outputScale: outputScale?.value,
-      stride: stride, padding: padding, dilation: dilation, frozen: frozen)
+    switch weightStorage {
+    case .parameter(let parameter):
+      input.convolved2dAddingReLU(
+        shortcut, weight: parameter.tensor, bias: bias?.tensor, outputScale: outputScale?.value,
+        stride: stride, padding: padding, dilation: dilation, frozen: frozen)
+    case .compact(let frozen):
+      input.convolved2d(
+        frozen: frozen, weightShape: weightShape, bias: bias?.tensor,
+        outputScale: outputScale?.value, stride: stride, padding: padding, dilation: dilation,
+        addingReLU: shortcut)
+    }
   }
 
   /// This layer frozen for inference in `precision` (same weights, shared storage), or itself

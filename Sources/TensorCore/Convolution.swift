@@ -85,25 +85,75 @@ extension Tensor {
     weight: Tensor, bias: Tensor?, outputScale: Tensor?, stride: Int, padding: Int,
     dilation: Int
   ) -> ConvolutionGeometry {
+    precondition(weight.rank == 4, "conv2d: weight must be [C_out, C, kH, kW], got \(weight.shape)")
+    return convolutionGeometry(
+      weightShape: weight.shape, bias: bias, outputScale: outputScale, stride: stride,
+      padding: padding, dilation: dilation)
+  }
+
+  /// The geometry of convolving `self` with a weight of `weightShape` `[C_out, C, kH, kW]`.
+  private func convolutionGeometry(
+    weightShape: [Int], bias: Tensor?, outputScale: Tensor?, stride: Int, padding: Int,
+    dilation: Int
+  ) -> ConvolutionGeometry {
     precondition(rank == 4, "conv2d: input must be [N, H, W, C], got \(shape)")
     precondition(
-      weight.rank == 4 && weight.shape[1] == shape[3],
-      "conv2d: input has \(shape[3]) channels, weight is \(weight.shape)")
+      weightShape.count == 4 && weightShape[1] == shape[3],
+      "conv2d: input has \(shape[3]) channels, weight is \(weightShape)")
     precondition(
-      bias.map { $0.shape == [weight.shape[0]] } ?? true,
-      "conv2d: bias must be [\(weight.shape[0])], got \(bias?.shape ?? [])")
+      bias.map { $0.shape == [weightShape[0]] } ?? true,
+      "conv2d: bias must be [\(weightShape[0])], got \(bias?.shape ?? [])")
     precondition(
-      outputScale.map { $0.shape == [weight.shape[0]] } ?? true,
-      "conv2d: outputScale must be [\(weight.shape[0])], got \(outputScale?.shape ?? [])")
+      outputScale.map { $0.shape == [weightShape[0]] } ?? true,
+      "conv2d: outputScale must be [\(weightShape[0])], got \(outputScale?.shape ?? [])")
     let geometry = ConvolutionGeometry(
       batch: shape[0], inputChannels: shape[3], inputHeight: shape[1], inputWidth: shape[2],
-      outputChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+      outputChannels: weightShape[0], kernelHeight: weightShape[2], kernelWidth: weightShape[3],
       stride: stride, padding: padding, dilation: dilation)
     precondition(
       geometry.isValid,
-      "conv2d: input \(shape), weight \(weight.shape), stride \(stride), padding \(padding), dilation \(dilation) give no output"
+      "conv2d: input \(shape), weight \(weightShape), stride \(stride), padding \(padding), dilation \(dilation) give no output"
     )
     return geometry
+  }
+
+  /// `convolved2d` (or with `residual`, `convolved2dAddingReLU`) with a frozen weight the caller
+  /// holds no tensor of, `weightShape` `[C_out, C, kH, kW]`: a compact bf16 weight
+  /// (`FrozenWeight(packing:…)`) runs on its packed form alone. When `self` is on the tape, the
+  /// weight is unpacked and the differentiable convolution runs on it (in fp32), so the input's
+  /// gradient is never lost.
+  public func convolved2d(
+    frozen: FrozenWeight, weightShape: [Int], bias: Tensor? = nil, outputScale: Tensor? = nil,
+    stride: Int = 1, padding: Int = 0, dilation: Int = 1, fusedReLU: Bool = false,
+    addingReLU residual: Tensor? = nil
+  ) -> Tensor {
+    let recording =
+      Autograd.isEnabled && (node != nil || residual?.node != nil || bias?.node != nil)
+    if recording || !frozen.isCompact {
+      let weight = Tensor(shape: weightShape, scalars: frozen.values)
+      if let residual {
+        return convolved2dAddingReLU(
+          residual, weight: weight, bias: bias, outputScale: outputScale, stride: stride,
+          padding: padding, dilation: dilation, frozen: frozen)
+      }
+      return convolved2d(
+        weight: weight, bias: bias, outputScale: outputScale, stride: stride, padding: padding,
+        dilation: dilation, fusedReLU: fusedReLU, frozen: frozen)
+    }
+    let geometry = convolutionGeometry(
+      weightShape: weightShape, bias: bias, outputScale: outputScale, stride: stride,
+      padding: padding, dilation: dilation)
+    let outputShape = [shape[0], geometry.outputHeight, geometry.outputWidth, weightShape[0]]
+    if let residual {
+      precondition(
+        residual.shape == outputShape,
+        "convolved2dAddingReLU: residual \(residual.shape), output \(outputShape)")
+    }
+    let values = ConvolutionKernels.forward(
+      input: scalars, frozen: frozen, bias: bias?.scalars, geometry: geometry,
+      outputScale: outputScale?.scalars, fusedReLU: fusedReLU || residual != nil,
+      residual: residual?.scalars)
+    return Tensor(shape: outputShape, scalars: values)
   }
 
   /// The gradients a convolution kernel returns, optional where not asked for.

@@ -203,7 +203,7 @@ public final class ProjectionShortcut: Layer {
 /// without runtime casts.
 public final class ResidualStage: Layer {
   /// The blocks, in order.
-  public let blocks: [ResidualBlock]
+  public private(set) var blocks: [ResidualBlock]
   /// Training mode; set with `train()`/`eval()`.
   public var isTraining = true
 
@@ -215,6 +215,14 @@ public final class ResidualStage: Layer {
     let stage = ResidualStage(blocks.map { $0.folded(precision: precision) })
     stage.isTraining = false
     return stage
+  }
+
+  /// Folds this stage in place (`folded(precision:)`, block by block): each block's trainable
+  /// layers are dropped as soon as its folded twin exists, so only one block's weights are held
+  /// twice at any time.
+  public func fold(precision: Precision = .fp32) {
+    for index in blocks.indices { blocks[index] = blocks[index].folded(precision: precision) }
+    isTraining = false
   }
 
   /// The blocks under their positions.

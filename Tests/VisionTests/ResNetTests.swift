@@ -105,8 +105,40 @@ struct ResNetTests {
     if Precision.bf16.isSupported {
       #expect(error / scale > 1e-6, "bf16 must actually round (got fp32-exact features)")
     }
-    // Refolding a bf16 model in fp32 gives fp32 features again.
-    try expectMatches(folded.folded(precision: .fp32).features(x).scalars, "r50.eval.features")
+    // A bf16 model that keeps only its packed weights (compact, where the CPU runs bf16) has no
+    // fp32 weights left: refolded in fp32 it multiplies the rounded weights in fp32. Elsewhere
+    // the bf16 fold kept the weights themselves, and refolding gives fp32 features again.
+    let refolded = folded.folded(precision: .fp32)
+    #expect(refolded.precision == .fp32)
+    if folded.conv1.isCompact {
+      let again = refolded.features(x).scalars
+      let drift = zip(again, exact).map { abs(Double($0) - Double($1)) }.max() ?? 0
+      #expect(drift / scale < 2e-2 && drift / scale > 1e-6)
+    } else {
+      try expectMatches(refolded.features(x).scalars, "r50.eval.features")
+    }
+  }
+
+  @Test(
+    "folding in place gives the model folded() returns, bit for bit, in fp32 and bf16; its trainable layers are gone",
+    arguments: Precision.allCases)
+  func foldInPlace(precision: Precision) throws {
+    let model = try resnet50()
+    model.eval()
+    let x = try reference.tensor(named: "x")
+    let head = model.fc
+    let expected = model.folded(precision: precision).features(x).scalars
+    model.fold(precision: precision)
+    #expect(model.isFolded && !model.isTraining && model.fc === head)
+    #expect(model.precision == precision.effective)
+    #expect(!model.stateDict().keys.contains { $0.contains("bn") })
+    #expect(model.features(x).scalars == expected)
+    // Compact bf16 layers keep no weight in the state dict; fp32 ones keep theirs.
+    let weights = model.stateDict().keys.filter { $0.hasSuffix("conv1.weight") }
+    #expect(weights.isEmpty == (model.precision == .bf16))
+    // Folding again changes nothing.
+    model.fold(precision: precision)
+    #expect(model.features(x).scalars == expected)
   }
 
   @Test("bf16 and fp32 agree on the top-1 class of ≥ 99 % of 320 images")

@@ -69,6 +69,16 @@ long classify_conv_packed_count(const classify_conv_shape *shape, int format);
 void classify_conv_pack_weight(const float *weight, const classify_conv_shape *shape, int format,
                                void *packed);
 
+/// The inverse of `classify_conv_pack_weight` for the bf16 formats: PyTorch's layout
+/// [outputs][channels][kernel_height][kernel_width] back from `packed`, each value the exact fp32
+/// of its bf16 rounding (the padding is dropped). What lets a frozen bf16 weight keep only its
+/// packed form. Returns 0, writing nothing, for FP32 (which packs nothing).
+int classify_conv_unpack_weight(const void *packed, const classify_conv_shape *shape, int format,
+                                float *weight);
+
+/// The fp32 value of bf16 `bits` (exact: bf16 is fp32's upper half).
+float classify_bf16_to_float(uint16_t bits);
+
 /// What the convolution applies to each output element as it stores it, in this order:
 /// × scale[o] (when `scale`: a folded batch norm's γ/σ, so the folded layer keeps its weight),
 /// + bias[o] (when `bias`), + residual[p·residual_stride + o] (when `residual`; p the output

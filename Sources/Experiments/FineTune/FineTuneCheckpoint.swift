@@ -123,7 +123,8 @@ public struct FineTuneCheckpoint {
       source: url.path)
     model.eval()
     // In the precision the head was trained on (fp32 once the backbone was fine-tuned).
-    let folded = model.folded(precision: includesBackbone ? .fp32 : configuration.precision)
+    model.fold(precision: includesBackbone ? .fp32 : configuration.precision)
+    let folded = model
     return FineTuneCheckpoint(
       configuration: configuration, classNames: classNames, head: head, model: folded,
       extractor: FeatureExtractor(

@@ -127,7 +127,15 @@ public struct FineTuneInputs {
     model.eval()
     // The features are cached in the configuration's precision (fp32 where the CPU lacks bf16);
     // an unfrozen phase trains, and validates, in fp32.
-    let backbone = model.folded(precision: configuration.precision)
+    // A frozen run keeps only the folded model: folded in place, its fp32 weights are released
+    // block by block (a bf16 backbone then holds only its packed bf16 weights).
+    let backbone: ResNet
+    if configuration.unfreezeEpochs > 0 {
+      backbone = model.folded(precision: configuration.precision)
+    } else {
+      model.fold(precision: configuration.precision)
+      backbone = model
+    }
     self.model = configuration.unfreezeEpochs > 0 ? model : backbone
     extractor = FeatureExtractor(
       backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize,
