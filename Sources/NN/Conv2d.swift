@@ -30,6 +30,14 @@ public final class Conv2d: Layer {
       Parameter(Tensor(shape: weightShape, scalars: frozen.values), requiresGradient: false)
     }
   }
+  /// Whether the weight enters computations on the tape (a trainable weight while recording);
+  /// never for a compact layer. Cheap, unlike `weight` on a compact layer.
+  public var weightRequiresGradient: Bool {
+    if case .parameter(let parameter) = weightStorage {
+      return parameter.tensor.requiresGradient
+    }
+    return false
+  }
   /// The weight's shape, `[outputChannels, inputChannels, kH, kW]`.
   public let weightShape: [Int]
   private let weightStorage: WeightStorage

@@ -146,7 +146,7 @@ public final class ResidualBlock: Layer {
     let identity = downsample.map { $0(input) } ?? input
     let final = convolutions[last]
     if batchNorms.isEmpty, !final.fusedReLU, !out.requiresGradient, !identity.requiresGradient,
-      !final.weight.tensor.requiresGradient, !(final.bias?.tensor.requiresGradient ?? false)
+      !final.weightRequiresGradient, !(final.bias?.tensor.requiresGradient ?? false)
     {
       // Folded, off the tape: the shortcut is summed and rectified as the last convolution
       // stores its output (no pass of its own).
