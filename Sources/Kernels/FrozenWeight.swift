@@ -30,6 +30,9 @@ public final class FrozenWeight: @unchecked Sendable {
   public let precision: Precision
   private let storage: Storage
   private let lock = NSLock()
+  /// Its own lock: `values` is read while `lock` is held (a crop made from it).
+  private let unpackLock = NSLock()
+  private var unpacks = 0
   private var tapMajorForm: [Float]?
   private var direct: DirectConvolutionWeight?
   private var crops: [String: FrozenWeight] = [:]
@@ -76,9 +79,21 @@ public final class FrozenWeight: @unchecked Sendable {
   /// fp32 of its bf16 rounding (unpacked on each call: for a fallback, not a loop).
   public var values: [Float] {
     switch storage {
-    case .values(let values): values
-    case .packed(let packed): packed.expanded()
+    case .values(let values): return values
+    case .packed(let packed):
+      unpackLock.lock()
+      unpacks += 1
+      unpackLock.unlock()
+      return packed.expanded()
     }
+  }
+
+  /// How many times a compact weight's `values` were unpacked: a crop's first use does it once,
+  /// a forward never should (each unpack is the whole weight).
+  public var unpackCount: Int {
+    unpackLock.lock()
+    defer { unpackLock.unlock() }
+    return unpacks
   }
 
   /// Whether only the packed bf16 form is kept (`init(packing:…)` where the CPU allowed it).

@@ -38,6 +38,9 @@ public final class Conv2d: Layer {
     }
     return false
   }
+  /// How many times a compact layer's weight was unpacked to fp32 (`weight`, or a crop's first
+  /// use); 0 for any other layer. A forward through a folded model should add none.
+  public var weightUnpacks: Int { frozen?.unpackCount ?? 0 }
   /// The weight's shape, `[outputChannels, inputChannels, kH, kW]`.
   public let weightShape: [Int]
   private let weightStorage: WeightStorage

@@ -11,7 +11,9 @@
 //     scripts/bench/nhwc_resnet50.c -o /tmp/nhwc_resnet50 -lpthread -lm
 //   /tmp/nhwc_resnet50 SIZE BATCH ITERATIONS THREADS      (e.g. 224 16 4 2, or 32 64 10 2)
 //   /tmp/nhwc_resnet50 check                                (the kernel against a naive twin)
-// PROFILE=1 adds the time per layer; FORMAT=amx|pairs|values picks a bf16 form (fp32 by default).
+// PROFILE=1 adds the time per layer; FORMAT=amx|pairs|values picks a bf16 form (fp32 by default);
+// OFFSET=0 starts the activations on a cache line (by default 16 bytes past one, as the engine's
+// Swift arrays do).
 #include "compute_pool.h"
 #include "direct_conv.h"
 
@@ -208,7 +210,13 @@ int main(int argc, char **argv) {
       s = os;
     }
   float *image = filled(batch * size * size * 3, 2.f, 3);
-  float *a = malloc(most * 4), *b = malloc(most * 4), *t1 = malloc(most * 4), *t2 = malloc(most * 4);
+  // Activations start OFFSET floats past a 64-byte boundary: 4 by default, as a Swift [Float]'s
+  // elements do (16 or 48 bytes into a line, so every 16-float vector spans two lines); 0 aligns.
+  long offset = getenv("OFFSET") ? atol(getenv("OFFSET")) : 4;
+  float *a = (float *)aligned_alloc(64, (size_t)(most + 64) * 4) + offset;
+  float *b = (float *)aligned_alloc(64, (size_t)(most + 64) * 4) + offset;
+  float *t1 = (float *)aligned_alloc(64, (size_t)(most + 64) * 4) + offset;
+  float *t2 = (float *)aligned_alloc(64, (size_t)(most + 64) * 4) + offset;
   float *features = malloc(batch * 2048 * 4);
   double total = 0, best = 1e9;
   long pass = getenv("PASS") ? atol(getenv("PASS")) : size >= 112 ? 2 : batch;
