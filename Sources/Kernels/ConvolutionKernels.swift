@@ -160,12 +160,9 @@ public enum ConvolutionKernels {
     outputScale: [Float]? = nil, fusedReLU: Bool = false, residual: [Float]? = nil,
     frozen: FrozenWeight? = nil
   ) -> [Float] {
-    precondition(g.isValid, "conv2d: invalid geometry \(g)")
-    precondition(input.count == g.inputCount && weight.count == g.weightCount, "conv2d: sizes")
-    precondition(bias == nil || bias!.count == g.outputChannels, "conv2d: bias size")
-    precondition(
-      outputScale == nil || outputScale!.count == g.outputChannels, "conv2d: scale size")
-    precondition(residual == nil || residual!.count == g.outputCount, "conv2d: residual size")
+    checkSizes(
+      g, input: input.count, weight: weight.count, bias: bias, outputScale: outputScale,
+      residual: residual)
     if g.batch == 0 { return [] }
     let frozen = frozen?.holds(weight) == true ? frozen : nil
     if let (smaller, rows, columns) = pruned(g) {
@@ -253,12 +250,9 @@ public enum ConvolutionKernels {
         input: input, weight: frozen.values, bias: bias, geometry: g, outputScale: outputScale,
         fusedReLU: fusedReLU, residual: residual, frozen: frozen)
     }
-    precondition(g.isValid, "conv2d: invalid geometry \(g)")
-    precondition(input.count == g.inputCount && frozen.count == g.weightCount, "conv2d: sizes")
-    precondition(bias == nil || bias!.count == g.outputChannels, "conv2d: bias size")
-    precondition(
-      outputScale == nil || outputScale!.count == g.outputChannels, "conv2d: scale size")
-    precondition(residual == nil || residual!.count == g.outputCount, "conv2d: residual size")
+    checkSizes(
+      g, input: input.count, weight: frozen.count, bias: bias, outputScale: outputScale,
+      residual: residual)
     if g.batch == 0 { return [] }
     if let (smaller, rows, columns) = pruned(g) {
       let crop = frozen.cropped(
@@ -277,6 +271,20 @@ public enum ConvolutionKernels {
     return directForward(
       direct, input: input, geometry: g, outputScale: outputScale, bias: bias,
       fusedReLU: fusedReLU, residual: residual)
+  }
+
+  /// The operands' sizes against `g` (the callers' shapes were checked above this layer: a
+  /// mismatch here is a bug, not a user's input).
+  private static func checkSizes(
+    _ g: ConvolutionGeometry, input: Int, weight: Int, bias: [Float]?, outputScale: [Float]?,
+    residual: [Float]?
+  ) {
+    precondition(g.isValid, "conv2d: invalid geometry \(g)")
+    precondition(input == g.inputCount && weight == g.weightCount, "conv2d: sizes")
+    precondition(bias == nil || bias!.count == g.outputChannels, "conv2d: bias size")
+    precondition(
+      outputScale == nil || outputScale!.count == g.outputChannels, "conv2d: scale size")
+    precondition(residual == nil || residual!.count == g.outputCount, "conv2d: residual size")
   }
 
   /// The direct convolution with its epilogue, into a new output.

@@ -68,20 +68,7 @@ struct CompactFrozenWeightTests {
 
   @Test(
     "a compact weight convolves bit-identically to the full bf16 one: with scale, bias, shortcut and ReLU, strided, cropped to the taps that read the image",
-    arguments: [
-      ConvolutionGeometry(
-        batch: 3, inputChannels: 5, inputHeight: 9, inputWidth: 8, outputChannels: 13,
-        kernelHeight: 3, kernelWidth: 3, padding: 1),
-      ConvolutionGeometry(
-        batch: 2, inputChannels: 3, inputHeight: 11, inputWidth: 10, outputChannels: 70,
-        kernelHeight: 7, kernelWidth: 7, stride: 2, padding: 3),
-      ConvolutionGeometry(
-        batch: 6, inputChannels: 8, inputHeight: 1, inputWidth: 1, outputChannels: 8,
-        kernelHeight: 3, kernelWidth: 3, padding: 1),  // cropped to the centre tap
-      ConvolutionGeometry(
-        batch: 4, inputChannels: 64, inputHeight: 6, inputWidth: 6, outputChannels: 16,
-        kernelHeight: 1, kernelWidth: 1, stride: 2),
-    ])
+    arguments: DirectConvolutionTests.frozenGeometries)
   func convolvesAsTheFullWeight(_ g: ConvolutionGeometry) {
     let x = g.nhwcInput(convolutionTestValues(g.inputCount, seed: 93))
     let w = convolutionTestValues(g.weightCount, seed: 94)

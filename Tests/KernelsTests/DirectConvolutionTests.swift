@@ -135,22 +135,26 @@ struct DirectConvolutionTests {
     }
   }
 
+  /// Frozen layers through `ConvolutionKernels`: a 3×3, a strided 1×1, one pruned to its centre
+  /// tap, a stem-like 7×7 (also the compact weights' cases, `CompactFrozenWeightTests`).
+  static let frozenGeometries = [
+    ConvolutionGeometry(
+      batch: 3, inputChannels: 5, inputHeight: 9, inputWidth: 8, outputChannels: 13,
+      kernelHeight: 3, kernelWidth: 3, padding: 1),
+    ConvolutionGeometry(
+      batch: 4, inputChannels: 7, inputHeight: 6, inputWidth: 6, outputChannels: 9,
+      kernelHeight: 1, kernelWidth: 1, stride: 2),
+    ConvolutionGeometry(
+      batch: 6, inputChannels: 8, inputHeight: 1, inputWidth: 1, outputChannels: 8,
+      kernelHeight: 3, kernelWidth: 3, padding: 1),  // pruned to the centre tap
+    ConvolutionGeometry(
+      batch: 2, inputChannels: 3, inputHeight: 11, inputWidth: 10, outputChannels: 70,
+      kernelHeight: 7, kernelWidth: 7, stride: 2, padding: 3),  // two blocks, the second partial
+  ]
+
   @Test(
     "a frozen convolution in each precision equals the naive one through ConvolutionKernels: pruned, strided, same size",
-    arguments: [
-      ConvolutionGeometry(
-        batch: 3, inputChannels: 5, inputHeight: 9, inputWidth: 8, outputChannels: 13,
-        kernelHeight: 3, kernelWidth: 3, padding: 1),
-      ConvolutionGeometry(
-        batch: 4, inputChannels: 7, inputHeight: 6, inputWidth: 6, outputChannels: 9,
-        kernelHeight: 1, kernelWidth: 1, stride: 2),
-      ConvolutionGeometry(
-        batch: 6, inputChannels: 8, inputHeight: 1, inputWidth: 1, outputChannels: 8,
-        kernelHeight: 3, kernelWidth: 3, padding: 1),  // pruned to the centre tap
-      ConvolutionGeometry(
-        batch: 2, inputChannels: 3, inputHeight: 11, inputWidth: 10, outputChannels: 6,
-        kernelHeight: 7, kernelWidth: 7, stride: 2, padding: 3),
-    ])
+    arguments: frozenGeometries)
   func frozenConvolution(_ g: ConvolutionGeometry) {
     for precision in Precision.allCases {
       let x = convolutionTestValues(g.inputCount, seed: 41)

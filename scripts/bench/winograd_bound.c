@@ -49,10 +49,16 @@ typedef struct {
 } winograd_job;
 
 /// One tile's 16 transformed values for every channel, 16 channels a vector.
+/// Tile `tile`'s image and position in tiles.
+static void tile_position(const winograd_job *j, long tile, long *n, long *ty, long *tx) {
+  long per_image = j->tiles_across * j->tiles_across;
+  *n = tile / per_image, *ty = tile % per_image / j->tiles_across, *tx = tile % j->tiles_across;
+}
+
 TARGET static void input_task(void *context, long tile) {
   const winograd_job *j = context;
-  long per_image = j->tiles_across * j->tiles_across;
-  long n = tile / per_image, ty = tile % per_image / j->tiles_across, tx = tile % j->tiles_across;
+  long n, ty, tx;
+  tile_position(j, tile, &n, &ty, &tx);
   long c_count = j->channels, size = j->size;
   for (long c = 0; c < c_count; c += 16) {
     __m512 d[4][4];
@@ -82,8 +88,8 @@ TARGET static void input_task(void *context, long tile) {
 /// One tile's 2×2 outputs for every output channel: Aᵀ m A, + bias, ReLU.
 TARGET static void output_task(void *context, long tile) {
   const winograd_job *j = context;
-  long per_image = j->tiles_across * j->tiles_across;
-  long n = tile / per_image, ty = tile % per_image / j->tiles_across, tx = tile % j->tiles_across;
+  long n, ty, tx;
+  tile_position(j, tile, &n, &ty, &tx);
   long k_count = j->outputs, size = j->size;
   for (long k = 0; k < k_count; k += 16) {
     __m512 m[4][4];
