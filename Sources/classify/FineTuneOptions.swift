@@ -135,7 +135,7 @@ struct FineTuneOptions: ParsableArguments {
 
   @Option(
     help:
-      "What the frozen backbone computes features in: fp32 (exact) or bf16 (on CPUs with AVX512-BF16: up to twice as fast, depending on the CPU; features within ~1 %; fp32, with a note, elsewhere). Training is fp32."
+      "What the frozen backbone computes features in: fp32 (exact) or bf16 (on CPUs with AVX512-BF16: up to twice as fast, depending on the CPU, with the backbone's weights in half the memory; features within ~1 %; fp32, with a note, elsewhere). Training is fp32."
   )
   var precision: Precision = .fp32
 

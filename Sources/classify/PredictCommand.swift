@@ -40,7 +40,7 @@ struct PredictCommand: ParsableCommand {
 
   @Option(
     help:
-      "What the ImageNet network multiplies in: fp32 (exact) or bf16 (on CPUs with AVX512-BF16; up to twice as fast, depending on the CPU; probabilities within ~1 %). A --checkpoint runs in the precision it was trained with."
+      "What the ImageNet network multiplies in: fp32 (exact) or bf16 (on CPUs with AVX512-BF16; up to twice as fast, depending on the CPU, with the weights in half the memory; probabilities within ~1 %). A --checkpoint runs in the precision it was trained with."
   )
   var precision: Precision = .fp32
 
