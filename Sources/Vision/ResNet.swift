@@ -93,11 +93,7 @@ public final class ResNet: Layer {
 
   private init(folding model: ResNet, precision: Precision) {
     depth = model.depth
-    if let bn1 = model.bn1 {
-      conv1 = Conv2d.fold(conv: model.conv1, batchNorm: bn1, fusedReLU: true, precision: precision)
-    } else {
-      conv1 = model.conv1.frozen(in: precision)
-    }
+    conv1 = model.foldedStem(precision: precision)
     bn1 = nil
     stages = model.stages.map { $0.folded(precision: precision) }
     fc = model.fc
@@ -127,17 +123,19 @@ public final class ResNet: Layer {
   /// 224×224 batch 16 the folded ResNet-50's peak RSS is then set by its run, not its folding.
   /// For a model that is used only for inference from here on (`FeatureExtractor`'s backbone).
   public func fold(precision: Precision = .fp32) {
-    if let bn1 {
-      conv1 = Conv2d.fold(conv: conv1, batchNorm: bn1, fusedReLU: true, precision: precision)
-    } else {
-      conv1 = conv1.frozen(in: precision)
-    }
+    conv1 = foldedStem(precision: precision)
     bn1 = nil
     for stage in stages { stage.fold(precision: precision) }
     isTraining = false
     // The freed fp32 weights' pages back to the system (bf16 at 224×224 batch 16: peak RSS 146
     // MiB instead of 156, the first forward adding its pages on top of them otherwise).
     MemoryPolicy.releaseFreeMemory()
+  }
+
+  /// The stem convolution with `bn1` and its ReLU folded in (or frozen as it is, once folded).
+  private func foldedStem(precision: Precision) -> Conv2d {
+    guard let bn1 else { return conv1.frozen(in: precision) }
+    return Conv2d.fold(conv: conv1, batchNorm: bn1, fusedReLU: true, precision: precision)
   }
 
   /// Whether batch norms are folded into the convolutions (`folded()`).

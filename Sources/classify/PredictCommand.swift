@@ -89,7 +89,6 @@ struct PredictCommand: ParsableCommand {
       let model = try ResNet.load(from: file)
       // Folded in place: a bf16 model then holds only its packed bf16 weights, not the fp32
       // ones beside them (the classifier folds a folded model without copying it).
-      model.eval()
       model.fold(precision: precision)
       var classifier = ImageClassifier(model: model, precision: precision)
       if classifier.precision != precision {

@@ -124,11 +124,10 @@ public struct FineTuneCheckpoint {
     model.eval()
     // In the precision the head was trained on (fp32 once the backbone was fine-tuned).
     model.fold(precision: includesBackbone ? .fp32 : configuration.precision)
-    let folded = model
     return FineTuneCheckpoint(
-      configuration: configuration, classNames: classNames, head: head, model: folded,
+      configuration: configuration, classNames: classNames, head: head, model: model,
       extractor: FeatureExtractor(
-        backbone: folded, weightsFingerprint: fingerprint, resize: configuration.resize,
+        backbone: model, weightsFingerprint: fingerprint, resize: configuration.resize,
         batchSize: configuration.training.batchSize),
       metadata: meta)
   }

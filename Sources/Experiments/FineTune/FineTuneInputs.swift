@@ -136,7 +136,7 @@ public struct FineTuneInputs {
       model.fold(precision: configuration.precision)
       backbone = model
     }
-    self.model = configuration.unfreezeEpochs > 0 ? model : backbone
+    self.model = model  // the trainable model, or (frozen) the folded backbone itself
     extractor = FeatureExtractor(
       backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize,
       batchSize: configuration.training.batchSize)
