@@ -4,21 +4,29 @@ import NN
 import TensorCore
 import Vision
 
-/// `Benchmarks peers [quick]`: the frozen ResNet-50 backbone (to the 2048 pooled features) at
-/// 32×32 batch 64 and 224×224 batch 16, ours in fp32 and bf16 against PyTorch (fp32, bf16
-/// autocast), ONNX Runtime (fp32) and OpenVINO (fp32, bf16) from `scripts/bench/peers.py`, run in
-/// the same invocation at the same thread count. Each line gives every engine's images per
-/// second and our ratio to the fastest peer at that precision (above 1: we are faster), and each
-/// peer's max relative error against PyTorch fp32; ours is timed before and after the peers.
-/// Then each engine's peak RSS at 224×224, in a process of its own.
-func runPeersBenchmark(quick: Bool) -> String {
+/// `Benchmarks peers [quick] [--rounds N]`: the frozen ResNet-50 backbone (to the 2048 pooled
+/// features) at 32×32 batch 64 and 224×224 batch 16, ours in fp32 and bf16 against PyTorch (fp32,
+/// bf16 autocast), ONNX Runtime (fp32) and OpenVINO (fp32, bf16) from `scripts/bench/peers.py`,
+/// at the same thread count, in paired rounds: each round times ours and then every peer of the
+/// case (or the peers first, every other round) within seconds, and its ratio is ours against
+/// the fastest peer of that round. Each line gives every engine's median images per second over
+/// the rounds, each peer's max relative error against PyTorch fp32, and the ratio's median and
+/// range (above 1: we are faster). Then each engine's peak RSS at 224×224, in a process of its own.
+func runPeersBenchmark(quick: Bool, rounds: Int) -> String {
   var lines = [
-    "## ResNet-50 backbone against every peer (random weights, threads: \(threadsDescription()))"
+    "## ResNet-50 backbone against every peer (random weights, threads: \(threadsDescription()), \(rounds) paired rounds)"
   ]
-  let cases = [(size: 32, batch: 64), (size: 224, batch: 16)]
+  let cases = [
+    PeerCase(precision: .fp32, size: 32, batch: 64),
+    PeerCase(precision: .fp32, size: 224, batch: 16),
+    PeerCase(precision: .bf16, size: 32, batch: 64),
+    PeerCase(precision: .bf16, size: 224, batch: 16),
+  ]
   var generator = SeededGenerator(seed: 3)
-  let inputs = cases.map {
-    Tensor.randomNormal([$0.batch, 3, $0.size, $0.size], using: &generator)
+  var inputs: [Int: Tensor] = [:]
+  for item in cases where inputs[item.size] == nil {
+    inputs[item.size] = Tensor.randomNormal(
+      [item.batch, 3, item.size, item.size], using: &generator)
   }
   var models: [Precision: ResNet] = [:]
   for precision in Precision.allCases {
@@ -30,60 +38,100 @@ func runPeersBenchmark(quick: Bool) -> String {
     }
     models[precision] = model
   }
-  // Ours is timed before and after the peers and the two medians averaged: this host's speed
-  // drifts by up to 30 % within a minute, and the peers take about a minute.
-  func timeOurs() -> [String: Double] {
-    var seconds: [String: Double] = [:]
-    for (precision, model) in models {
-      for (index, item) in cases.enumerated() {
-        let repetitions = item.size == 32 ? (quick ? 3 : 7) : (quick ? 2 : 3)
-        seconds["\(precision.rawValue)_\(item.size)"] = medianSeconds(
-          repetitions: repetitions, warmup: 1
-        ) { _ = model.features(inputs[index]) }
-      }
-    }
-    return seconds
-  }
-  let before = timeOurs()
-  let peers = runReferenceScript(
-    "scripts/bench/peers.py",
+  let session = ReferenceSession(
+    script: "scripts/bench/peers.py",
     arguments: ["--threads", "\(ComputeThreads.count)"] + (quick ? ["--quick"] : []))
-  if peers.isEmpty {
+  if session == nil {
     lines.append(
       "(peers unavailable: \(referencePython) with torch, onnxruntime and openvino not found)")
   }
-  let ours = before.merging(timeOurs()) { ($0 + $1) / 2 }
-  let engines = [
-    (
-      "fp32",
-      ["torch_fp32": "PyTorch", "onnxruntime_fp32": "ONNX Runtime", "openvino_fp32": "OpenVINO"]
-    ),
-    ("bf16", ["torch_bf16": "PyTorch autocast", "openvino_bf16": "OpenVINO"]),
-  ]
-  for (precision, names) in engines {
-    for item in cases {
-      guard let mine = ours["\(precision)_\(item.size)"] else { continue }
-      let rate = { (seconds: Double) in Double(item.batch) / seconds }
-      var text = String(
-        format: "%@ %d×%d batch %d: ours %.1f img/s", precision, item.size, item.size, item.batch,
-        rate(mine))
+  var results = cases.map { _ in PeerCaseResult() }
+  for round in 0..<rounds {
+    for (index, item) in cases.enumerated() {
+      guard let model = models[item.precision], let input = inputs[item.size] else { continue }
+      let repetitions = item.size == 32 ? (quick ? 2 : 3) : (quick ? 1 : 2)
+      let timeOurs = {
+        medianSeconds(repetitions: repetitions, warmup: 1) { _ = model.features(input) }
+      }
+      let oursFirst = round % 2 == 0
+      var mine = oursFirst ? timeOurs() : 0
       var fastest: (name: String, seconds: Double)?
-      for (key, name) in names.sorted(by: { $0.key < $1.key }) {
-        guard let seconds = peers["\(key)_\(item.size)"] else { continue }
-        let error = peers["\(key)_\(item.size)_error"] ?? .nan
-        text += String(format: "; %@ %.1f img/s (error %.1e)", name, rate(seconds), error)
-        if seconds < fastest?.seconds ?? .infinity { fastest = (name, seconds) }
+      for peer in item.peers {
+        guard
+          let seconds = session?.seconds(peer.key, size: item.size, repetitions: repetitions)
+        else { continue }
+        results[index].peerSeconds[peer.name, default: []].append(seconds)
+        if seconds < fastest?.seconds ?? .infinity { fastest = (peer.name, seconds) }
       }
+      if !oursFirst { mine = timeOurs() }
+      results[index].ourSeconds.append(mine)
       if let fastest {
-        text += String(
-          format: " — ×%.2f of the fastest peer (%@)", fastest.seconds / mine, fastest.name)
+        results[index].ratios.append(fastest.seconds / mine)
+        results[index].fastestNames.append(fastest.name)
       }
-      lines.append(text)
     }
   }
-  lines += peakMemoryLines(
-    precisions: Precision.allCases.filter { ours["\($0.rawValue)_224"] != nil })
+  session?.close()
+  for (index, item) in cases.enumerated() where !results[index].ourSeconds.isEmpty {
+    lines.append(results[index].line(for: item, errors: session?.values ?? [:]))
+  }
+  lines += peakMemoryLines(precisions: Array(models.keys).sorted { $0.rawValue > $1.rawValue })
   return lines.joined(separator: "\n")
+}
+
+/// One case of the peers benchmark and the peers it is compared with (`peers.py`'s engine keys).
+private struct PeerCase {
+  let precision: Precision
+  let size: Int
+  let batch: Int
+
+  var peers: [(key: String, name: String)] {
+    precision == .fp32
+      ? [
+        ("onnxruntime_fp32", "ONNX Runtime"), ("openvino_fp32", "OpenVINO"),
+        ("torch_fp32", "PyTorch"),
+      ]
+      : [("openvino_bf16", "OpenVINO"), ("torch_bf16", "PyTorch autocast")]
+  }
+}
+
+/// Every round's seconds per batch of one case, ours and each peer's, and our ratio to that
+/// round's fastest peer.
+private struct PeerCaseResult {
+  var ourSeconds: [Double] = []
+  var peerSeconds: [String: [Double]] = [:]
+  var ratios: [Double] = []
+  var fastestNames: [String] = []
+
+  /// `fp32 32×32 batch 64: ours R img/s (lo–hi); PEER R (lo–hi; error E); … — ×M (lo–hi) of the
+  /// fastest peer of each round (NAME in k, … of n)`: medians over the rounds, and their ranges.
+  func line(for item: PeerCase, errors: [String: Double]) -> String {
+    let rates = { (seconds: [Double]) in seconds.map { Double(item.batch) / $0 } }
+    func summary(_ values: [Double], _ format: String, _ suffix: String = "") -> String {
+      let sorted = values.sorted()
+      guard let low = sorted.first, let high = sorted.last else { return "–" }
+      let middle =
+        sorted.count % 2 == 1
+        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+      return String(format: "\(format)\(suffix) (\(format)–\(format)", middle, low, high)
+    }
+    var text = String(
+      format: "%@ %d×%d batch %d: ours %@)", item.precision.rawValue, item.size, item.size,
+      item.batch, summary(rates(ourSeconds), "%.1f", " img/s"))
+    for peer in item.peers {
+      guard let seconds = peerSeconds[peer.name] else { continue }
+      let error = errors["\(peer.key)_\(item.size)_error"] ?? .nan
+      text +=
+        "; \(peer.name) \(summary(rates(seconds), "%.1f")); error \(String(format: "%.1e", error)))"
+    }
+    guard !ratios.isEmpty else { return text }
+    let counts = Dictionary(fastestNames.map { ($0, 1) }, uniquingKeysWith: +)
+      .sorted { $0.value > $1.value }
+      .map { "\($0.key) in \($0.value)" }
+      .joined(separator: ", ")
+    return text
+      + " — ×\(summary(ratios, "%.2f"))) of the fastest peer of each round (\(counts) of \(ratios.count))"
+  }
 }
 
 /// Peak RSS at 224×224 batch 16, each engine in a process of its own (ours: this executable's

@@ -13,6 +13,14 @@ if let index = arguments.firstIndex(of: "--threads"), index + 1 < arguments.coun
   threads = value
   arguments.removeSubrange(index...(index + 1))
 }
+// `peers --rounds N`: how many paired rounds (5 by default, 2 with `quick`).
+var rounds: Int?
+if let index = arguments.firstIndex(of: "--rounds"), index + 1 < arguments.count,
+  let value = Int(arguments[index + 1])
+{
+  rounds = max(1, value)
+  arguments.removeSubrange(index...(index + 1))
+}
 ProcessSettings.applyForThisProcess(threads: threads.map { max(1, $0) })
 if arguments.first == "check-resnet" {
   do { print(try runResNetCheck(Array(arguments.dropFirst()))) } catch {
@@ -51,4 +59,7 @@ if wanted("conv") { print(runConvolutionBenchmark()) }
 if wanted("dataloader") { print(runDataLoaderBenchmark()) }
 if wanted("finetune") { print(runFineTuneBenchmark(quick: selection.contains("quick"))) }
 // Not in "all": it needs the peers' venv (torch, onnxruntime, openvino) and takes minutes.
-if selection.contains("peers") { print(runPeersBenchmark(quick: selection.contains("quick"))) }
+if selection.contains("peers") {
+  let quick = selection.contains("quick")
+  print(runPeersBenchmark(quick: quick, rounds: rounds ?? (quick ? 2 : 5)))
+}

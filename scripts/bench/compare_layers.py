@@ -2,7 +2,9 @@
 
     .build/release/Benchmarks forward-layers 224 4 5 > ours.txt
     /opt/peers/bin/python scripts/bench/openvino_layers.py 224 16 > openvino.txt
-    python3 scripts/bench/compare_layers.py ours.txt openvino.txt 4 16
+    python3 scripts/bench/compare_layers.py ours.txt openvino.txt 4 16 224
+
+(At 32×32: `forward-layers 32 64 5`, `openvino_layers.py 32 64`, then `… 64 64 32`.)
 
 Each row is one kind of layer of the ResNet-50 backbone, all its calls together, in milliseconds
 per image (ours ran BATCH_OURS images, OpenVINO BATCH_OPENVINO). OpenVINO's node names
@@ -14,6 +16,7 @@ import sys
 ours_path, openvino_path = sys.argv[1], sys.argv[2]
 ours_batch = int(sys.argv[3]) if len(sys.argv) > 3 else 4
 openvino_batch = int(sys.argv[4]) if len(sys.argv) > 4 else 16
+size = int(sys.argv[5]) if len(sys.argv) > 5 else 224
 
 ours, order = {}, []
 for line in open(ours_path):
@@ -25,12 +28,12 @@ for line in open(ours_path):
         ours[name] = float(match.group(1)) / ours_batch
         order.append(name)
 
-WIDTHS, CHANNELS = [56, 28, 14, 7], [64, 128, 256, 512]
+WIDTHS, CHANNELS = [max(1, size // 4 // 2**i) for i in range(4)], [64, 128, 256, 512]
 
 
 def kind(node):
     if node.startswith("/0/Conv"):
-        return "7×7/2 3→64 on 224×224"
+        return "7×7/2 3→64 on %d×%d" % (size, size)
     if "MaxPool" in node:
         return "max-pool 3×3/2"
     match = re.match(r"/(\d)/\d\.(\d+)/(conv\d|downsample)", node)
@@ -39,9 +42,9 @@ def kind(node):
     stage, block, layer = int(match.group(1)) - 4, int(match.group(2)), match.group(3)
     w, c = WIDTHS[stage], CHANNELS[stage]
     if block == 0 and stage == 0 and layer == "conv1":
-        return "1×1/1 64→64 on 56×56"
+        return "1×1/1 64→64 on %d×%d" % (WIDTHS[0], WIDTHS[0])
     if block == 0 and stage == 0 and layer == "downsample":
-        return "1×1/1 64→256 on 56×56"
+        return "1×1/1 64→256 on %d×%d" % (WIDTHS[0], WIDTHS[0])
     if block == 0 and stage > 0 and layer != "conv3":
         pw, pin = WIDTHS[stage - 1], 4 * CHANNELS[stage - 1]
         return {"conv1": "1×1/1 %d→%d on %d×%d" % (pin, c, pw, pw),
