@@ -69,6 +69,6 @@ for name in order:
     mine, other = ours[name], theirs.get(name, float("nan"))
     total_ours += mine
     total_theirs += other
-    print("| %s | %.2f | %.2f | %.2f |" % (name, mine, other, mine / other))
-print("| **all convolutions and pooling** | **%.1f** | **%.1f** | **%.2f** |"
+    print("| %s | %.3f | %.3f | %.2f |" % (name, mine, other, mine / other))
+print("| **all convolutions and pooling** | **%.2f** | **%.2f** | **%.2f** |"
       % (total_ours, total_theirs, total_ours / total_theirs))
