@@ -35,7 +35,11 @@ struct FineTuneOptions: ParsableArguments {
 
   @Option(
     parsing: .unconditional,
-    help: "Images per batch (feature extraction and SGD); 4 in the provided code.")
+    help: ArgumentHelp(
+      "Images per SGD batch (the head's; the backbone's too when unfrozen); 4 in the provided code.",
+      discussion:
+        "Feature extraction batches by image size instead (128 at 32×32, 16 at 224×224): the cached features do not depend on this option."
+    ))
   var batchSize: Int = 64
 
   @Option(parsing: .unconditional, help: "The head's SGD learning rate.")

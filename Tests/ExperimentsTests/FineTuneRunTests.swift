@@ -369,6 +369,10 @@ struct FineTuneRunTests {
     var configuration = configuration()
     configuration.augment = "flip,crop:32:pad4"
     configuration.augmentCopies = 2
+    // At --resize 96 the extractor's batch is 16, whatever the head's (7): shards are whole
+    // 16-row batches.
+    configuration.resize = 96
+    configuration.training.batchSize = 7
     let inputs = try FineTuneInputs(configuration)
     #expect(inputs.trainJobs.count == 2)
     #expect(inputs.trainJobs[0].key.fingerprint != inputs.trainJobs[1].key.fingerprint)
@@ -377,6 +381,9 @@ struct FineTuneRunTests {
     let shardFiles = try (0..<3).map {
       try inputs.computeShard(job, index: $0, count: 3, cacheFolder: cache)
     }
+    let shardRows = try shardFiles.map { try FeatureCache.read(from: $0, expecting: job.key) }
+    #expect(shardRows.dropLast().allSatisfy { $0.labels.count > 0 && $0.labels.count % 16 == 0 })
+    #expect(shardRows.map(\.labels.count).reduce(0, +) == job.indices.count)
     try FeatureCache.merge(shards: shardFiles, into: job.file(in: cache))
     let merged = try FeatureCache.read(from: job.file(in: cache), expecting: job.key)
     let whole = try inputs.extractor(for: job).extract(

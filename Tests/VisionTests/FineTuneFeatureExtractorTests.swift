@@ -69,6 +69,47 @@ struct FineTuneFeatureExtractorTests {
     }
   }
 
+  @Test("the extraction batch follows the image size, never the head's batch")
+  func automaticBatchSize() throws {
+    // 128·32·32 / pixels, clamped to 16…128.
+    #expect(FeatureExtractor.batchSize(height: 32, width: 32) == 128)
+    #expect(FeatureExtractor.batchSize(height: 8, width: 8) == 128)
+    #expect(FeatureExtractor.batchSize(height: 64, width: 64) == 32)
+    #expect(FeatureExtractor.batchSize(height: 64, width: 32) == 64)
+    #expect(FeatureExtractor.batchSize(height: 224, width: 224) == 16)
+    #expect(FeatureExtractor.batchSize(height: 0, width: 0) == 128)
+    #expect(FeatureExtractor.batchSize(height: Int.max, width: 3) == 16)
+
+    struct Square: ImageSource {
+      let side: Int
+      var count: Int { 3 }
+      func image(at index: Int) throws -> Image {
+        Image(
+          width: side, height: side, channels: 3,
+          pixels: [UInt8](repeating: UInt8(index), count: side * side * 3))
+      }
+      func label(at index: Int) -> Int { index }
+    }
+    let model = try ResNet(depth: 18, classCount: 10, baseWidth: 4, seed: 7).folded()
+    func batch(resize: Int? = nil, given: Int? = nil, side: Int) throws -> Int {
+      try FeatureExtractor(
+        backbone: model, weightsFingerprint: "random", resize: resize, batchSize: given
+      ).batchSize(for: Square(side: side), indices: [2, 0])
+    }
+    #expect(try batch(side: 32) == 128)
+    #expect(try batch(side: 64) == 32)  // read off the first requested image
+    #expect(try batch(resize: 224, side: 32) == 16)  // the size after the resize
+    #expect(try batch(given: 5, side: 64) == 5)
+    // One call of the backbone for the whole fixture, whose 15 images are below 128.
+    let dataset = try DatasetOpener.open(
+      .cifar10, root: try datasetFixture("cifar10py"), split: .train)
+    var reports: [Int] = []
+    let automatic = try FeatureExtractor(backbone: model, weightsFingerprint: "random")
+      .extract(dataset) { done, _ in reports.append(done) }
+    #expect(reports == [15])
+    expectClose(automatic.features.scalars, try extractor().extract(dataset).features.scalars)
+  }
+
   @Test("a subset of indices gives those rows, in the order asked")
   func subset() throws {
     let dataset = try DatasetOpener.open(

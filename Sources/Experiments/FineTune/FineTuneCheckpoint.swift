@@ -127,8 +127,7 @@ public struct FineTuneCheckpoint {
     return FineTuneCheckpoint(
       configuration: configuration, classNames: classNames, head: head, model: model,
       extractor: FeatureExtractor(
-        backbone: model, weightsFingerprint: fingerprint, resize: configuration.resize,
-        batchSize: configuration.training.batchSize),
+        backbone: model, weightsFingerprint: fingerprint, resize: configuration.resize),
       metadata: meta)
   }
 

@@ -137,13 +137,12 @@ public struct FineTuneInputs {
       backbone = model
     }
     self.model = model  // the trainable model, or (frozen) the folded backbone itself
+    // Extraction batches are the extractor's own (by image size), not the head's `--batch-size`.
     extractor = FeatureExtractor(
-      backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize,
-      batchSize: configuration.training.batchSize)
+      backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize)
     if let augment = configuration.augment {
       augmentedExtractor = FeatureExtractor(
         backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize,
-        batchSize: configuration.training.batchSize,
         augmentation: try TransformPipeline.parse(augment),
         augmentationSeed: configuration.training.seed)
     } else {
@@ -154,7 +153,6 @@ public struct FineTuneInputs {
       configuration.tta
       ? FeatureExtractor(
         backbone: backbone, weightsFingerprint: weightsFingerprint, resize: configuration.resize,
-        batchSize: configuration.training.batchSize,
         augmentation: try TransformPipeline.parse("flip:1"), augmentationSeed: 0)
       : nil
 
@@ -274,7 +272,8 @@ public struct FineTuneInputs {
   ) throws -> URL {
     let file = job.shardFile(in: folder, index: index, count: count)
     let rows = FeatureCache.shardRange(
-      index: index, count: count, rows: job.indices.count, batch: extractor(for: job).batchSize)
+      index: index, count: count, rows: job.indices.count,
+      batch: try extractor(for: job).batchSize(for: job.dataset, indices: job.indices))
     if let existing = try? FeatureCache.read(from: file, expecting: job.key),
       existing.firstRow == rows.lowerBound, existing.labels.count == rows.count
     {

@@ -111,8 +111,7 @@ extension FineTuneRun {
       let validate = inputs.validationJob.map { job in
         {
           let extractor = FeatureExtractor(
-            backbone: model, weightsFingerprint: "unfrozen",
-            resize: settings.resize, batchSize: settings.training.batchSize)
+            backbone: model, weightsFingerprint: "unfrozen", resize: settings.resize)
           let features = try extractor.extract(job.dataset, indices: job.indices)
           return HeadTrainer.evaluate(
             head, features: features.features, labels: features.labels,

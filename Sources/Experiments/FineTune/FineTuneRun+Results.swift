@@ -147,7 +147,7 @@ extension FineTuneRun {
         let line = progressLine(name, total: inputs.testIndices.count)
         let extractor = FeatureExtractor(
           backbone: folded, weightsFingerprint: "finetuned:" + inputs.weightsFingerprint,
-          resize: configuration.resize, batchSize: configuration.training.batchSize,
+          resize: configuration.resize,
           augmentation: try augmentation.map(TransformPipeline.parse), augmentationSeed: seed)
         let extracted = try extractor.extract(
           inputs.testSet, indices: inputs.testIndices, copy: copy

@@ -1,4 +1,5 @@
 import Foundation
+import Vision
 
 /// The memory a fine-tuning configuration needs, estimated from its sizes before anything is
 /// allocated, so that `--head 1000000000`, `--resize 100000` or `--base-width 100000` give a
@@ -36,12 +37,15 @@ public struct MemoryEstimate: Sendable {
     // Weights, gradients and momentum, and the widest layer's activations for a batch.
     parts.append(("head", 4 * 3 * headParameters))
 
-    let side = Double(configuration.resize ?? 32)
+    let imageSide = configuration.resize ?? 32
+    let side = Double(imageSide)
     let pixels = side * side
     // An inference pass holds a few stem-sized maps (64·w channels at half resolution) plus the
-    // im2col scratch; larger inputs go through in passes of about four 224×224 images.
+    // im2col scratch, for the extractor's batch (not the head's); larger inputs go through in
+    // passes of about four 224×224 images.
     let perImage = 4 * 64 * width * pixels / 4 * 12
-    let perPass = min(Double(configuration.training.batchSize), max(1, 4 * 224 * 224 / pixels))
+    let extractionBatch = FeatureExtractor.batchSize(height: imageSide, width: imageSide)
+    let perPass = min(Double(extractionBatch), max(1, 4 * 224 * 224 / pixels))
     parts.append(("backbone activations", perImage * perPass))
     if configuration.unfreezeEpochs > 0 {
       // Training keeps every activation of the batch for the backward pass.
