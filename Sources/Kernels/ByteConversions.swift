@@ -53,6 +53,19 @@ public enum ByteConversions {
     #endif
   }
 
+  /// The little-endian bytes of `values[range]` (clamped to the array): one chunk of a large
+  /// array, without copying the rest.
+  public static func bytes(of values: [Float], in range: Range<Int>) -> Data {
+    let range = range.clamped(to: 0..<values.count)
+    #if _endian(big)
+      return bytes(of: values[range].map { Int32(bitPattern: $0.bitPattern) })
+    #else
+      return values.withUnsafeBytes {
+        Data($0[(range.lowerBound * 4)..<(range.upperBound * 4)])
+      }
+    #endif
+  }
+
   /// The little-endian bytes of `values`.
   public static func bytes(of values: [Int32]) -> Data {
     values.map { $0.littleEndian }.withUnsafeBytes { Data($0) }

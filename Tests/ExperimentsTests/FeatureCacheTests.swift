@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import TensorCore
 import Testing
 
@@ -39,6 +40,44 @@ struct FeatureCacheTests {
     #expect(throws: FeatureCacheError(file: url.path, kind: .keyMismatch)) {
       try FeatureCache.read(from: url, expecting: other)
     }
+  }
+
+  @Test("a cache larger than one write chunk (1 Mi floats) reads back bit for bit")
+  func chunkedWrite() throws {
+    // 600 rows of 2048: 1.2 Mi floats, so the features go out as a full chunk and a partial one.
+    var wide = key
+    wide.featureCount = 2048
+    var generator = SeededGenerator(seed: 5)
+    let features = Tensor.randomNormal([600, 2048], using: &generator)
+    let labels = (0..<600).map { ($0 * 7) % 10 }
+    let url = folder.appendingPathComponent("wide.features")
+    try FeatureCache(key: wide, features: features, labels: labels).write(to: url)
+    let read = try FeatureCache.read(from: url, expecting: wide, classCount: 10)
+    #expect(read.labels == labels)
+    #expect(read.features.scalars.map(\.bitPattern) == features.scalars.map(\.bitPattern))
+    // The file is the header, then the labels and the features as written whole.
+    let bytes = try Data(contentsOf: url)
+    let payload =
+      ByteConversions.bytes(of: labels.map { Int32($0) })
+      + ByteConversions.bytes(of: features.scalars)
+    #expect(bytes.suffix(payload.count) == payload)
+    #expect(bytes.count - payload.count < 1024)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["wide.features"])
+  }
+
+  @Test("a cache that cannot be written says so, naming the file, and leaves nothing behind")
+  func unwritable() throws {
+    let blocker = folder.appendingPathComponent("blocker")
+    try Data("a file, not a folder".utf8).write(to: blocker)
+    let url = blocker.appendingPathComponent("c.features")
+    #expect(
+      throws: FeatureCacheError(
+        file: url.path, kind: .writeFailed("the folder is not writable or the disk is full"))
+    ) {
+      try cache(rows: 0..<4, total: 4).write(to: url)
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["blocker"])
+    #expect(try Data(contentsOf: blocker) == Data("a file, not a folder".utf8))
   }
 
   @Test("truncated and foreign files are refused, naming the file")

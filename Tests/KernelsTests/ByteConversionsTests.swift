@@ -19,4 +19,14 @@ struct ByteConversionsTests {
       ByteConversions.int32s(from: ByteConversions.bytes(of: ints), offset: 0, count: 5) == ints)
     #expect(Array(ByteConversions.bytes(of: [Int32(258)])) == [0x02, 0x01, 0x00, 0x00])
   }
+
+  @Test("a chunk of floats is the matching slice of the whole array's bytes, clamped")
+  func chunk() {
+    let floats: [Float] = [1, -2.5, .pi, 0, -0.0, 1e-40, .infinity]
+    let whole = Array(ByteConversions.bytes(of: floats))
+    #expect(Array(ByteConversions.bytes(of: floats, in: 2..<5)) == Array(whole[8..<20]))
+    #expect(Array(ByteConversions.bytes(of: floats, in: 5..<100)) == Array(whole[20..<28]))
+    #expect(ByteConversions.bytes(of: floats, in: 9..<12).isEmpty)
+    #expect(Array(ByteConversions.bytes(of: [Float(1)], in: 0..<1)) == [0x00, 0x00, 0x80, 0x3F])
+  }
 }
