@@ -49,8 +49,14 @@ let selection = Set(arguments.isEmpty ? ["all"] : arguments)
 func wanted(_ name: String) -> Bool { selection.contains(name) || selection.contains("all") }
 
 print("reference: \(referenceDescription())")
+// A preset OPENBLAS_CORETYPE is the user's choice, which classify keeps; it is named here because
+// it changes every BLAS-bound number (on AMD Zen 5, Haswell's kernels run sgemm at half the rate
+// of the Cooperlake ones OpenBLAS picks by itself).
+let presetCore = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map {
+  " (OPENBLAS_CORETYPE=\($0) set in the environment)"
+}
 print(
-  "ours: OpenBLAS kernels \(ProcessSettings.blasKernels ?? "none (Accelerate)"), threads \(ComputeThreads.count)"
+  "ours: OpenBLAS kernels \(ProcessSettings.blasKernels ?? "none (Accelerate)")\(presetCore ?? ""), threads \(ComputeThreads.count)"
 )
 if wanted("foundation") { print(runFoundationBenchmark()) }
 if wanted("logistic") { print(runLogisticBenchmark()) }
