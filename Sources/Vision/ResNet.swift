@@ -55,7 +55,15 @@ public final class ResNet: Layer {
 
   /// A randomly initialised ResNet, initialised as torchvision does (Kaiming-normal fan-out
   /// convolutions, BN γ = 1 and β = 0, `nn.Linear`'s default for `fc`).
-  public init(depth: Int = 50, classCount: Int = 1000, baseWidth: Int = 64, seed: UInt64 = 0) throws
+  public convenience init(
+    depth: Int = 50, classCount: Int = 1000, baseWidth: Int = 64, seed: UInt64 = 0
+  ) throws {
+    var weights = InitialWeights(generator: SeededGenerator(seed: seed))
+    try self.init(depth: depth, classCount: classCount, baseWidth: baseWidth, weights: &weights)
+  }
+
+  /// A ResNet whose weights come from `generator` (zeros for one that is loaded next).
+  init(depth: Int, classCount: Int, baseWidth: Int, weights generator: inout InitialWeights) throws
   {
     guard let (kind, blocks) = Self.stages[depth] else {
       throw ConfigurationError(
@@ -64,13 +72,8 @@ public final class ResNet: Layer {
     guard classCount >= 1, baseWidth >= 1 else {
       throw ConfigurationError(description: "classCount and baseWidth must be positive")
     }
-    var generator = SeededGenerator(seed: seed)
     self.depth = depth
-    conv1 = Conv2d(
-      inputChannels: 3, outputChannels: baseWidth, kernelSize: 7, stride: 2, padding: 3,
-      bias: false,
-      generator: &generator)
-    kaimingNormalFanOut(conv1, generator: &generator)
+    conv1 = generator.convolution(3, baseWidth, kernel: 7, stride: 2, padding: 3)
     bn1 = BatchNorm2d(featureCount: baseWidth)
     var channels = baseWidth
     var built: [ResidualStage] = []
@@ -80,7 +83,7 @@ public final class ResNet: Layer {
       for block in 0..<count {
         let residual = ResidualBlock(
           kind: kind, inputChannels: channels, planes: planes,
-          stride: block == 0 && index > 0 ? 2 : 1, generator: &generator)
+          stride: block == 0 && index > 0 ? 2 : 1, weights: &generator)
         channels = planes * kind.expansion
         blocks.append(residual)
       }
@@ -88,7 +91,7 @@ public final class ResNet: Layer {
     }
     stages = built
     featureCount = channels
-    fc = Linear(inputFeatures: channels, outputFeatures: classCount, generator: &generator)
+    fc = generator.linear(channels, classCount)
   }
 
   private init(folding model: ResNet, precision: Precision) {

@@ -326,6 +326,27 @@ struct ResNetCheckpointTests {
     #expect(r18.depth == 18 && r18.featureCount == 32)
   }
 
+  @Test(
+    "a model built for loading has the random model's keys and shapes, all zero, and loads it exactly"
+  )
+  func forLoading() throws {
+    let random = try ResNet(depth: 18, classCount: 10, baseWidth: 4, seed: 5)
+    let empty = try ResNet.forLoading(depth: 18, classCount: 10, baseWidth: 4)
+    let (theirs, ours) = (random.stateDict(), empty.stateDict())
+    #expect(ours.keys.sorted() == theirs.keys.sorted())
+    for (key, value) in theirs { #expect(ours[key]?.shape == value.shape, "\(key)") }
+    // Weights zero; batch-norm scales and running variances one, as for any new model.
+    #expect(empty.conv1.weight.value.scalars.allSatisfy { $0 == 0 })
+    #expect(try #require(empty.fc as? Linear).weight.value.scalars.allSatisfy { $0 == 0 })
+    try empty.loadStateDict(theirs, strict: true, source: "random")
+    random.eval()
+    empty.eval()
+    var generator = SeededGenerator(seed: 2)
+    let input = Tensor.randomNormal([2, 3, 16, 16], using: &generator)
+    let (expected, actual) = Autograd.withoutGradient { (random(input), empty(input)) }
+    #expect(actual.scalars.map(\.bitPattern) == expected.scalars.map(\.bitPattern))
+  }
+
   @Test("a state dict that is not a ResNet is refused with the file's name")
   func notAResNet() throws {
     var state = try loadCheckpoint(from: try resnetFixture("resnet18_w4.safetensors"))

@@ -101,7 +101,8 @@ public struct FineTuneCheckpoint {
     let includesBackbone = meta["includes_backbone"] == "true"
     if includesBackbone {
       let (depth, baseWidth, _) = try ResNet.architecture(of: file.tensors, source: url.path)
-      model = try ResNet(depth: depth, classCount: 1, baseWidth: baseWidth)
+      // Every backbone tensor is in the checkpoint and restored strictly below.
+      model = try ResNet.forLoading(depth: depth, classCount: 1, baseWidth: baseWidth)
       fingerprint = "finetuned:" + (meta["weights_fingerprint"] ?? "")
     } else {
       let source = weights ?? configuration.weights
