@@ -38,7 +38,7 @@ let package = Package(
     .target(name: "CSVGRaster", dependencies: ["CLibRSVG"]),
     // The kernels' C runtime: a fork-join thread pool (pthreads + C11 atomics) and the
     // allocator policy (mallopt).
-    .target(name: "CKernelSupport"),
+    .target(name: "CKernelSupport", linkerSettings: [.linkedLibrary("z")]),
     // Safe file access for every reader and writer: regular files only, atomic writes.
     .target(name: "FileSafety"),
     // The only Swift target with unsafe pointers and BLAS calls.

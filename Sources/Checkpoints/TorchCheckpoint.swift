@@ -1,5 +1,6 @@
 import FileSafety
 import Foundation
+import Kernels
 import TensorCore
 import ZIPFoundation
 
@@ -285,11 +286,15 @@ private struct ArchiveReader {
     }
     var received: UInt64 = 0
     do {
-      let checksum = try archive.extract(entry, bufferSize: 1 << 16, skipCRC32: false) { chunk in
+      // The CRC through zlib (`ByteConversions.crc32`), not ZIPFoundation's Swift loop, which was
+      // 0.15 s of loading ResNet-50's 100 MB.
+      var checksum: UInt32 = 0
+      _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: true) { chunk in
         received += UInt64(chunk.count)
         guard received <= entry.uncompressedSize else {
           throw Archive.ArchiveError.invalidEntrySize
         }
+        checksum = ByteConversions.crc32(of: chunk, continuing: checksum)
         try consumer(chunk)
       }
       guard checksum == entry.checksum else {

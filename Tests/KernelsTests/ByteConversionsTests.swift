@@ -20,6 +20,17 @@ struct ByteConversionsTests {
     #expect(Array(ByteConversions.bytes(of: [Int32(258)])) == [0x02, 0x01, 0x00, 0x00])
   }
 
+  @Test("CRC-32 gives the standard check value, chunk by chunk as whole")
+  func crc32() {
+    // The CRC-32/ISO-HDLC check value of "123456789".
+    let digits = Data("123456789".utf8)
+    #expect(ByteConversions.crc32(of: digits) == 0xCBF4_3926)
+    let split = ByteConversions.crc32(
+      of: digits.suffix(5), continuing: ByteConversions.crc32(of: digits.prefix(4)))
+    #expect(split == 0xCBF4_3926)
+    #expect(ByteConversions.crc32(of: Data()) == 0)
+  }
+
   @Test("a chunk of floats is the matching slice of the whole array's bytes, clamped")
   func chunk() {
     let floats: [Float] = [1, -2.5, .pi, 0, -0.0, 1e-40, .infinity]

@@ -219,6 +219,38 @@ struct BadInputCorpusTests {
     #expect(try loadCheckpoint(from: url) == ["w": Tensor([1])])
   }
 
+  @Test("a .pth whose stored storage bytes were changed fails its CRC-32, naming the entry")
+  func storageCRC() throws {
+    let url = try badInputFolder().appendingPathComponent("crc.pth")
+    defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+    let pickle = storagePickle(count: 1)
+    let archive = try Archive(url: url, accessMode: .create)
+    let storage: [UInt8] = [0, 0, 0x80, 0x3F]  // 1.0
+    for (path, bytes) in [("archive/data.pkl", pickle), ("archive/data/0", storage)] {
+      try archive.addEntry(
+        with: path, type: .file, uncompressedSize: Int64(bytes.count),
+        provider: { position, size in Data(bytes[Int(position)..<(Int(position) + size)]) })
+    }
+    #expect(try loadCheckpoint(from: url) == ["w": Tensor([1])])
+    // The entry's local header (30 bytes, then its name and extra field) comes first in the
+    // file; 1.0's 0x80 becomes 0x81, which the central directory's CRC does not match.
+    var bytes = [UInt8](try Data(contentsOf: url))
+    let name = Array("archive/data/0".utf8)
+    let nameStart = try #require(
+      bytes.indices.first { bytes[$0..<min(bytes.count, $0 + name.count)].elementsEqual(name) })
+    let extra = Int(bytes[nameStart - 2]) | Int(bytes[nameStart - 1]) << 8
+    let dataStart = nameStart + name.count + extra
+    #expect(Array(bytes[dataStart..<(dataStart + 4)]) == storage)
+    bytes[dataStart + 2] = 0x81
+    try Data(bytes).write(to: url)
+    let error = try #require(loadError(url))
+    guard case .corruptEntry(let path, let reason) = error.kind else {
+      Issue.record("expected .corruptEntry, got \(error)")
+      return
+    }
+    #expect(path == "archive/data/0" && reason == "CRC-32 mismatch")
+  }
+
   @Test("a FIFO or a device as --weights, or as a dataset file, is refused without blocking")
   func specialFiles() throws {
     let folder = try badInputFolder()
