@@ -87,6 +87,21 @@ func storagePickle(count: Int32) -> [UInt8] {
   return bytes
 }
 
+/// 1.0 as a little-endian Float32 storage.
+let oneFloat: [UInt8] = [0, 0, 0x80, 0x3F]
+
+/// A torch.save-shaped zip, entries stored: `archive/data.pkl` and `archive/data/0`.
+func storedArchive(_ name: String, pickle: [UInt8], storage: [UInt8]) throws -> URL {
+  let url = try badInputFolder().appendingPathComponent(name)
+  let archive = try Archive(url: url, accessMode: .create)
+  for (path, bytes) in [("archive/data.pkl", pickle), ("archive/data/0", storage)] {
+    try archive.addEntry(
+      with: path, type: .file, uncompressedSize: Int64(bytes.count),
+      provider: { position, size in Data(bytes[Int(position)..<(Int(position) + size)]) })
+  }
+  return url
+}
+
 /// A torch.save-shaped zip whose `archive/data/0` entry is `count` zero bytes, deflated.
 func zipBomb(pickle: [UInt8], zeros count: Int) throws -> URL {
   let url = try badInputFolder().appendingPathComponent("bomb.pth")
@@ -207,30 +222,15 @@ struct BadInputCorpusTests {
       pickle.indices.last { pickle[$0] == 0x4A && pickle[$0 + 1] == 1 && pickle[$0 + 5] == 0x74 })
     pickle.replaceSubrange(
       strideAt..<(strideAt + 5), with: [0x8A, 8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
-    let url = try badInputFolder().appendingPathComponent("unit.pth")
+    let url = try storedArchive("unit.pth", pickle: pickle, storage: oneFloat)
     defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
-    let archive = try Archive(url: url, accessMode: .create)
-    let storage: [UInt8] = [0, 0, 0x80, 0x3F]  // 1.0
-    for (path, bytes) in [("archive/data.pkl", pickle), ("archive/data/0", storage)] {
-      try archive.addEntry(
-        with: path, type: .file, uncompressedSize: Int64(bytes.count),
-        provider: { position, size in Data(bytes[Int(position)..<(Int(position) + size)]) })
-    }
     #expect(try loadCheckpoint(from: url) == ["w": Tensor([1])])
   }
 
   @Test("a .pth whose stored storage bytes were changed fails its CRC-32, naming the entry")
   func storageCRC() throws {
-    let url = try badInputFolder().appendingPathComponent("crc.pth")
+    let url = try storedArchive("crc.pth", pickle: storagePickle(count: 1), storage: oneFloat)
     defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
-    let pickle = storagePickle(count: 1)
-    let archive = try Archive(url: url, accessMode: .create)
-    let storage: [UInt8] = [0, 0, 0x80, 0x3F]  // 1.0
-    for (path, bytes) in [("archive/data.pkl", pickle), ("archive/data/0", storage)] {
-      try archive.addEntry(
-        with: path, type: .file, uncompressedSize: Int64(bytes.count),
-        provider: { position, size in Data(bytes[Int(position)..<(Int(position) + size)]) })
-    }
     #expect(try loadCheckpoint(from: url) == ["w": Tensor([1])])
     // The entry's local header (30 bytes, then its name and extra field) comes first in the
     // file; 1.0's 0x80 becomes 0x81, which the central directory's CRC does not match.
@@ -240,7 +240,7 @@ struct BadInputCorpusTests {
       bytes.indices.first { bytes[$0..<min(bytes.count, $0 + name.count)].elementsEqual(name) })
     let extra = Int(bytes[nameStart - 2]) | Int(bytes[nameStart - 1]) << 8
     let dataStart = nameStart + name.count + extra
-    #expect(Array(bytes[dataStart..<(dataStart + 4)]) == storage)
+    #expect(Array(bytes[dataStart..<(dataStart + 4)]) == oneFloat)
     bytes[dataStart + 2] = 0x81
     try Data(bytes).write(to: url)
     let error = try #require(loadError(url))
