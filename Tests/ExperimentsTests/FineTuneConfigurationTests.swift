@@ -110,6 +110,9 @@ struct FineTuneConfigurationTests {
     #expect(many.map(\.count).reduce(0, +) == 100)
     #expect(zip(many, many.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
     #expect(many.allSatisfy { $0.lowerBound % 16 == 0 })
+    // Degenerate sizes are one batch of one row, one shard: no division by zero.
+    #expect(FeatureCache.shardRange(index: 0, count: 1, rows: 5, batch: 0) == 0..<5)
+    #expect(FeatureCache.shardRange(index: 0, count: 0, rows: 5, batch: 2) == 0..<5)
   }
 
   @Test("progress lines show count, percentage, rate and ETA")

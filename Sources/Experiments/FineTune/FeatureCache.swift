@@ -131,13 +131,15 @@ public struct FeatureCache: Sendable {
 
   /// The rows `[i·N/n, (i+1)·N/n)` that shard `index` of `count` computes for a split of N rows.
   public static func shardRange(index: Int, count: Int, rows: Int) -> Range<Int> {
-    (index * rows / count)..<((index + 1) * rows / count)
+    let count = max(1, count)  // callers check --shard; no division by zero here either way
+    return (index * rows / count)..<((index + 1) * rows / count)
   }
 
   /// Shard `index` of `count` in whole batches of `batch` rows: the backbone then sees exactly
   /// the batches a single machine would, so the merged cache is bit-identical to it (a GEMM's
   /// rounding may depend on its batch size).
   public static func shardRange(index: Int, count: Int, rows: Int, batch: Int) -> Range<Int> {
+    let batch = max(1, batch)
     let batches = shardRange(index: index, count: count, rows: (rows + batch - 1) / batch)
     return min(batches.lowerBound * batch, rows)..<min(batches.upperBound * batch, rows)
   }
