@@ -62,8 +62,8 @@ public struct FeatureExtractor: @unchecked Sendable {
   }
 
   /// Images per forward pass on `height`×`width` inputs when none is given: 128 at 32×32, fewer
-  /// as images grow (16 from 91×91 up), as `128·32·32 / (height·width)` clamped to 16…128.
-  /// Measured on the folded ResNet-50 (2 threads, AMD Zen 4, session 21, interleaved): 32×32
+  /// as images grow (16 from 88×88 up), as `128·32·32 / (height·width)` clamped to 16…128.
+  /// Measured on the folded ResNet-50 (2 threads, AMD Zen 5, session 21, interleaved): 32×32
   /// fp32 runs 2,086–2,231 img/s at batch 64 and 2,260–2,544 at 128 (256 is no faster and holds
   /// more); bf16 is +0–3 % at 128. From 64×64 up the batch changes nothing beyond noise
   /// (±3 %: a level's passes are already sized by `ResNet.activationsPerPass`), and at 224×224
