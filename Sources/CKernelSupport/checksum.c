@@ -6,14 +6,5 @@
 #include <zlib.h>
 
 uint32_t classify_crc32(uint32_t crc, const void *bytes, size_t count) {
-  const unsigned char *p = (const unsigned char *)bytes;
-  uLong value = crc;
-  // zlib takes a uInt length; feed huge buffers in pieces.
-  while (count > 0) {
-    uInt piece = count > (1u << 30) ? (1u << 30) : (uInt)count;
-    value = crc32(value, p, piece);
-    p += piece;
-    count -= piece;
-  }
-  return (uint32_t)value;
+  return (uint32_t)crc32_z(crc, (const Bytef *)bytes, count);  // z_size_t: no 4 GB limit
 }

@@ -47,11 +47,7 @@ public enum ByteConversions {
 
   /// The little-endian bytes of `values`.
   public static func bytes(of values: [Float]) -> Data {
-    #if _endian(big)
-      return bytes(of: values.map { Int32(bitPattern: $0.bitPattern) })
-    #else
-      return values.withUnsafeBytes { Data($0) }
-    #endif
+    bytes(of: values, in: 0..<values.count)
   }
 
   /// The little-endian bytes of `values[range]` (clamped to the array): one chunk of a large
@@ -62,7 +58,7 @@ public enum ByteConversions {
       return bytes(of: values[range].map { Int32(bitPattern: $0.bitPattern) })
     #else
       return values.withUnsafeBytes {
-        Data($0[(range.lowerBound * 4)..<(range.upperBound * 4)])
+        Data(UnsafeRawBufferPointer(rebasing: $0[(range.lowerBound * 4)..<(range.upperBound * 4)]))
       }
     #endif
   }

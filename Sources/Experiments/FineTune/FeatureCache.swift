@@ -162,7 +162,7 @@ public struct FeatureCache: Sendable {
     featureChunks { hasher.update(data: $0) }
     let header = Header(
       key: key, rows: labels.count, firstRow: firstRow, totalRows: totalRows,
-      payloadSHA256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+      payloadSHA256: Self.hex(hasher.finalize()))
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     var json: Data
@@ -198,8 +198,11 @@ public struct FeatureCache: Sendable {
   }
 
   /// Hex SHA-256 of `bytes`.
-  static func digest(_ bytes: some DataProtocol) -> String {
-    SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+  static func digest(_ bytes: some DataProtocol) -> String { hex(SHA256.hash(data: bytes)) }
+
+  /// `digest` in lowercase hex, as the header stores it.
+  static func hex(_ digest: SHA256.Digest) -> String {
+    digest.map { String(format: "%02x", $0) }.joined()
   }
 
   /// Reads a cache, checking it is whole and undamaged (sizes, checksum, and labels within
