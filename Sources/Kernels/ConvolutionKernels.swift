@@ -176,11 +176,36 @@ public enum ConvolutionKernels {
         outputScale: outputScale, fusedReLU: fusedReLU, residual: residual,
         frozen: croppedFrozen)
     }
-    if let direct = frozen?.directWeight(for: g) {
+    if let direct = frozen?.directWeight(for: g) ?? unfrozenDirectWeight(weight, geometry: g) {
       return directForward(
         direct, input: input, geometry: g, outputScale: outputScale, bias: bias,
         fusedReLU: fusedReLU, residual: residual)
     }
+    return blasForward(
+      input: input, weight: weight, bias: bias, geometry: g, outputScale: outputScale,
+      fusedReLU: fusedReLU, residual: residual, frozen: frozen)
+  }
+
+  /// The direct convolution's fp32 form of a weight that is not frozen (a layer being trained):
+  /// fp32 packs nothing ahead — it reads the weight where it lies, each thread packing the blocks
+  /// its tasks need — so a weight that changes every step costs nothing to use; nil without
+  /// AVX-512. The training forward thus runs on the same kernel as inference.
+  static func unfrozenDirectWeight(_ weight: [Float], geometry g: ConvolutionGeometry)
+    -> DirectConvolutionWeight?
+  {
+    guard DirectConvolutionWeight.isSupported(Precision.fp32) else { return nil }
+    return DirectConvolutionWeight(
+      weight, outputChannels: g.outputChannels, inputChannels: g.inputChannels,
+      kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, precision: .fp32)
+  }
+
+  /// `forward` through BLAS (an im2col, or the input itself for a 1×1 at stride 1, times the
+  /// weight): where the CPU has no AVX-512, and the tests' check of that path on one that has.
+  static func blasForward(
+    input: [Float], weight: [Float], bias: [Float]?, geometry g: ConvolutionGeometry,
+    outputScale: [Float]? = nil, fusedReLU: Bool = false, residual: [Float]? = nil,
+    frozen: FrozenWeight? = nil
+  ) -> [Float] {
     var output = [Float](unsafeUninitializedCapacity: g.outputCount) { _, count in
       count = g.outputCount
     }
@@ -189,7 +214,7 @@ public enum ConvolutionKernels {
       // weight), one pass over it against the convolution's N·Ho·Wo passes.
       let make = { scaledRows(weight, by: outputScale) }
       let scaled = frozen?.scaled(by: outputScale, make)
-      return forward(
+      return blasForward(
         input: input, weight: scaled?.values ?? make(), bias: bias, geometry: g,
         fusedReLU: fusedReLU, residual: residual, frozen: scaled)
     }
