@@ -39,6 +39,10 @@ void classify_round_bf16(const float *x, uint16_t *bits, long count) {
 
 static long blocks_of(const classify_conv_shape *s) { return (s->outputs + BLOCK - 1) / BLOCK; }
 static long taps_of(const classify_conv_shape *s) { return s->kernel_height * s->kernel_width; }
+/// FP32_SWAPPED is FP32 everywhere but where a block is packed.
+static int base_format(int format) {
+  return format == CLASSIFY_FORMAT_FP32_SWAPPED ? CLASSIFY_FORMAT_FP32 : format;
+}
 /// Pairs of one kernel row: its kw·C values (kx, c) in order, paired, an odd count padded with a
 /// zero. For an even C these are each tap's channel pairs; for the stem's C = 3 a row of 21 values
 /// is 11 pairs, not 7 taps × 2 (a third of them padding).
@@ -57,6 +61,7 @@ static int blocks_inside(const classify_conv_shape *s) {
 }
 
 long classify_conv_packed_count(const classify_conv_shape *s, int format) {
+  format = base_format(format);
   if (format == CLASSIFY_FORMAT_FP32) return 0;  // PyTorch's weight itself
   if (format == CLASSIFY_FORMAT_BF16_AMX) return classify_amx_packed_count(s);
   return blocks_of(s) * depth_of(s, format) * BLOCK;
@@ -138,7 +143,8 @@ int classify_conv_unpack_weight(const void *packed, const classify_conv_shape *s
 
 typedef struct {
   const classify_conv_shape *s;
-  int format;
+  int format;  // FP32_SWAPPED runs as FP32 with `swapped` set
+  int swapped;
   const void *packed;
   const float *input;
   float *output;
@@ -489,6 +495,34 @@ TARGET static void pack_block_fp32(const conv_job *j, long block, float *target)
   }
 }
 
+/// `pack_block_fp32` for FP32_SWAPPED: the value for (output o, channel c, tap t) is the forward
+/// weight's (c, o, taps − 1 − t), so a lane's 16 outputs lie `taps` floats apart in it — one
+/// contiguous load for a 1×1, a gather otherwise (packing is once per task, not per pixel).
+TARGET static void pack_block_fp32_swapped(const conv_job *j, long block, float *target) {
+  const classify_conv_shape *s = j->s;
+  const float *weight = j->packed;
+  long taps = taps_of(s), channels = s->channels, outputs = s->outputs;
+  const __m512i strides = _mm512_mullo_epi32(
+      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+      _mm512_set1_epi32((int)taps));
+  for (long lane0 = 0; lane0 < BLOCK; lane0 += 16) {
+    long o0 = block * BLOCK + lane0, rows = outputs - o0;
+    rows = rows < 0 ? 0 : rows > 16 ? 16 : rows;
+    __mmask16 mask = rows == 16 ? 0xFFFF : (__mmask16)((1u << rows) - 1);
+    for (long c = 0; c < channels; c++) {
+      for (long tap = 0; tap < taps; tap++) {
+        __m512 v = _mm512_setzero_ps();
+        if (rows > 0) {
+          const float *from = weight + (c * outputs + o0) * taps + (taps - 1 - tap);
+          v = taps == 1 ? _mm512_maskz_loadu_ps(mask, from)
+                        : _mm512_mask_i32gather_ps(v, mask, strides, from, 4);
+        }
+        _mm512_storeu_ps(target + (tap * channels + c) * BLOCK + lane0, v);
+      }
+    }
+  }
+}
+
 /// Starts fetching the output lines (for writing) and shortcut lines a tile's store will touch,
 /// so that the store after the tile's FMAs does not wait on them (the output is fresh memory of
 /// an earlier pass, usually outside the caches).
@@ -513,7 +547,8 @@ TARGET static const float *expanded(conv_job *j, int slot, long first, long last
   if (j->slot_first[slot] == first && j->slot_last[slot] == last) return target;
   if (j->format == CLASSIFY_FORMAT_FP32) {
     for (long block = first; block < last; block++)
-      pack_block_fp32(j, block, target + (block - first) * j->depth * BLOCK);
+      (j->swapped ? pack_block_fp32_swapped : pack_block_fp32)(
+          j, block, target + (block - first) * j->depth * BLOCK);
   } else {
     const uint16_t *bits = (const uint16_t *)j->packed + first * j->depth * BLOCK;
     long count = (last - first) * j->depth * BLOCK;
@@ -646,6 +681,7 @@ static long converted_floats(const classify_conv_shape *s, int format) {
 }
 
 long classify_conv_scratch_count(const classify_conv_shape *s, int format, long threads) {
+  format = base_format(format);
   if (format == CLASSIFY_FORMAT_BF16_AMX) return classify_amx_scratch_floats(s, threads);
   return zero_floats(s) + slot_count(threads) * slot_floats(s, format) +
          converted_floats(s, format) + 16;
@@ -671,8 +707,10 @@ void classify_conv_nhwc(const void *packed, int format, const classify_conv_shap
     return;
   }
   threads = slot_count(threads);
+  int swapped = format == CLASSIFY_FORMAT_FP32_SWAPPED;
+  format = base_format(format);
   conv_job j = {.s = s, .format = format, .packed = packed, .input = input, .output = output,
-                .epilogue = epilogue};
+                .epilogue = epilogue, .swapped = swapped};
   // 64-byte aligned regions of the scratch: the zero row, then the slots.
   float *base = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
   memset(base, 0, (size_t)zero_floats(s) * sizeof(float));

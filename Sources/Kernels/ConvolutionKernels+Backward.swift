@@ -27,6 +27,28 @@ extension ConvolutionKernels {
     {
       return result
     }
+    let gradBias = needsBias ? columnSums(gradOutput, channels: g.outputChannels) : nil
+    // A stride-1 convolution's input gradient is itself a convolution: on the direct kernel.
+    if needsInput,
+      let gradInput = directInputGradient(gradOutput: gradOutput, weight: weight, geometry: g)
+    {
+      let rest = blasBackward(
+        gradOutput: gradOutput, input: input, weight: weight, geometry: g, needsInput: false,
+        needsWeight: needsWeight)
+      return (gradInput, rest.weight, gradBias)
+    }
+    return blasBackward(
+      gradOutput: gradOutput, input: input, weight: weight, geometry: g, needsInput: needsInput,
+      needsWeight: needsWeight, gradBias: gradBias)
+  }
+
+  /// `backward` with BLAS GEMMs for the input and weight gradients asked for (`gradBias` passed
+  /// through): the weight's always, the input's where the direct kernel does not take it (other
+  /// strides, no AVX-512) and in the tests.
+  static func blasBackward(
+    gradOutput: [Float], input: [Float], weight: [Float], geometry g: ConvolutionGeometry,
+    needsInput: Bool, needsWeight: Bool, gradBias: [Float]? = nil
+  ) -> (input: [Float]?, weight: [Float]?, bias: [Float]?) {
     let spatial = g.outputHeight * g.outputWidth
     let patch = g.patchSize
     let direct = g.isPointwise
@@ -34,7 +56,6 @@ extension ConvolutionKernels {
       direct
       ? g.batch
       : Swift.max(1, Swift.min(g.batch, backwardColumnBudget / Swift.max(1, patch * spatial)))
-    let gradBias = needsBias ? columnSums(gradOutput, channels: g.outputChannels) : nil
     guard (needsInput || needsWeight) && g.batch > 0 else {
       return (
         needsInput ? [Float](repeating: 0, count: g.inputCount) : nil,
@@ -53,7 +74,8 @@ extension ConvolutionKernels {
     var gradWeight = [Float](unsafeUninitializedCapacity: weightCount) { _, count in
       count = weightCount
     }
-    let tapMajor = tapMajorWeight(weight, geometry: g, frozen: nil)
+    // Only the input gradient multiplies by the weight (in the im2col's tap-major order).
+    let tapMajor = needsInput ? tapMajorWeight(weight, geometry: g, frozen: nil) : weight
     let imageFloats = g.inputHeight * g.inputWidth * g.inputChannels
     let outputImageFloats = spatial * g.outputChannels
     input.withUnsafeBufferPointer { pInput in
@@ -127,5 +149,50 @@ extension ConvolutionKernels {
       result.weight.map { expandWeight($0, geometry: g, rows: rows, columns: columns) },
       result.bias
     )
+  }
+}
+
+extension ConvolutionKernels {
+  /// For a stride-1 convolution, the convolution that computes its input's gradient from its
+  /// output's: `∂x = conv(∂y, W̃)` with `W̃[c, o, u, v] = W[o, c, kH−1−u, kW−1−v]` (channels
+  /// swapped, taps flipped) and padding `d·(k−1) − p` on each axis. nil for other strides (whose
+  /// gradient leaves gaps a convolution does not write) and where that padding would be negative.
+  static func inputGradientGeometry(_ g: ConvolutionGeometry) -> ConvolutionGeometry? {
+    guard g.strideHeight == 1, g.strideWidth == 1 else { return nil }
+    var transposed = g
+    transposed.inputChannels = g.outputChannels
+    transposed.outputChannels = g.inputChannels
+    transposed.inputHeight = g.outputHeight
+    transposed.inputWidth = g.outputWidth
+    transposed.paddingHeight = g.dilationHeight * (g.kernelHeight - 1) - g.paddingHeight
+    transposed.paddingWidth = g.dilationWidth * (g.kernelWidth - 1) - g.paddingWidth
+    guard transposed.paddingHeight >= 0, transposed.paddingWidth >= 0, transposed.isValid,
+      transposed.outputHeight == g.inputHeight, transposed.outputWidth == g.inputWidth
+    else { return nil }
+    return transposed
+  }
+
+  /// `∂x` of a stride-1 convolution on the direct kernel, reading W̃ from `weight` itself as it
+  /// packs its blocks (`fp32Swapped`, no transposed copy); nil where it does not apply (other
+  /// strides, no AVX-512), for the BLAS path.
+  static func directInputGradient(
+    gradOutput: [Float], weight: [Float], geometry g: ConvolutionGeometry
+  ) -> [Float]? {
+    guard g.batch > 0, DirectConvolutionWeight.isSupported(format: .fp32Swapped),
+      let transposed = inputGradientGeometry(g)
+    else { return nil }
+    let direct = DirectConvolutionWeight(
+      weight, outputChannels: transposed.outputChannels,
+      inputChannels: transposed.inputChannels, kernelHeight: g.kernelHeight,
+      kernelWidth: g.kernelWidth, precision: .fp32, format: .fp32Swapped)
+    var gradInput = [Float](unsafeUninitializedCapacity: g.inputCount) { _, count in
+      count = g.inputCount
+    }
+    gradOutput.withUnsafeBufferPointer { pGrad in
+      gradInput.withUnsafeMutableBufferPointer { pInput in
+        direct.convolve(pGrad.baseAddress!, geometry: transposed, into: pInput.baseAddress!)
+      }
+    }
+    return gradInput
   }
 }

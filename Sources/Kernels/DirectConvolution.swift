@@ -29,7 +29,7 @@ struct DirectConvolutionWeight: Sendable {
   /// Whether this CPU runs `format` (AMX for `bf16AMX`).
   static func isSupported(format: PackedFormat) -> Bool {
     switch format {
-    case .fp32: isSupported(Precision.fp32)
+    case .fp32, .fp32Swapped: isSupported(Precision.fp32)
     case .bf16Pairs, .bf16Values: isSupported(Precision.bf16)
     case .bf16AMX: classify_cpu_has_amx() != 0
     }
@@ -63,14 +63,15 @@ struct DirectConvolutionWeight: Sendable {
       return result
     }
     switch self.format {
-    case .fp32: storage = .floats(weight)
+    case .fp32, .fp32Swapped: storage = .floats(weight)
     case .bf16Values, .bf16AMX: storage = .halves(packed(UInt16(0)))
     case .bf16Pairs: storage = .pairs(packed(UInt32(0)))
     }
   }
 
   /// The weight back in PyTorch's layout `[C_out, C, kH, kW]`: in bf16 each value the exact fp32
-  /// of its rounding (what the convolution multiplies by), in fp32 the weight itself.
+  /// of its rounding (what the convolution multiplies by), in fp32 the weight itself (for
+  /// `fp32Swapped` the forward weight it reads, not W̃).
   func expanded() -> [Float] {
     if case .floats(let values) = storage { return values }
     var shape = classify_conv_shape()

@@ -43,7 +43,7 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
     switch PackedFormat.preferred(for: .bf16) {
     case .bf16AMX: "amx"
     case .bf16Pairs: "pairs-rows"
-    case .bf16Values, .fp32: "values"
+    case .bf16Values, .fp32, .fp32Swapped: "values"
     }
   }
 }
@@ -78,6 +78,9 @@ enum PackedFormat: Int32, Sendable {
   case bf16Values = 2
   case fp32 = 3
   case bf16AMX = 4
+  /// fp32, the weight read as the input gradient's (see `CLASSIFY_FORMAT_FP32_SWAPPED`): a
+  /// stride-1 training backward's ∂x without a transposed copy of the weight.
+  case fp32Swapped = 5
 
   /// Whether the activations are rounded to bf16 too (as PyTorch's autocast does), not only the
   /// weights.

@@ -133,6 +133,10 @@ struct ConvolutionKernelsTests {
       make(2, 4, 2, 2, 3, 3, stride: 2, padding: 1),  // pruned to a 2×2 sub-kernel
       make(2, 2, 3, 3, 3, 7, stride: 2, padding: 3),  // 7×7 on 3×3: pruned to 5×5
       make(3, 3, 16, 16, 8, 7, stride: 2, padding: 3),  // the stem, shrunk
+      // Channels past one 64-wide block and not whole 16-lane vectors, either way round (the
+      // direct kernel's ∂x swaps them): a 3×3 and a 1×1.
+      make(2, 70, 5, 5, 66, 3, padding: 1),
+      make(2, 130, 3, 3, 20, 1),
     ]
   }()
 
@@ -160,7 +164,7 @@ struct ConvolutionKernelsTests {
   }
 
   @Test(
-    "backward (col2im, weight GEMM, bias sum) equals the seven-loop gradients",
+    "backward (∂x on the direct kernel at stride 1 with AVX-512, else col2im; weight GEMM; bias sum) equals the seven-loop gradients, and so does its BLAS path",
     arguments: geometries)
   func backwardAgainstNaive(geometry g: ConvolutionGeometry) {
     let x = convolutionTestValues(g.inputCount, seed: 11)
@@ -193,6 +197,39 @@ struct ConvolutionKernelsTests {
       needsInput: false, needsBias: false)
     #expect(onlyWeight.input == nil && onlyWeight.bias == nil)
     expectClose(onlyWeight.weight ?? [], naive.weight, absolute: 1e-4, relative: 1e-4)
+    // The BLAS path's ∂x (col2im), which CPUs without AVX-512 and other strides run.
+    let blas = ConvolutionKernels.blasBackward(
+      gradOutput: nhwcUpstream, input: nhwcInput, weight: w, geometry: g, needsInput: true,
+      needsWeight: false)
+    let blasInput = nhwcToNCHW(
+      blas.input ?? [], images: g.batch, channels: g.inputChannels,
+      plane: g.inputHeight * g.inputWidth)
+    expectClose(blasInput, naive.input, absolute: 1e-5, relative: 1e-4, "BLAS ∂input \(g)")
+  }
+
+  @Test(
+    "∂x of a stride-1 convolution is a convolution of ∂y; other strides and over-padding are not")
+  func inputGradientGeometry() throws {
+    // 3×3 pad 1 on 5×7, 4 → 6 channels: ∂x is a 3×3 pad 1 from 6 to 4 channels on 5×7.
+    let same = ConvolutionGeometry(
+      batch: 2, inputChannels: 4, inputHeight: 5, inputWidth: 7, outputChannels: 6,
+      kernelHeight: 3, kernelWidth: 3, padding: 1)
+    let transposed = try #require(ConvolutionKernels.inputGradientGeometry(same))
+    #expect(transposed.inputChannels == 6 && transposed.outputChannels == 4)
+    #expect(transposed.paddingHeight == 1 && transposed.outputWidth == 7)
+    // Unpadded 3×3 on 5×5 → 3×3: ∂x pads ∂y by 2 back to 5×5.
+    var valid = same
+    valid.paddingHeight = 0
+    valid.paddingWidth = 0
+    #expect(ConvolutionKernels.inputGradientGeometry(valid)?.paddingWidth == 2)
+    var strided = same
+    strided.strideHeight = 2
+    strided.strideWidth = 2
+    #expect(ConvolutionKernels.inputGradientGeometry(strided) == nil)
+    var overPadded = same
+    overPadded.paddingHeight = 3
+    overPadded.paddingWidth = 3
+    #expect(ConvolutionKernels.inputGradientGeometry(overPadded) == nil)
   }
 
   @Test(

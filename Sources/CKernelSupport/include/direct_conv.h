@@ -32,6 +32,11 @@ void classify_round_bf16(const float *x, uint16_t *bits, long count);
 /// BF16_AMX: as BF16_PAIRS (activations and weights rounded, fp32 sums), multiplied by AMX tile
 /// instructions (`tdpbf16ps`, 8,192 multiply-adds each) on Intel Sapphire Rapids and later.
 #define CLASSIFY_FORMAT_BF16_AMX 4
+/// FP32_SWAPPED: FP32 where `packed` is the weight of the convolution whose input gradient this
+/// one computes (a stride-1 training backward, ∂x = conv(∂y, W̃)): PyTorch's
+/// [channels][outputs][kernel_height][kernel_width] of *this* shape, i.e. channels and outputs
+/// swapped, read with its taps flipped as each thread packs its blocks, so W̃ is never copied.
+#define CLASSIFY_FORMAT_FP32_SWAPPED 5
 
 /// The faster bf16 format on this CPU, measured once (about 2 ms of register-only loops) and
 /// kept: BF16_AMX where the CPU has AMX, else BF16_PAIRS where `vdpbf16ps` does more multiply-adds per second than FMA (AMD Zen 4:
