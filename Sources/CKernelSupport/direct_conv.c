@@ -497,7 +497,8 @@ TARGET static void pack_block_fp32(const conv_job *j, long block, float *target)
 
 /// `pack_block_fp32` for FP32_SWAPPED: the value for (output o, channel c, tap t) is the forward
 /// weight's (c, o, taps − 1 − t), so a lane's 16 outputs lie `taps` floats apart in it — one
-/// contiguous load for a 1×1, a gather otherwise (packing is once per task, not per pixel).
+/// contiguous load for a 1×1; for up to 16 taps the 16 outputs' runs of `taps` values (one
+/// contiguous stretch) transposed in registers; a gather for larger kernels.
 TARGET static void pack_block_fp32_swapped(const conv_job *j, long block, float *target) {
   const classify_conv_shape *s = j->s;
   const float *weight = j->packed;
@@ -510,6 +511,17 @@ TARGET static void pack_block_fp32_swapped(const conv_job *j, long block, float 
     rows = rows < 0 ? 0 : rows > 16 ? 16 : rows;
     __mmask16 mask = rows == 16 ? 0xFFFF : (__mmask16)((1u << rows) - 1);
     for (long c = 0; c < channels; c++) {
+      if (taps > 1 && taps <= 16) {
+        const float *from = weight + (c * outputs + o0) * taps;
+        __mmask16 run = (__mmask16)((1u << taps) - 1);
+        __m512 r[16];
+        for (int i = 0; i < 16; i++)
+          r[i] = i < rows ? _mm512_maskz_loadu_ps(run, from + i * taps) : _mm512_setzero_ps();
+        transpose16(r);  // r[t] = the 16 outputs' values at tap t
+        for (long tap = 0; tap < taps; tap++)
+          _mm512_storeu_ps(target + (tap * channels + c) * BLOCK + lane0, r[taps - 1 - tap]);
+        continue;
+      }
       for (long tap = 0; tap < taps; tap++) {
         __m512 v = _mm512_setzero_ps();
         if (rows > 0) {

@@ -137,6 +137,7 @@ struct ConvolutionKernelsTests {
       // direct kernel's ∂x swaps them): a 3×3 and a 1×1.
       make(2, 70, 5, 5, 66, 3, padding: 1),
       make(2, 130, 3, 3, 20, 1),
+      make(2, 5, 9, 9, 6, 5, padding: 2),  // 5×5 at stride 1: ∂x's weight packed by gathers
     ]
   }()
 
