@@ -469,6 +469,9 @@ TARGET INLINE void transpose16(__m512 r[16]) {
   }
 }
 
+#ifndef PACK_AHEAD
+#define PACK_AHEAD 256
+#endif
 /// One 64-channel block of PyTorch's fp32 weight [outputs][C][kh][kw] in the packed order
 /// [taps][C][64] (zeros past `outputs`), 16×16 blocks transposed in registers.
 TARGET static void pack_block_fp32(const conv_job *j, long block, float *target) {
@@ -483,9 +486,11 @@ TARGET static void pack_block_fp32(const conv_job *j, long block, float *target)
       long n = depth - k0 < 16 ? depth - k0 : 16;
       __mmask16 mask = n == 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
       __m512 r[16];
-      for (int i = 0; i < 16; i++)
-        r[i] = i < rows ? _mm512_maskz_loadu_ps(mask, weight + (o0 + i) * depth + k0)
-                        : _mm512_setzero_ps();
+      for (int i = 0; i < 16; i++) {
+        const float *row = weight + (o0 + i) * depth + k0;
+        if (i < rows) _mm_prefetch((const char *)(row + PACK_AHEAD), _MM_HINT_T0);
+        r[i] = i < rows ? _mm512_maskz_loadu_ps(mask, row) : _mm512_setzero_ps();
+      }
       transpose16(r);
       for (long i = 0; i < n; i++) {
         _mm512_storeu_ps(target + (tap * channels + c) * BLOCK + lane0, r[i]);
