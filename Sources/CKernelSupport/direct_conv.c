@@ -21,8 +21,13 @@
 #define PIXELS 6
 #define VECTORS 4
 #define BLOCK CLASSIFY_CONV_BLOCK
-/// Weights up to this size (as fp32) run every block inside each task.
+/// Weights up to this size (as fp32) run every block inside each task: each tile's input is then
+/// read once for all blocks. In FP32 each thread packs the blocks it runs, so there every thread
+/// would pack the whole weight: its limit is lower (256 KB; session 22 on Zen 5, ABBA rounds on
+/// two threads: the 32×32 forward +7 % against 1 MB, 224×224 the same). The bf16 forms share one
+/// packed weight between threads and keep 1 MB.
 #define INSIDE_BYTES (1L << 20)
+#define INSIDE_BYTES_FP32 (1L << 18)
 /// At most this many scratch slots (one per thread running at once).
 #define MAX_SLOTS 64
 
@@ -56,8 +61,9 @@ static long depth_of(const classify_conv_shape *s, int format) {
                                               : taps_of(s) * s->channels;
 }
 
-static int blocks_inside(const classify_conv_shape *s) {
-  return blocks_of(s) * BLOCK * taps_of(s) * s->channels * 4 <= INSIDE_BYTES;
+static int blocks_inside(const classify_conv_shape *s, int format) {
+  long limit = format == CLASSIFY_FORMAT_FP32 ? INSIDE_BYTES_FP32 : INSIDE_BYTES;
+  return blocks_of(s) * BLOCK * taps_of(s) * s->channels * 4 <= limit;
 }
 
 long classify_conv_packed_count(const classify_conv_shape *s, int format) {
@@ -668,7 +674,7 @@ TARGET static void conv_task(void *context, long index) {
 /// input pairs, the kernel rows' flags and one row assembled at a border.
 static long slot_floats(const classify_conv_shape *s, int format) {
   long floats = format != CLASSIFY_FORMAT_BF16_PAIRS
-                    ? (blocks_inside(s) ? blocks_of(s) : 1) * depth_of(s, format) * BLOCK
+                    ? (blocks_inside(s, format) ? blocks_of(s) : 1) * depth_of(s, format) * BLOCK
                     : s->kernel_height * (PIXELS * row_pairs_of(s) + 1) +
                           s->kernel_width * s->channels;
   return (floats + 15) / 16 * 16;
@@ -688,7 +694,7 @@ static long slot_count(long threads) { return threads < 1 ? 1 : threads > MAX_SL
 /// tile, without the extra pass.
 static int converts_input(const classify_conv_shape *s, int format) {
   return format == CLASSIFY_FORMAT_BF16_PAIRS && s->channels % 2 == 0 &&
-         (taps_of(s) > 1 || !blocks_inside(s));
+         (taps_of(s) > 1 || !blocks_inside(s, format));
 }
 
 /// Floats (as uint32 pairs) of the converted input, in whole 64-byte lines.
@@ -740,7 +746,7 @@ void classify_conv_nhwc(const void *packed, int format, const classify_conv_shap
   }
   j.blocks = blocks_of(s);
   j.depth = depth_of(s, format);
-  j.inside = blocks_inside(s);
+  j.inside = blocks_inside(s, format);
   int converts = converts_input(s, format);
   if (converts) {  // the input rounded to pairs once, in chunks of whole 32-value runs
     uint32_t *pairs = (uint32_t *)(j.slots + slot_count(threads) * j.slot_floats);
