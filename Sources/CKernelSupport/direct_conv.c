@@ -151,6 +151,11 @@ typedef struct {
   const classify_conv_shape *s;
   int format;  // FP32_SWAPPED runs as FP32 with `swapped` set
   int swapped;
+  // FP32_SWAPPED 1×1 whose outputs fill whole blocks: the weight's rows already are the packed
+  // order ([channels][outputs], 64 outputs of a block contiguous), so it is read where it lies,
+  // `weight_step` floats a row; otherwise every panel is packed and `weight_step` is BLOCK.
+  int in_place;
+  long weight_step;
   const void *packed;
   const float *input;
   float *output;
@@ -167,7 +172,7 @@ typedef struct {
 /// acc[r][v] += Σ_k row[r][k] · w[k][16v … 16v + 15] over `depth` steps (on local copies, so that
 /// the compiler keeps the 24 sums in registers through the loop).
 TARGET INLINE void tile_fp32(long depth, const float *const row[PIXELS], const float *w,
-                             __m512 acc[PIXELS][VECTORS]) {
+                             long step, __m512 acc[PIXELS][VECTORS]) {
   __m512 a[PIXELS][VECTORS];
   for (int r = 0; r < PIXELS; r++)
     for (int v = 0; v < VECTORS; v++) a[r][v] = acc[r][v];
@@ -185,7 +190,7 @@ TARGET INLINE void tile_fp32(long depth, const float *const row[PIXELS], const f
   }
     ROW(0, x0) ROW(1, x1) ROW(2, x2) ROW(3, x3) ROW(4, x4) ROW(5, x5)
 #undef ROW
-    w += BLOCK;
+    w += step;
   }
   for (int r = 0; r < PIXELS; r++)
     for (int v = 0; v < VECTORS; v++) acc[r][v] = a[r][v];
@@ -238,14 +243,15 @@ INLINE const float *tap_row(const conv_job *j, long n, long iy0, long ix0, long 
   return pixel < 0 ? NULL : j->input + pixel * j->s->channels;
 }
 
-/// One tile's sums in fp32 over `panel` (one block of the weight as fp32).
+/// One tile's sums in fp32 over `panel` (one block of the weight as fp32, rows `weight_step`
+/// floats apart).
 TARGET INLINE void conv_tile_fp32(const conv_job *j, const long n[PIXELS], const long iy0[PIXELS],
                                   const long ix0[PIXELS], int whole_rows, const float *panel,
                                   __m512 acc[PIXELS][VECTORS]) {
   const classify_conv_shape *s = j->s;
   for (int r = 0; r < PIXELS; r++)
     for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();
-  long channels = s->channels, run = s->kernel_width * channels;
+  long channels = s->channels, run = s->kernel_width * channels, step = j->weight_step;
   for (long ky = 0; ky < s->kernel_height; ky++) {
     const float *row[PIXELS];
     if (whole_rows) {  // each pixel's kernel row is one run of kw·C floats (or all padding)
@@ -256,7 +262,7 @@ TARGET INLINE void conv_tile_fp32(const conv_job *j, const long n[PIXELS], const
       }
       if (inside == 0) continue;
       if (inside == PIXELS) {
-        tile_fp32(run, row, panel + ky * run * BLOCK, acc);
+        tile_fp32(run, row, panel + ky * run * step, step, acc);
         continue;
       }
     }
@@ -285,7 +291,7 @@ TARGET INLINE void conv_tile_fp32(const conv_job *j, const long n[PIXELS], const
         }
         row[r] = assembled[r];
       }
-      if (inside) tile_fp32(run, row, panel + ky * run * BLOCK, acc);
+      if (inside) tile_fp32(run, row, panel + ky * run * step, step, acc);
       continue;
     }
     for (long kx = 0; kx < s->kernel_width; kx++) {
@@ -295,7 +301,8 @@ TARGET INLINE void conv_tile_fp32(const conv_job *j, const long n[PIXELS], const
         inside += row[r] != NULL;
         if (!row[r]) row[r] = j->zeros;
       }
-      if (inside) tile_fp32(channels, row, panel + (ky * s->kernel_width + kx) * channels * BLOCK, acc);
+      if (inside)
+        tile_fp32(channels, row, panel + (ky * s->kernel_width + kx) * channels * step, step, acc);
     }
   }
 }
@@ -634,7 +641,11 @@ TARGET static void conv_task(void *context, long index) {
   long first = chunk * j->tiles_per_task * PIXELS, last = first + j->tiles_per_task * PIXELS;
   if (last > pixels) last = pixels;
   const float *weights = NULL;
-  if (j->format != CLASSIFY_FORMAT_BF16_PAIRS) weights = expanded(j, slot, first_block, last_block);
+  if (j->in_place)
+    weights = (const float *)j->packed + first_block * BLOCK;
+  else if (j->format != CLASSIFY_FORMAT_BF16_PAIRS)
+    weights = expanded(j, slot, first_block, last_block);
+  long panel_floats = j->in_place ? BLOCK : j->depth * BLOCK;  // from one block's panel to the next
   for (long p0 = first; p0 < last; p0 += PIXELS) {
     long rows = last - p0 < PIXELS ? last - p0 : PIXELS;
     long n[PIXELS], iy0[PIXELS], ix0[PIXELS], at[PIXELS];
@@ -662,7 +673,7 @@ TARGET static void conv_task(void *context, long index) {
     for (long block = first_block; block < last_block; block++) {
       __m512 acc[PIXELS][VECTORS];
       prefetch_tile(j, at, rows, block);
-      conv_tile_fp32(j, n, iy0, ix0, whole_rows, weights + (block - first_block) * j->depth * BLOCK,
+      conv_tile_fp32(j, n, iy0, ix0, whole_rows, weights + (block - first_block) * panel_floats,
                      acc);
       store_tile(j, at, rows, block, acc);
     }
@@ -734,6 +745,8 @@ void classify_conv_nhwc(const void *packed, int format, const classify_conv_shap
   format = base_format(format);
   conv_job j = {.s = s, .format = format, .packed = packed, .input = input, .output = output,
                 .epilogue = epilogue, .swapped = swapped};
+  j.in_place = swapped && taps_of(s) == 1 && s->outputs % BLOCK == 0;
+  j.weight_step = j.in_place ? s->outputs : BLOCK;
   // 64-byte aligned regions of the scratch: the zero row, then the slots.
   float *base = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
   memset(base, 0, (size_t)zero_floats(s) * sizeof(float));
@@ -778,7 +791,40 @@ void classify_conv_nhwc(const void *packed, int format, const classify_conv_shap
   classify_pool_run((j.inside ? 1 : j.blocks) * j.chunks, threads, conv_task, &j);
 }
 
+typedef struct {
+  const float *src;
+  float *dst;
+  long rows, cols;
+} transpose_job;
+
+/// 16 rows of the source, every 16-column block transposed into the destination.
+TARGET static void transpose_task(void *context, long strip) {
+  const transpose_job *t = context;
+  long r0 = strip * 16, n = t->rows - r0 < 16 ? t->rows - r0 : 16;
+  __mmask16 row_mask = n == 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
+  for (long c0 = 0; c0 < t->cols; c0 += 16) {
+    long m = t->cols - c0 < 16 ? t->cols - c0 : 16;
+    __mmask16 column_mask = m == 16 ? 0xFFFF : (__mmask16)((1u << m) - 1);
+    __m512 r[16];
+    for (int i = 0; i < 16; i++)
+      r[i] = i < n ? _mm512_maskz_loadu_ps(column_mask, t->src + (r0 + i) * t->cols + c0)
+                   : _mm512_setzero_ps();
+    transpose16(r);
+    for (long i = 0; i < m; i++)
+      _mm512_mask_storeu_ps(t->dst + (c0 + i) * t->rows + r0, row_mask, r[i]);
+  }
+}
+
+void classify_transpose(const float *src, long rows, long cols, float *dst, long threads) {
+  transpose_job t = {.src = src, .dst = dst, .rows = rows, .cols = cols};
+  classify_pool_run((rows + 15) / 16, threads, transpose_task, &t);
+}
+
 #else
+
+void classify_transpose(const float *src, long rows, long cols, float *dst, long threads) {
+  (void)src, (void)rows, (void)cols, (void)dst, (void)threads;  // never called off x86-64
+}
 
 long classify_conv_scratch_count(const classify_conv_shape *s, int format, long threads) {
   (void)s, (void)format, (void)threads;

@@ -1,3 +1,5 @@
+import CKernelSupport
+
 extension ConvolutionKernels {
   /// Floats of im2col scratch one backward GEMM chunk may use (16 MiB): whole 32×32 batches fit
   /// in one chunk, 224×224 batches are split.
@@ -101,12 +103,9 @@ extension ConvolutionKernels {
                       im2col(input: x + first * imageFloats, images: images, geometry: g, col: col)
                       matrix = UnsafePointer(col)
                     }
-                    BLAS.sgemm(
-                      m: g.outputChannels, n: patch, k: rows,
-                      a: gradChunk, aCount: gradCount, transposeA: true,
-                      b: matrix, bCount: rows * patch, transposeB: false,
-                      c: pGradWeight.baseAddress!, cCount: g.weightCount,
-                      beta: first == 0 ? 0 : 1)
+                    accumulateWeightGradient(
+                      gradOutput: gradChunk, gradCount: gradCount, columns: matrix, rows: rows,
+                      geometry: g, into: pGradWeight.baseAddress!, accumulate: first != 0)
                   }
                   if needsInput {
                     // ∂col[rows, patch] = G[rows, C_out] · W[C_out, patch]
@@ -194,5 +193,53 @@ extension ConvolutionKernels {
       }
     }
     return gradInput
+  }
+}
+
+extension ConvolutionKernels {
+  /// Rows (output pixels) of one weight-gradient convolution, so that its share of the im2col —
+  /// the weight it reads — stays in L2 (256 KB a 64-column block).
+  static let weightGradientRows = 1024
+
+  /// `∂W[C_out, patch] (+)= Gᵀ[C_out, rows] · col[rows, patch]` (tap-major; `accumulate` adds to
+  /// what `target` holds). With AVX-512 it is the direct kernel's 1×1 convolution of the "image"
+  /// Gᵀ (C_out pixels of `rows` channels) by the im2col read as an `fp32Swapped` weight — in
+  /// place where `patch` fills whole 64-wide blocks —, `weightGradientRows` rows at a time, each
+  /// chunk added to the last through the epilogue's residual; else one BLAS GEMM.
+  static func accumulateWeightGradient(
+    gradOutput: UnsafePointer<Float>, gradCount: Int, columns: UnsafePointer<Float>, rows: Int,
+    geometry g: ConvolutionGeometry, into target: UnsafeMutablePointer<Float>, accumulate: Bool
+  ) {
+    let (outputs, patch) = (g.outputChannels, g.patchSize)
+    guard DirectConvolutionWeight.isSupported(format: .fp32Swapped) else {
+      BLAS.sgemm(
+        m: outputs, n: patch, k: rows, a: gradOutput, aCount: gradCount, transposeA: true,
+        b: columns, bCount: rows * patch, transposeB: false, c: target,
+        cCount: g.weightCount, beta: accumulate ? 1 : 0)
+      return
+    }
+    let threads = ComputeThreads.count
+    ScratchPool.shared.withBuffer(outputs * Swift.min(rows, weightGradientRows)) { transposed in
+      for first in stride(from: 0, to: rows, by: weightGradientRows) {
+        let count = Swift.min(weightGradientRows, rows - first)
+        classify_transpose(gradOutput + first * outputs, count, outputs, transposed, threads)
+        var shape = classify_conv_shape(
+          images: 1, height: 1, width: outputs, channels: count, outputs: patch,
+          output_height: 1, output_width: outputs, kernel_height: 1, kernel_width: 1,
+          stride_height: 1, stride_width: 1, padding_height: 0, padding_width: 0,
+          dilation_height: 1, dilation_width: 1)
+        let format = PackedFormat.fp32Swapped.rawValue
+        let scratch = Int(classify_conv_scratch_count(&shape, format, threads))
+        ScratchPool.shared.withBuffer(scratch) { buffer in
+          var epilogue = classify_epilogue(
+            scale: nil, bias: nil,
+            residual: accumulate || first > 0 ? UnsafePointer(target) : nil,
+            residual_stride: patch, relu: 0)
+          classify_conv_nhwc(
+            columns + first * patch, format, &shape, transposed, target, &epilogue, buffer,
+            threads)
+        }
+      }
+    }
   }
 }

@@ -138,6 +138,11 @@ struct ConvolutionKernelsTests {
       make(2, 70, 5, 5, 66, 3, padding: 1),
       make(2, 130, 3, 3, 20, 1),
       make(2, 5, 9, 9, 6, 5, padding: 2),  // 5×5 at stride 1: ∂x's weight packed by gathers
+      // Whole 64-wide blocks, where the direct kernel reads ∂x's weight and ∂W's im2col in
+      // place: a 1×1 (∂W over 1,152 rows, two chunks), two blocks, a 3×3 (patch 9·64).
+      make(2, 64, 24, 24, 24, 1),
+      make(3, 128, 6, 6, 70, 1),
+      make(2, 64, 5, 5, 20, 3, padding: 1),
     ]
   }()
 
