@@ -44,13 +44,26 @@ extension ConvolutionKernels {
       needsWeight: needsWeight, gradBias: gradBias)
   }
 
+  /// Whether a weight gradient of `patch` columns runs on the direct kernel: a patch of whole
+  /// 64-wide blocks from 256 up (Gᵀ's transpose costs the same for any patch, so a shallow one —
+  /// a 1×1 from 64 or 128 channels — and one the kernel must pack — the stem's 147 — stay on
+  /// BLAS: `Benchmarks conv`, 64→256 on 8×8 1.3 → 2.1 ms, the stem 10 → 12–15 ms, the 3×3s and
+  /// 1×1s from 256 channels 14–21 % faster), where OpenBLAS runs kernels narrower than the CPU.
+  static func weightGradientRunsDirect(patch: Int) -> Bool {
+    patch >= 256 && patch % 64 == 0 && ProcessSettings.blasKernelsAreNarrowerThanCPU
+      && DirectConvolutionWeight.isSupported(format: .fp32Swapped)
+  }
+
   /// `backward` with BLAS GEMMs for the input and weight gradients asked for (`gradBias` passed
   /// through): the weight's always, the input's where the direct kernel does not take it (other
   /// strides, no AVX-512) and in the tests.
+  /// `directWeights` (nil: `weightGradientRunsDirect`) lets the tests check both forms of ∂W
+  /// whatever OpenBLAS this process runs.
   static func blasBackward(
     gradOutput: [Float], input: [Float], weight: [Float], geometry g: ConvolutionGeometry,
-    needsInput: Bool, needsWeight: Bool, gradBias: [Float]? = nil
+    needsInput: Bool, needsWeight: Bool, gradBias: [Float]? = nil, directWeights: Bool? = nil
   ) -> (input: [Float]?, weight: [Float]?, bias: [Float]?) {
+    let directWeights = directWeights ?? weightGradientRunsDirect(patch: g.patchSize)
     let spatial = g.outputHeight * g.outputWidth
     let patch = g.patchSize
     let direct = g.isPointwise
@@ -105,7 +118,8 @@ extension ConvolutionKernels {
                     }
                     accumulateWeightGradient(
                       gradOutput: gradChunk, gradCount: gradCount, columns: matrix, rows: rows,
-                      geometry: g, into: pGradWeight.baseAddress!, accumulate: first != 0)
+                      geometry: g, into: pGradWeight.baseAddress!, accumulate: first != 0,
+                      direct: directWeights)
                   }
                   if needsInput {
                     // ∂col[rows, patch] = G[rows, C_out] · W[C_out, patch]
@@ -202,16 +216,18 @@ extension ConvolutionKernels {
   static let weightGradientRows = 1024
 
   /// `∂W[C_out, patch] (+)= Gᵀ[C_out, rows] · col[rows, patch]` (tap-major; `accumulate` adds to
-  /// what `target` holds). With AVX-512 it is the direct kernel's 1×1 convolution of the "image"
-  /// Gᵀ (C_out pixels of `rows` channels) by the im2col read as an `fp32Swapped` weight — in
-  /// place where `patch` fills whole 64-wide blocks —, `weightGradientRows` rows at a time, each
-  /// chunk added to the last through the epilogue's residual; else one BLAS GEMM.
+  /// what `target` holds). When `direct` (`weightGradientRunsDirect`) on an AVX-512 CPU it is
+  /// the direct kernel's 1×1 convolution of the "image" Gᵀ (C_out pixels of `rows` channels) by
+  /// the im2col read as an `fp32Swapped` weight (in place where it fills whole 64-wide blocks),
+  /// `weightGradientRows` rows at a time,
+  /// each chunk added to the last through the epilogue's residual; else one BLAS GEMM.
   static func accumulateWeightGradient(
     gradOutput: UnsafePointer<Float>, gradCount: Int, columns: UnsafePointer<Float>, rows: Int,
-    geometry g: ConvolutionGeometry, into target: UnsafeMutablePointer<Float>, accumulate: Bool
+    geometry g: ConvolutionGeometry, into target: UnsafeMutablePointer<Float>, accumulate: Bool,
+    direct: Bool
   ) {
     let (outputs, patch) = (g.outputChannels, g.patchSize)
-    guard DirectConvolutionWeight.isSupported(format: .fp32Swapped) else {
+    guard direct, DirectConvolutionWeight.isSupported(format: .fp32Swapped) else {
       BLAS.sgemm(
         m: outputs, n: patch, k: rows, a: gradOutput, aCount: gradCount, transposeA: true,
         b: columns, bCount: rows * patch, transposeB: false, c: target,

@@ -143,6 +143,7 @@ struct ConvolutionKernelsTests {
       make(2, 64, 24, 24, 24, 1),
       make(3, 128, 6, 6, 70, 1),
       make(2, 64, 5, 5, 20, 3, padding: 1),
+      make(2, 256, 24, 24, 8, 1),  // ∂W from 256 channels over 1,152 rows: two chunks
     ]
   }()
 
@@ -211,6 +212,16 @@ struct ConvolutionKernelsTests {
       blas.input ?? [], images: g.batch, channels: g.inputChannels,
       plane: g.inputHeight * g.inputWidth)
     expectClose(blasInput, naive.input, absolute: 1e-5, relative: 1e-4, "BLAS ∂input \(g)")
+    // ∂W both ways, whichever this process's OpenBLAS would pick: BLAS's GEMM, and the direct
+    // kernel's convolution of Gᵀ by the im2col (where the CPU has AVX-512).
+    for direct in [false, true] {
+      let weights = ConvolutionKernels.blasBackward(
+        gradOutput: nhwcUpstream, input: nhwcInput, weight: w, geometry: g, needsInput: false,
+        needsWeight: true, directWeights: direct)
+      expectClose(
+        weights.weight ?? [], naive.weight, absolute: 1e-4, relative: 1e-4,
+        "∂weight, direct \(direct), \(g)")
+    }
   }
 
   @Test(
