@@ -791,17 +791,19 @@ void classify_conv_nhwc(const void *packed, int format, const classify_conv_shap
   classify_pool_run((j.inside ? 1 : j.blocks) * j.chunks, threads, conv_task, &j);
 }
 
+/// A rows × cols source and its cols × rows transpose.
 typedef struct {
+  long rows, cols;
   const float *src;
   float *dst;
-  long rows, cols;
 } transpose_job;
 
-/// 16 rows of the source, every 16-column block transposed into the destination.
+/// Source rows [16·strip, 16·strip + 16), every 16-column block transposed into the destination.
 TARGET static void transpose_task(void *context, long strip) {
   const transpose_job *t = context;
-  long r0 = strip * 16, n = t->rows - r0 < 16 ? t->rows - r0 : 16;
-  __mmask16 row_mask = n == 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
+  const long r0 = strip * 16;
+  const long n = t->rows - r0 < 16 ? t->rows - r0 : 16;  // rows of this strip
+  const __mmask16 row_mask = n == 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
   for (long c0 = 0; c0 < t->cols; c0 += 16) {
     long m = t->cols - c0 < 16 ? t->cols - c0 : 16;
     __mmask16 column_mask = m == 16 ? 0xFFFF : (__mmask16)((1u << m) - 1);
@@ -816,7 +818,7 @@ TARGET static void transpose_task(void *context, long strip) {
 }
 
 void classify_transpose(const float *src, long rows, long cols, float *dst, long threads) {
-  transpose_job t = {.src = src, .dst = dst, .rows = rows, .cols = cols};
+  transpose_job t = {.rows = rows, .cols = cols, .src = src, .dst = dst};
   classify_pool_run((rows + 15) / 16, threads, transpose_task, &t);
 }
 
