@@ -50,9 +50,13 @@ public enum ProcessSettings {
   /// OpenBLAS's AVX-512 kernels they do not (−5 %), so only then do they run on it. A property of
   /// the process's environment, so a run's numerics do not change from call to call.
   static var blasKernelsAreNarrowerThanCPU: Bool {
-    guard classify_cpu_has_avx512() != 0, let kernels = blasKernels?.lowercased() else {
-      return false
-    }
+    kernels(blasKernels, areNarrowerThanAVX512: classify_cpu_has_avx512() != 0)
+  }
+
+  /// Whether OpenBLAS kernels named `kernels` (nil: not OpenBLAS) are narrower than a CPU that
+  /// has AVX-512 when `cpuHasAVX512`: all but its AVX-512 ones are.
+  static func kernels(_ kernels: String?, areNarrowerThanAVX512 cpuHasAVX512: Bool) -> Bool {
+    guard cpuHasAVX512, let kernels = kernels?.lowercased() else { return false }
     return !["skylakex", "cooperlake", "sapphirerapids"].contains(kernels)
   }
 

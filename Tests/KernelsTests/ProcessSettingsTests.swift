@@ -63,4 +63,18 @@ struct ProcessSettingsTests {
       precondition(fast == naive, "sgemm after the switch differs from the naive product")
     }
   }
+
+  @Test(
+    "weight gradients leave OpenBLAS only where its kernels are narrower than the CPU's AVX-512")
+  func narrowerKernels() {
+    // This host's preset, and OpenBLAS's own pick for a CPU its table predates.
+    #expect(ProcessSettings.kernels("Haswell", areNarrowerThanAVX512: true))
+    #expect(ProcessSettings.kernels("Zen", areNarrowerThanAVX512: true))
+    // Its AVX-512 kernels, in any case; a CPU without AVX-512; Accelerate (no name).
+    #expect(!ProcessSettings.kernels("Cooperlake", areNarrowerThanAVX512: true))
+    #expect(!ProcessSettings.kernels("SKYLAKEX", areNarrowerThanAVX512: true))
+    #expect(!ProcessSettings.kernels("SapphireRapids", areNarrowerThanAVX512: true))
+    #expect(!ProcessSettings.kernels("Haswell", areNarrowerThanAVX512: false))
+    #expect(!ProcessSettings.kernels(nil, areNarrowerThanAVX512: true))
+  }
 }
