@@ -14,6 +14,7 @@
 
 #include "compute_pool.h"
 #include "direct_conv_amx.h"
+#include "transpose16.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -455,33 +456,6 @@ TARGET INLINE void store_tile(const conv_job *j, const long at[PIXELS], long row
   }
 }
 
-/// r[i][j] → r[j][i] for a 16×16 block of floats in 16 registers.
-TARGET INLINE void transpose16(__m512 r[16]) {
-  __m512 t[16], u[16];
-  for (int i = 0; i < 8; i++) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; i++) {
-    u[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int i = 0; i < 4; i++) {
-    t[i] = _mm512_shuffle_f32x4(u[i], u[4 + i], 0x88);
-    t[4 + i] = _mm512_shuffle_f32x4(u[i], u[4 + i], 0xDD);
-    t[8 + i] = _mm512_shuffle_f32x4(u[8 + i], u[12 + i], 0x88);
-    t[12 + i] = _mm512_shuffle_f32x4(u[8 + i], u[12 + i], 0xDD);
-  }
-  for (int i = 0; i < 4; i++) {
-    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
-    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
-    r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
-    r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xDD);
-  }
-}
-
 #ifndef PACK_AHEAD
 #define PACK_AHEAD 256
 #endif
@@ -791,42 +765,7 @@ void classify_conv_nhwc(const void *packed, int format, const classify_conv_shap
   classify_pool_run((j.inside ? 1 : j.blocks) * j.chunks, threads, conv_task, &j);
 }
 
-/// A rows × cols source and its cols × rows transpose.
-typedef struct {
-  long rows, cols;
-  const float *src;
-  float *dst;
-} transpose_job;
-
-/// Source rows [16·strip, 16·strip + 16), every 16-column block transposed into the destination.
-TARGET static void transpose_task(void *context, long strip) {
-  const transpose_job *t = context;
-  const long r0 = strip * 16;
-  const long n = t->rows - r0 < 16 ? t->rows - r0 : 16;  // rows of this strip
-  const __mmask16 row_mask = n == 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
-  for (long c0 = 0; c0 < t->cols; c0 += 16) {
-    long m = t->cols - c0 < 16 ? t->cols - c0 : 16;
-    __mmask16 column_mask = m == 16 ? 0xFFFF : (__mmask16)((1u << m) - 1);
-    __m512 r[16];
-    for (int i = 0; i < 16; i++)
-      r[i] = i < n ? _mm512_maskz_loadu_ps(column_mask, t->src + (r0 + i) * t->cols + c0)
-                   : _mm512_setzero_ps();
-    transpose16(r);
-    for (long i = 0; i < m; i++)
-      _mm512_mask_storeu_ps(t->dst + (c0 + i) * t->rows + r0, row_mask, r[i]);
-  }
-}
-
-void classify_transpose(const float *src, long rows, long cols, float *dst, long threads) {
-  transpose_job t = {.rows = rows, .cols = cols, .src = src, .dst = dst};
-  classify_pool_run((rows + 15) / 16, threads, transpose_task, &t);
-}
-
 #else
-
-void classify_transpose(const float *src, long rows, long cols, float *dst, long threads) {
-  (void)src, (void)rows, (void)cols, (void)dst, (void)threads;  // never called off x86-64
-}
 
 long classify_conv_scratch_count(const classify_conv_shape *s, int format, long threads) {
   (void)s, (void)format, (void)threads;

@@ -115,9 +115,4 @@ void classify_conv_nhwc(const void *packed, int format, const classify_conv_shap
                         const float *input, float *output, const classify_epilogue *epilogue,
                         float *scratch, long threads);
 
-/// dst[c][r] = src[r][c] for a dense rows × cols matrix (dst is cols × rows), in 16 × 16 register
-/// blocks on up to `threads` threads of the compute pool: the output gradient as the "image" of
-/// the weight gradient's convolution. Requires `classify_cpu_has_avx512()`.
-void classify_transpose(const float *src, long rows, long cols, float *dst, long threads);
-
 #endif
