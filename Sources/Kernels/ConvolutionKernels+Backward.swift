@@ -54,11 +54,10 @@ extension ConvolutionKernels {
       && DirectConvolutionWeight.isSupported(format: .fp32Swapped)
   }
 
-  /// `backward` with BLAS GEMMs for the input and weight gradients asked for (`gradBias` passed
-  /// through): the weight's always, the input's where the direct kernel does not take it (other
-  /// strides, no AVX-512) and in the tests.
-  /// `directWeights` (nil: `weightGradientRunsDirect`) lets the tests check both forms of ∂W
-  /// whatever OpenBLAS this process runs.
+  /// `backward` without the direct ∂x (`gradBias` passed through): the input gradient, where
+  /// asked, as a BLAS GEMM and col2im (other strides, no AVX-512, and the tests), and the weight
+  /// gradient through `accumulateWeightGradient`, on the direct kernel when `directWeights`
+  /// (nil: `weightGradientRunsDirect`; the tests check both forms whatever OpenBLAS runs).
   static func blasBackward(
     gradOutput: [Float], input: [Float], weight: [Float], geometry g: ConvolutionGeometry,
     needsInput: Bool, needsWeight: Bool, gradBias: [Float]? = nil, directWeights: Bool? = nil
@@ -219,8 +218,8 @@ extension ConvolutionKernels {
   /// what `target` holds). When `direct` (`weightGradientRunsDirect`) on an AVX-512 CPU it is
   /// the direct kernel's 1×1 convolution of the "image" Gᵀ (C_out pixels of `rows` channels) by
   /// the im2col read as an `fp32Swapped` weight (in place where it fills whole 64-wide blocks),
-  /// `weightGradientRows` rows at a time,
-  /// each chunk added to the last through the epilogue's residual; else one BLAS GEMM.
+  /// `weightGradientRows` rows at a time, each chunk added to the last through the epilogue's
+  /// residual; else one BLAS GEMM.
   static func accumulateWeightGradient(
     gradOutput: UnsafePointer<Float>, gradCount: Int, columns: UnsafePointer<Float>, rows: Int,
     geometry g: ConvolutionGeometry, into target: UnsafeMutablePointer<Float>, accumulate: Bool,
