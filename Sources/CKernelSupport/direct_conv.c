@@ -49,6 +49,13 @@ static long taps_of(const classify_conv_shape *s) { return s->kernel_height * s-
 static int base_format(int format) {
   return format == CLASSIFY_FORMAT_FP32_SWAPPED ? CLASSIFY_FORMAT_FP32 : format;
 }
+/// Whether `format` reads its weight where it lies, packing nothing: an FP32_SWAPPED 1×1 whose
+/// outputs fill whole blocks (its rows, [channels][outputs], already are the packed order with a
+/// stride), which then needs no scratch slots either.
+static int reads_in_place(const classify_conv_shape *s, int format) {
+  return format == CLASSIFY_FORMAT_FP32_SWAPPED && s->kernel_height * s->kernel_width == 1 &&
+         s->outputs % CLASSIFY_CONV_BLOCK == 0;
+}
 /// Pairs of one kernel row: its kw·C values (kx, c) in order, paired, an odd count padded with a
 /// zero. For an even C these are each tap's channel pairs; for the stem's C = 3 a row of 21 values
 /// is 11 pairs, not 7 taps × 2 (a third of them padding).
@@ -152,9 +159,8 @@ typedef struct {
   const classify_conv_shape *s;
   int format;  // FP32_SWAPPED runs as FP32 with `swapped` set
   int swapped;
-  // FP32_SWAPPED 1×1 whose outputs fill whole blocks: the weight's rows already are the packed
-  // order ([channels][outputs], 64 outputs of a block contiguous), so it is read where it lies,
-  // `weight_step` floats a row; otherwise every panel is packed and `weight_step` is BLOCK.
+  // `reads_in_place`: the weight is read where it lies, `weight_step` floats a row; otherwise
+  // every panel is packed and `weight_step` is BLOCK.
   int in_place;
   long weight_step;
   const void *packed;
@@ -689,10 +695,10 @@ static long converted_floats(const classify_conv_shape *s, int format) {
 }
 
 long classify_conv_scratch_count(const classify_conv_shape *s, int format, long threads) {
+  long slots = reads_in_place(s, format) ? 0 : slot_count(threads);
   format = base_format(format);
   if (format == CLASSIFY_FORMAT_BF16_AMX) return classify_amx_scratch_floats(s, threads);
-  return zero_floats(s) + slot_count(threads) * slot_floats(s, format) +
-         converted_floats(s, format) + 16;
+  return zero_floats(s) + slots * slot_floats(s, format) + converted_floats(s, format) + 16;
 }
 
 typedef struct {
@@ -715,18 +721,17 @@ void classify_conv_nhwc(const void *packed, int format, const classify_conv_shap
     return;
   }
   threads = slot_count(threads);
-  int swapped = format == CLASSIFY_FORMAT_FP32_SWAPPED;
+  int swapped = format == CLASSIFY_FORMAT_FP32_SWAPPED, in_place = reads_in_place(s, format);
   format = base_format(format);
   conv_job j = {.s = s, .format = format, .packed = packed, .input = input, .output = output,
-                .epilogue = epilogue, .swapped = swapped};
-  j.in_place = swapped && taps_of(s) == 1 && s->outputs % BLOCK == 0;
-  j.weight_step = j.in_place ? s->outputs : BLOCK;
+                .epilogue = epilogue, .swapped = swapped, .in_place = in_place,
+                .weight_step = in_place ? s->outputs : BLOCK};
   // 64-byte aligned regions of the scratch: the zero row, then the slots.
   float *base = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
   memset(base, 0, (size_t)zero_floats(s) * sizeof(float));
   j.zeros = base;
   j.slots = base + zero_floats(s);
-  j.slot_floats = slot_floats(s, format);
+  j.slot_floats = in_place ? 0 : slot_floats(s, format);  // in place: no slot is written
   for (int i = 0; i < MAX_SLOTS; i++) {
     atomic_init(&j.busy[i], i < threads ? 0 : 1);
     j.slot_first[i] = j.slot_last[i] = -1;

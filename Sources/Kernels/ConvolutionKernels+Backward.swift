@@ -184,9 +184,9 @@ extension ConvolutionKernels {
     return transposed
   }
 
-  /// `∂x` of a stride-1 convolution on the direct kernel, reading W̃ from `weight` itself as it
-  /// packs its blocks (`fp32Swapped`, no transposed copy); nil where it does not apply (other
-  /// strides, no AVX-512), for the BLAS path.
+  /// `∂x` of a stride-1 convolution on the direct kernel, reading W̃ from `weight` itself
+  /// (`fp32Swapped`: as it packs its blocks, or in place for a 1×1 of whole blocks; never a
+  /// transposed copy); nil where it does not apply (other strides, no AVX-512), for BLAS.
   static func directInputGradient(
     gradOutput: [Float], weight: [Float], geometry g: ConvolutionGeometry
   ) -> [Float]? {
@@ -234,24 +234,29 @@ extension ConvolutionKernels {
       return
     }
     let threads = ComputeThreads.count
-    ScratchPool.shared.withBuffer(outputs * Swift.min(rows, weightGradientRows)) { transposed in
-      for first in stride(from: 0, to: rows, by: weightGradientRows) {
-        let count = Swift.min(weightGradientRows, rows - first)
-        classify_transpose(gradOutput + first * outputs, count, outputs, transposed, threads)
-        var shape = classify_conv_shape(
-          images: 1, height: 1, width: outputs, channels: count, outputs: patch,
-          output_height: 1, output_width: outputs, kernel_height: 1, kernel_width: 1,
-          stride_height: 1, stride_width: 1, padding_height: 0, padding_width: 0,
-          dilation_height: 1, dilation_width: 1)
-        let format = PackedFormat.fp32Swapped.rawValue
-        let scratch = Int(classify_conv_scratch_count(&shape, format, threads))
-        ScratchPool.shared.withBuffer(scratch) { buffer in
+    let format = PackedFormat.fp32Swapped.rawValue
+    func shape(rows count: Int) -> classify_conv_shape {
+      classify_conv_shape(
+        images: 1, height: 1, width: outputs, channels: count, outputs: patch,
+        output_height: 1, output_width: outputs, kernel_height: 1, kernel_width: 1,
+        stride_height: 1, stride_width: 1, padding_height: 0, padding_width: 0,
+        dilation_height: 1, dilation_width: 1)
+    }
+    // The first chunk is the largest: its Gᵀ and scratch serve every chunk.
+    var largest = shape(rows: Swift.min(rows, weightGradientRows))
+    let scratch = Int(classify_conv_scratch_count(&largest, format, threads))
+    ScratchPool.shared.withBuffer(outputs * largest.channels) { transposed in
+      ScratchPool.shared.withBuffer(scratch) { buffer in
+        for first in stride(from: 0, to: rows, by: weightGradientRows) {
+          var chunk = shape(rows: Swift.min(weightGradientRows, rows - first))
+          classify_transpose(
+            gradOutput + first * outputs, chunk.channels, outputs, transposed, threads)
           var epilogue = classify_epilogue(
             scale: nil, bias: nil,
             residual: accumulate || first > 0 ? UnsafePointer(target) : nil,
             residual_stride: patch, relu: 0)
           classify_conv_nhwc(
-            columns + first * patch, format, &shape, transposed, target, &epilogue, buffer,
+            columns + first * patch, format, &chunk, transposed, target, &epilogue, buffer,
             threads)
         }
       }

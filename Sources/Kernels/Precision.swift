@@ -78,8 +78,8 @@ enum PackedFormat: Int32, Sendable {
   case bf16Values = 2
   case fp32 = 3
   case bf16AMX = 4
-  /// fp32, the weight read as the input gradient's (see `CLASSIFY_FORMAT_FP32_SWAPPED`): a
-  /// stride-1 training backward's ∂x without a transposed copy of the weight.
+  /// fp32, the weight read swapped (see `CLASSIFY_FORMAT_FP32_SWAPPED`): a stride-1 training
+  /// backward's ∂x without a transposed copy of the weight, and ∂W reading the im2col in place.
   case fp32Swapped = 5
 
   /// Whether the activations are rounded to bf16 too (as PyTorch's autocast does), not only the

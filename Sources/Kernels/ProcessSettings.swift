@@ -46,7 +46,7 @@ public enum ProcessSettings {
   /// Whether OpenBLAS multiplies with kernels narrower than this CPU's vectors: AVX2 or older
   /// ones on an AVX-512 CPU (a preset `OPENBLAS_CORETYPE`, as on the machines these benchmarks
   /// ran on, or a CPU table older than the CPU). There the direct convolution's weight gradients
-  /// beat its sgemm (session 22, Zen 5 with the Haswell preset: the training step +22 %); with
+  /// beat its sgemm (session 22, Zen 5 with the Haswell preset: the training step +14–22 %); with
   /// OpenBLAS's AVX-512 kernels they do not (−5 %), so only then do they run on it. A property of
   /// the process's environment, so a run's numerics do not change from call to call.
   static var blasKernelsAreNarrowerThanCPU: Bool {

@@ -35,7 +35,9 @@ void classify_round_bf16(const float *x, uint16_t *bits, long count);
 /// FP32_SWAPPED: FP32 where `packed` is the weight of the convolution whose input gradient this
 /// one computes (a stride-1 training backward, ∂x = conv(∂y, W̃)): PyTorch's
 /// [channels][outputs][kernel_height][kernel_width] of *this* shape, i.e. channels and outputs
-/// swapped, read with its taps flipped as each thread packs its blocks, so W̃ is never copied.
+/// swapped, read with its taps flipped as each thread packs its blocks, so W̃ is never copied. A
+/// 1×1 whose outputs fill whole 64-wide blocks is read where it lies, packing nothing and using
+/// no slots — which also lets a weight gradient take the im2col [rows][patch] as its weight.
 #define CLASSIFY_FORMAT_FP32_SWAPPED 5
 
 /// The faster bf16 format on this CPU, measured once (about 2 ms of register-only loops) and
